@@ -1,0 +1,290 @@
+/* The catalogue: one LMDB environment (a directory) with named databases.
+ *
+ *  meta      "schema","catalog_id","gen","last_batch","currency","utc_offset"
+ *  items     sku → item record
+ *  barcodes  barcode key (14-digit GTIN, or "P"+PLU) → sku
+ *  itemcodes sku → barcode key (dupsort; the item's barcodes, first = primary)
+ *  stores    store id → zone, scale formats, name
+ *  prices    sku 0 level scope 0 start(BE) → price record (effective-dated;
+ *            never overwritten, so it is also the price history)
+ *  promos    promo id → promo record (window, kind, scope, items)
+ *  promoitems sku → promo id (dupsort)
+ *  labels    sku 0 scope → label record (the price the shelf label shows)
+ *  ljobs     job id (BE u64) → label job
+ *  ljobitem  sku → job id (dupsort; pending jobs only)
+ *  batches   batch id → ledger record (digest, time, rows, generation)
+ *
+ * Records are versioned little-endian binary encodings with explicit lengths;
+ * strings are UTF-8; money is an integer count of minor units. All write
+ * functions work inside a caller's write transaction, so a whole import or
+ * batch commits at once or not at all.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#define PL_SCHEMA_VERSION 1
+#define PL_ITEM_CODE_MAX 32 /* SKU bytes */
+#define PL_NAME_MAX 120     /* item name bytes (UTF-8: 40 CJK characters) */
+#define PL_UNIT_MAX 15
+#define PL_DEPT_MAX 15
+#define PL_SCOPE_MAX 15   /* zone or store id bytes */
+#define PL_PROMO_ID_MAX 31
+#define PL_PROMO_TEXT_MAX 63
+#define PL_BATCH_ID_MAX 63
+#define PL_CODE_ECHO_MAX 63 /* code echoed in answers */
+#define PL_BARCODE_KEY_MAX 15
+#define PL_PROMO_SCOPE_MAX 16 /* zones or stores named by one promotion */
+
+typedef struct pl_cat pl_cat_t;
+typedef struct pl_txn pl_txn_t;
+
+/* ---- environment ---------------------------------------------------------- */
+
+typedef struct pl_cat_opts {
+    size_t map_size;       /* bytes; 0 = 1 GiB (grown on demand by writers) */
+    unsigned max_readers;  /* 0 = 510 */
+    int read_only;         /* open MDB_RDONLY */
+    int no_tls;            /* MDB_NOTLS: read txns not tied to threads */
+} pl_cat_opts_t;
+
+/* Creates a new catalogue in directory `dir` (created if missing; must not
+ * already hold one): schema version, a random catalogue id, generation 0,
+ * currency and UTC offset (minutes east of UTC). Returns 0, PL_EEXIST, or a
+ * negative code. */
+int pl_cat_init(const char *dir, const char *currency, int utc_offset_min);
+
+/* Opens an existing catalogue (NULL opts = defaults). Runs mdb_reader_check to
+ * clear reader slots of dead processes. Returns 0 and *out, PL_EVERSION for
+ * another schema version, PL_ENOTFOUND when dir holds no catalogue. */
+int pl_cat_open(const char *dir, const pl_cat_opts_t *opts, pl_cat_t **out);
+void pl_cat_close(pl_cat_t *cat);
+
+/* Doubles the map size (at least to `min_size`). Only when no transaction of
+ * this process is active. Returns 0 or a negative code. */
+int pl_cat_grow(pl_cat_t *cat, size_t min_size);
+
+/* Catalogue id (random, fixed at init) and path. */
+uint64_t pl_cat_id(const pl_cat_t *cat);
+const char *pl_cat_path(const pl_cat_t *cat);
+
+/* Forces the data to disk (after a commit made with durability relaxed). */
+int pl_cat_sync(pl_cat_t *cat);
+
+/* ---- transactions --------------------------------------------------------- */
+
+/* Begins a read (write = 0) or write transaction. Returns 0 or a code. */
+int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out);
+/* Commits (write) or ends (read). On failure the transaction is gone too. The
+ * handle is freed either way. */
+int pl_txn_commit(pl_txn_t *txn);
+void pl_txn_abort(pl_txn_t *txn);
+/* Read transactions only: release the snapshot but keep the handle, and take
+ * a fresh snapshot. */
+void pl_txn_reset(pl_txn_t *txn);
+int pl_txn_renew(pl_txn_t *txn);
+
+/* ---- meta ----------------------------------------------------------------- */
+
+typedef struct pl_meta {
+    uint32_t schema;
+    uint64_t catalog_id;
+    uint64_t gen;           /* price generation: +1 per committed batch/import */
+    char last_batch[PL_BATCH_ID_MAX + 1];
+    char currency[4];
+    int32_t utc_offset_min;
+} pl_meta_t;
+
+int pl_meta_get(pl_txn_t *txn, pl_meta_t *m);
+/* Bumps the generation and records the batch id; returns the new generation
+ * in *gen. */
+int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
+
+/* ---- items and barcodes --------------------------------------------------- */
+
+enum pl_item_flags {
+    PL_ITEM_WEIGHED = 1u << 0,        /* sold by weight: price is per kg */
+    PL_ITEM_AGE_RESTRICTED = 1u << 1,
+    PL_ITEM_DISCONTINUED = 1u << 2,
+    PL_ITEM_COUNTED = 1u << 3,        /* sold by count from a scale label */
+};
+
+typedef struct pl_item {
+    char sku[PL_ITEM_CODE_MAX + 1];
+    char name[PL_NAME_MAX + 1];
+    char unit[PL_UNIT_MAX + 1]; /* unit of sale: "each", "kg", "500g", "box" */
+    char dept[PL_DEPT_MAX + 1];
+    uint32_t pack_qty;          /* pieces per pack, >= 1 */
+    uint32_t flags;             /* pl_item_flags */
+    uint32_t content;           /* net content in content_unit, for unit prices; 0 = none */
+    char content_unit[4];       /* "g" or "ml" */
+    char plu[PL_PLU_MAX + 1];   /* scale item code, or "" */
+} pl_item_t;
+
+/* Item get/put by SKU. get: 0, PL_ENOTFOUND. put replaces the record. */
+int pl_item_get(pl_txn_t *txn, const char *sku, pl_item_t *it);
+int pl_item_put(pl_txn_t *txn, const pl_item_t *it);
+
+/* Barcode key → SKU (out: PL_ITEM_CODE_MAX + 1 bytes). 0 or PL_ENOTFOUND. */
+int pl_barcode_get(pl_txn_t *txn, const char *key, char *sku);
+/* Adds barcode key to sku. PL_ECONFLICT (with the other SKU in `other`, may
+ * be NULL) when the key belongs to another item; 0 when already on this one. */
+int pl_barcode_add(pl_txn_t *txn, const char *key, const char *sku, char *other);
+/* Removes barcode key (must belong to sku): 0, PL_ENOTFOUND, PL_ECONFLICT. */
+int pl_barcode_del(pl_txn_t *txn, const char *key, const char *sku);
+/* The item's barcodes, in key order: calls fn for each; fn returning non-zero
+ * stops the walk and is returned. */
+int pl_barcode_each(pl_txn_t *txn, const char *sku, int (*fn)(const char *key, void *arg),
+                    void *arg);
+
+/* ---- stores --------------------------------------------------------------- */
+
+typedef struct pl_store {
+    char id[PL_SCOPE_MAX + 1];
+    char zone[PL_SCOPE_MAX + 1];
+    char name[PL_NAME_MAX + 1];
+    char formats[128]; /* scale formats, comma-separated patterns; "" = defaults */
+} pl_store_t;
+
+int pl_store_get(pl_txn_t *txn, const char *id, pl_store_t *st);
+int pl_store_put(pl_txn_t *txn, const pl_store_t *st);
+int pl_store_each(pl_txn_t *txn, int (*fn)(const pl_store_t *st, void *arg), void *arg);
+
+/* ---- prices (effective-dated; also the history) --------------------------- */
+
+typedef enum pl_level {
+    PL_LEVEL_BASE = 0,  /* chain-wide base price; scope "" */
+    PL_LEVEL_ZONE = 1,  /* scope = zone id */
+    PL_LEVEL_STORE = 2, /* scope = store id */
+} pl_level_t;
+
+#define PL_PRICE_REMOVED (-1) /* a zone/store override withdrawn from `start` */
+
+typedef struct pl_price {
+    char sku[PL_ITEM_CODE_MAX + 1];
+    uint8_t level;                /* pl_level_t */
+    char scope[PL_SCOPE_MAX + 1];
+    int64_t start;                /* in force from this instant */
+    int64_t price;                /* minor units, or PL_PRICE_REMOVED */
+    uint8_t scheduled;            /* submitted ahead of its instant */
+    int64_t recorded_at;          /* when the batch committed it */
+    char batch[PL_BATCH_ID_MAX + 1];
+} pl_price_t;
+
+/* Writes a price row (same sku/level/scope/start replaces). */
+int pl_price_put(pl_txn_t *txn, const pl_price_t *p);
+/* Every price row of an item, ordered by level, scope, start. */
+int pl_price_each(pl_txn_t *txn, const char *sku, int (*fn)(const pl_price_t *p, void *arg),
+                  void *arg);
+
+/* ---- promotions ----------------------------------------------------------- */
+
+typedef enum pl_promo_kind {
+    PL_PROMO_SPECIAL = 1,  /* 特价 */
+    PL_PROMO_FLYER = 2,    /* 惊爆 / flyer */
+    PL_PROMO_MARKDOWN = 3, /* 削价 */
+    PL_PROMO_MEMBER = 4,   /* 会员价: member-only by nature */
+    PL_PROMO_CLEARANCE = 5,
+} pl_promo_kind_t;
+
+typedef enum pl_scope_kind {
+    PL_SCOPE_ALL = 0,
+    PL_SCOPE_ZONES = 1,
+    PL_SCOPE_STORES = 2,
+} pl_scope_kind_t;
+
+typedef struct pl_promo {
+    char id[PL_PROMO_ID_MAX + 1];
+    uint8_t kind;        /* pl_promo_kind_t */
+    uint8_t member_only; /* always 1 for PL_PROMO_MEMBER */
+    int32_t priority;    /* higher wins; equal priority → lowest price */
+    int64_t start, end;  /* window [start, end) */
+    int64_t price;       /* promo price, or PL_PRICE_NONE when pct_off is used */
+    int32_t pct_off_bp;  /* percent off in basis points (1500 = 15%), or 0 */
+    uint8_t scope_kind;  /* pl_scope_kind_t */
+    uint8_t nscope;
+    char scope[PL_PROMO_SCOPE_MAX][PL_SCOPE_MAX + 1];
+    char text[PL_PROMO_TEXT_MAX + 1]; /* shown on the label / promo sign */
+    int64_t cancelled_at;             /* PL_TIME_NONE unless cancelled */
+    char batch[PL_BATCH_ID_MAX + 1];
+} pl_promo_t;
+
+/* Name of a kind ("special"...) and back (0 when unknown). */
+const char *pl_promo_kind_name(int kind);
+int pl_promo_kind_parse(const char *s);
+
+int pl_promo_get(pl_txn_t *txn, const char *id, pl_promo_t *pr);
+/* Writes the promotion and replaces its item list with skus[0..n). */
+int pl_promo_put(pl_txn_t *txn, const pl_promo_t *pr, const char *const *skus, size_t n);
+/* Promotions naming sku, in id order. */
+int pl_promo_each_for_item(pl_txn_t *txn, const char *sku,
+                           int (*fn)(const pl_promo_t *pr, void *arg), void *arg);
+/* Items of a promotion. */
+int pl_promo_items(pl_txn_t *txn, const char *id, int (*fn)(const char *sku, void *arg),
+                   void *arg);
+
+/* ---- shelf labels --------------------------------------------------------- */
+
+typedef struct pl_label {
+    char sku[PL_ITEM_CODE_MAX + 1];
+    char scope[PL_SCOPE_MAX + 1]; /* "" (chain), zone or store */
+    int64_t price;                /* price printed on the shelf label now */
+    int64_t printed_at;
+} pl_label_t;
+
+enum pl_job_state { PL_JOB_PENDING = 0, PL_JOB_ACKED = 1 };
+
+typedef struct pl_label_job {
+    uint64_t id;
+    uint8_t state;
+    uint8_t level;                /* scope level of the label: base/zone/store */
+    char scope[PL_SCOPE_MAX + 1];
+    char sku[PL_ITEM_CODE_MAX + 1];
+    char gtin[15];                /* primary barcode */
+    char name[PL_NAME_MAX + 1];
+    int64_t price;                /* price to print */
+    int64_t unit_price;           /* per kg / per 100 g, or PL_PRICE_NONE */
+    char unit_basis[8];           /* "kg", "100g", "l", "100ml", "" */
+    char promo_text[PL_PROMO_TEXT_MAX + 1];
+    int64_t promo_ends;           /* PL_TIME_NONE */
+    int64_t old_price;            /* label price before, PL_PRICE_NONE */
+    int64_t due;                  /* when the new label must be on the shelf */
+    char reason[24];              /* "price","scheduled","promo_start","promo_end","name","pack_qty"... */
+    char batch[PL_BATCH_ID_MAX + 1];
+    int64_t acked_at;
+} pl_label_job_t;
+
+int pl_label_get(pl_txn_t *txn, const char *sku, const char *scope, pl_label_t *lb);
+int pl_label_put(pl_txn_t *txn, const pl_label_t *lb);
+/* Every label record of an item (all scopes). */
+int pl_label_each(pl_txn_t *txn, const char *sku, int (*fn)(const pl_label_t *lb, void *arg),
+                  void *arg);
+
+/* Adds a job: assigns job->id (next id, stored in meta) and indexes it under
+ * the item while pending. */
+int pl_job_add(pl_txn_t *txn, pl_label_job_t *job);
+int pl_job_get(pl_txn_t *txn, uint64_t id, pl_label_job_t *job);
+/* Marks a pending job printed at `now`: the label record of (sku, scope)
+ * takes the job's price. PL_ENOTFOUND (unknown id), PL_EDONE (already
+ * acked). */
+int pl_job_ack(pl_txn_t *txn, uint64_t id, int64_t now);
+/* All jobs in id order (pending_only: skip acked). */
+int pl_job_each(pl_txn_t *txn, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
+                void *arg);
+/* Pending jobs of one item. */
+int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
+                         int (*fn)(const pl_label_job_t *j, void *arg), void *arg);
+
+/* ---- batch ledger --------------------------------------------------------- */
+
+typedef struct pl_batch_rec {
+    char id[PL_BATCH_ID_MAX + 1];
+    char digest[33];   /* XXH3-128 of the batch content, hex */
+    int64_t applied_at;
+    uint64_t rows;
+    uint64_t gen;      /* generation the batch committed as */
+} pl_batch_rec_t;
+
+int pl_batch_get(pl_txn_t *txn, const char *id, pl_batch_rec_t *b);
+int pl_batch_put(pl_txn_t *txn, const pl_batch_rec_t *b);
+int pl_batch_each(pl_txn_t *txn, int (*fn)(const pl_batch_rec_t *b, void *arg), void *arg);

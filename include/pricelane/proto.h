@@ -1,0 +1,87 @@
+/* Wire protocols: the line protocol (UDP and TCP) and a RESP2 subset (TCP),
+ * served on the same port. The parser is pure and resumable: it never
+ * allocates, never blocks, and is a fuzz target. docs/protocol.md is the spec.
+ *
+ * Line protocol: one request per line ('\n', optional '\r' before it) on TCP,
+ * or per datagram on UDP (a trailing newline is optional):
+ *   <code>                           a bare code, as scanners send
+ *   GET <code> [store=S] [member] [tag=T]
+ *   PING | VERSION
+ * On UDP, any request may start with "#<tag> " (tag: 1..32 bytes of
+ * [A-Za-z0-9_.:-]); the tag is echoed in the reply so retries can be matched.
+ * RESP2 (detected on TCP when the first byte of a request is '*'):
+ *   GET <code> | GET <store>:<code> | MGET k1 k2 ... | PING [msg] | ECHO msg |
+ *   INFO [section] | QUIT | COMMAND [...] | HELLO [2]  (HELLO 3 → error)
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#define PL_PROTO_LINE_MAX 512  /* longest line request, bytes incl. newline */
+#define PL_PROTO_ARGS_MAX 64   /* most RESP arguments (MGET keys + 1) */
+#define PL_PROTO_BULK_MAX 512  /* longest RESP bulk string */
+
+typedef enum pl_proto {
+    PL_PROTO_LINE = 0,
+    PL_PROTO_RESP = 1,
+} pl_proto_t;
+
+typedef enum pl_req_type {
+    PL_REQ_LOOKUP = 1, /* one code: args[0] = code */
+    PL_REQ_MLOOKUP,    /* RESP MGET: args[0..nargs) = keys */
+    PL_REQ_PING,       /* args[0] = optional message (RESP) */
+    PL_REQ_ECHO,       /* args[0] = message */
+    PL_REQ_VERSION,
+    PL_REQ_INFO,
+    PL_REQ_QUIT,
+    PL_REQ_COMMAND, /* RESP COMMAND [...]: answered with an empty array */
+    PL_REQ_HELLO,   /* RESP HELLO [2] */
+    PL_REQ_ERROR,   /* malformed or unknown: error[] says why; reply with it */
+} pl_req_type_t;
+
+typedef struct pl_slice {
+    const char *p;
+    size_t len;
+} pl_slice_t;
+
+/* A parsed request. Slices point into the caller's buffer and stay valid
+ * while that buffer is unchanged. */
+typedef struct pl_req {
+    pl_req_type_t type;
+    pl_proto_t proto;
+    int nargs;
+    pl_slice_t args[PL_PROTO_ARGS_MAX];
+    pl_slice_t store; /* line: store=S; RESP GET "S:code" puts S here */
+    pl_slice_t tag;   /* line: "#tag " prefix or tag=T; empty if none */
+    int member;       /* line: the "member" flag */
+    char error[96];   /* PL_REQ_ERROR: what is wrong, e.g. "line longer than 512 bytes" */
+} pl_req_t;
+
+/* Parses one request from buf[0..len), a TCP stream (datagram = 0) or one
+ * whole UDP datagram (datagram = 1, always line protocol).
+ * Returns:
+ *   1  a request is in *req; *used = bytes consumed (including its newline).
+ *      A malformed but delimited request is returned as PL_REQ_ERROR with
+ *      *used covering it, so the stream continues after it.
+ *   0  more bytes are needed (only for streams); *used = 0.
+ *  -1  the stream is unrecoverable (e.g. RESP framing error, line over
+ *      PL_PROTO_LINE_MAX without a newline): req->error says why; the caller
+ *      sends the error and closes the connection.
+ * Empty lines are skipped (consumed, and parsing continues). */
+int pl_proto_parse(pl_req_t *req, const char *buf, size_t len, int datagram, size_t *used);
+
+/* Reply framing. Each writes into out[0..cap) and returns the number of bytes
+ * written, or 0 if cap is too small (nothing usable written).
+ *  pl_proto_reply_answer: one JSON answer (json[0..len), no newline) as the
+ *    protocol wants it: line → json + "\n" (with the tag spliced in as the
+ *    first member, {"tag":"T",...}, when req->tag is set); RESP → bulk string.
+ *  pl_proto_reply_error: line → {"status":"error","error":"<msg>"}\n
+ *    (escaped, with tag); RESP → "-ERR <msg>\r\n".
+ *  pl_proto_reply_simple: line → text + "\n"; RESP → "+text\r\n" (PING → PONG).
+ *  pl_proto_reply_array_header: RESP "*n\r\n" (MGET replies, COMMAND → *0). */
+size_t pl_proto_reply_answer(const pl_req_t *req, const char *json, size_t len, char *out,
+                             size_t cap);
+size_t pl_proto_reply_error(const pl_req_t *req, const char *msg, char *out, size_t cap);
+size_t pl_proto_reply_simple(const pl_req_t *req, const char *text, char *out, size_t cap);
+size_t pl_proto_reply_bulk(const pl_req_t *req, const char *s, size_t len, char *out, size_t cap);
+size_t pl_proto_reply_array_header(size_t n, char *out, size_t cap);

@@ -1,0 +1,93 @@
+/* resolve: from a scanned code to the answer a lane needs.
+ *
+ * A resolver is per worker (never shared between threads). It owns one LMDB
+ * read transaction that the worker renews with pl_resolver_refresh() at the
+ * start of each batch of completions and releases with pl_resolver_release()
+ * before it waits idle (a held read transaction blocks page reuse), and an
+ * optional handle on the shared-memory cache.
+ *
+ * Freshness: a request answered after pl_resolver_refresh() sees every batch
+ * committed before that call. Time windows (promotions, scheduled prices) are
+ * evaluated per request against `now`, after the cache, so they switch at
+ * their instant with no loader run.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pricelane/barcode.h"
+#include "pricelane/catalog.h"
+
+typedef enum pl_status {
+    PL_ANS_OK = 0,
+    PL_ANS_NOT_FOUND = 1,
+    PL_ANS_BAD_CODE = 2,
+    PL_ANS_ERROR = 3, /* the catalogue could not be read: error[] says why */
+} pl_status_t;
+
+#define PL_TIME_NONE INT64_MIN /* an absent instant (JSON null) */
+#define PL_PRICE_NONE INT64_MIN /* an absent price (JSON null) */
+
+/* The answer. Prices are integers in minor units; instants are seconds since
+ * the Unix epoch (printed as RFC 3339 with the catalogue's UTC offset). */
+typedef struct pl_answer {
+    pl_status_t status;
+    char code[PL_CODE_ECHO_MAX + 1]; /* the code as given (trimmed) */
+    char gtin[15];                   /* normalized GTIN-14, or "" */
+    char sku[PL_ITEM_CODE_MAX + 1];
+    char name[PL_NAME_MAX + 1];
+    char unit[PL_UNIT_MAX + 1];
+    uint32_t pack_qty;
+    int64_t base_price;      /* base (chain) price in force now */
+    int64_t price;           /* what to charge now */
+    const char *source;      /* "base","zone","store","scheduled" or a promo kind */
+    char promo_id[PL_PROMO_ID_MAX + 1];
+    int64_t promo_ends;      /* PL_TIME_NONE when no promotion applies */
+    int64_t label_price;     /* what the shelf label shows now */
+    int label_pending;       /* a reprint is due or overdue */
+    int64_t prev_price;      /* PL_PRICE_NONE when the price never changed */
+    int64_t prev_changed_at; /* PL_TIME_NONE likewise */
+    int64_t low_7d;          /* lowest price charged in [now-7d, now) */
+    uint64_t gen;            /* price generation the answer was built from */
+    /* Variable-measure codes only (measure != PL_MEASURE_NONE). */
+    pl_measure_t measure;
+    int64_t amount;     /* embedded weight (g), count, or price */
+    int64_t unit_price; /* price per kg (weight), per piece (count) */
+    char error[128];    /* bad_code / error: why */
+} pl_answer_t;
+
+typedef struct pl_resolver pl_resolver_t;
+typedef struct pl_cache pl_cache_t;
+
+/* Creates a resolver on an open catalogue, with an optional cache (NULL: no
+ * cache; the answers are byte-identical either way). Returns 0 or a negative
+ * code. */
+int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out);
+void pl_resolver_free(pl_resolver_t *r);
+
+/* Starts (or renews) the read transaction and reads the price generation and
+ * the store table if it changed. Call at the start of each batch of work.
+ * Returns 0 or a negative code (the resolver then answers PL_ANS_ERROR). */
+int pl_resolver_refresh(pl_resolver_t *r);
+
+/* Ends the read transaction (before an idle wait). Cheap; idempotent. */
+void pl_resolver_release(pl_resolver_t *r);
+
+/* Generation of the current snapshot (0 before the first refresh). */
+uint64_t pl_resolver_gen(const pl_resolver_t *r);
+
+/* Resolves code[0..len) for store (NUL-terminated; "" or NULL = chain-wide
+ * base prices and chain-wide promotions) at instant `now` (seconds since the
+ * epoch), as a member or not. Always fills *ans (status says how it went);
+ * returns 0, or a negative code when the catalogue could not be read. Refreshes
+ * the read transaction itself if none is active. */
+int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
+               int member, pl_answer_t *ans);
+
+/* Encodes the answer as one line of JSON (no newline) with the fixed field
+ * order of docs/protocol.md. utc_offset_min: offset for RFC 3339 instants.
+ * Returns the length, or 0 if cap is too small. */
+size_t pl_answer_json(const pl_answer_t *a, int utc_offset_min, char *out, size_t cap);
+
+/* Catalogue UTC offset in minutes (from meta), for pl_answer_json. */
+int pl_resolver_utc_offset(const pl_resolver_t *r);

@@ -1,0 +1,16 @@
+/* Instants: seconds since the Unix epoch, printed as RFC 3339 with a fixed
+ * UTC offset (the catalogue's), parsed from RFC 3339 or local forms. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes "2026-11-26T08:00:00+08:00" (25 bytes + NUL) into out[cap].
+ * Returns the length, or 0 if cap < 26. */
+size_t pl_time_format(int64_t t, int utc_offset_min, char *out, size_t cap);
+
+/* Parses s (see pl_parse_time in rows.h for the accepted forms) into *t.
+ * Returns 0, or PL_EFORMAT with a reason in err[errlen]. */
+int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size_t errlen);
+
+/* Current time in seconds (CLOCK_REALTIME). */
+int64_t pl_time_now(void);
