@@ -37,10 +37,13 @@ typedef enum pl_measure {
 /* One restricted-circulation layout. The pattern is as long as the code and
  * says what each position holds:
  *   '0'-'9'  literal prefix digit that must match
- *   'I'      scale item code (PLU) digit
+ *   'I'      scale item code (PLU) digit (1..PL_PLU_MAX of them)
  *   'P'      price digit (minor units)     'W'  weight digit (grams)
- *   'N'      count digit                   'V'  price check digit (GS1 7.9:
- *            4-digit price → weights 2-,2,3,5-; 5-digit price → 5+,2-,5-,5+,2-)
+ *   'N'      count digit                   (one of P, W, N per pattern)
+ *   'V'      price check digit of the P/W/N field, GS1 7.9.3/7.9.4:
+ *            4 digits → weights 2-,2-,3,5-, check = units digit of 3 × sum;
+ *            5 digits → weights 5+,2-,5-,5+,2-, check = the digit whose 5-
+ *            product is (10 - sum mod 10) mod 10. E.g. 2875 → 9, 14685 → 6.
  *   'C'      the code's own GS1 check digit (last position)
  * Examples: "20IIIIIPPPPPC" (Chinese scale, price in fen),
  *           "21IIIIIWWWWWC" (Chinese scale, weight in grams),
@@ -57,8 +60,9 @@ typedef struct pl_barcode_cfg {
     int nformats;
     pl_rcn_format_t formats[PL_RCN_FORMATS_MAX];
     /* Keyed item codes: allowed characters are [A-Za-z0-9-_.]; a keyed code
-     * must be item_min..item_max bytes long. A code made only of digits that
-     * has a GTIN length (8, 12, 13, 14) is never taken as a keyed code. */
+     * must be item_min..item_max bytes long (item_max is capped at
+     * PL_ITEM_CODE_MAX). A code made only of digits that has a GTIN length
+     * (8, 12, 13, 14), or 10 (ISBN-10), is never taken as a keyed code. */
     int item_min, item_max;
 } pl_barcode_cfg_t;
 
@@ -84,9 +88,13 @@ typedef struct pl_code {
 void pl_barcode_cfg_default(pl_barcode_cfg_t *cfg);
 
 /* Parses a comma-separated list of patterns into cfg->formats (replacing
- * them). Returns 0, or PL_EFORMAT with a message in err (errlen bytes) when a
- * pattern is malformed (bad character, no 'C' at the end, 'V' without a 4- or
- * 5-digit price, length not 8/12/13/14). */
+ * them). Spaces around a pattern are ignored; an empty or NULL list means no
+ * formats (every in-store code stays a GTIN). Returns 0, or PL_EFORMAT with a
+ * message in err (errlen bytes; err may be NULL) when a pattern is malformed
+ * (bad character, no 'C' at the end, 'V' without a 4- or 5-digit price,
+ * length not 8/12/13/14, no 'I' or more than PL_PLU_MAX, no P/W/N or a mix of
+ * them), a pattern is empty or there are more than PL_RCN_FORMATS_MAX. On
+ * error cfg is left unchanged. */
 int pl_barcode_cfg_formats(pl_barcode_cfg_t *cfg, const char *list, char *err, size_t errlen);
 
 /* GS1 check digit (weights 3,1,3,... from the right) of the n digits in d.
@@ -94,32 +102,48 @@ int pl_barcode_cfg_formats(pl_barcode_cfg_t *cfg, const char *list, char *err, s
 int pl_barcode_check_digit(const char *d, size_t n);
 
 /* Expands an 8-digit UPC-E (number system 0 or 1, with check digit) into the
- * 12-digit UPC-A out (13 bytes incl. NUL). Returns 0, PL_EBADCODE or
- * PL_ECHECK (the UPC-E check digit is that of the expansion). */
+ * 12-digit UPC-A out (13 bytes incl. NUL). Returns 0, PL_EBADCODE (a
+ * non-digit, or number system 2-9; out is "") or PL_ECHECK (the UPC-E check
+ * digit is that of the expansion; out holds the expansion with its correct
+ * check digit). Reading stops at the first non-digit. */
 int pl_barcode_upce_expand(const char *upce, char *out);
 
-/* Normalizes in[0..len) (surrounding spaces and a trailing CR/LF are
- * ignored; inner spaces and dashes in an all-digit code are removed for
- * ISBN-10 typed with dashes only) into out. Returns 0 or a negative code
- * (PL_EBADCODE, PL_ECHECK) with out->error set. Rules:
+/* Normalizes in[0..len) (surrounding spaces, tabs and CR/LF are ignored;
+ * inner spaces and dashes are removed for ISBN-10 only) into out. Returns 0
+ * or a negative code (PL_EBADCODE, PL_ECHECK) with out->error set and
+ * out->kind PL_CODE_NONE. Rules:
  *  - 8 digits starting with 0 or 1: UPC-E (number system 0, or 1 as many
  *    scanners emit), expanded to UPC-A; its check digit is that of the
  *    expansion. (GS1-8 prefixes 0xx are restricted-circulation EAN-8 that
  *    lanes do not meet, while UPC-E is common; a code valid as both reads as
  *    UPC-E.) Other 8-digit codes: EAN-8.
  *  - 12 digits UPC-A, 13 EAN-13, 14 GTIN-14; 10 characters of ISBN-10
- *    (last may be X) → 978 + 9 digits + new check digit.
+ *    (nine digits then a digit or X/x, with any dashes or spaces between)
+ *    → 978 + 9 digits + new check digit. Every such input is taken as an
+ *    ISBN-10, so a wrong mod-11 check digit is PL_ECHECK (and a 10-digit
+ *    keyed code is not possible).
+ *  - A code made only of zeros is PL_EBADCODE (a misread, never allocated).
  *  - After the check digit is verified, a GTIN-14 whose indicator digit is 0
  *    and whose 13-digit body starts with 02 or 20-29 (or UPC-A number system
- *    2, i.e. body "02…") is a restricted circulation number: decoded with the
- *    first matching format; if no format matches, it is kept as a GTIN (a
- *    store may label RCNs it does not weigh). Indicator 1-8 is a trade item.
- *  - Anything else: a keyed item code if it matches the pattern, else an
- *    error. */
+ *    2, i.e. body "02…"), or an EAN-8 starting with 2 (RCN-8), is a
+ *    restricted circulation number: decoded with the first format that has
+ *    the length of the code as scanned (a 12-digit UPC-A only meets
+ *    12-character patterns, a 13-digit EAN-13 13-character ones, a 14-digit
+ *    code 14-character ones) and whose literal digits match. A wrong 'V'
+ *    digit is then PL_ECHECK (no further format is tried). If no format
+ *    matches, it is kept as a GTIN (a store may label RCNs it does not
+ *    weigh). Indicator 1-9 is a trade item, never in-store.
+ *  - Anything else: a keyed item code if made of the allowed characters and
+ *    item_min..item_max long (this includes all-digit codes of lengths other
+ *    than 8, 10, 12, 13, 14), else PL_EBADCODE ("7 digits: not a GTIN length
+ *    (8, 12, 13, 14) nor an item code (1..6)", "bad character '$' at
+ *    position 4"). */
 int pl_barcode_normalize(const pl_barcode_cfg_t *cfg, const char *in, size_t len, pl_code_t *out);
 
 /* Key under which a normalized code is stored in the barcodes database:
- * GTIN → the 14 digits; VARIABLE → "P" + PLU digits (the scale item code,
- * shared by every prefix/format); ITEM → not a barcode (returns 0 and
- * writes nothing). Writes at most cap bytes incl. NUL, returns the key length. */
+ * GTIN → the 14 digits; VARIABLE → "P" + PLU digits as scanned, leading zeros
+ * kept (the scale item code, shared by every prefix/format of the same PLU
+ * width); ITEM → not a barcode (returns 0 and writes nothing). Writes at most
+ * cap bytes incl. NUL, like snprintf: returns the full key length, so a
+ * result >= cap means out was truncated. */
 size_t pl_barcode_key(const pl_code_t *code, char *out, size_t cap);
