@@ -21,7 +21,7 @@
 
 typedef struct pl_cache pl_cache_t;
 
-#define PL_CACHE_KEY_MAX 48   /* bytes of key per slot */
+#define PL_CACHE_KEY_MAX 72 /* bytes of key per slot */
 #define PL_CACHE_SLOT_SIZE 1024 /* bytes per slot incl. header and key */
 
 typedef struct pl_cache_stats {

@@ -23,8 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pricelane/barcode.h" /* PL_ITEM_CODE_MAX, PL_PLU_MAX */
+
 #define PL_SCHEMA_VERSION 1
-#define PL_ITEM_CODE_MAX 32 /* SKU bytes */
 #define PL_NAME_MAX 120     /* item name bytes (UTF-8: 40 CJK characters) */
 #define PL_UNIT_MAX 15
 #define PL_DEPT_MAX 15

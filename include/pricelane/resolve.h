@@ -22,7 +22,8 @@ typedef enum pl_status {
     PL_ANS_OK = 0,
     PL_ANS_NOT_FOUND = 1,
     PL_ANS_BAD_CODE = 2,
-    PL_ANS_ERROR = 3, /* the catalogue could not be read: error[] says why */
+    PL_ANS_ERROR = 3,    /* the catalogue could not be read: error[] says why */
+    PL_ANS_NO_PRICE = 4, /* the item exists but has no price in force now */
 } pl_status_t;
 
 #define PL_TIME_NONE INT64_MIN /* an absent instant (JSON null) */

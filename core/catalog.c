@@ -1,0 +1,566 @@
+/* The catalogue environment, transactions, meta, items, barcodes and stores.
+ * Prices and promotions are in catalog_price.c, labels, label jobs and the
+ * batch ledger in catalog_label.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog_int.h"
+#include "pricelane/err.h"
+#include "rec.h"
+
+#define REC_VERSION 1
+#define DEFAULT_MAP_SIZE (1ull << 30)
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} db_spec[DB_COUNT] = {
+    [DB_META] = {"meta", 0},
+    [DB_ITEMS] = {"items", 0},
+    [DB_BARCODES] = {"barcodes", 0},
+    [DB_ITEMCODES] = {"itemcodes", MDB_DUPSORT},
+    [DB_STORES] = {"stores", 0},
+    [DB_PRICES] = {"prices", 0},
+    [DB_PROMOS] = {"promos", 0},
+    [DB_PROMOITEMS] = {"promoitems", MDB_DUPSORT},
+    [DB_LABELS] = {"labels", 0},
+    [DB_LJOBS] = {"ljobs", 0},
+    [DB_LJOBITEM] = {"ljobitem", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_BATCHES] = {"batches", 0},
+};
+
+/* ---- helpers shared by the catalogue files -------------------------------- */
+
+int cat_get(pl_txn_t *t, int db, const void *k, size_t klen, MDB_val *v)
+{
+    MDB_val key = {klen, (void *)k};
+    return pl_err_from_mdb(mdb_get(t->txn, t->cat->dbi[db], &key, v));
+}
+
+int cat_put(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen,
+            unsigned flags)
+{
+    if (!t->write)
+        return PL_EINVAL;
+    if (t->err)
+        return t->err;
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    int rc = pl_err_from_mdb(mdb_put(t->txn, t->cat->dbi[db], &key, &val, flags));
+    return rc == PL_EEXIST ? rc : txn_fail(t, rc);
+}
+
+int cat_del(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen)
+{
+    if (!t->write)
+        return PL_EINVAL;
+    if (t->err)
+        return t->err;
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    int rc = pl_err_from_mdb(mdb_del(t->txn, t->cat->dbi[db], &key, v ? &val : NULL));
+    return rc == PL_ENOTFOUND ? rc : txn_fail(t, rc);
+}
+
+size_t cat_key_str(uint8_t *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n + 1 > cap)
+        return 0;
+    memcpy(out, s, n + 1);
+    return n + 1;
+}
+
+int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
+                 int (*fn)(const void *v, size_t len, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[db], &cur));
+    if (rc)
+        return rc;
+    MDB_val key = {klen, (void *)k}, val;
+    int mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
+    rc = 0;
+    while (mrc == MDB_SUCCESS) {
+        rc = fn(val.mv_data, val.mv_size, arg);
+        if (rc)
+            break;
+        mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT_DUP);
+    }
+    if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* ---- environment ---------------------------------------------------------- */
+
+static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_cat_t **out)
+{
+    pl_cat_t *cat = calloc(1, sizeof(*cat));
+    if (!cat)
+        return -ENOMEM;
+    snprintf(cat->path, sizeof(cat->path), "%s", dir);
+    cat->read_only = o->read_only;
+    int rc = pl_err_from_mdb(mdb_env_create(&cat->env));
+    if (rc)
+        goto fail_free;
+    mdb_env_set_maxdbs(cat->env, DB_COUNT + 2);
+    mdb_env_set_maxreaders(cat->env, o->max_readers ? o->max_readers : 510);
+    /* Without an explicit size an existing environment keeps its stored map
+     * size (possibly grown by a loader); a new one starts at 1 GiB. */
+    if (o->map_size || creating)
+        mdb_env_set_mapsize(cat->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE);
+    unsigned flags = (o->read_only ? MDB_RDONLY : 0) | (o->no_tls ? MDB_NOTLS : 0);
+    rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0644));
+    if (rc)
+        goto fail_env;
+    int dead = 0;
+    mdb_reader_check(cat->env, &dead);
+
+    MDB_txn *txn;
+    rc = pl_err_from_mdb(mdb_txn_begin(cat->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn));
+    if (rc)
+        goto fail_env;
+    for (int i = 0; i < DB_COUNT && !rc; i++) {
+        unsigned f = db_spec[i].flags | (o->read_only ? 0 : MDB_CREATE);
+        rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[i].name, f, &cat->dbi[i]));
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        goto fail_env;
+    }
+    rc = pl_err_from_mdb(mdb_txn_commit(txn));
+    if (rc)
+        goto fail_env;
+    *out = cat;
+    return 0;
+
+fail_env:
+    mdb_env_close(cat->env);
+fail_free:
+    free(cat);
+    return rc;
+}
+
+static int meta_put_u64(pl_txn_t *t, const char *k, uint64_t v)
+{
+    uint8_t b[8];
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u64(&w, v);
+    return cat_put(t, DB_META, k, strlen(k), b, w.len, 0);
+}
+
+static int meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v)
+{
+    MDB_val val;
+    int rc = cat_get(t, DB_META, k, strlen(k), &val);
+    if (rc)
+        return rc;
+    rec_r r = {val.mv_data, val.mv_size, 0, 0};
+    *v = rr_u64(&r);
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+static int meta_put_str(pl_txn_t *t, const char *k, const char *s)
+{
+    return cat_put(t, DB_META, k, strlen(k), s, strlen(s), 0);
+}
+
+static int meta_get_str(pl_txn_t *t, const char *k, char *out, size_t cap)
+{
+    MDB_val val;
+    int rc = cat_get(t, DB_META, k, strlen(k), &val);
+    if (rc)
+        return rc;
+    if (val.mv_size >= cap)
+        return PL_ECORRUPT;
+    memcpy(out, val.mv_data, val.mv_size);
+    out[val.mv_size] = 0;
+    return 0;
+}
+
+int pl_cat_init(const char *dir, const char *currency, int utc_offset_min)
+{
+    char path[4200];
+    struct stat st;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (stat(path, &st) == 0)
+        return PL_EEXIST;
+    if (!currency || strlen(currency) != 3 || utc_offset_min < -14 * 60 || utc_offset_min > 14 * 60)
+        return PL_EINVAL;
+
+    pl_cat_opts_t o = {0};
+    pl_cat_t *cat;
+    int rc = env_open(dir, &o, 1, &cat);
+    if (rc)
+        return rc;
+    uint64_t id = 0;
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+        id = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    pl_txn_t *t;
+    rc = pl_txn_begin(cat, 1, &t);
+    if (rc)
+        goto out;
+    meta_put_u64(t, "schema", PL_SCHEMA_VERSION);
+    meta_put_u64(t, "catalog_id", id);
+    meta_put_u64(t, "gen", 0);
+    meta_put_u64(t, "next_job", 1);
+    meta_put_u64(t, "utc_offset", (uint64_t)(int64_t)utc_offset_min);
+    meta_put_str(t, "currency", currency);
+    meta_put_str(t, "last_batch", "");
+    rc = pl_txn_commit(t);
+out:
+    pl_cat_close(cat);
+    return rc;
+}
+
+int pl_cat_open(const char *dir, const pl_cat_opts_t *opts, pl_cat_t **out)
+{
+    pl_cat_opts_t o = opts ? *opts : (pl_cat_opts_t){0};
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? PL_ENOTFOUND : -errno;
+
+    pl_cat_t *cat;
+    int rc = env_open(dir, &o, 0, &cat);
+    if (rc)
+        return rc;
+    pl_txn_t *t;
+    rc = pl_txn_begin(cat, 0, &t);
+    if (rc)
+        goto fail;
+    uint64_t schema = 0;
+    rc = meta_get_u64(t, "schema", &schema);
+    if (!rc)
+        rc = meta_get_u64(t, "catalog_id", &cat->id);
+    pl_txn_abort(t);
+    if (rc == PL_ENOTFOUND)
+        rc = PL_ENOTFOUND;
+    else if (!rc && schema != PL_SCHEMA_VERSION)
+        rc = PL_EVERSION;
+    if (rc)
+        goto fail;
+    *out = cat;
+    return 0;
+fail:
+    pl_cat_close(cat);
+    return rc;
+}
+
+void pl_cat_close(pl_cat_t *cat)
+{
+    if (!cat)
+        return;
+    mdb_env_close(cat->env);
+    free(cat);
+}
+
+int pl_cat_grow(pl_cat_t *cat, size_t min_size)
+{
+    MDB_envinfo info;
+    int rc = pl_err_from_mdb(mdb_env_info(cat->env, &info));
+    if (rc)
+        return rc;
+    size_t size = info.me_mapsize * 2;
+    if (size < min_size)
+        size = min_size;
+    return pl_err_from_mdb(mdb_env_set_mapsize(cat->env, size));
+}
+
+uint64_t pl_cat_id(const pl_cat_t *cat)
+{
+    return cat->id;
+}
+
+const char *pl_cat_path(const pl_cat_t *cat)
+{
+    return cat->path;
+}
+
+int pl_cat_sync(pl_cat_t *cat)
+{
+    return pl_err_from_mdb(mdb_env_sync(cat->env, 1));
+}
+
+/* ---- transactions --------------------------------------------------------- */
+
+int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out)
+{
+    pl_txn_t *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->cat = cat;
+    t->write = write;
+    unsigned flags = write ? 0 : MDB_RDONLY;
+    int mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
+    if (mrc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size and retry. */
+        mdb_env_set_mapsize(cat->env, 0);
+        mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
+    }
+    if (mrc) {
+        free(t);
+        return pl_err_from_mdb(mrc);
+    }
+    *out = t;
+    return 0;
+}
+
+int pl_txn_commit(pl_txn_t *t)
+{
+    int rc;
+    if (t->err) {
+        mdb_txn_abort(t->txn);
+        rc = t->err;
+    } else {
+        rc = pl_err_from_mdb(mdb_txn_commit(t->txn));
+    }
+    free(t);
+    return rc;
+}
+
+void pl_txn_abort(pl_txn_t *t)
+{
+    if (!t)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+void pl_txn_reset(pl_txn_t *t)
+{
+    mdb_txn_reset(t->txn);
+}
+
+int pl_txn_renew(pl_txn_t *t)
+{
+    int mrc = mdb_txn_renew(t->txn);
+    if (mrc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(t->cat->env, 0);
+        mrc = mdb_txn_renew(t->txn);
+    }
+    return pl_err_from_mdb(mrc);
+}
+
+/* ---- meta ----------------------------------------------------------------- */
+
+int pl_meta_get(pl_txn_t *t, pl_meta_t *m)
+{
+    uint64_t schema = 0, off = 0;
+    memset(m, 0, sizeof(*m));
+    int rc = meta_get_u64(t, "schema", &schema);
+    if (!rc)
+        rc = meta_get_u64(t, "catalog_id", &m->catalog_id);
+    if (!rc)
+        rc = meta_get_u64(t, "gen", &m->gen);
+    if (!rc)
+        rc = meta_get_u64(t, "utc_offset", &off);
+    if (!rc)
+        rc = meta_get_str(t, "currency", m->currency, sizeof(m->currency));
+    if (!rc)
+        rc = meta_get_str(t, "last_batch", m->last_batch, sizeof(m->last_batch));
+    m->schema = (uint32_t)schema;
+    m->utc_offset_min = (int32_t)(int64_t)off;
+    return rc;
+}
+
+int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
+{
+    uint64_t g = 0;
+    int rc = meta_get_u64(t, "gen", &g);
+    if (!rc)
+        rc = meta_put_u64(t, "gen", g + 1);
+    if (!rc)
+        rc = meta_put_str(t, "last_batch", batch_id ? batch_id : "");
+    if (!rc && gen)
+        *gen = g + 1;
+    return txn_fail(t, rc);
+}
+
+/* Next label job id (stored in meta so ids are never reused). */
+int cat_next_job_id(pl_txn_t *t, uint64_t *id)
+{
+    int rc = meta_get_u64(t, "next_job", id);
+    if (!rc)
+        rc = meta_put_u64(t, "next_job", *id + 1);
+    return txn_fail(t, rc);
+}
+
+/* ---- items ---------------------------------------------------------------- */
+
+int pl_item_get(pl_txn_t *t, const char *sku, pl_item_t *it)
+{
+    MDB_val v;
+    int rc = cat_get(t, DB_ITEMS, sku, strlen(sku), &v);
+    if (rc)
+        return rc;
+    memset(it, 0, sizeof(*it));
+    snprintf(it->sku, sizeof(it->sku), "%s", sku);
+    rec_r r = {v.mv_data, v.mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    rr_str(&r, it->name, sizeof(it->name));
+    rr_str(&r, it->unit, sizeof(it->unit));
+    rr_str(&r, it->dept, sizeof(it->dept));
+    it->pack_qty = rr_u32(&r);
+    it->flags = rr_u32(&r);
+    it->content = rr_u32(&r);
+    rr_str(&r, it->content_unit, sizeof(it->content_unit));
+    rr_str(&r, it->plu, sizeof(it->plu));
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+int pl_item_put(pl_txn_t *t, const pl_item_t *it)
+{
+    uint8_t b[512];
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u8(&w, REC_VERSION);
+    rw_str(&w, it->name);
+    rw_str(&w, it->unit);
+    rw_str(&w, it->dept);
+    rw_u32(&w, it->pack_qty);
+    rw_u32(&w, it->flags);
+    rw_u32(&w, it->content);
+    rw_str(&w, it->content_unit);
+    rw_str(&w, it->plu);
+    if (w.err || !it->sku[0])
+        return PL_EINVAL;
+    return cat_put(t, DB_ITEMS, it->sku, strlen(it->sku), b, w.len, 0);
+}
+
+/* ---- barcodes ------------------------------------------------------------- */
+
+int pl_barcode_get(pl_txn_t *t, const char *key, char *sku)
+{
+    MDB_val v;
+    int rc = cat_get(t, DB_BARCODES, key, strlen(key), &v);
+    if (rc)
+        return rc;
+    if (v.mv_size > PL_ITEM_CODE_MAX)
+        return PL_ECORRUPT;
+    memcpy(sku, v.mv_data, v.mv_size);
+    sku[v.mv_size] = 0;
+    return 0;
+}
+
+int pl_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *other)
+{
+    char owner[PL_ITEM_CODE_MAX + 1];
+    int rc = pl_barcode_get(t, key, owner);
+    if (rc == 0) {
+        if (strcmp(owner, sku) == 0)
+            return 0;
+        if (other)
+            strcpy(other, owner);
+        return PL_ECONFLICT;
+    }
+    if (rc != PL_ENOTFOUND)
+        return rc;
+    rc = cat_put(t, DB_BARCODES, key, strlen(key), sku, strlen(sku), 0);
+    if (!rc)
+        rc = cat_put(t, DB_ITEMCODES, sku, strlen(sku), key, strlen(key), 0);
+    return rc;
+}
+
+int pl_barcode_del(pl_txn_t *t, const char *key, const char *sku)
+{
+    char owner[PL_ITEM_CODE_MAX + 1];
+    int rc = pl_barcode_get(t, key, owner);
+    if (rc)
+        return rc;
+    if (strcmp(owner, sku) != 0)
+        return PL_ECONFLICT;
+    rc = cat_del(t, DB_BARCODES, key, strlen(key), NULL, 0);
+    if (!rc)
+        rc = cat_del(t, DB_ITEMCODES, sku, strlen(sku), key, strlen(key));
+    return rc == PL_ENOTFOUND ? txn_fail(t, PL_ECORRUPT) : rc;
+}
+
+struct bc_walk {
+    int (*fn)(const char *key, void *arg);
+    void *arg;
+};
+
+static int bc_walk_one(const void *v, size_t len, void *arg)
+{
+    struct bc_walk *w = arg;
+    char key[PL_BARCODE_KEY_MAX + 1];
+    if (len > PL_BARCODE_KEY_MAX)
+        return PL_ECORRUPT;
+    memcpy(key, v, len);
+    key[len] = 0;
+    return w->fn(key, w->arg);
+}
+
+int pl_barcode_each(pl_txn_t *t, const char *sku, int (*fn)(const char *key, void *arg), void *arg)
+{
+    struct bc_walk w = {fn, arg};
+    return cat_each_dup(t, DB_ITEMCODES, sku, strlen(sku), bc_walk_one, &w);
+}
+
+/* ---- stores --------------------------------------------------------------- */
+
+static int store_decode(const MDB_val *k, const MDB_val *v, pl_store_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (k->mv_size > PL_SCOPE_MAX)
+        return PL_ECORRUPT;
+    memcpy(st->id, k->mv_data, k->mv_size);
+    rec_r r = {v->mv_data, v->mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    rr_str(&r, st->zone, sizeof(st->zone));
+    rr_str(&r, st->name, sizeof(st->name));
+    rr_str(&r, st->formats, sizeof(st->formats));
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+int pl_store_get(pl_txn_t *t, const char *id, pl_store_t *st)
+{
+    MDB_val k = {strlen(id), (void *)id}, v;
+    int rc = cat_get(t, DB_STORES, id, strlen(id), &v);
+    return rc ? rc : store_decode(&k, &v, st);
+}
+
+int pl_store_put(pl_txn_t *t, const pl_store_t *st)
+{
+    uint8_t b[512];
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u8(&w, REC_VERSION);
+    rw_str(&w, st->zone);
+    rw_str(&w, st->name);
+    rw_str(&w, st->formats);
+    if (w.err || !st->id[0])
+        return PL_EINVAL;
+    return cat_put(t, DB_STORES, st->id, strlen(st->id), b, w.len, 0);
+}
+
+int pl_store_each(pl_txn_t *t, int (*fn)(const pl_store_t *st, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_STORES], &cur));
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        pl_store_t st;
+        rc = store_decode(&k, &v, &st);
+        if (!rc)
+            rc = fn(&st, arg);
+    }
+    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* Private to the catalogue module: environment and transaction handles. */
+#pragma once
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "pricelane/catalog.h"
+
+enum cat_db {
+    DB_META,
+    DB_ITEMS,
+    DB_BARCODES,
+    DB_ITEMCODES,
+    DB_STORES,
+    DB_PRICES,
+    DB_PROMOS,
+    DB_PROMOITEMS,
+    DB_LABELS,
+    DB_LJOBS,
+    DB_LJOBITEM,
+    DB_BATCHES,
+    DB_COUNT
+};
+
+struct pl_cat {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    uint64_t id;
+    int read_only;
+    char path[4096];
+};
+
+struct pl_txn {
+    pl_cat_t *cat;
+    MDB_txn *txn;
+    int write;
+    int err; /* sticky: the first write error; commit refuses when set */
+};
+
+/* Records the first error of a write transaction and returns rc. */
+static inline int txn_fail(pl_txn_t *t, int rc)
+{
+    if (rc && t->write && !t->err)
+        t->err = rc;
+    return rc;
+}
+
+/* mdb_get/put/del wrappers returning pricelane codes. */
+int cat_get(pl_txn_t *t, int db, const void *k, size_t klen, MDB_val *v);
+int cat_put(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen,
+            unsigned flags);
+int cat_del(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen);
+int cat_next_job_id(pl_txn_t *t, uint64_t *id);
+/* Builds "a\0b" style keys: copies s and a NUL, returns bytes written or 0. */
+size_t cat_key_str(uint8_t *out, size_t cap, const char *s);
+/* Walks the dupsort values of key k in db: fn(value, len, arg). */
+int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
+                 int (*fn)(const void *v, size_t len, void *arg), void *arg);

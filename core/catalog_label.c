@@ -1,0 +1,311 @@
+/* Shelf labels (what each label shows now), the label-job queue, and the
+ * batch ledger. */
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog_int.h"
+#include "pricelane/err.h"
+#include "pricelane/resolve.h"
+#include "rec.h"
+
+#define REC_VERSION 1
+#define LABEL_KEY_MAX (PL_ITEM_CODE_MAX + 1 + PL_SCOPE_MAX + 1)
+
+/* ---- labels: key sku NUL scope ------------------------------------------- */
+
+static size_t label_key(uint8_t *k, const char *sku, const char *scope)
+{
+    size_t n = cat_key_str(k, LABEL_KEY_MAX, sku);
+    size_t m = n ? cat_key_str(k + n, LABEL_KEY_MAX - n, scope) : 0;
+    return m ? n + m - 1 : 0; /* no trailing NUL */
+}
+
+int pl_label_get(pl_txn_t *t, const char *sku, const char *scope, pl_label_t *lb)
+{
+    uint8_t k[LABEL_KEY_MAX];
+    size_t klen = label_key(k, sku, scope);
+    MDB_val v;
+    if (!klen)
+        return PL_EINVAL;
+    int rc = cat_get(t, DB_LABELS, k, klen, &v);
+    if (rc)
+        return rc;
+    memset(lb, 0, sizeof(*lb));
+    snprintf(lb->sku, sizeof(lb->sku), "%s", sku);
+    snprintf(lb->scope, sizeof(lb->scope), "%s", scope);
+    rec_r r = {v.mv_data, v.mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    lb->price = rr_i64(&r);
+    lb->printed_at = rr_i64(&r);
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+int pl_label_put(pl_txn_t *t, const pl_label_t *lb)
+{
+    uint8_t k[LABEL_KEY_MAX], b[32];
+    size_t klen = label_key(k, lb->sku, lb->scope);
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u8(&w, REC_VERSION);
+    rw_i64(&w, lb->price);
+    rw_i64(&w, lb->printed_at);
+    if (!klen || w.err)
+        return PL_EINVAL;
+    return cat_put(t, DB_LABELS, k, klen, b, w.len, 0);
+}
+
+int pl_label_each(pl_txn_t *t, const char *sku, int (*fn)(const pl_label_t *lb, void *arg),
+                  void *arg)
+{
+    uint8_t prefix[PL_ITEM_CODE_MAX + 2];
+    size_t plen = cat_key_str(prefix, sizeof(prefix), sku);
+    if (!plen)
+        return PL_EINVAL;
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_LABELS], &cur));
+    if (rc)
+        return rc;
+    MDB_val k = {plen, prefix}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == MDB_SUCCESS && !rc) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        char scope[PL_SCOPE_MAX + 1];
+        size_t slen = k.mv_size - plen;
+        if (slen > PL_SCOPE_MAX) {
+            rc = PL_ECORRUPT;
+            break;
+        }
+        memcpy(scope, (const char *)k.mv_data + plen, slen);
+        scope[slen] = 0;
+        pl_label_t lb;
+        rc = pl_label_get(t, sku, scope, &lb);
+        if (!rc)
+            rc = fn(&lb, arg);
+        if (!rc)
+            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* ---- label jobs ----------------------------------------------------------- */
+
+static int job_encode(const pl_label_job_t *j, rec_w *w)
+{
+    rw_u8(w, REC_VERSION);
+    rw_u8(w, j->state);
+    rw_u8(w, j->level);
+    rw_str(w, j->scope);
+    rw_str(w, j->sku);
+    rw_str(w, j->gtin);
+    rw_str(w, j->name);
+    rw_i64(w, j->price);
+    rw_i64(w, j->unit_price);
+    rw_str(w, j->unit_basis);
+    rw_str(w, j->promo_text);
+    rw_i64(w, j->promo_ends);
+    rw_i64(w, j->old_price);
+    rw_i64(w, j->due);
+    rw_str(w, j->reason);
+    rw_str(w, j->batch);
+    rw_i64(w, j->acked_at);
+    return w->err ? PL_EINVAL : 0;
+}
+
+static int job_decode(uint64_t id, const MDB_val *v, pl_label_job_t *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->id = id;
+    rec_r r = {v->mv_data, v->mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    j->state = rr_u8(&r);
+    j->level = rr_u8(&r);
+    rr_str(&r, j->scope, sizeof(j->scope));
+    rr_str(&r, j->sku, sizeof(j->sku));
+    rr_str(&r, j->gtin, sizeof(j->gtin));
+    rr_str(&r, j->name, sizeof(j->name));
+    j->price = rr_i64(&r);
+    j->unit_price = rr_i64(&r);
+    rr_str(&r, j->unit_basis, sizeof(j->unit_basis));
+    rr_str(&r, j->promo_text, sizeof(j->promo_text));
+    j->promo_ends = rr_i64(&r);
+    j->old_price = rr_i64(&r);
+    j->due = rr_i64(&r);
+    rr_str(&r, j->reason, sizeof(j->reason));
+    rr_str(&r, j->batch, sizeof(j->batch));
+    j->acked_at = rr_i64(&r);
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+static int job_write(pl_txn_t *t, const pl_label_job_t *j)
+{
+    uint8_t k[8], b[768];
+    rec_w w = {b, 0, sizeof(b), 0};
+    key_be64(k, j->id);
+    int rc = job_encode(j, &w);
+    return rc ? rc : cat_put(t, DB_LJOBS, k, 8, b, w.len, 0);
+}
+
+int pl_job_add(pl_txn_t *t, pl_label_job_t *j)
+{
+    uint8_t k[8];
+    int rc = cat_next_job_id(t, &j->id);
+    if (rc)
+        return rc;
+    j->state = PL_JOB_PENDING;
+    j->acked_at = PL_TIME_NONE;
+    rc = job_write(t, j);
+    key_be64(k, j->id);
+    if (!rc)
+        rc = cat_put(t, DB_LJOBITEM, j->sku, strlen(j->sku), k, 8, 0);
+    return rc;
+}
+
+int pl_job_get(pl_txn_t *t, uint64_t id, pl_label_job_t *j)
+{
+    uint8_t k[8];
+    MDB_val v;
+    key_be64(k, id);
+    int rc = cat_get(t, DB_LJOBS, k, 8, &v);
+    return rc ? rc : job_decode(id, &v, j);
+}
+
+int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
+{
+    pl_label_job_t j;
+    uint8_t k[8];
+    int rc = pl_job_get(t, id, &j);
+    if (rc)
+        return rc;
+    if (j.state == PL_JOB_ACKED)
+        return PL_EDONE;
+    j.state = PL_JOB_ACKED;
+    j.acked_at = now;
+    rc = job_write(t, &j);
+    key_be64(k, id);
+    if (!rc)
+        rc = cat_del(t, DB_LJOBITEM, j.sku, strlen(j.sku), k, 8);
+    if (rc == PL_ENOTFOUND)
+        rc = txn_fail(t, PL_ECORRUPT);
+    pl_label_t lb = {0};
+    snprintf(lb.sku, sizeof(lb.sku), "%s", j.sku);
+    snprintf(lb.scope, sizeof(lb.scope), "%s", j.scope);
+    lb.price = j.price;
+    lb.printed_at = now;
+    return rc ? rc : pl_label_put(t, &lb);
+}
+
+int pl_job_each(pl_txn_t *t, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
+                void *arg)
+{
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_LJOBS], &cur));
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        pl_label_job_t j;
+        if (k.mv_size != 8) {
+            rc = PL_ECORRUPT;
+            break;
+        }
+        rc = job_decode(key_get_be64(k.mv_data), &v, &j);
+        if (!rc && (!pending_only || j.state == PL_JOB_PENDING))
+            rc = fn(&j, arg);
+    }
+    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+struct job_walk {
+    pl_txn_t *t;
+    int (*fn)(const pl_label_job_t *j, void *arg);
+    void *arg;
+};
+
+static int job_walk_one(const void *v, size_t len, void *arg)
+{
+    struct job_walk *w = arg;
+    pl_label_job_t j;
+    if (len != 8)
+        return PL_ECORRUPT;
+    int rc = pl_job_get(w->t, key_get_be64(v), &j);
+    if (rc == PL_ENOTFOUND)
+        return PL_ECORRUPT;
+    return rc ? rc : w->fn(&j, w->arg);
+}
+
+int pl_job_each_for_item(pl_txn_t *t, const char *sku,
+                         int (*fn)(const pl_label_job_t *j, void *arg), void *arg)
+{
+    struct job_walk w = {t, fn, arg};
+    return cat_each_dup(t, DB_LJOBITEM, sku, strlen(sku), job_walk_one, &w);
+}
+
+/* ---- batch ledger --------------------------------------------------------- */
+
+static int batch_decode(const MDB_val *k, const MDB_val *v, pl_batch_rec_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    if (k->mv_size > PL_BATCH_ID_MAX)
+        return PL_ECORRUPT;
+    memcpy(b->id, k->mv_data, k->mv_size);
+    rec_r r = {v->mv_data, v->mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    rr_str(&r, b->digest, sizeof(b->digest));
+    b->applied_at = rr_i64(&r);
+    b->rows = rr_u64(&r);
+    b->gen = rr_u64(&r);
+    return r.err ? PL_ECORRUPT : 0;
+}
+
+int pl_batch_get(pl_txn_t *t, const char *id, pl_batch_rec_t *b)
+{
+    MDB_val k = {strlen(id), (void *)id}, v;
+    int rc = cat_get(t, DB_BATCHES, id, strlen(id), &v);
+    return rc ? rc : batch_decode(&k, &v, b);
+}
+
+int pl_batch_put(pl_txn_t *t, const pl_batch_rec_t *b)
+{
+    uint8_t buf[128];
+    rec_w w = {buf, 0, sizeof(buf), 0};
+    rw_u8(&w, REC_VERSION);
+    rw_str(&w, b->digest);
+    rw_i64(&w, b->applied_at);
+    rw_u64(&w, b->rows);
+    rw_u64(&w, b->gen);
+    if (w.err || !b->id[0])
+        return PL_EINVAL;
+    return cat_put(t, DB_BATCHES, b->id, strlen(b->id), buf, w.len, 0);
+}
+
+int pl_batch_each(pl_txn_t *t, int (*fn)(const pl_batch_rec_t *b, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_BATCHES], &cur));
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        pl_batch_rec_t b;
+        rc = batch_decode(&k, &v, &b);
+        if (!rc)
+            rc = fn(&b, arg);
+    }
+    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}
