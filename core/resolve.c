@@ -1,0 +1,342 @@
+/* resolve: normalize the code, find the item, get its view (cache or
+ * catalogue), evaluate it at `now`. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pricelane/cache.h"
+#include "pricelane/err.h"
+#include "pricelane/resolve.h"
+#include "view.h"
+
+typedef struct rstore {
+    pl_store_t st;
+    pl_barcode_cfg_t cfg;
+} rstore_t;
+
+struct pl_resolver {
+    pl_cat_t *cat;
+    pl_cache_t *cache;
+    pl_txn_t *txn;
+    int active;
+    uint64_t gen;
+    int utc_offset;
+    uint64_t stores_gen;
+    int stores_loaded;
+    rstore_t *stores; /* sorted by id */
+    size_t nstores, capstores;
+    pl_barcode_cfg_t default_cfg;
+    view_t view;
+    uint8_t packbuf[PL_CACHE_SLOT_SIZE];
+};
+
+int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
+{
+    pl_resolver_t *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->cat = cat;
+    r->cache = cache;
+    pl_barcode_cfg_default(&r->default_cfg);
+    *out = r;
+    return 0;
+}
+
+void pl_resolver_free(pl_resolver_t *r)
+{
+    if (!r)
+        return;
+    pl_txn_abort(r->txn);
+    free(r->stores);
+    free(r);
+}
+
+static int store_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rstore_t *)a)->st.id, ((const rstore_t *)b)->st.id);
+}
+
+static int load_store(const pl_store_t *st, void *arg)
+{
+    pl_resolver_t *r = arg;
+    if (r->nstores == r->capstores) {
+        size_t cap = r->capstores ? r->capstores * 2 : 16;
+        rstore_t *n = realloc(r->stores, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        r->stores = n;
+        r->capstores = cap;
+    }
+    rstore_t *s = &r->stores[r->nstores++];
+    s->st = *st;
+    s->cfg = r->default_cfg;
+    /* Formats were validated when the store was written; a failure here
+     * leaves the defaults in place. */
+    if (st->formats[0])
+        pl_barcode_cfg_formats(&s->cfg, st->formats, NULL, 0);
+    return 0;
+}
+
+static int reload_stores(pl_resolver_t *r)
+{
+    r->nstores = 0;
+    int rc = pl_store_each(r->txn, load_store, r);
+    if (rc)
+        return rc;
+    qsort(r->stores, r->nstores, sizeof(*r->stores), store_cmp);
+    r->stores_gen = r->gen;
+    r->stores_loaded = 1;
+    return 0;
+}
+
+static const rstore_t *find_store(const pl_resolver_t *r, const char *id)
+{
+    rstore_t key;
+    snprintf(key.st.id, sizeof(key.st.id), "%s", id);
+    return bsearch(&key, r->stores, r->nstores, sizeof(*r->stores), store_cmp);
+}
+
+static const char *zone_of(void *arg, const char *store)
+{
+    const rstore_t *s = find_store(arg, store);
+    return s ? s->st.zone : NULL;
+}
+
+int pl_resolver_refresh(pl_resolver_t *r)
+{
+    int rc;
+    if (!r->txn) {
+        rc = pl_txn_begin(r->cat, 0, &r->txn);
+    } else {
+        if (r->active)
+            pl_txn_reset(r->txn);
+        rc = pl_txn_renew(r->txn);
+    }
+    r->active = rc == 0;
+    if (rc)
+        return rc;
+    pl_meta_t m;
+    rc = pl_meta_get(r->txn, &m);
+    if (rc)
+        return rc;
+    r->gen = m.gen;
+    r->utc_offset = m.utc_offset_min;
+    if (!r->stores_loaded || r->stores_gen != r->gen)
+        rc = reload_stores(r);
+    return rc;
+}
+
+void pl_resolver_release(pl_resolver_t *r)
+{
+    if (r->txn && r->active)
+        pl_txn_reset(r->txn);
+    r->active = 0;
+}
+
+uint64_t pl_resolver_gen(const pl_resolver_t *r)
+{
+    return r->gen;
+}
+
+int pl_resolver_utc_offset(const pl_resolver_t *r)
+{
+    return r->utc_offset;
+}
+
+static void answer_init(pl_answer_t *a, const char *code, size_t len, uint64_t gen)
+{
+    while (len && isspace((unsigned char)*code))
+        code++, len--;
+    while (len && isspace((unsigned char)code[len - 1]))
+        len--;
+    memset(a, 0, sizeof(*a));
+    if (len > PL_CODE_ECHO_MAX)
+        len = PL_CODE_ECHO_MAX;
+    memcpy(a->code, code, len);
+    a->base_price = a->price = a->label_price = PL_PRICE_NONE;
+    a->prev_price = a->low_7d = a->unit_price = PL_PRICE_NONE;
+    a->promo_ends = a->prev_changed_at = PL_TIME_NONE;
+    a->gen = gen;
+}
+
+static int fail(pl_answer_t *a, pl_status_t st, int rc, const char *fmt, const char *arg)
+{
+    a->status = st;
+    snprintf(a->error, sizeof(a->error), fmt, arg);
+    return rc;
+}
+
+/* Cache key: kind, code key, NUL, zone, and for per-store views NUL store. */
+static size_t cache_key(char *k, const pl_code_t *c, const char *zone, const char *store)
+{
+    int n;
+    if (c->kind == PL_CODE_ITEM)
+        n = snprintf(k, PL_CACHE_KEY_MAX, "I%s%c%s", c->item, 0, zone);
+    else
+        n = snprintf(k, PL_CACHE_KEY_MAX, "%c%s%c%s", c->kind == PL_CODE_GTIN ? 'G' : 'P',
+                     c->kind == PL_CODE_GTIN ? c->gtin : c->item, 0, zone);
+    if (store && n > 0 && n < PL_CACHE_KEY_MAX)
+        n += snprintf(k + n, PL_CACHE_KEY_MAX - (size_t)n, "%c%s", 0, store);
+    return n > 0 && n < PL_CACHE_KEY_MAX ? (size_t)n : 0;
+}
+
+static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t now)
+{
+    size_t vlen;
+    if (!r->cache || !klen)
+        return 0;
+    if (pl_cache_get(r->cache, key, klen, r->gen, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
+        return 0;
+    /* A view answers for instants from its build time on. */
+    return view_unpack(r->packbuf, vlen, &r->view) == 0 && r->view.gen == r->gen &&
+           r->view.built_at <= now;
+}
+
+static void cache_store(pl_resolver_t *r, const char *key, size_t klen)
+{
+    if (!r->cache || !klen)
+        return;
+    size_t vlen = view_pack(&r->view, r->packbuf, pl_cache_value_max());
+    if (vlen)
+        pl_cache_put(r->cache, key, klen, r->gen, r->packbuf, vlen);
+}
+
+/* Finds the SKU for a normalized code. */
+static int code_sku(pl_resolver_t *r, const pl_code_t *c, char *sku)
+{
+    char key[PL_BARCODE_KEY_MAX + 2];
+    if (c->kind == PL_CODE_ITEM) {
+        snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", c->item);
+        return 0;
+    }
+    pl_barcode_key(c, key, sizeof(key));
+    return pl_barcode_get(r->txn, key, sku);
+}
+
+/* Gets the view into r->view from the cache or the catalogue. */
+static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, const char *store,
+                    int64_t now, pl_answer_t *a)
+{
+    char zkey[PL_CACHE_KEY_MAX], skey[PL_CACHE_KEY_MAX];
+    size_t zlen = cache_key(zkey, c, zone, NULL);
+    size_t slen = store ? cache_key(skey, c, zone, store) : 0;
+    if (cache_fetch(r, zkey, zlen, now) || cache_fetch(r, skey, slen, now))
+        return 0;
+
+    char sku[PL_ITEM_CODE_MAX + 1];
+    int rc = code_sku(r, c, sku);
+    if (rc == PL_ENOTFOUND)
+        return c->kind == PL_CODE_ITEM ? fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku)
+                                       : fail(a, PL_ANS_NOT_FOUND, rc,
+                                              "no item has barcode %s", c->gtin[0] ? c->gtin : c->item);
+    if (!rc)
+        rc = view_build(r->txn, sku, zone, NULL, now, zone_of, r, &r->view);
+    if (rc == PL_ETOOBIG && store) {
+        rc = view_build(r->txn, sku, zone, store, now, zone_of, r, &r->view);
+        zlen = 0;
+    }
+    if (rc == PL_ENOTFOUND)
+        return fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku);
+    if (rc)
+        return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
+    r->view.gen = r->gen;
+    if (zlen)
+        cache_store(r, zkey, zlen);
+    else
+        cache_store(r, skey, slen);
+    return 0;
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+/* Applies an embedded weight, count or price. Charges round down: never
+ * against the customer. */
+static void apply_measure(const pl_code_t *c, pl_answer_t *a)
+{
+    a->measure = c->measure;
+    a->amount = c->amount;
+    a->unit_price = a->price;
+    switch (c->measure) {
+    case PL_MEASURE_WEIGHT:
+        a->price = a->unit_price * c->amount / 1000;
+        break;
+    case PL_MEASURE_COUNT:
+        a->price = a->unit_price * c->amount;
+        break;
+    case PL_MEASURE_PRICE:
+        a->price = c->amount;
+        a->source = "embedded";
+        break;
+    default:
+        break;
+    }
+}
+
+int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
+               int member, pl_answer_t *a)
+{
+    int rc = 0;
+    if (!r->active)
+        rc = pl_resolver_refresh(r);
+    answer_init(a, code, len, r->gen);
+    if (rc)
+        return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
+
+    const rstore_t *st = NULL;
+    if (store && store[0]) {
+        st = find_store(r, store);
+        if (!st)
+            return fail(a, PL_ANS_ERROR, PL_ENOTFOUND, "unknown store '%s'", store);
+    }
+    const char *zone = st ? st->st.zone : "";
+    pl_code_t c;
+    rc = pl_barcode_normalize(st ? &st->cfg : &r->default_cfg, code, len, &c);
+    if (rc) {
+        /* A cashier may key an all-digit item code that happens to have a
+         * GTIN length: if such an item exists, it is what was meant. */
+        pl_item_t it;
+        if (all_digits(a->code) && strlen(a->code) <= PL_ITEM_CODE_MAX &&
+            pl_item_get(r->txn, a->code, &it) == 0) {
+            memset(&c, 0, sizeof(c));
+            c.kind = PL_CODE_ITEM;
+            memcpy(c.item, a->code, strlen(a->code) + 1);
+        } else {
+            return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
+        }
+    }
+    if (c.kind != PL_CODE_ITEM)
+        memcpy(a->gtin, c.gtin, sizeof(a->gtin));
+
+    rc = get_view(r, &c, zone, st ? st->st.id : NULL, now, a);
+    if (rc)
+        return a->status == PL_ANS_NOT_FOUND ? 0 : rc;
+    const view_t *v = &r->view;
+    memcpy(a->sku, v->item.sku, sizeof(a->sku));
+    memcpy(a->name, v->item.name, sizeof(a->name));
+    memcpy(a->unit, v->item.unit, sizeof(a->unit));
+    a->pack_qty = v->item.pack_qty;
+    if (!a->gtin[0])
+        memcpy(a->gtin, v->gtin, sizeof(a->gtin));
+    if (v->item.flags & PL_ITEM_DISCONTINUED) {
+        fail(a, PL_ANS_NOT_FOUND, 0, "item %s is discontinued", v->item.sku);
+        return 0;
+    }
+    if (view_eval(v, st ? st->st.id : NULL, now, member, a) != 0) {
+        fail(a, PL_ANS_NO_PRICE, 0, "item %s has no price in force", v->item.sku);
+        return 0;
+    }
+    if (c.kind == PL_CODE_VARIABLE)
+        apply_measure(&c, a);
+    a->status = PL_ANS_OK;
+    return 0;
+}

@@ -1,0 +1,410 @@
+/* Building an item view from the catalogue and evaluating it at an instant.
+ * See view.h for what a view holds and why. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pricelane/err.h"
+#include "view.h"
+
+/* ---- build ---------------------------------------------------------------- */
+
+struct build {
+    view_t *v;
+    const char *zone, *store;
+    int64_t cutoff; /* now - VIEW_WINDOW: older rows only matter as "in force then" */
+    const char *(*zone_of)(void *arg, const char *store);
+    void *arg;
+    int too_big;
+};
+
+static int in_view_store(struct build *b, const char *store)
+{
+    if (b->store)
+        return strcmp(store, b->store) == 0;
+    const char *z = b->zone_of ? b->zone_of(b->arg, store) : NULL;
+    return z && strcmp(z, b->zone) == 0;
+}
+
+static int add_price(const pl_price_t *p, void *arg)
+{
+    struct build *b = arg;
+    view_t *v = b->v;
+    if (p->level == PL_LEVEL_ZONE && strcmp(p->scope, b->zone) != 0)
+        return 0;
+    if (p->level == PL_LEVEL_STORE && !in_view_store(b, p->scope))
+        return 0;
+    /* Rows arrive ordered by level, scope, start. Of the rows that started
+     * before the cutoff only the latest can still matter: it replaces the
+     * previous row of the same group. */
+    if (v->nprices > 0 && p->start <= b->cutoff) {
+        view_price_t *last = &v->prices[v->nprices - 1];
+        if (last->level == p->level && strcmp(last->scope, p->scope) == 0 &&
+            last->start <= b->cutoff)
+            v->nprices--;
+    }
+    if (v->nprices == VIEW_PRICES) {
+        b->too_big = 1;
+        return 0;
+    }
+    view_price_t *e = &v->prices[v->nprices++];
+    e->start = p->start;
+    e->price = p->price;
+    e->level = p->level;
+    e->scheduled = p->scheduled;
+    memcpy(e->scope, p->scope, sizeof(e->scope));
+    return 0;
+}
+
+static int add_promo(const pl_promo_t *pr, void *arg)
+{
+    struct build *b = arg;
+    view_t *v = b->v;
+    int64_t end = pr->end;
+    if (pr->cancelled_at != PL_TIME_NONE && pr->cancelled_at < end)
+        end = pr->cancelled_at;
+    if (end <= pr->start || end <= b->cutoff)
+        return 0; /* never ran, or over before anything we answer about */
+    view_promo_t e;
+    memset(&e, 0, sizeof(e));
+    if (pr->scope_kind == PL_SCOPE_ZONES) {
+        int hit = 0;
+        for (int i = 0; i < pr->nscope; i++)
+            hit |= strcmp(pr->scope[i], b->zone) == 0;
+        if (!hit)
+            return 0;
+    } else if (pr->scope_kind == PL_SCOPE_STORES) {
+        for (int i = 0; i < pr->nscope; i++) {
+            if (!in_view_store(b, pr->scope[i]))
+                continue;
+            if (e.nstores == VIEW_PROMO_STORES) {
+                b->too_big = 1;
+                return 0;
+            }
+            memcpy(e.stores[e.nstores++], pr->scope[i], PL_SCOPE_MAX + 1);
+        }
+        if (!e.nstores)
+            return 0;
+    }
+    if (v->npromos == VIEW_PROMOS) {
+        b->too_big = 1;
+        return 0;
+    }
+    e.start = pr->start;
+    e.end = end;
+    e.price = pr->price;
+    e.pct_off_bp = pr->pct_off_bp;
+    e.priority = pr->priority;
+    e.kind = pr->kind;
+    e.member_only = pr->member_only;
+    memcpy(e.id, pr->id, sizeof(e.id));
+    v->promos[v->npromos++] = e;
+    return 0;
+}
+
+static int label_scope_wanted(struct build *b, const char *scope)
+{
+    return !scope[0] || strcmp(scope, b->zone) == 0 || in_view_store(b, scope);
+}
+
+static view_label_t *label_slot(struct build *b, const char *scope)
+{
+    view_t *v = b->v;
+    for (int i = 0; i < v->nlabels; i++)
+        if (strcmp(v->labels[i].scope, scope) == 0)
+            return &v->labels[i];
+    if (v->nlabels == VIEW_LABELS) {
+        b->too_big = 1;
+        return NULL;
+    }
+    view_label_t *l = &v->labels[v->nlabels++];
+    memcpy(l->scope, scope, sizeof(l->scope));
+    l->price = PL_PRICE_NONE;
+    l->due = PL_TIME_NONE;
+    return l;
+}
+
+static int add_label(const pl_label_t *lb, void *arg)
+{
+    struct build *b = arg;
+    view_label_t *l = label_scope_wanted(b, lb->scope) ? label_slot(b, lb->scope) : NULL;
+    if (l)
+        l->price = lb->price;
+    return 0;
+}
+
+static int add_job(const pl_label_job_t *j, void *arg)
+{
+    struct build *b = arg;
+    view_label_t *l = label_scope_wanted(b, j->scope) ? label_slot(b, j->scope) : NULL;
+    if (l && (l->due == PL_TIME_NONE || j->due < l->due))
+        l->due = j->due;
+    return 0;
+}
+
+static int first_gtin(const char *key, void *arg)
+{
+    if (strlen(key) != 14)
+        return 0; /* a scale PLU key, not a printable barcode */
+    memcpy(arg, key, 15);
+    return 1;
+}
+
+int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
+               const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v)
+{
+    memset(v, 0, offsetof(view_t, prices));
+    int rc = pl_item_get(txn, sku, &v->item);
+    if (rc)
+        return rc;
+    struct build b = {v, zone, store, now - VIEW_WINDOW, zone_of, arg, 0};
+    v->built_at = now;
+    v->per_store = store != NULL;
+    memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));
+    rc = pl_barcode_each(txn, sku, first_gtin, v->gtin);
+    if (rc == 1)
+        rc = 0;
+    if (!rc)
+        rc = pl_price_each(txn, sku, add_price, &b);
+    if (!rc)
+        rc = pl_promo_each_for_item(txn, sku, add_promo, &b);
+    if (!rc)
+        rc = pl_label_each(txn, sku, add_label, &b);
+    if (!rc)
+        rc = pl_job_each_for_item(txn, sku, add_job, &b);
+    if (!rc && b.too_big)
+        rc = PL_ETOOBIG;
+    return rc;
+}
+
+/* ---- evaluate ------------------------------------------------------------- */
+
+typedef struct price_at {
+    int64_t price;
+    const char *source;
+    const view_promo_t *promo;
+} price_at_t;
+
+static const char *const level_source[] = {"base", "zone", "store"};
+
+/* The regular (non-promotional) price in force at t: the latest row of the
+ * most specific level that has one; a withdrawn override falls through. */
+static int regular_at(const view_t *v, const char *store, int64_t t, int only_base,
+                      price_at_t *out)
+{
+    const view_price_t *best[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < v->nprices; i++) {
+        const view_price_t *e = &v->prices[i];
+        if (e->start > t || e->level > PL_LEVEL_STORE)
+            continue;
+        if (only_base && e->level != PL_LEVEL_BASE)
+            continue;
+        if (e->level == PL_LEVEL_STORE && (!store || strcmp(e->scope, store) != 0))
+            continue;
+        if (!best[e->level] || e->start >= best[e->level]->start)
+            best[e->level] = e;
+    }
+    for (int l = PL_LEVEL_STORE; l >= PL_LEVEL_BASE; l--) {
+        if (best[l] && best[l]->price != PL_PRICE_REMOVED) {
+            out->price = best[l]->price;
+            out->source = best[l]->scheduled ? "scheduled" : level_source[l];
+            out->promo = NULL;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int promo_applies(const view_promo_t *p, const char *store, int64_t t, int member)
+{
+    if (t < p->start || t >= p->end || (p->member_only && !member))
+        return 0;
+    if (!p->nstores)
+        return 1;
+    for (int i = 0; i < p->nstores; i++)
+        if (store && strcmp(p->stores[i], store) == 0)
+            return 1;
+    return 0;
+}
+
+/* Percent off is rounded down: never against the customer. */
+static int64_t promo_price(const view_promo_t *p, int64_t regular)
+{
+    if (p->price != PL_PRICE_NONE)
+        return p->price;
+    return regular - (regular * p->pct_off_bp + 9999) / 10000;
+}
+
+/* The price charged at t: the regular price, or the winning promotion when it
+ * is lower. Winner: highest priority, then lowest price, then smallest id. */
+static int price_at(const view_t *v, const char *store, int64_t t, int member, price_at_t *out)
+{
+    if (!regular_at(v, store, t, 0, out))
+        return 0;
+    const view_promo_t *win = NULL;
+    int64_t win_price = 0;
+    for (int i = 0; i < v->npromos; i++) {
+        const view_promo_t *p = &v->promos[i];
+        if (!promo_applies(p, store, t, member))
+            continue;
+        int64_t pp = promo_price(p, out->price);
+        if (pp >= out->price)
+            continue;
+        if (!win || p->priority > win->priority ||
+            (p->priority == win->priority &&
+             (pp < win_price || (pp == win_price && strcmp(p->id, win->id) < 0)))) {
+            win = p;
+            win_price = pp;
+        }
+    }
+    if (win) {
+        out->price = win_price;
+        out->source = pl_promo_kind_name(win->kind);
+        out->promo = win;
+    }
+    return 1;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Instants at which the charged price may change, newest first. */
+static int breakpoints(const view_t *v, int64_t *out)
+{
+    int n = 0;
+    for (int i = 0; i < v->nprices; i++)
+        out[n++] = v->prices[i].start;
+    for (int i = 0; i < v->npromos; i++) {
+        out[n++] = v->promos[i].start;
+        out[n++] = v->promos[i].end;
+    }
+    qsort(out, (size_t)n, sizeof(*out), cmp_desc);
+    return n;
+}
+
+static void label_eval(const view_t *v, const char *store, int64_t now, pl_answer_t *a)
+{
+    const char *order[3] = {store ? store : "", v->zone, ""};
+    a->label_price = PL_PRICE_NONE;
+    a->label_pending = 0;
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < v->nlabels; i++) {
+            const view_label_t *l = &v->labels[i];
+            if (strcmp(l->scope, order[k]) != 0)
+                continue;
+            if (a->label_price == PL_PRICE_NONE && l->price != PL_PRICE_NONE)
+                a->label_price = l->price;
+            if (l->due != PL_TIME_NONE && l->due <= now)
+                a->label_pending = 1;
+        }
+    }
+}
+
+int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *a)
+{
+    price_at_t cur, x;
+    if (store && !store[0])
+        store = NULL;
+    if (!price_at(v, store, now, member, &cur))
+        return PL_ENOTFOUND;
+    a->price = cur.price;
+    a->source = cur.source;
+    a->promo_id[0] = 0;
+    a->promo_ends = PL_TIME_NONE;
+    if (cur.promo) {
+        memcpy(a->promo_id, cur.promo->id, sizeof(a->promo_id));
+        a->promo_ends = cur.promo->end;
+    }
+    a->base_price = regular_at(v, store, now, 1, &x) ? x.price : PL_PRICE_NONE;
+
+    int64_t bp[VIEW_PRICES + 2 * VIEW_PROMOS];
+    int n = breakpoints(v, bp);
+    a->prev_price = PL_PRICE_NONE;
+    a->prev_changed_at = PL_TIME_NONE;
+    for (int i = 0; i < n; i++) {
+        if (bp[i] > now || (i > 0 && bp[i] == bp[i - 1]))
+            continue;
+        if (!price_at(v, store, bp[i] - 1, member, &x))
+            break; /* no price before this: the item was new then */
+        if (x.price != cur.price) {
+            a->prev_price = x.price;
+            a->prev_changed_at = bp[i];
+            break;
+        }
+    }
+
+    int64_t from = now - VIEW_WINDOW;
+    a->low_7d = PL_PRICE_NONE;
+    if (price_at(v, store, from, member, &x))
+        a->low_7d = x.price;
+    for (int i = 0; i < n; i++) {
+        if (bp[i] <= from || bp[i] >= now)
+            continue;
+        if (price_at(v, store, bp[i], member, &x) &&
+            (a->low_7d == PL_PRICE_NONE || x.price < a->low_7d))
+            a->low_7d = x.price;
+    }
+    label_eval(v, store, now, a);
+    return 0;
+}
+
+/* ---- pack / unpack -------------------------------------------------------- */
+
+size_t view_pack(const view_t *v, void *buf, size_t cap)
+{
+    size_t head = offsetof(view_t, prices);
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    size_t len = head + np + nq + nl;
+    if (len > cap)
+        return 0;
+    uint8_t *p = buf;
+    memcpy(p, v, head);
+    memcpy(p + head, v->prices, np);
+    memcpy(p + head + np, v->promos, nq);
+    memcpy(p + head + np + nq, v->labels, nl);
+    return len;
+}
+
+int view_unpack(const void *buf, size_t len, view_t *v)
+{
+    size_t head = offsetof(view_t, prices);
+    if (len < head)
+        return PL_ECORRUPT;
+    memcpy(v, buf, head);
+    if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
+        return PL_ECORRUPT;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    if (len != head + np + nq + nl)
+        return PL_ECORRUPT;
+    const uint8_t *p = buf;
+    memcpy(v->prices, p + head, np);
+    memcpy(v->promos, p + head + np, nq);
+    memcpy(v->labels, p + head + np + nq, nl);
+    /* Shared memory is not trusted to hold terminated strings. */
+#define TERMINATE(s) ((s)[sizeof(s) - 1] = 0)
+    TERMINATE(v->zone);
+    TERMINATE(v->gtin);
+    TERMINATE(v->item.sku);
+    TERMINATE(v->item.name);
+    TERMINATE(v->item.unit);
+    TERMINATE(v->item.dept);
+    TERMINATE(v->item.content_unit);
+    TERMINATE(v->item.plu);
+    for (int i = 0; i < v->nprices; i++)
+        TERMINATE(v->prices[i].scope);
+    for (int i = 0; i < v->npromos; i++) {
+        TERMINATE(v->promos[i].id);
+        if (v->promos[i].nstores > VIEW_PROMO_STORES)
+            return PL_ECORRUPT;
+        for (int k = 0; k < VIEW_PROMO_STORES; k++)
+            TERMINATE(v->promos[i].stores[k]);
+    }
+    for (int i = 0; i < v->nlabels; i++)
+        TERMINATE(v->labels[i].scope);
+#undef TERMINATE
+    return 0;
+}

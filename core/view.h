@@ -1,0 +1,78 @@
+/* The item view: everything needed to answer for one item in one zone (or,
+ * when the zone-wide view would not fit, one store) at any instant from its
+ * build time on: the item, every price row and promotion that can matter for
+ * "now", "previous price" and "lowest price of the last 7 days", the shelf
+ * label prices and the earliest due instant of pending label jobs.
+ *
+ * A view is what the shared-memory cache holds (packed), keyed by code and
+ * zone, tagged with the price generation. Evaluation against the clock
+ * happens per request, after the cache. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pricelane/catalog.h"
+#include "pricelane/resolve.h"
+
+#define VIEW_PRICES 64
+#define VIEW_PROMOS 32
+#define VIEW_PROMO_STORES 4
+#define VIEW_LABELS 8
+#define VIEW_JOBS 8
+#define VIEW_WINDOW (7 * 86400) /* history kept for low_7d */
+
+typedef struct view_price {
+    int64_t start;
+    int64_t price;
+    uint8_t level;
+    uint8_t scheduled;
+    char scope[PL_SCOPE_MAX + 1];
+} view_price_t;
+
+typedef struct view_promo {
+    int64_t start, end; /* end already cut at the cancel instant */
+    int64_t price;      /* PL_PRICE_NONE: pct_off_bp applies */
+    int32_t pct_off_bp;
+    int32_t priority;
+    uint8_t kind, member_only;
+    uint8_t nstores; /* 0: applies to every store of the view; else only these */
+    char id[PL_PROMO_ID_MAX + 1];
+    char stores[VIEW_PROMO_STORES][PL_SCOPE_MAX + 1];
+} view_promo_t;
+
+typedef struct view_label {
+    char scope[PL_SCOPE_MAX + 1];
+    int64_t price;   /* PL_PRICE_NONE when the scope has no label record */
+    int64_t due;     /* earliest due instant of a pending job, or PL_TIME_NONE */
+} view_label_t;
+
+typedef struct view {
+    uint64_t gen;
+    int64_t built_at; /* the "now" it was built for: valid for now >= built_at */
+    uint8_t per_store;
+    uint8_t nprices, npromos, nlabels;
+    char zone[PL_SCOPE_MAX + 1];
+    char gtin[15]; /* primary barcode of the item */
+    pl_item_t item;
+    view_price_t prices[VIEW_PRICES];
+    view_promo_t promos[VIEW_PROMOS];
+    view_label_t labels[VIEW_LABELS];
+} view_t;
+
+/* Builds the view of `sku` for zone (and, when store is non-NULL, for that
+ * store only) at instant now. zone_of(store) tells which zone a store is in
+ * (NULL when unknown). Returns 0, PL_ENOTFOUND (no such item), PL_ETOOBIG (the
+ * zone-wide view does not fit: build per store), or a catalogue error. */
+int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
+               const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v);
+
+/* Evaluates the view for store (in the view's zone) at now into the price
+ * fields of ans (base_price, price, source, promo_id, promo_ends, label_price,
+ * label_pending, prev_price, prev_changed_at, low_7d). Returns 0, or
+ * PL_ENOTFOUND when no price is in force. */
+int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *ans);
+
+/* Packs the used part of a view into buf[cap]; returns its length or 0 if it
+ * does not fit. Unpack returns 0 or PL_ECORRUPT. */
+size_t view_pack(const view_t *v, void *buf, size_t cap);
+int view_unpack(const void *buf, size_t len, view_t *v);
