@@ -1,0 +1,680 @@
+/* Wire protocols: the line protocol and the RESP2 subset (docs/protocol.md).
+ *
+ * The parser keeps no state between calls: it re-reads the request from the
+ * start of the buffer each time, so a partial request costs a rescan of at
+ * most PL_PROTO_REQ_MAX bytes and a resumed parse gives exactly the result a
+ * whole buffer would. Every decision depends only on bytes already present,
+ * never on how they were split into reads.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pricelane/proto.h"
+
+/* Internal result of a sub-parser besides 1 / 0 / -1: bytes were consumed
+ * but held no request (a blank line, "*0\r\n"). */
+#define SKIPPED 2
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+#define TAG_MAX 32
+#define SHOW_MAX 32 /* bytes of a bad word quoted in an error message */
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive comparison of a word with a lower-case literal. */
+static int word_is(pl_slice_t w, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (w.len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower(w.p[i]) != lit[i])
+            return 0;
+    return 1;
+}
+
+/* Case-insensitive "key=" prefix test; on a match *val is what follows. */
+static int word_key(pl_slice_t w, const char *key, pl_slice_t *val)
+{
+    size_t n = strlen(key);
+    if (w.len < n || !word_is((pl_slice_t){w.p, n}, key))
+        return 0;
+    *val = (pl_slice_t){w.p + n, w.len - n};
+    return 1;
+}
+
+static int tag_ok(pl_slice_t t)
+{
+    if (t.len < 1 || t.len > TAG_MAX)
+        return 0;
+    for (size_t i = 0; i < t.len; i++) {
+        char c = t.p[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == ':' || c == '-';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Copies a client-supplied word into out for an error message: printable
+ * ASCII only (so the message is valid UTF-8 and safe on a RESP error line),
+ * truncated with "..." so the message always fits req->error. */
+static const char *show(char out[SHOW_MAX + 4], const char *p, size_t n)
+{
+    size_t k = n < SHOW_MAX ? n : SHOW_MAX;
+    for (size_t i = 0; i < k; i++)
+        out[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+    if (k < n) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+static void req_reset(pl_req_t *req, pl_proto_t proto)
+{
+    req->type = PL_REQ_ERROR;
+    req->proto = proto;
+    req->nargs = 0;
+    req->store = (pl_slice_t){NULL, 0};
+    req->tag = (pl_slice_t){NULL, 0};
+    req->member = 0;
+    req->error[0] = '\0';
+}
+
+/* Records the first error only: later words are still read (a line request
+ * keeps its tag even when an earlier word is wrong). */
+static void fail(pl_req_t *req, const char *fmt, ...)
+{
+    if (req->error[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(req->error, sizeof req->error, fmt, ap);
+    va_end(ap);
+}
+
+static int finish(pl_req_t *req, pl_req_type_t type)
+{
+    req->type = req->error[0] ? PL_REQ_ERROR : type;
+    return 1;
+}
+
+/* ---- line protocol ---------------------------------------------------- */
+
+static int next_word(const char **cur, const char *end, pl_slice_t *w)
+{
+    const char *p = *cur;
+    while (p < end && is_blank(*p))
+        p++;
+    const char *s = p;
+    while (p < end && !is_blank(*p))
+        p++;
+    *cur = p;
+    *w = (pl_slice_t){s, (size_t)(p - s)};
+    return p > s;
+}
+
+/* Codes are printable; a control byte means binary garbage or a terminal
+ * escape, and a newline inside a datagram means several requests in one. */
+static void check_bytes(pl_req_t *req, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\n') {
+            fail(req, "one request per datagram");
+            return;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            fail(req, "control byte 0x%02x in request", c);
+            return;
+        }
+    }
+}
+
+static void take_tag(pl_req_t *req, pl_slice_t t)
+{
+    if (req->tag.len) {
+        fail(req, "more than one tag");
+    } else if (!tag_ok(t)) {
+        char s[SHOW_MAX + 4];
+        fail(req, "bad tag '%s' (1..%d of A-Z a-z 0-9 _ . : -)", show(s, t.p, t.len), TAG_MAX);
+    } else {
+        req->tag = t;
+    }
+}
+
+/* GET <code> [store=S] [member] [tag=T], options in any order. */
+static int line_get(pl_req_t *req, const char *cur, const char *end)
+{
+    pl_slice_t w, v, code = {NULL, 0};
+    char s[SHOW_MAX + 4];
+    while (next_word(&cur, end, &w)) {
+        if (word_is(w, "member")) {
+            if (req->member)
+                fail(req, "more than one 'member'");
+            req->member = 1;
+        } else if (word_key(w, "store=", &v)) {
+            if (req->store.len)
+                fail(req, "more than one store=");
+            else if (!v.len)
+                fail(req, "empty store=");
+            req->store = v;
+        } else if (word_key(w, "tag=", &v)) {
+            take_tag(req, v);
+        } else if (memchr(w.p, '=', w.len)) {
+            fail(req, "unknown option '%s'", show(s, w.p, w.len));
+        } else if (code.len) {
+            fail(req, "GET takes one code, got '%s' too", show(s, w.p, w.len));
+        } else {
+            code = w;
+        }
+    }
+    if (!code.len)
+        fail(req, "GET needs a code");
+    req->args[0] = code;
+    req->nargs = 1;
+    return finish(req, PL_REQ_LOOKUP);
+}
+
+static int line_bare(pl_req_t *req, const char *cur, const char *end, const char *name,
+                     pl_req_type_t type)
+{
+    pl_slice_t w;
+    if (next_word(&cur, end, &w))
+        fail(req, "%s takes no arguments", name);
+    return finish(req, type);
+}
+
+/* One line without its newline. A single word that is not a command is a
+ * code (scanners send bare codes; keyed item codes may start with a letter);
+ * several words must start with a command. */
+static int line_request(pl_req_t *req, const char *p, size_t n, int datagram)
+{
+    const char *cur = p, *end = p + n;
+    pl_slice_t w;
+    char s[SHOW_MAX + 4];
+
+    req_reset(req, PL_PROTO_LINE);
+    if (!next_word(&cur, end, &w))
+        return SKIPPED;
+    if (w.p[0] == '#') {
+        take_tag(req, (pl_slice_t){w.p + 1, w.len - 1});
+        if (!next_word(&cur, end, &w)) {
+            fail(req, "tag without a request");
+            return finish(req, PL_REQ_ERROR);
+        }
+    }
+    check_bytes(req, p, n);
+    if (req->error[0])
+        return finish(req, PL_REQ_ERROR);
+
+    if (word_is(w, "get"))
+        return line_get(req, cur, end);
+    if (word_is(w, "ping"))
+        return line_bare(req, cur, end, "PING", PL_REQ_PING);
+    if (word_is(w, "version"))
+        return line_bare(req, cur, end, "VERSION", PL_REQ_VERSION);
+    if (word_is(w, "quit")) {
+        if (datagram)
+            fail(req, "QUIT needs a TCP connection");
+        return line_bare(req, cur, end, "QUIT", PL_REQ_QUIT);
+    }
+    pl_slice_t more;
+    const char *after = cur;
+    if (next_word(&after, end, &more)) {
+        fail(req, "unknown command '%s'", show(s, w.p, w.len));
+        return finish(req, PL_REQ_ERROR);
+    }
+    req->args[0] = w;
+    req->nargs = 1;
+    return finish(req, PL_REQ_LOOKUP);
+}
+
+/* A line from a stream: needs its '\n' within PL_PROTO_LINE_MAX bytes. */
+static int stream_line(pl_req_t *req, const char *buf, size_t len, size_t *used)
+{
+    size_t scan = len < PL_PROTO_LINE_MAX ? len : PL_PROTO_LINE_MAX;
+    const char *nl = memchr(buf, '\n', scan);
+    if (!nl) {
+        if (len < PL_PROTO_LINE_MAX)
+            return 0;
+        req_reset(req, PL_PROTO_LINE);
+        fail(req, "line longer than %d bytes", PL_PROTO_LINE_MAX);
+        return -1;
+    }
+    size_t n = (size_t)(nl - buf);
+    *used = n + 1;
+    if (n && buf[n - 1] == '\r')
+        n--;
+    return line_request(req, buf, n, 0);
+}
+
+static int datagram_line(pl_req_t *req, const char *buf, size_t len, size_t *used)
+{
+    size_t n = len;
+    *used = len;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n >= PL_PROTO_LINE_MAX) {
+        req_reset(req, PL_PROTO_LINE);
+        fail(req, "line longer than %d bytes", PL_PROTO_LINE_MAX);
+        return finish(req, PL_REQ_ERROR);
+    }
+    int rc = line_request(req, buf, n, 1);
+    return rc == SKIPPED ? 0 : rc;
+}
+
+/* ---- RESP2 ------------------------------------------------------------ */
+
+/* Reads "<sigil><decimal>\r\n" at buf[*pos] (the sigil already checked).
+ * Lengths have no sign and no leading zero (as Redis requires), which also
+ * bounds the size of a whole request. A value over max fails as soon as its
+ * digits show it, without waiting for the CRLF. */
+static int resp_len(pl_req_t *req, const char *buf, size_t len, size_t *pos, long max,
+                    const char *bad, const char *toobig, long *out)
+{
+    size_t i = *pos + 1;
+    long v = 0;
+    size_t digits = 0;
+    for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) {
+        if (digits == 1 && v == 0) {
+            fail(req, "protocol error: %s", bad);
+            return -1;
+        }
+        v = v * 10 + (buf[i] - '0');
+        if (v > max) {
+            fail(req, "protocol error: %s", toobig);
+            return -1;
+        }
+    }
+    if (i == len)
+        return 0;
+    if (!digits || (buf[i] != '\r' && buf[i] != '\n')) {
+        fail(req, "protocol error: %s", bad);
+        return -1;
+    }
+    if (buf[i] == '\r' && i + 1 == len)
+        return 0;
+    if (buf[i] != '\r' || buf[i + 1] != '\n') {
+        fail(req, "protocol error: missing CRLF");
+        return -1;
+    }
+    *pos = i + 2;
+    *out = v;
+    return 1;
+}
+
+/* One "$<n>\r\n<n bytes>\r\n" element. */
+static int resp_bulk(pl_req_t *req, const char *buf, size_t len, size_t *pos, pl_slice_t *out)
+{
+    if (*pos == len)
+        return 0;
+    char c = buf[*pos];
+    if (c != '$') {
+        if (c >= 0x20 && c < 0x7f)
+            fail(req, "protocol error: expected '$', got '%c'", c);
+        else
+            fail(req, "protocol error: expected '$', got byte 0x%02x", (unsigned char)c);
+        return -1;
+    }
+    long n;
+    int rc = resp_len(req, buf, len, pos, PL_PROTO_BULK_MAX, "invalid bulk length",
+                      "bulk string longer than " STR(PL_PROTO_BULK_MAX) " bytes", &n);
+    if (rc <= 0)
+        return rc;
+    size_t start = *pos, end = start + (size_t)n;
+    if (len < end + 2) {
+        /* Check what has arrived of the terminator so a wrong byte fails now. */
+        if (len > end && buf[end] != '\r')
+            goto bad_crlf;
+        return 0;
+    }
+    if (buf[end] != '\r' || buf[end + 1] != '\n')
+        goto bad_crlf;
+    *out = (pl_slice_t){buf + start, (size_t)n};
+    *pos = end + 2;
+    return 1;
+bad_crlf:
+    fail(req, "protocol error: missing CRLF after bulk string");
+    return -1;
+}
+
+/* Splits "S:code" at its last ':' (codes never contain one). */
+void pl_proto_split_key(pl_slice_t key, pl_slice_t *store, pl_slice_t *code)
+{
+    size_t i = key.len;
+    while (i && key.p[i - 1] != ':')
+        i--;
+    if (!i) {
+        *store = (pl_slice_t){NULL, 0};
+        *code = key;
+        return;
+    }
+    *store = (pl_slice_t){key.p, i - 1};
+    *code = (pl_slice_t){key.p + i, key.len - i};
+}
+
+static int arity(pl_req_t *req, const char *name)
+{
+    fail(req, "wrong number of arguments for '%s' command", name);
+    return finish(req, PL_REQ_ERROR);
+}
+
+/* The command is known to be complete here; req->args holds its arguments. */
+static int resp_command(pl_req_t *req, pl_slice_t cmd)
+{
+    int n = req->nargs;
+    char s[SHOW_MAX + 4];
+
+    if (word_is(cmd, "get")) {
+        if (n != 1)
+            return arity(req, "get");
+        pl_proto_split_key(req->args[0], &req->store, &req->args[0]);
+        return finish(req, PL_REQ_LOOKUP);
+    }
+    if (word_is(cmd, "mget"))
+        return n >= 1 ? finish(req, PL_REQ_MLOOKUP) : arity(req, "mget");
+    if (word_is(cmd, "ping"))
+        return n <= 1 ? finish(req, PL_REQ_PING) : arity(req, "ping");
+    if (word_is(cmd, "echo"))
+        return n == 1 ? finish(req, PL_REQ_ECHO) : arity(req, "echo");
+    if (word_is(cmd, "info"))
+        return finish(req, PL_REQ_INFO);
+    if (word_is(cmd, "quit"))
+        return finish(req, PL_REQ_QUIT);
+    if (word_is(cmd, "command"))
+        return finish(req, PL_REQ_COMMAND);
+    if (word_is(cmd, "hello")) {
+        /* Clients that try RESP3 first (HELLO 3) fall back to RESP2 on any
+         * error reply. */
+        if (n >= 1 && !word_is(req->args[0], "2"))
+            fail(req, "unsupported protocol version (only 2)");
+        return finish(req, PL_REQ_HELLO);
+    }
+    fail(req, "unknown command '%s'", show(s, cmd.p, cmd.len));
+    return finish(req, PL_REQ_ERROR);
+}
+
+static int resp_request(pl_req_t *req, const char *buf, size_t len, size_t *used)
+{
+    size_t pos = 0;
+    long count;
+
+    req_reset(req, PL_PROTO_RESP);
+    int rc = resp_len(req, buf, len, &pos, PL_PROTO_ARGS_MAX, "invalid multibulk length",
+                      "more than " STR(PL_PROTO_ARGS_MAX) " arguments", &count);
+    if (rc <= 0)
+        return rc;
+    if (count == 0) {
+        /* An empty array is no command; Redis ignores it too. */
+        *used = pos;
+        return SKIPPED;
+    }
+    pl_slice_t cmd;
+    rc = resp_bulk(req, buf, len, &pos, &cmd);
+    if (rc <= 0)
+        return rc;
+    for (long i = 1; i < count; i++) {
+        rc = resp_bulk(req, buf, len, &pos, &req->args[i - 1]);
+        if (rc <= 0)
+            return rc;
+    }
+    req->nargs = (int)count - 1;
+    *used = pos;
+    return resp_command(req, cmd);
+}
+
+/* ---- entry point ------------------------------------------------------ */
+
+int pl_proto_parse(pl_req_t *req, const char *buf, size_t len, int datagram, size_t *used)
+{
+    size_t pos = 0;
+
+    *used = 0;
+    if (datagram)
+        return datagram_line(req, buf, len, used);
+    for (;;) {
+        size_t n = 0;
+        int rc;
+        if (pos == len) {
+            *used = pos; /* blank lines only: the caller may drop them */
+            return 0;
+        }
+        if (buf[pos] == '*')
+            rc = resp_request(req, buf + pos, len - pos, &n);
+        else
+            rc = stream_line(req, buf + pos, len - pos, &n);
+        if (rc == SKIPPED) {
+            pos += n;
+            continue;
+        }
+        if (rc == 1)
+            *used = pos + n;
+        else if (rc == 0)
+            *used = pos;
+        return rc;
+    }
+}
+
+/* ---- reply framing ---------------------------------------------------- */
+
+/* Output cursor: writes stop at cap and mark the reply as not fitting. */
+typedef struct out {
+    char *p;
+    size_t cap, len;
+    int full;
+} out_t;
+
+static void put(out_t *o, const void *s, size_t n)
+{
+    if (o->full || n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_(out_t *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_size(out_t *o, size_t v)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%zu", v);
+    put(o, b, (size_t)n);
+}
+
+static size_t done(out_t *o)
+{
+    return o->full ? 0 : o->len;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
+ * surrogates and code points past U+10FFFF are invalid). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        need = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        need = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (n < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return need;
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped; bytes that
+ * are not valid UTF-8 become U+FFFD so the line is always valid JSON. */
+static void put_json_str(out_t *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    put(o, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            put(o, e, 2);
+        } else if (c == '\n') {
+            put(o, "\\n", 2);
+        } else if (c == '\r') {
+            put(o, "\\r", 2);
+        } else if (c == '\t') {
+            put(o, "\\t", 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            put(o, e, 6);
+        } else if (c >= 0x80) {
+            size_t k = utf8_len(u + i, n - i);
+            if (k) {
+                put(o, u + i, k);
+                i += k;
+                continue;
+            }
+            put(o, "\\ufffd", 6);
+        } else {
+            put(o, &u[i], 1);
+        }
+        i++;
+    }
+    put(o, "\"", 1);
+}
+
+/* A RESP simple string or error line cannot hold CR or LF. */
+static void put_line_text(out_t *o, const char *s)
+{
+    for (; *s; s++)
+        put(o, *s == '\r' || *s == '\n' ? " " : s, 1);
+}
+
+static void put_tag_prefix(out_t *o, const pl_req_t *req)
+{
+    if (req->tag.len) {
+        put(o, "#", 1);
+        put(o, req->tag.p, req->tag.len);
+        put(o, " ", 1);
+    }
+}
+
+static void put_resp_bulk(out_t *o, const char *s, size_t len)
+{
+    put(o, "$", 1);
+    put_size(o, len);
+    put(o, "\r\n", 2);
+    put(o, s, len);
+    put(o, "\r\n", 2);
+}
+
+size_t pl_proto_reply_answer(const pl_req_t *req, const char *json, size_t len, char *out,
+                             size_t cap)
+{
+    out_t o = {out, cap, 0, 0};
+    if (req->proto == PL_PROTO_RESP) {
+        put_resp_bulk(&o, json, len);
+        return done(&o);
+    }
+    if (req->tag.len && len && json[0] == '{') {
+        size_t i = 1;
+        while (i < len && (json[i] == ' ' || json[i] == '\t'))
+            i++;
+        put(&o, "{\"tag\":", 7);
+        put_json_str(&o, req->tag.p, req->tag.len);
+        if (i < len && json[i] != '}')
+            put(&o, ",", 1);
+        put(&o, json + 1, len - 1);
+    } else {
+        put(&o, json, len);
+    }
+    put(&o, "\n", 1);
+    return done(&o);
+}
+
+size_t pl_proto_reply_error(const pl_req_t *req, const char *msg, char *out, size_t cap)
+{
+    out_t o = {out, cap, 0, 0};
+    if (req->proto == PL_PROTO_RESP) {
+        puts_(&o, "-ERR ");
+        put_line_text(&o, msg);
+        put(&o, "\r\n", 2);
+        return done(&o);
+    }
+    put(&o, "{", 1);
+    if (req->tag.len) {
+        puts_(&o, "\"tag\":");
+        put_json_str(&o, req->tag.p, req->tag.len);
+        put(&o, ",", 1);
+    }
+    puts_(&o, "\"status\":\"error\",\"error\":");
+    put_json_str(&o, msg, strlen(msg));
+    puts_(&o, "}\n");
+    return done(&o);
+}
+
+size_t pl_proto_reply_simple(const pl_req_t *req, const char *text, char *out, size_t cap)
+{
+    out_t o = {out, cap, 0, 0};
+    if (req->proto == PL_PROTO_RESP) {
+        put(&o, "+", 1);
+        put_line_text(&o, text);
+        put(&o, "\r\n", 2);
+        return done(&o);
+    }
+    put_tag_prefix(&o, req);
+    put_line_text(&o, text);
+    put(&o, "\n", 1);
+    return done(&o);
+}
+
+size_t pl_proto_reply_bulk(const pl_req_t *req, const char *s, size_t len, char *out, size_t cap)
+{
+    out_t o = {out, cap, 0, 0};
+    if (req->proto == PL_PROTO_RESP) {
+        if (s)
+            put_resp_bulk(&o, s, len);
+        else
+            puts_(&o, "$-1\r\n");
+        return done(&o);
+    }
+    put_tag_prefix(&o, req);
+    if (s)
+        put(&o, s, len);
+    put(&o, "\n", 1);
+    return done(&o);
+}
+
+size_t pl_proto_reply_array_header(size_t n, char *out, size_t cap)
+{
+    out_t o = {out, cap, 0, 0};
+    put(&o, "*", 1);
+    put_size(&o, n);
+    put(&o, "\r\n", 2);
+    return done(&o);
+}
