@@ -174,29 +174,42 @@ int pl_job_get(pl_txn_t *t, uint64_t id, pl_label_job_t *j)
     return rc ? rc : job_decode(id, &v, j);
 }
 
+/* Moves a pending job to `state` and drops it from the item's pending index. */
+static int job_close(pl_txn_t *t, pl_label_job_t *j, int state, int64_t now)
+{
+    uint8_t k[8];
+    if (j->state != PL_JOB_PENDING)
+        return PL_EDONE;
+    j->state = (uint8_t)state;
+    j->acked_at = now;
+    int rc = job_write(t, j);
+    key_be64(k, j->id);
+    if (!rc)
+        rc = cat_del(t, DB_LJOBITEM, j->sku, strlen(j->sku), k, 8);
+    return rc == PL_ENOTFOUND ? txn_fail(t, PL_ECORRUPT) : rc;
+}
+
+int pl_job_supersede(pl_txn_t *t, uint64_t id)
+{
+    pl_label_job_t j;
+    int rc = pl_job_get(t, id, &j);
+    return rc ? rc : job_close(t, &j, PL_JOB_SUPERSEDED, PL_TIME_NONE);
+}
+
 int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
 {
     pl_label_job_t j;
-    uint8_t k[8];
     int rc = pl_job_get(t, id, &j);
+    if (!rc)
+        rc = job_close(t, &j, PL_JOB_ACKED, now);
     if (rc)
         return rc;
-    if (j.state == PL_JOB_ACKED)
-        return PL_EDONE;
-    j.state = PL_JOB_ACKED;
-    j.acked_at = now;
-    rc = job_write(t, &j);
-    key_be64(k, id);
-    if (!rc)
-        rc = cat_del(t, DB_LJOBITEM, j.sku, strlen(j.sku), k, 8);
-    if (rc == PL_ENOTFOUND)
-        rc = txn_fail(t, PL_ECORRUPT);
     pl_label_t lb = {0};
     snprintf(lb.sku, sizeof(lb.sku), "%s", j.sku);
     snprintf(lb.scope, sizeof(lb.scope), "%s", j.scope);
     lb.price = j.price;
     lb.printed_at = now;
-    return rc ? rc : pl_label_put(t, &lb);
+    return pl_label_put(t, &lb);
 }
 
 int pl_job_each(pl_txn_t *t, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),

@@ -233,11 +233,11 @@ typedef struct pl_label {
     int64_t printed_at;
 } pl_label_t;
 
-enum pl_job_state { PL_JOB_PENDING = 0, PL_JOB_ACKED = 1 };
+enum pl_job_state { PL_JOB_PENDING = 0, PL_JOB_ACKED = 1, PL_JOB_SUPERSEDED = 2 };
 
 typedef struct pl_label_job {
     uint64_t id;
-    uint8_t state;
+    uint8_t state;                /* pl_job_state */
     uint8_t level;                /* scope level of the label: base/zone/store */
     char scope[PL_SCOPE_MAX + 1];
     char sku[PL_ITEM_CODE_MAX + 1];
@@ -269,7 +269,10 @@ int pl_job_get(pl_txn_t *txn, uint64_t id, pl_label_job_t *job);
  * takes the job's price. PL_ENOTFOUND (unknown id), PL_EDONE (already
  * acked). */
 int pl_job_ack(pl_txn_t *txn, uint64_t id, int64_t now);
-/* All jobs in id order (pending_only: skip acked). */
+/* Withdraws a pending job that a later change made obsolete (another job
+ * now says what the label must show). PL_ENOTFOUND, PL_EDONE (not pending). */
+int pl_job_supersede(pl_txn_t *txn, uint64_t id);
+/* All jobs in id order (pending_only: skip acked and superseded). */
 int pl_job_each(pl_txn_t *txn, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
                 void *arg);
 /* Pending jobs of one item. */

@@ -1,0 +1,210 @@
+/* The loader's engine: files → one write transaction each (apply) or one for
+ * all (import), with the batch ledger, the generation bump, label
+ * reconciliation, idempotency and map growth. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "load.h"
+#include "pricelane/err.h"
+#include "pricelane/timefmt.h"
+
+typedef struct progress {
+    int on;
+    uint64_t rows;
+    struct timespec start, last;
+} progress_t;
+
+typedef struct reader {
+    batch_t *b;
+    progress_t *pg;
+    int fatal; /* a catalogue error that ends the transaction */
+} reader_t;
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress_tick(progress_t *pg, int final)
+{
+    struct timespec now;
+    if (!pg->on)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!final && since(&pg->last, &now) < 0.5)
+        return;
+    pg->last = now;
+    double s = since(&pg->start, &now);
+    fprintf(stderr, "\r%" PRIu64 " rows, %.0f rows/s%s", pg->rows, s > 0 ? (double)pg->rows / s : 0.0,
+            final ? "\n" : "");
+}
+
+static int on_row(const pl_row_t *row, void *arg)
+{
+    reader_t *r = arg;
+    int rc = batch_row(r->b, row);
+    if (rc) {
+        r->fatal = rc;
+        return rc;
+    }
+    r->pg->rows++;
+    if ((r->pg->rows & 0x3fff) == 0)
+        progress_tick(r->pg, 0);
+    return 0;
+}
+
+/* "dir/2026-11-26-0001.csv" → "2026-11-26-0001" */
+static void file_stem(const char *path, char *out, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, base, n);
+    out[n] = 0;
+}
+
+/* One attempt at one transaction over files[0..n). Returns 0 (committed or
+ * already applied), PL_EMAPFULL (caller grows and retries), or an error. */
+static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int64_t now,
+                   pl_diags_t *d, load_result_t *res)
+{
+    pl_txn_t *txn;
+    int rc = pl_txn_begin(cat, 1, &txn);
+    if (rc) {
+        pl_diag(d, NULL, 0, NULL, "cannot start a write transaction: %s", pl_strerror(rc));
+        return rc;
+    }
+    pl_meta_t meta;
+    rc = pl_meta_get(txn, &meta);
+    if (rc)
+        pl_diag(d, NULL, 0, NULL, "reading catalogue meta: %s", pl_strerror(rc));
+    batch_t b = {0};
+    b.txn = txn;
+    b.d = d;
+    b.import = o->import;
+    b.now = now;
+    b.utc_offset = meta.utc_offset_min;
+    file_stem(files[0], b.id, sizeof(b.id));
+    progress_t pg = {o->progress, 0, {0, 0}, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &pg.start);
+    pg.last = pg.start;
+    reader_t rd = {&b, &pg, 0};
+
+    XXH3_state_t *digest = XXH3_createState();
+    if (!digest)
+        rc = -ENOMEM;
+    else
+        XXH3_128bits_reset(digest);
+    size_t before = d->count;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = pl_rows_read(files[i], batch_columns, batch_ncolumns, on_row, &rd, d, digest);
+        if (rd.fatal)
+            rc = rd.fatal;
+    }
+    progress_tick(&pg, 1);
+    if (!rc)
+        rc = labels_reconcile(&b);
+    if (rc == PL_EFORMAT || (!rc && d->count > before))
+        rc = PL_EFORMAT;
+
+    pl_batch_rec_t rec = {0}, old;
+    if (!rc) {
+        XXH128_hash_t h = XXH3_128bits_digest(digest);
+        snprintf(rec.digest, sizeof(rec.digest), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+        snprintf(rec.id, sizeof(rec.id), "%s", b.id);
+        int g = pl_batch_get(txn, b.id, &old);
+        if (g == 0) {
+            if (strcmp(old.digest, rec.digest) == 0) {
+                res->already = 1;
+                res->gen = old.gen;
+            } else {
+                pl_diag(d, files[0], 0, NULL,
+                        "batch %s was applied before (generation %" PRIu64 ") with other content: "
+                        "a batch id names one content; use a new id",
+                        b.id, old.gen);
+                rc = PL_ECONFLICT;
+            }
+        } else if (g != PL_ENOTFOUND) {
+            rc = g;
+        }
+    }
+    snprintf(res->batch, sizeof(res->batch), "%s", b.id);
+    res->rows = b.rows;
+    res->jobs = b.jobs;
+    if (!rc && !res->already) {
+        rec.applied_at = now;
+        rec.rows = b.rows;
+        rc = pl_meta_bump(txn, b.id, &rec.gen);
+        if (!rc)
+            rc = pl_batch_put(txn, &rec);
+        if (!rc)
+            rc = pl_txn_commit(txn); /* durable: LMDB syncs on commit */
+        txn = NULL;
+        if (!rc)
+            res->gen = rec.gen;
+    }
+    pl_txn_abort(txn);
+    XXH3_freeState(digest);
+    free(b.aff);
+    return rc;
+}
+
+static int run_txn(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
+                   load_result_t *res)
+{
+    int64_t now = o->now ? o->now : pl_time_now();
+    int tries = o->max_retries_map_full ? o->max_retries_map_full : 8;
+    memset(res, 0, sizeof(*res));
+    for (;;) {
+        /* Diagnostics of an attempt that ran out of map space are dropped:
+         * the retry reads the same rows and reports them again. */
+        pl_diags_t tmp;
+        pl_diags_init(&tmp);
+        int rc = attempt(cat, files, n, o, now, &tmp, res);
+        size_t kept = tmp.count < (tmp.limit ? tmp.limit : 1000) ? tmp.count
+                                                                 : (tmp.limit ? tmp.limit : 1000);
+        for (size_t i = 0; rc != PL_EMAPFULL && i < kept; i++)
+            pl_diag(d, NULL, 0, NULL, "%s", tmp.msgs[i]);
+        if (rc != PL_EMAPFULL)
+            d->count += tmp.count - kept;
+        pl_diags_free(&tmp);
+        if (rc != PL_EMAPFULL)
+            return rc;
+        /* Nothing was written: grow the map and run the whole batch again. */
+        if (res->map_grown >= tries) {
+            pl_diag(d, files[0], 0, NULL, "catalogue map still full after growing it %d times",
+                    res->map_grown);
+            return rc;
+        }
+        int grown = res->map_grown + 1;
+        rc = pl_cat_grow(cat, 0);
+        if (rc) {
+            pl_diag(d, files[0], 0, NULL, "growing the catalogue map: %s", pl_strerror(rc));
+            return rc;
+        }
+        memset(res, 0, sizeof(*res));
+        res->map_grown = grown;
+    }
+}
+
+int load_files(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
+               load_result_t *results)
+{
+    if (o->import)
+        return run_txn(cat, files, n, o, d, &results[0]);
+    for (int i = 0; i < n; i++) {
+        int rc = run_txn(cat, &files[i], 1, o, d, &results[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,171 @@
+/* init, import and apply. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "load.h"
+#include "pricelane/err.h"
+#include "pricelane/timefmt.h"
+
+static int parse_offset(const char *s, int *out)
+{
+    int h, m;
+    char sign;
+    if (!strcmp(s, "Z") || !strcmp(s, "UTC")) {
+        *out = 0;
+        return 0;
+    }
+    if (sscanf(s, "%c%2d:%2d", &sign, &h, &m) != 3 || (sign != '+' && sign != '-') || h > 14 ||
+        m > 59 || strlen(s) != 6)
+        return -1;
+    *out = (sign == '-' ? -1 : 1) * (h * 60 + m);
+    return 0;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    static const struct option lo[] = {{"db", 1, 0, 'd'}, {"currency", 1, 0, 'c'},
+                                       {"utc-offset", 1, 0, 'u'}, {"help", 0, 0, 'h'}, {0}};
+    const char *db = NULL, *currency = "CNY";
+    int off = 8 * 60, c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'c':
+            currency = optarg;
+            break;
+        case 'u':
+            if (parse_offset(optarg, &off)) {
+                fprintf(stderr, "pricelane-load init: --utc-offset \"%s\": expected +HH:MM, -HH:MM or Z\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            printf("usage: pricelane-load init --db DIR [--currency CNY] [--utc-offset +08:00]\n\n"
+                   "Creates an empty catalogue in DIR. Prices are integers in the currency's\n"
+                   "minor unit; instants in answers are printed with the UTC offset.\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (!db) {
+        fprintf(stderr, "pricelane-load init: --db DIR is required\n");
+        return 2;
+    }
+    if (strlen(currency) != 3) {
+        fprintf(stderr, "pricelane-load init: --currency \"%s\": expected a 3-letter ISO 4217 code\n", currency);
+        return 2;
+    }
+    int rc = pl_cat_init(db, currency, off);
+    if (rc == PL_EEXIST) {
+        fprintf(stderr, "pricelane-load init: %s already holds a catalogue; nothing changed\n", db);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "pricelane-load init: %s: %s\n", db, pl_strerror(rc));
+        return 1;
+    }
+    printf("created catalogue %s (%s, UTC%c%02d:%02d)\n", db, currency, off < 0 ? '-' : '+',
+           abs(off) / 60, abs(off) % 60);
+    return 0;
+}
+
+static int load_cmd(int argc, char **argv, int import)
+{
+    static const struct option lo[] = {{"db", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},
+                                       {"help", 0, 0, 'h'}, {0}};
+    const char *db = NULL, *name = import ? "import" : "apply";
+    int quiet = 0, c;
+    while ((c = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            if (import)
+                printf("usage: pricelane-load import --db DIR [--quiet] FILE...\n\n"
+                       "Loads a whole catalogue (stores, items, barcodes, prices, promotions) from\n"
+                       "CSV or JSON Lines files in ONE transaction: any bad row and nothing is\n"
+                       "written; every bad row is listed with file, line, column and reason.\n"
+                       "Shelf labels are taken as printed at today's prices; future price changes\n"
+                       "become label jobs. Format: docs/batch-format.md.\n");
+            else
+                printf("usage: pricelane-load apply --db DIR [--quiet] FILE...\n\n"
+                       "Applies each FILE as one change batch in one transaction: prices,\n"
+                       "promotions, label jobs, history, the batch ledger and the price generation\n"
+                       "commit together, durably, or not at all. The batch id is the 'batch'\n"
+                       "column, else the file name without extension. Applying the same id with\n"
+                       "the same content again does nothing; with other content it is refused.\n"
+                       "Exit status: 0 applied (or already applied), 1 refused, 2 usage.\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "pricelane-load %s: no FILE given\n", name);
+        return 2;
+    }
+    pl_cat_t *cat = cmd_open_db(db, 0);
+    if (!cat)
+        return db ? 1 : 2;
+    int n = argc - optind;
+    load_result_t *res = calloc((size_t)n, sizeof(*res));
+    pl_diags_t d;
+    pl_diags_init(&d);
+    load_opts_t o = {0};
+    o.import = import;
+    o.progress = !quiet && isatty(STDERR_FILENO);
+    int rc = res ? load_files(cat, argv + optind, n, &o, &d, res) : PL_EINVAL;
+    pl_diags_print(&d);
+    int done = import ? (rc == 0) : 0;
+    for (int i = 0; !import && i < n; i++)
+        done += res[i].gen != 0 || res[i].already;
+    for (int i = 0; i < (import ? 1 : done); i++) {
+        const load_result_t *r = &res[i];
+        if (quiet)
+            break;
+        if (r->already)
+            printf("batch %s already applied (generation %" PRIu64 "): nothing to do\n", r->batch, r->gen);
+        else
+            printf("%s %s: %" PRIu64 " rows, generation %" PRIu64 ", %" PRIu64 " label jobs%s\n",
+                   import ? "imported" : "applied batch", r->batch, r->rows, r->gen, r->jobs,
+                   r->map_grown ? " (map grown)" : "");
+    }
+    if (rc) {
+        const char *what = import ? argv[optind] : argv[optind + done];
+        if (rc == PL_EFORMAT)
+            fprintf(stderr, "pricelane-load %s: %s: %zu problem%s; nothing of it was applied\n",
+                    name, what, d.count, d.count == 1 ? "" : "s");
+        else
+            fprintf(stderr, "pricelane-load %s: %s: %s; nothing of it was applied\n", name, what,
+                    pl_strerror(rc));
+        if (!import && done < n - 1)
+            fprintf(stderr, "pricelane-load %s: %d later file%s not attempted\n", name,
+                    n - done - 1, n - done - 1 == 1 ? "" : "s");
+    }
+    pl_diags_free(&d);
+    free(res);
+    pl_cat_close(cat);
+    return rc ? 1 : 0;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    return load_cmd(argc, argv, 1);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    return load_cmd(argc, argv, 0);
+}

@@ -1,0 +1,308 @@
+/* Shelf-label reconciliation. After a batch's rows are written, every touched
+ * item is looked at in each label scope that can show it (chain, zones and
+ * stores with their own prices or promotions, scopes that already have a
+ * label): what the label must show now and at each future instant where the
+ * charged price changes (scheduled prices, promotion starts and ends). Pending
+ * jobs that still match are kept, those that no longer do are superseded, and
+ * missing ones are created; on import the present is written straight into
+ * the label records (the shelves are assumed labelled) and only future
+ * changes become jobs. Running it twice changes nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "pricelane/err.h"
+#include "view.h"
+
+#define MAX_SCOPES 64
+#define MAX_DESIRED 64
+#define MAX_PENDING 128
+
+typedef struct scope {
+    uint8_t level;
+    char id[PL_SCOPE_MAX + 1];
+} scope_t;
+
+typedef struct recon {
+    batch_t *b;
+    const char *sku;
+    scope_t scopes[MAX_SCOPES];
+    int nscopes;
+    pl_label_job_t pending[MAX_PENDING];
+    int npending;
+    int too_many;
+} recon_t;
+
+static void add_scope(recon_t *r, int level, const char *id)
+{
+    for (int i = 0; i < r->nscopes; i++)
+        if (strcmp(r->scopes[i].id, id) == 0)
+            return;
+    if (r->nscopes == MAX_SCOPES) {
+        r->too_many = 1;
+        return;
+    }
+    r->scopes[r->nscopes].level = (uint8_t)level;
+    snprintf(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, "%s", id);
+}
+
+static int scope_of_price(const pl_price_t *p, void *arg)
+{
+    add_scope(arg, p->level, p->scope);
+    return 0;
+}
+
+static int scope_of_promo(const pl_promo_t *pr, void *arg)
+{
+    int level = pr->scope_kind == PL_SCOPE_ZONES ? PL_LEVEL_ZONE : PL_LEVEL_STORE;
+    for (int i = 0; pr->scope_kind != PL_SCOPE_ALL && i < pr->nscope; i++)
+        add_scope(arg, level, pr->scope[i]);
+    return 0;
+}
+
+static int scope_of_label(const pl_label_t *lb, void *arg)
+{
+    recon_t *r = arg;
+    pl_store_t st;
+    int level = !lb->scope[0] ? PL_LEVEL_BASE
+                : pl_store_get(r->b->txn, lb->scope, &st) == 0 ? PL_LEVEL_STORE
+                                                               : PL_LEVEL_ZONE;
+    add_scope(r, level, lb->scope);
+    return 0;
+}
+
+static int collect_pending(const pl_label_job_t *j, void *arg)
+{
+    recon_t *r = arg;
+    add_scope(r, j->level, j->scope);
+    if (r->npending == MAX_PENDING) {
+        r->too_many = 1;
+        return 0;
+    }
+    r->pending[r->npending++] = *j;
+    return 0;
+}
+
+static const char *zone_of(void *arg, const char *store)
+{
+    static __thread pl_store_t st; /* the loader is single-threaded; kept per thread anyway */
+    return pl_store_get(arg, store, &st) == 0 ? st.zone : NULL;
+}
+
+/* Unit price for the label: per kg / per l, or per 100 g / 100 ml for small packs. */
+static void unit_price(const pl_item_t *it, int64_t price, pl_label_job_t *j)
+{
+    j->unit_price = PL_PRICE_NONE;
+    j->unit_basis[0] = 0;
+    if (it->flags & PL_ITEM_WEIGHED) {
+        j->unit_price = price;
+        snprintf(j->unit_basis, sizeof(j->unit_basis), "kg");
+        return;
+    }
+    if (!it->content || !it->content_unit[0])
+        return;
+    int small = it->content < 100;
+    int64_t per = small ? 100 : 1000;
+    /* per-unit price rounded half up to the minor unit */
+    j->unit_price = (price * per * 2 / it->content + 1) / 2;
+    snprintf(j->unit_basis, sizeof(j->unit_basis), "%s%s", small ? "100" : "",
+             !strcmp(it->content_unit, "g") ? (small ? "g" : "kg") : (small ? "ml" : "l"));
+}
+
+typedef struct desired {
+    int64_t due;
+    int64_t price;
+    const char *reason;
+    char promo_id[PL_PROMO_ID_MAX + 1];
+    int64_t promo_ends;
+} desired_t;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* What the label of one scope must show: now, and at each later instant
+ * where the (non-member) price changes. */
+static int desired_for(recon_t *r, const scope_t *sc, view_t *v, pl_item_t *it, desired_t *out,
+                       int *nout)
+{
+    batch_t *b = r->b;
+    const char *zone = "", *store = NULL;
+    if (sc->level == PL_LEVEL_ZONE)
+        zone = sc->id;
+    if (sc->level == PL_LEVEL_STORE) {
+        store = sc->id;
+        zone = zone_of(b->txn, store);
+        if (!zone)
+            zone = "";
+    }
+    int rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, v);
+    if (rc == PL_ETOOBIG && !store)
+        rc = PL_ETOOBIG; /* a chain or zone label with too much history: reported */
+    if (rc)
+        return rc;
+    *it = v->item;
+
+    int64_t inst[VIEW_PRICES + 2 * VIEW_PROMOS + 1];
+    int n = 0;
+    inst[n++] = b->now;
+    for (int i = 0; i < v->nprices; i++)
+        if (v->prices[i].start > b->now)
+            inst[n++] = v->prices[i].start;
+    for (int i = 0; i < v->npromos; i++) {
+        if (v->promos[i].start > b->now)
+            inst[n++] = v->promos[i].start;
+        if (v->promos[i].end > b->now)
+            inst[n++] = v->promos[i].end;
+    }
+    qsort(inst, (size_t)n, sizeof(*inst), cmp_i64);
+
+    *nout = 0;
+    int64_t last = PL_PRICE_NONE;
+    for (int i = 0; i < n && *nout < MAX_DESIRED; i++) {
+        if (i && inst[i] == inst[i - 1])
+            continue;
+        pl_answer_t a;
+        memset(&a, 0, sizeof(a));
+        if (view_eval(v, store, inst[i], 0, &a) != 0)
+            continue; /* no price then: nothing to print */
+        if (i > 0 && a.price == last)
+            continue;
+        desired_t *d = &out[(*nout)++];
+        d->due = inst[i];
+        d->price = a.price;
+        d->promo_ends = a.promo_ends;
+        memcpy(d->promo_id, a.promo_id, sizeof(d->promo_id));
+        int had_promo = *nout > 1 && out[*nout - 2].promo_id[0];
+        d->reason = i == 0 ? "price" : a.promo_id[0] ? "promo_start" : had_promo ? "promo_end" : "scheduled";
+        last = a.price;
+    }
+    return 0;
+}
+
+static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const view_t *v,
+                    const desired_t *d, int64_t old_price, const char *reason)
+{
+    batch_t *b = r->b;
+    pl_label_job_t j;
+    memset(&j, 0, sizeof(j));
+    j.level = sc->level;
+    memcpy(j.scope, sc->id, sizeof(j.scope));
+    snprintf(j.sku, sizeof(j.sku), "%s", r->sku);
+    memcpy(j.gtin, v->gtin, sizeof(j.gtin));
+    memcpy(j.name, it->name, sizeof(j.name));
+    j.price = d->price;
+    unit_price(it, d->price, &j);
+    j.promo_ends = d->promo_ends;
+    if (d->promo_id[0]) {
+        pl_promo_t pr;
+        if (pl_promo_get(b->txn, d->promo_id, &pr) == 0)
+            snprintf(j.promo_text, sizeof(j.promo_text), "%s", pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
+    }
+    j.old_price = old_price;
+    j.due = d->due;
+    snprintf(j.reason, sizeof(j.reason), "%s", reason);
+    snprintf(j.batch, sizeof(j.batch), "%s", b->id);
+    int rc = pl_job_add(b->txn, &j);
+    if (!rc)
+        b->jobs++;
+    return rc;
+}
+
+static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
+{
+    batch_t *b = r->b;
+    static __thread view_t v;
+    pl_item_t it;
+    desired_t want[MAX_DESIRED];
+    int nwant = 0;
+    int rc = desired_for(r, sc, &v, &it, want, &nwant);
+    if (rc)
+        return rc;
+    pl_label_t lb;
+    int64_t shelf = pl_label_get(b->txn, r->sku, sc->id, &lb) == 0 ? lb.price : PL_PRICE_NONE;
+
+    /* Keep pending jobs that still say the right thing; supersede others. */
+    int covered[MAX_DESIRED] = {0};
+    for (int p = 0; p < r->npending; p++) {
+        pl_label_job_t *j = &r->pending[p];
+        if (strcmp(j->scope, sc->id) != 0)
+            continue;
+        int keep = 0;
+        for (int w = 0; w < nwant && !keep; w++) {
+            int same_time = w == 0 ? j->due <= b->now : j->due == want[w].due;
+            if (same_time && j->price == want[w].price && !covered[w] && !(w == 0 && text_changed)) {
+                covered[w] = keep = 1;
+            }
+        }
+        if (!keep && (rc = pl_job_supersede(b->txn, j->id)) != 0)
+            return rc;
+    }
+
+    for (int w = 0; w < nwant; w++) {
+        if (covered[w])
+            continue;
+        if (w == 0) {
+            if (b->import && !text_changed) {
+                lb = (pl_label_t){0};
+                snprintf(lb.sku, sizeof(lb.sku), "%s", r->sku);
+                memcpy(lb.scope, sc->id, sizeof(lb.scope));
+                lb.price = want[0].price;
+                lb.printed_at = b->now;
+                rc = pl_label_put(b->txn, &lb);
+            } else if (want[0].price != shelf || text_changed) {
+                rc = make_job(r, sc, &it, &v, &want[0], shelf,
+                              want[0].price != shelf ? (shelf == PL_PRICE_NONE ? "new" : "price")
+                                                     : "name");
+            }
+        } else {
+            rc = make_job(r, sc, &it, &v, &want[w], want[w - 1].price, want[w].reason);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int cmp_aff(const void *a, const void *b)
+{
+    return strcmp(((const struct affected *)a)->sku, ((const struct affected *)b)->sku);
+}
+
+int labels_reconcile(batch_t *b)
+{
+    if (!b->naff)
+        return 0;
+    qsort(b->aff, b->naff, sizeof(*b->aff), cmp_aff);
+    static __thread recon_t r;
+    for (size_t i = 0; i < b->naff; i++) {
+        int text_changed = b->aff[i].text_changed;
+        while (i + 1 < b->naff && strcmp(b->aff[i + 1].sku, b->aff[i].sku) == 0)
+            text_changed |= b->aff[++i].text_changed;
+        memset(&r, 0, offsetof(recon_t, pending));
+        r.npending = 0;
+        r.b = b;
+        r.sku = b->aff[i].sku;
+        add_scope(&r, PL_LEVEL_BASE, "");
+        int rc = pl_price_each(b->txn, r.sku, scope_of_price, &r);
+        if (!rc)
+            rc = pl_promo_each_for_item(b->txn, r.sku, scope_of_promo, &r);
+        if (!rc)
+            rc = pl_label_each(b->txn, r.sku, scope_of_label, &r);
+        if (!rc)
+            rc = pl_job_each_for_item(b->txn, r.sku, collect_pending, &r);
+        for (int s = 0; !rc && s < r.nscopes; s++)
+            rc = reconcile_scope(&r, &r.scopes[s], text_changed);
+        if (rc == PL_ETOOBIG || (!rc && r.too_many)) {
+            pl_diag(b->d, NULL, 0, NULL, "item %s: too many prices, promotions or label scopes to label", r.sku);
+            rc = PL_EFORMAT;
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* Applying catalogue files and change batches: the loader's engine. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pricelane/catalog.h"
+#include "pricelane/rows.h"
+
+typedef struct load_opts {
+    int import;   /* whole catalogue: every file in one transaction, labels set
+                     as printed, no reprint jobs for the present */
+    int64_t now;  /* commit instant; 0 = the current time */
+    int progress; /* show rows and rows/s on stderr */
+    int max_retries_map_full;
+} load_opts_t;
+
+typedef struct load_result {
+    char batch[PL_BATCH_ID_MAX + 1];
+    uint64_t rows;
+    uint64_t gen;      /* generation committed (0 when nothing was) */
+    uint64_t jobs;     /* label jobs created */
+    int already;       /* same batch id and content applied before: no-op */
+    int map_grown;     /* times the map was grown and the batch retried */
+} load_result_t;
+
+/* Applies files[0..n) as one transaction (import) or each file as its own
+ * batch (apply; results[i] per file). Every bad row is reported to d; when
+ * any row of a transaction is bad nothing of it is written. Returns 0, or the
+ * first failing code: PL_EFORMAT (bad rows, see d), PL_ECONFLICT (same batch
+ * id, other content), or a catalogue/system error. */
+int load_files(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
+               load_result_t *results);
+
+/* ---- private to the loader ------------------------------------------------ */
+
+/* Per-transaction state while rows are applied. */
+typedef struct batch {
+    pl_txn_t *txn;
+    pl_diags_t *d;
+    int import;
+    int64_t now;
+    int utc_offset;
+    char id[PL_BATCH_ID_MAX + 1]; /* from the batch column, "" until seen */
+    int id_from_column;
+    uint64_t rows, bad;
+    /* SKUs whose shelf labels must be reconciled, with why. */
+    struct affected {
+        char sku[PL_ITEM_CODE_MAX + 1];
+        uint8_t text_changed; /* name or pack quantity changed */
+    } *aff;
+    size_t naff, capaff;
+    uint64_t jobs;
+} batch_t;
+
+/* Applies one row (op dispatch); reports problems to b->d. Returns 0 or a
+ * catalogue error that must end the transaction (PL_EMAPFULL...). */
+int batch_row(batch_t *b, const pl_row_t *row);
+extern const char *const batch_columns[];
+extern const int batch_ncolumns;
+
+/* Marks a SKU for label reconciliation. */
+void batch_touch(batch_t *b, const char *sku, int text_changed);
+
+/* Reconciles shelf labels of every touched SKU: label records (import) or
+ * label jobs (apply), superseding pending jobs that no longer hold. */
+int labels_reconcile(batch_t *b);

@@ -1,0 +1,63 @@
+/* pricelane-load: create catalogues, import them, apply change batches, work
+ * the shelf-label queue, show history, verify invariants, watch a drop
+ * directory. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "pricelane/catalog.h"
+#include "pricelane/err.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} cmds[] = {
+    {"init", cmd_init, "init --db DIR [--currency CNY] [--utc-offset +08:00]   create a catalogue"},
+    {"import", cmd_import, "import --db DIR FILE...        load a whole catalogue in one transaction"},
+    {"apply", cmd_apply, "apply --db DIR FILE...         apply change batches, each atomically"},
+    {"labels", cmd_labels, "labels list|export|ack ...      the shelf-label reprint queue"},
+    {"history", cmd_history, "history --db DIR CODE          prices of an item over time"},
+    {"verify", cmd_verify, "verify --db DIR                check the catalogue's invariants"},
+    {"watch", cmd_watch, "watch --db DIR INBOX            apply files dropped into INBOX"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pricelane-load COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        fprintf(f, "  %s\n", cmds[i].help);
+    fprintf(f, "\n'pricelane-load COMMAND --help' describes each command. File formats: "
+               "docs/batch-format.md.\n");
+}
+
+struct pl_cat *cmd_open_db(const char *db, int read_only)
+{
+    pl_cat_t *cat = NULL;
+    if (!db) {
+        fprintf(stderr, "pricelane-load: --db DIR is required\n");
+        return NULL;
+    }
+    pl_cat_opts_t o = {0};
+    o.read_only = read_only;
+    int rc = pl_cat_open(db, &o, &cat);
+    if (rc == PL_ENOTFOUND)
+        fprintf(stderr, "pricelane-load: %s: no catalogue here (create one with pricelane-load init)\n", db);
+    else if (rc)
+        fprintf(stderr, "pricelane-load: %s: %s\n", db, pl_strerror(rc));
+    return rc ? NULL : cat;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "pricelane-load: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
