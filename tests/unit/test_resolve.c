@@ -1,0 +1,300 @@
+/* resolve against a catalogue written through the catalogue API: price
+ * levels, scheduled prices, promotion rules (priority, member, percent,
+ * best price among equals, store scope, cancel), previous price, lowest
+ * price of 7 days, labels, variable-measure codes, keyed codes, errors. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "pricelane/cache.h"
+#include "pricelane/catalog.h"
+#include "pricelane/err.h"
+#include "pricelane/resolve.h"
+#include "pricelane/timefmt.h"
+
+#define T0 1790000000LL /* 2026-09-21 */
+#define DAY 86400
+
+static pl_txn_t *txn;
+
+static void item(const char *sku, const char *name, uint32_t flags, const char *plu)
+{
+    pl_item_t it = {0};
+    snprintf(it.sku, sizeof(it.sku), "%s", sku);
+    snprintf(it.name, sizeof(it.name), "%s", name);
+    snprintf(it.unit, sizeof(it.unit), "%s", flags & PL_ITEM_WEIGHED ? "kg" : "each");
+    it.pack_qty = 1;
+    it.flags = flags;
+    snprintf(it.plu, sizeof(it.plu), "%s", plu ? plu : "");
+    CHECK_INT(pl_item_put(txn, &it), 0);
+    if (plu) {
+        char key[16];
+        snprintf(key, sizeof(key), "P%s", plu);
+        CHECK_INT(pl_barcode_add(txn, key, sku, NULL), 0);
+    }
+}
+
+static void barcode(const char *gtin14, const char *sku)
+{
+    CHECK_INT(pl_barcode_add(txn, gtin14, sku, NULL), 0);
+}
+
+static void price(const char *sku, int level, const char *scope, int64_t start, int64_t p)
+{
+    pl_price_t pr = {0};
+    snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
+    pr.level = (uint8_t)level;
+    snprintf(pr.scope, sizeof(pr.scope), "%s", scope);
+    pr.start = start;
+    pr.price = p;
+    pr.scheduled = start > T0;
+    snprintf(pr.batch, sizeof(pr.batch), "b1");
+    CHECK_INT(pl_price_put(txn, &pr), 0);
+}
+
+static void promo(const char *id, int kind, const char *sku, int64_t start, int64_t end, int64_t p,
+                  int pct_bp, int prio, int scope_kind, const char *scope)
+{
+    pl_promo_t pr = {0};
+    snprintf(pr.id, sizeof(pr.id), "%s", id);
+    pr.kind = (uint8_t)kind;
+    pr.member_only = kind == PL_PROMO_MEMBER;
+    pr.priority = prio;
+    pr.start = start;
+    pr.end = end;
+    pr.price = p;
+    pr.pct_off_bp = pct_bp;
+    pr.scope_kind = (uint8_t)scope_kind;
+    if (scope) {
+        pr.nscope = 1;
+        snprintf(pr.scope[0], sizeof(pr.scope[0]), "%s", scope);
+    }
+    pr.cancelled_at = PL_TIME_NONE;
+    const char *skus[1] = {sku};
+    CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+}
+
+static pl_resolver_t *res;
+static pl_answer_t ans;
+
+static const pl_answer_t *look(const char *store, const char *code, int64_t now, int member)
+{
+    pl_resolve(res, store, code, strlen(code), now, member, &ans);
+    return &ans;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/pl-test-resolve-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
+    CHECK_INT(pl_cat_init(dir, "CNY", 480), PL_EEXIST);
+    pl_cat_t *cat;
+    pl_cat_opts_t opts = {0};
+    opts.no_tls = 1; /* two resolvers in one thread each hold a read transaction */
+    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
+
+    pl_store_t s1 = {"S1", "north", "Store 1", ""}, s2 = {"S2", "north", "Store 2", ""},
+               s3 = {"S3", "south", "Store 3", ""};
+    CHECK_INT(pl_store_put(txn, &s1), 0);
+    CHECK_INT(pl_store_put(txn, &s2), 0);
+    CHECK_INT(pl_store_put(txn, &s3), 0);
+
+    /* A: base 1000 since T0-30d, cut to 900 at T0-2d; zone north 950 from
+     * T0-1d; store S2 override 800 from T0-1d; scheduled base 850 at T0+1d. */
+    item("A", "金龙鱼 调和油 5L", 0, NULL);
+    barcode("06901234567892", "A");
+    barcode("06901234567885", "A"); /* second barcode on one item */
+    price("A", PL_LEVEL_BASE, "", T0 - 30 * DAY, 1000);
+    price("A", PL_LEVEL_BASE, "", T0 - 2 * DAY, 900);
+    price("A", PL_LEVEL_ZONE, "north", T0 - DAY, 950);
+    price("A", PL_LEVEL_STORE, "S2", T0 - DAY, 800);
+    price("A", PL_LEVEL_BASE, "", T0 + DAY, 850);
+
+    /* B: base 500; special 450 prio 1 [T0-1h, T0+1h); flyer 400 prio 1 same
+     * window (best price among equals wins); markdown 300 prio 0 (lower
+     * priority loses although cheaper); member 350 prio 5 (members only);
+     * 10% off for store S3 only, prio 9. */
+    item("B", "蒙牛 纯牛奶 250ml×24", 0, NULL);
+    barcode("06920000000012", "B");
+    price("B", PL_LEVEL_BASE, "", T0 - 30 * DAY, 500);
+    promo("P-special", PL_PROMO_SPECIAL, "B", T0 - 3600, T0 + 3600, 450, 0, 1, PL_SCOPE_ALL, NULL);
+    promo("P-flyer", PL_PROMO_FLYER, "B", T0 - 3600, T0 + 3600, 400, 0, 1, PL_SCOPE_ALL, NULL);
+    promo("P-mark", PL_PROMO_MARKDOWN, "B", T0 - 3600, T0 + 3600, 300, 0, 0, PL_SCOPE_ALL, NULL);
+    promo("P-member", PL_PROMO_MEMBER, "B", T0 - 3600, T0 + 3600, 350, 0, 5, PL_SCOPE_ALL, NULL);
+    promo("P-s3", PL_PROMO_SPECIAL, "B", T0 - 3600, T0 + 3600, PL_PRICE_NONE, 1000, 9,
+          PL_SCOPE_STORES, "S3");
+
+    /* W: weighed item, 3980 per kg, scale code 12345. */
+    item("W", "猪肉 精瘦肉", PL_ITEM_WEIGHED, "12345");
+    price("W", PL_LEVEL_BASE, "", T0 - DAY, 3980);
+
+    /* N: no price; D: discontinued. */
+    item("N", "无价商品", 0, NULL);
+    item("D", "停售商品", PL_ITEM_DISCONTINUED, NULL);
+    price("D", PL_LEVEL_BASE, "", T0 - DAY, 100);
+
+    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
+    CHECK_INT(pl_label_put(txn, &lb), 0);
+    pl_label_job_t job = {0};
+    snprintf(job.sku, sizeof(job.sku), "A");
+    job.price = 900;
+    job.due = T0 - 2 * DAY;
+    CHECK_INT(pl_job_add(txn, &job), 0);
+    uint64_t gen;
+    CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
+    CHECK_INT(gen, 1);
+    CHECK_INT(pl_txn_commit(txn), 0);
+
+    CHECK_INT(pl_resolver_new(cat, NULL, &res), 0);
+    CHECK_INT(pl_resolver_refresh(res), 0);
+    CHECK_INT(pl_resolver_gen(res), 1);
+    printf("checking price levels and scheduled prices\n");
+    const pl_answer_t *a = look(NULL, "6901234567892", T0, 0);
+    CHECK_INT(a->status, PL_ANS_OK);
+    CHECK_STR(a->sku, "A");
+    CHECK_STR(a->gtin, "06901234567892");
+    CHECK_INT(a->price, 900);
+    CHECK_STR(a->source, "base");
+    CHECK_INT(a->prev_price, 1000);
+    CHECK_INT(a->prev_changed_at, T0 - 2 * DAY);
+    CHECK_INT(a->low_7d, 900);
+    CHECK_INT(a->label_price, 1000);
+    CHECK_INT(a->label_pending, 1);
+    a = look(NULL, "6901234567885", T0, 0);
+    CHECK_STR(a->sku, "A");
+    a = look("S1", "6901234567892", T0, 0);
+    CHECK_INT(a->price, 950);
+    CHECK_STR(a->source, "zone");
+    CHECK_INT(a->base_price, 900);
+    a = look("S2", "6901234567892", T0, 0);
+    CHECK_INT(a->price, 800);
+    CHECK_STR(a->source, "store");
+    a = look("S3", "6901234567892", T0, 0);
+    CHECK_INT(a->price, 900);
+    a = look(NULL, "6901234567892", T0 + DAY, 0);
+    CHECK_INT(a->price, 850);
+    CHECK_STR(a->source, "scheduled");
+    CHECK_INT(a->prev_price, 900);
+    CHECK_INT(a->low_7d, 900);
+    a = look(NULL, "6901234567892", T0 + DAY - 1, 0);
+    CHECK_INT(a->price, 900);
+    a = look(NULL, "6901234567892", T0 - 10 * DAY, 0);
+    CHECK_INT(a->price, 1000);
+    CHECK_INT(a->prev_price, PL_PRICE_NONE);
+
+    printf("checking promotion rules\n");
+    a = look(NULL, "6920000000012", T0, 0);
+    CHECK_INT(a->price, 400);
+    CHECK_STR(a->source, "flyer");
+    CHECK_STR(a->promo_id, "P-flyer");
+    CHECK_INT(a->promo_ends, T0 + 3600);
+    CHECK_INT(a->base_price, 500);
+    CHECK_INT(a->prev_price, 500);
+    CHECK_INT(a->prev_changed_at, T0 - 3600);
+    CHECK_INT(a->low_7d, 400);
+    a = look(NULL, "6920000000012", T0, 1);
+    CHECK_INT(a->price, 350);
+    CHECK_STR(a->source, "member");
+    a = look("S3", "6920000000012", T0, 0);
+    CHECK_INT(a->price, 450); /* 10% off 500, priority 9 */
+    CHECK_STR(a->promo_id, "P-s3");
+    a = look("S1", "6920000000012", T0, 0);
+    CHECK_STR(a->promo_id, "P-flyer");
+    a = look(NULL, "6920000000012", T0 + 3600, 0);
+    CHECK_INT(a->price, 500);
+    CHECK_STR(a->source, "base");
+    CHECK_INT(a->low_7d, 400);
+    a = look(NULL, "6920000000012", T0 - 3601, 0);
+    CHECK_INT(a->price, 500);
+
+    printf("checking variable-measure, keyed and bad codes\n");
+    /* 21 12345 00500 C: 500 g at 39.80/kg = 19.90 */
+    char scale[14] = "211234500500";
+    scale[12] = 0;
+    {
+        int sum = 0;
+        for (int i = 0; i < 12; i++)
+            sum += (scale[11 - i] - '0') * (i % 2 == 0 ? 3 : 1);
+        scale[12] = (char)('0' + (10 - sum % 10) % 10);
+        scale[13] = 0;
+    }
+    a = look(NULL, scale, T0, 0);
+    CHECK_INT(a->status, PL_ANS_OK);
+    CHECK_STR(a->sku, "W");
+    CHECK_INT(a->measure, PL_MEASURE_WEIGHT);
+    CHECK_INT(a->amount, 500);
+    CHECK_INT(a->unit_price, 3980);
+    CHECK_INT(a->price, 1990);
+    a = look(NULL, "A", T0, 0);
+    CHECK_INT(a->status, PL_ANS_OK);
+    CHECK_STR(a->gtin, "06901234567885");
+    a = look(NULL, "6901234567893", T0, 0);
+    CHECK_INT(a->status, PL_ANS_BAD_CODE);
+    CHECK(strstr(a->error, "expected 2") != NULL, "error says the expected digit: %s", a->error);
+    a = look(NULL, "6901234567809", T0, 0);
+    CHECK_INT(a->status, PL_ANS_NOT_FOUND);
+    a = look(NULL, "N", T0, 0);
+    CHECK_INT(a->status, PL_ANS_NO_PRICE);
+    a = look(NULL, "D", T0, 0);
+    CHECK_INT(a->status, PL_ANS_NOT_FOUND);
+    a = look("NOPE", "A", T0, 0);
+    CHECK_INT(a->status, PL_ANS_ERROR);
+
+    printf("checking the JSON encoding\n");
+    char json[2048];
+    a = look(NULL, "6920000000012", T0, 0);
+    size_t n = pl_answer_json(a, 480, json, sizeof(json));
+    CHECK(n > 0, "json fits");
+    CHECK(strstr(json, "\"status\":\"ok\",\"code\":\"6920000000012\",\"gtin\":\"06920000000012\"") != NULL, "%s", json);
+    CHECK(strstr(json, "\"promo_ends\":\"2026-09-21T23:13:20+08:00\"") != NULL, "%s", json);
+    CHECK(strstr(json, "\"error\":null}") != NULL, "%s", json);
+    CHECK_INT(pl_answer_json(a, 480, json, 20), 0);
+    pl_resolve(res, NULL, "\"\xff\n", 3, T0, 0, &ans);
+    n = pl_answer_json(&ans, 480, json, sizeof(json));
+    CHECK(strstr(json, "\"code\":\"\\\"\\ufffd\"") != NULL, "escaped: %s", json);
+
+    printf("checking answers are byte-identical with the shared-memory cache\n");
+    char cpath[300];
+    snprintf(cpath, sizeof(cpath), "%s/cache.shm", dir);
+    pl_cache_t *cache;
+    CHECK_INT(pl_cache_open(cpath, 4 << 20, pl_cat_id(cat), &cache), 0);
+    pl_resolver_t *cached;
+    CHECK_INT(pl_resolver_new(cat, cache, &cached), 0);
+    const char *codes[] = {"6901234567892", "6920000000012", "A", scale, "6901234567809", "N", "D"};
+    const char *stores[] = {NULL, "S1", "S2", "S3"};
+    int64_t times[] = {T0 - 10 * DAY, T0, T0 + 3599, T0 + DAY};
+    int same = 0, total = 0;
+    for (int round = 0; round < 2; round++)
+        for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+            for (size_t s = 0; s < 4; s++)
+                for (size_t t = 0; t < 4; t++)
+                    for (int m = 0; m < 2; m++) {
+                        pl_answer_t x, y;
+                        char jx[2048], jy[2048];
+                        pl_resolve(res, stores[s], codes[c], strlen(codes[c]), times[t], m, &x);
+                        pl_resolve(cached, stores[s], codes[c], strlen(codes[c]), times[t], m, &y);
+                        pl_answer_json(&x, 480, jx, sizeof(jx));
+                        pl_answer_json(&y, 480, jy, sizeof(jy));
+                        total++;
+                        same += strcmp(jx, jy) == 0;
+                        if (strcmp(jx, jy) != 0 && total - same <= 3)
+                            printf("differs:\n  %s\n  %s\n", jx, jy);
+                    }
+    CHECK_INT(same, total);
+    pl_cache_stats_t st;
+    pl_cache_stats(cache, &st);
+    CHECK(st.hits > 0, "cache was used: %llu hits", (unsigned long long)st.hits);
+    printf("%d answers compared, cache hits %llu misses %llu\n", total,
+           (unsigned long long)st.hits, (unsigned long long)st.misses);
+    pl_resolver_free(cached);
+    pl_cache_close(cache);
+
+    pl_resolver_free(res);
+    pl_cat_close(cat);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+    return pl_test_done("test_resolve");
+}
