@@ -284,21 +284,31 @@ static int breakpoints(const view_t *v, int64_t *out)
     return n;
 }
 
+/* The label a store's shelf shows is the one of the most specific scope
+ * (store, then zone, then chain) that has a printed label or a pending job;
+ * a reprint is pending when that scope has a job due by now. A scope with a
+ * job but no printed label yet still shows the next scope's label. */
 static void label_eval(const view_t *v, const char *store, int64_t now, pl_answer_t *a)
 {
-    const char *order[3] = {store ? store : "", v->zone, ""};
+    const char *order[3] = {store ? store : NULL, v->zone[0] ? v->zone : NULL, ""};
+    int scope_found = 0;
     a->label_price = PL_PRICE_NONE;
     a->label_pending = 0;
     for (int k = 0; k < 3; k++) {
+        if (!order[k])
+            continue;
         for (int i = 0; i < v->nlabels; i++) {
             const view_label_t *l = &v->labels[i];
             if (strcmp(l->scope, order[k]) != 0)
                 continue;
+            if (!scope_found && l->due != PL_TIME_NONE && l->due <= now)
+                a->label_pending = 1;
+            scope_found = 1;
             if (a->label_price == PL_PRICE_NONE && l->price != PL_PRICE_NONE)
                 a->label_price = l->price;
-            if (l->due != PL_TIME_NONE && l->due <= now)
-                a->label_pending = 1;
         }
+        if (a->label_price != PL_PRICE_NONE)
+            return;
     }
 }
 
