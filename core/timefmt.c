@@ -28,9 +28,9 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                /* [0, 399] */
+    int64_t yoe = y - era * 400;                                  /* [0, 399] */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        /* [0, 146096] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -158,8 +158,7 @@ int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size
 
     const char *p = s;
     int y, m, d, hh = 0, mi = 0, ss = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &m) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &m) || *p++ != '-' || digits(&p, 2, &d))
         return fail(err, errlen,
                     "expected YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 (2026-11-26T08:00:00+08:00) "
                     "or @<unix seconds>");

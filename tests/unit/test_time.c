@@ -194,8 +194,8 @@ static void test_round_trip(void)
         char buf[32];
         /* the offset written in the string: "...+HH:MM" at [19..24] */
         int off = (canon[i][19] == '-' ? -1 : 1) *
-              (((canon[i][20] - '0') * 10 + (canon[i][21] - '0')) * 60 +
-               (canon[i][23] - '0') * 10 + (canon[i][24] - '0'));
+                  (((canon[i][20] - '0') * 10 + (canon[i][21] - '0')) * 60 +
+                   (canon[i][23] - '0') * 10 + (canon[i][24] - '0'));
         CHECK_INT(pl_time_parse(canon[i], 0, &t, NULL, 0), 0);
         pl_time_format(t, off, buf, sizeof(buf));
         CHECK_STR(buf, canon[i]);
@@ -217,8 +217,12 @@ static void test_against_timegm(void)
             int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
             int last = mdays[m - 1] + (m == 2 && leap);
             for (int d = 1; d <= last; d += (d == last - 1 ? 1 : 9)) {
-                struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d,
-                                .tm_hour = 13, .tm_min = 7, .tm_sec = 5};
+                struct tm tm = {.tm_year = y - 1900,
+                                .tm_mon = m - 1,
+                                .tm_mday = d,
+                                .tm_hour = 13,
+                                .tm_min = 7,
+                                .tm_sec = 5};
                 int64_t want = (int64_t)timegm(&tm), got = 0;
                 char s[40];
                 snprintf(s, sizeof(s), "%04d-%02d-%02d 13:07:05", y, m, d);
