@@ -318,6 +318,8 @@ int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out)
 int pl_txn_commit(pl_txn_t *t)
 {
     int rc;
+    if (!t->err && t->next_job_loaded)
+        meta_put_u64(t, "next_job", t->next_job);
     if (t->err) {
         mdb_txn_abort(t->txn);
         rc = t->err;
@@ -386,13 +388,18 @@ int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
     return txn_fail(t, rc);
 }
 
-/* Next label job id (stored in meta so ids are never reused). */
+/* Next label job id (stored in meta so ids are never reused). The counter
+ * is read once per transaction and written back at commit. */
 int cat_next_job_id(pl_txn_t *t, uint64_t *id)
 {
-    int rc = meta_get_u64(t, "next_job", id);
-    if (!rc)
-        rc = meta_put_u64(t, "next_job", *id + 1);
-    return txn_fail(t, rc);
+    if (!t->next_job_loaded) {
+        int rc = meta_get_u64(t, "next_job", &t->next_job);
+        if (rc)
+            return txn_fail(t, rc);
+        t->next_job_loaded = 1;
+    }
+    *id = t->next_job++;
+    return 0;
 }
 
 /* ---- items ---------------------------------------------------------------- */

@@ -34,6 +34,8 @@ struct pl_txn {
     MDB_txn *txn;
     int write;
     int err; /* sticky: the first write error; commit refuses when set */
+    uint64_t next_job; /* label job id counter, read once, written at commit */
+    int next_job_loaded;
 };
 
 /* Records the first error of a write transaction and returns rc. */
