@@ -1,0 +1,418 @@
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pricelane/config.h"
+#include "pricelane/err.h"
+
+#define F(field) offsetof(pl_config_t, field), sizeof(((pl_config_t *)0)->field)
+
+/* The one table. Order is the --help and sample order. */
+static const pl_config_opt_t opts[] = {
+    {"db", PL_CFG_STR, "", 0, 0, NULL, PL_CFG_REQUIRED, "DIR", "/var/lib/pricelane/catalog",
+     "Catalogue directory: the LMDB environment made by `pricelane-load init`. Opened "
+     "read-only in spirit: the server never writes to it.",
+     F(db), 0},
+    {"listen", PL_CFG_ADDR, "127.0.0.1:7070", 0, 0, NULL, 0, "ADDR:PORT", NULL,
+     "Address for lookups: the line protocol over UDP and TCP and RESP2 over TCP, all on this "
+     "one port. Only this address is bound; use the store network's address, not 0.0.0.0, on "
+     "a multi-homed host. Port 0 picks a free port (printed on the ready line).",
+     F(listen), offsetof(pl_config_t, listen_addr)},
+    {"admin", PL_CFG_ADDR, "127.0.0.1:7071", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", NULL,
+     "Address of the admin HTTP listener (/metrics, /healthz, /stats), or \"off\". Keep it on "
+     "loopback or a management network: it is not authenticated.",
+     F(admin), offsetof(pl_config_t, admin_addr)},
+    {"threads", PL_CFG_INT, "0", 0, 256, NULL, 0, "N", NULL,
+     "Worker threads, each with its own UDP socket and TCP listener on the shared port. 0 = "
+     "one per online CPU.",
+     F(threads), 0},
+    {"engine", PL_CFG_ENUM, "auto", 0, 0, "auto|uring|uv", 0, "ENGINE", NULL,
+     "I/O engine: \"uring\" (io_uring), \"uv\" (libuv, epoll) or \"auto\": io_uring, falling "
+     "back to libuv where the kernel or a seccomp profile refuses io_uring.",
+     F(engine), 0},
+    {"cache_mb", PL_CFG_INT, "64", 0, 65536, NULL, 0, "N", NULL,
+     "Size of the shared-memory answer cache in MiB; 0 turns it off (answers are the same "
+     "either way, only slower).",
+     F(cache_mb), 0},
+    {"cache_path", PL_CFG_STR, "/dev/shm/pricelane-cache", 0, 0, NULL, 0, "PATH", NULL,
+     "File backing the cache segment, shared by every server on the host using the same "
+     "catalogue. Survives restarts; a mismatched segment is rebuilt.",
+     F(cache_path), 0},
+    {"store", PL_CFG_STR, "", 0, 0, NULL, PL_CFG_RELOAD, "STORE", "S001",
+     "Store id used for requests that name none (a store server sets its own id). Empty = "
+     "chain-wide base prices and chain-wide promotions.",
+     F(store), 0},
+    {"allow", PL_CFG_ALLOW, "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16",
+     0, 0, NULL, PL_CFG_RELOAD, "CIDRS", NULL,
+     "Client networks allowed to query, comma-separated CIDR (\"any\" = everyone). UDP "
+     "datagrams from elsewhere are dropped; TCP connections are closed at once.",
+     F(allow), offsetof(pl_config_t, allow_list)},
+    {"udp_rate", PL_CFG_INT, "2000", 0, 10000000, NULL, PL_CFG_RELOAD, "N", NULL,
+     "UDP datagrams per second accepted from one source address, per worker (token bucket); "
+     "excess is dropped unanswered so the server cannot amplify a spoofed flood. 0 = no "
+     "limit.",
+     F(udp_rate), 0},
+    {"udp_burst", PL_CFG_INT, "200", 1, 10000000, NULL, PL_CFG_RELOAD, "N", NULL,
+     "Token bucket depth for udp_rate: datagrams one source may send back to back.", F(udp_burst),
+     0},
+    {"max_connections", PL_CFG_INT, "4096", 1, 1000000, NULL, 0, "N", NULL,
+     "TCP connections open at once, whole server (split evenly over the workers). Further "
+     "connections are accepted and closed at once.",
+     F(max_connections), 0},
+    {"idle_timeout", PL_CFG_INT, "60", 1, 86400, NULL, PL_CFG_RELOAD, "SECONDS", NULL,
+     "A TCP connection with no request received and no reply byte sent for this long is "
+     "closed. This also ends a client that stops reading its replies.",
+     F(idle_timeout), 0},
+    {"max_output_kb", PL_CFG_INT, "256", 16, 65536, NULL, PL_CFG_RELOAD, "KB", NULL,
+     "Replies waiting to be sent on one TCP connection before the server stops reading its "
+     "requests (back-pressure); memory per connection stays bounded.",
+     F(max_output_kb), 0},
+    {"max_request", PL_CFG_INT, "16384", 1024, 1048576, NULL, 0, "BYTES", NULL,
+     "Largest TCP request (a RESP MGET with all its keys); a longer one gets an error and the "
+     "connection is closed. Also the per-connection receive buffer.",
+     F(max_request), 0},
+    {"udp_buffers", PL_CFG_INT, "256", 16, 32768, NULL, 0, "N", NULL,
+     "Receive buffers per worker handed to the kernel for UDP (a power of two). Datagrams "
+     "arriving while all are in use wait in the socket buffer.",
+     F(udp_buffers), 0},
+    {"drain_timeout", PL_CFG_INT, "5", 0, 300, NULL, PL_CFG_RELOAD, "SECONDS", NULL,
+     "On SIGTERM, time allowed to send the replies already due before connections are closed.",
+     F(drain_timeout), 0},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+const pl_config_opt_t *pl_config_opts(size_t *n)
+{
+    *n = NOPTS;
+    return opts;
+}
+
+const pl_config_opt_t *pl_config_find(const char *name)
+{
+    char key[64];
+    size_t i;
+    for (i = 0; name[i] && i + 1 < sizeof(key); i++)
+        key[i] = name[i] == '-' ? '_' : name[i];
+    key[i] = 0;
+    for (size_t k = 0; k < NOPTS; k++)
+        if (strcmp(opts[k].name, key) == 0)
+            return &opts[k];
+    return NULL;
+}
+
+static int failf(char *err, size_t errlen, const char *where, const char *why)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", where, why);
+    return PL_EINVAL;
+}
+
+int pl_config_set(pl_config_t *c, const pl_config_opt_t *o, const char *val, const char *where,
+                  char *err, size_t errlen)
+{
+    char why[256];
+    char *field = (char *)c + o->off;
+
+    for (const char *p = val; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return failf(err, errlen, where, "control characters are not allowed");
+
+    switch (o->type) {
+    case PL_CFG_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(val, &end, 10);
+        if (!*val || *end || errno) {
+            snprintf(why, sizeof(why), "\"%s\" is not a whole number", val);
+            return failf(err, errlen, where, why);
+        }
+        if (v < o->min || v > o->max) {
+            snprintf(why, sizeof(why), "%lld is out of range %lld..%lld", v, o->min, o->max);
+            return failf(err, errlen, where, why);
+        }
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case PL_CFG_ENUM: {
+        size_t vl = strlen(val);
+        const char *p = o->choices;
+        while (p && *p) {
+            const char *bar = strchr(p, '|');
+            size_t l = bar ? (size_t)(bar - p) : strlen(p);
+            if (l == vl && memcmp(p, val, l) == 0 && vl < o->size) {
+                memcpy(field, val, vl + 1);
+                return 0;
+            }
+            p = bar ? bar + 1 : NULL;
+        }
+        snprintf(why, sizeof(why), "\"%s\" is not one of %s", val, o->choices);
+        return failf(err, errlen, where, why);
+    }
+    case PL_CFG_ADDR: {
+        pl_addr_t a;
+        if ((o->flags & PL_CFG_OFF) && strcmp(val, "off") == 0) {
+            memset(&a, 0, sizeof(a));
+        } else if (pl_addr_parse(val, &a, why, sizeof(why)) != 0) {
+            return failf(err, errlen, where, why);
+        }
+        if (strlen(val) >= o->size)
+            return failf(err, errlen, where, "too long");
+        memcpy((char *)c + o->off2, &a, sizeof(a));
+        strcpy(field, val);
+        return 0;
+    }
+    case PL_CFG_ALLOW: {
+        /* Parsed into a local first so a bad list leaves *c unchanged. */
+        pl_allow_t *al = malloc(sizeof(*al));
+        if (!al)
+            return -ENOMEM;
+        if (strlen(val) >= o->size) {
+            free(al);
+            return failf(err, errlen, where, "list too long");
+        }
+        if (pl_allow_parse(val, al, why, sizeof(why)) != 0) {
+            free(al);
+            return failf(err, errlen, where, why);
+        }
+        memcpy((char *)c + o->off2, al, sizeof(*al));
+        free(al);
+        strcpy(field, val);
+        return 0;
+    }
+    case PL_CFG_STR:
+        if (strlen(val) >= o->size) {
+            snprintf(why, sizeof(why), "longer than %zu bytes", o->size - 1);
+            return failf(err, errlen, where, why);
+        }
+        strcpy(field, val);
+        return 0;
+    }
+    return failf(err, errlen, where, "unknown setting type");
+}
+
+void pl_config_defaults(pl_config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTS; i++) {
+        char err[256];
+        int rc = pl_config_set(c, &opts[i], opts[i].def, opts[i].name, err, sizeof(err));
+        /* A default that does not parse is a bug in the table itself. */
+        if (rc) {
+            fprintf(stderr, "config table: %s\n", err);
+            abort();
+        }
+    }
+}
+
+typedef struct ini_ctx {
+    pl_config_t *c;
+    const char *file;
+    int failed;
+    char *err;
+    size_t errlen;
+} ini_ctx_t;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx_t *x = user;
+    if (x->failed)
+        return 1; /* keep the first message; inih reports the first bad line */
+    char where[PL_CFG_PATH_MAX + 96];
+    if (section[0] && strcmp(section, "pricelaned") != 0) {
+        snprintf(where, sizeof(where), "%s: [%s]", x->file, section);
+        failf(x->err, x->errlen, where, "unknown section (keys go at the top or in [pricelaned])");
+        x->failed = 1;
+        return 0;
+    }
+    const pl_config_opt_t *o = pl_config_find(name);
+    if (!o || strchr(name, '-')) {
+        snprintf(where, sizeof(where), "%s: %s", x->file, name);
+        failf(x->err, x->errlen, where, "unknown key (see pricelaned --help)");
+        x->failed = 1;
+        return 0;
+    }
+    snprintf(where, sizeof(where), "%s: %s", x->file, name);
+    if (pl_config_set(x->c, o, value, where, x->err, x->errlen) != 0) {
+        x->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* inih reports the line of the first failing handler call; the message built
+ * by the handler lacks it, so it is spliced in after "FILE:". */
+static int finish_ini(ini_ctx_t *x, int rc, const char *name)
+{
+    if (rc == 0)
+        return 0;
+    if (rc == -1) {
+        int e = errno ? errno : ENOENT;
+        if (x->err && x->errlen)
+            snprintf(x->err, x->errlen, "%s: cannot read: %s", name, strerror(e));
+        return -e;
+    }
+    if (rc < 0)
+        return -ENOMEM;
+    char tail[1024];
+    size_t fl = strlen(name);
+    if (x->failed && x->err && strncmp(x->err, name, fl) == 0 && x->err[fl] == ':') {
+        snprintf(tail, sizeof(tail), "%s", x->err + fl + 1);
+        snprintf(x->err, x->errlen, "%s:%d:%s", name, rc, tail);
+    } else if (x->err && x->errlen) {
+        snprintf(x->err, x->errlen, "%s:%d: syntax error (expected key = value)", name, rc);
+    }
+    return PL_EINVAL;
+}
+
+int pl_config_load_file(pl_config_t *c, const char *path, char *err, size_t errlen)
+{
+    pl_config_t tmp = *c;
+    ini_ctx_t x = {&tmp, path, 0, err, errlen};
+    errno = 0;
+    int rc = finish_ini(&x, ini_parse(path, on_ini, &x), path);
+    if (rc == 0)
+        *c = tmp;
+    return rc;
+}
+
+int pl_config_load_string(pl_config_t *c, const char *text, const char *name, char *err,
+                          size_t errlen)
+{
+    pl_config_t tmp = *c;
+    ini_ctx_t x = {&tmp, name, 0, err, errlen};
+    int rc = finish_ini(&x, ini_parse_string(text, on_ini, &x), name);
+    if (rc == 0)
+        *c = tmp;
+    return rc;
+}
+
+int pl_config_check(const pl_config_t *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const pl_config_opt_t *o = &opts[i];
+        if ((o->flags & PL_CFG_REQUIRED) && o->type == PL_CFG_STR &&
+            ((const char *)c + o->off)[0] == 0) {
+            char where[80];
+            snprintf(where, sizeof(where), "--%s", o->name);
+            return failf(err, errlen, where, "is required (flag or config file key)");
+        }
+    }
+    if (c->udp_buffers & (c->udp_buffers - 1))
+        return failf(err, errlen, "udp_buffers", "must be a power of two");
+    if (c->admin_addr.ss.ss_family != AF_UNSPEC && c->listen_addr.ss.ss_family != AF_UNSPEC &&
+        strcmp(c->admin, c->listen) == 0 && pl_addr_port((const void *)&c->listen_addr.ss) != 0)
+        return failf(err, errlen, "admin", "must differ from listen");
+    return 0;
+}
+
+static const char *flag_arg(int argc, char **argv, int *i, const char *arg_eq)
+{
+    if (arg_eq)
+        return arg_eq;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+int pl_config_from_args(pl_config_t *c, int argc, char **argv, pl_config_action_t *action,
+                        char *config_path, char *err, size_t errlen)
+{
+    char name[64];
+    *action = PL_CONFIG_RUN;
+    if (config_path)
+        config_path[0] = 0;
+    pl_config_defaults(c);
+
+    /* Actions and --config first, so the file is under the flags whatever
+     * their order on the command line. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *action = PL_CONFIG_HELP;
+            return 0;
+        }
+        if (strcmp(a, "--sample-config") == 0) {
+            *action = PL_CONFIG_SAMPLE;
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            *action = PL_CONFIG_VERSION;
+            return 0;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq = NULL;
+        if (strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=')) {
+            eq = a[8] == '=' ? a + 9 : NULL;
+            const char *path = flag_arg(argc, argv, &i, eq);
+            if (!path)
+                return failf(err, errlen, "--config", "needs a FILE argument");
+            if (strlen(path) >= PL_CFG_PATH_MAX)
+                return failf(err, errlen, "--config", "path too long");
+            if (config_path)
+                strcpy(config_path, path);
+            int rc = pl_config_load_file(c, path, err, errlen);
+            if (rc)
+                return rc;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "unexpected argument (options start with --)");
+            return failf(err, errlen, a, why);
+        }
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nl >= sizeof(name))
+            nl = sizeof(name) - 1;
+        memcpy(name, a + 2, nl);
+        name[nl] = 0;
+        if (strcmp(name, "config") == 0) {
+            if (!eq)
+                i++;
+            continue;
+        }
+        const pl_config_opt_t *o = strchr(name, '_') ? NULL : pl_config_find(name);
+        if (!o)
+            return failf(err, errlen, a, "unknown option (see --help)");
+        const char *val = flag_arg(argc, argv, &i, eq ? eq + 1 : NULL);
+        char where[80];
+        snprintf(where, sizeof(where), "--%s", name);
+        if (!val) {
+            char why[96];
+            snprintf(why, sizeof(why), "needs a %s argument", o->arg);
+            return failf(err, errlen, where, why);
+        }
+        int rc = pl_config_set(c, o, val, where, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return pl_config_check(c, err, errlen);
+}
+
+char *pl_config_value(const pl_config_t *c, const pl_config_opt_t *o, char *out, size_t cap)
+{
+    const char *field = (const char *)c + o->off;
+    if (o->type == PL_CFG_INT)
+        snprintf(out, cap, "%d", *(const int *)field);
+    else
+        snprintf(out, cap, "%s", field);
+    return out;
+}
+
+void pl_config_diff(const pl_config_t *a, const pl_config_t *b,
+                    void (*fn)(const pl_config_opt_t *o, void *arg), void *arg)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        char va[PL_CFG_LIST_MAX], vb[PL_CFG_LIST_MAX];
+        pl_config_value(a, &opts[i], va, sizeof(va));
+        pl_config_value(b, &opts[i], vb, sizeof(vb));
+        if (strcmp(va, vb) != 0)
+            fn(&opts[i], arg);
+    }
+}
