@@ -1,0 +1,165 @@
+/* Server statistics: one table of counters and gauges (PL_STATS) and one
+ * latency histogram.
+ *
+ * Each worker owns a pl_stats_t and is its only writer; the control thread
+ * sums the workers' tables when /metrics or /stats is read. Updates are
+ * relaxed atomic stores (no lock, no read-modify-write on the hot path: a
+ * single writer needs none) so a concurrent reader sees whole values.
+ *
+ * Metric names and labels are an interface: dashboards and alerts depend on
+ * them. Never rename or remove an entry; add new ones. tests/unit/test_stats.c
+ * holds the shipped set.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum pl_stat_kind {
+    PL_STAT_COUNTER = 0, /* summed over workers */
+    PL_STAT_GAUGE = 1,   /* summed over workers */
+    PL_STAT_MAX = 2,     /* gauge: highest over workers */
+} pl_stat_kind_t;
+
+#define PL_REQ_HELP "Requests handled, by protocol and outcome."
+#define PL_REQ_ROW(X, P, p)                                                                        \
+    X(REQ_##P##_OK, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"ok\"",         \
+      PL_REQ_HELP)                                                                                 \
+    X(REQ_##P##_NOT_FOUND, COUNTER, "pricelane_requests_total",                                   \
+      "proto=\"" p "\",status=\"not_found\"", PL_REQ_HELP)                                         \
+    X(REQ_##P##_NO_PRICE, COUNTER, "pricelane_requests_total",                                    \
+      "proto=\"" p "\",status=\"no_price\"", PL_REQ_HELP)                                          \
+    X(REQ_##P##_BAD_CODE, COUNTER, "pricelane_requests_total",                                    \
+      "proto=\"" p "\",status=\"bad_code\"", PL_REQ_HELP)                                          \
+    X(REQ_##P##_ERROR, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"error\"",   \
+      PL_REQ_HELP)                                                                                 \
+    X(REQ_##P##_BAD_REQUEST, COUNTER, "pricelane_requests_total",                                 \
+      "proto=\"" p "\",status=\"bad_request\"", PL_REQ_HELP)                                       \
+    X(REQ_##P##_OTHER, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"other\"",   \
+      PL_REQ_HELP)
+
+/* X(id, kind, metric name, labels, help). Entries of one metric name are
+ * adjacent. */
+#define PL_STATS(X)                                                                                \
+    PL_REQ_ROW(X, UDP, "udp")                                                                      \
+    PL_REQ_ROW(X, TCP, "tcp")                                                                      \
+    PL_REQ_ROW(X, RESP, "resp")                                                                    \
+    X(UDP_DROP_TRUNCATED, COUNTER, "pricelane_udp_dropped_total", "reason=\"truncated\"",         \
+      "UDP datagrams dropped unanswered, by reason.")                                              \
+    X(UDP_DROP_RATE_LIMITED, COUNTER, "pricelane_udp_dropped_total", "reason=\"rate_limited\"",   \
+      "UDP datagrams dropped unanswered, by reason.")                                              \
+    X(UDP_DROP_DENIED, COUNTER, "pricelane_udp_dropped_total", "reason=\"denied\"",               \
+      "UDP datagrams dropped unanswered, by reason.")                                              \
+    X(UDP_DROP_NO_BUFFER, COUNTER, "pricelane_udp_dropped_total", "reason=\"no_reply_buffer\"",   \
+      "UDP datagrams dropped unanswered, by reason.")                                              \
+    X(UDP_DROP_SEND_ERROR, COUNTER, "pricelane_udp_dropped_total", "reason=\"send_error\"",       \
+      "UDP datagrams dropped unanswered, by reason.")                                              \
+    X(UDP_REARM, COUNTER, "pricelane_udp_rearm_total", "",                                       \
+      "Times the multishot UDP receive ended (e.g. out of buffers) and was armed again.")          \
+    X(TCP_ACCEPTED, COUNTER, "pricelane_tcp_accepted_total", "",                                  \
+      "TCP connections accepted and served.")                                                      \
+    X(TCP_REJECTED_CAP, COUNTER, "pricelane_tcp_rejected_total", "reason=\"connection_cap\"",     \
+      "TCP connections closed at once, by reason.")                                                \
+    X(TCP_REJECTED_DENIED, COUNTER, "pricelane_tcp_rejected_total", "reason=\"denied\"",          \
+      "TCP connections closed at once, by reason.")                                                \
+    X(TCP_CLOSED_CLIENT, COUNTER, "pricelane_tcp_closed_total", "reason=\"client\"",              \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_IDLE, COUNTER, "pricelane_tcp_closed_total", "reason=\"idle\"",                  \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_ERROR, COUNTER, "pricelane_tcp_closed_total", "reason=\"error\"",                \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_PROTOCOL, COUNTER, "pricelane_tcp_closed_total", "reason=\"protocol\"",          \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_QUIT, COUNTER, "pricelane_tcp_closed_total", "reason=\"quit\"",                  \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_SHUTDOWN, COUNTER, "pricelane_tcp_closed_total", "reason=\"shutdown\"",          \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CONNECTIONS, GAUGE, "pricelane_tcp_connections", "", "TCP connections open now.")       \
+    X(TCP_BACKPRESSURE, COUNTER, "pricelane_tcp_backpressure_total", "",                          \
+      "Times a connection stopped being read because its client was not reading replies.")        \
+    X(RX_BYTES_UDP, COUNTER, "pricelane_received_bytes_total", "proto=\"udp\"",                   \
+      "Request bytes received.")                                                                   \
+    X(RX_BYTES_TCP, COUNTER, "pricelane_received_bytes_total", "proto=\"tcp\"",                   \
+      "Request bytes received.")                                                                   \
+    X(TX_BYTES_UDP, COUNTER, "pricelane_sent_bytes_total", "proto=\"udp\"",                       \
+      "Reply bytes sent.")                                                                         \
+    X(TX_BYTES_TCP, COUNTER, "pricelane_sent_bytes_total", "proto=\"tcp\"", "Reply bytes sent.")  \
+    X(SNAPSHOTS, COUNTER, "pricelane_snapshots_total", "",                                        \
+      "Catalogue read snapshots taken (at most one per batch of completions).")                  \
+    X(SNAPSHOT_ERRORS, COUNTER, "pricelane_snapshot_errors_total", "",                            \
+      "Catalogue read snapshots that failed (requests then get status error).")                   \
+    X(GENERATION, MAX, "pricelane_generation", "",                                                \
+      "Price generation of the newest snapshot (highest over workers).")                           \
+    X(BATCHES, COUNTER, "pricelane_event_batches_total", "",                                      \
+      "Batches of completions (io_uring) or loop iterations (libuv) handled.")                   \
+    X(SQ_FULL, COUNTER, "pricelane_uring_sq_full_total", "",                                      \
+      "Times the io_uring submission queue was full and was submitted early.")                    \
+    X(CACHE_HITS, COUNTER, "pricelane_cache_hits_total", "", "Shared cache lookups that hit.")    \
+    X(CACHE_MISSES, COUNTER, "pricelane_cache_misses_total", "",                                  \
+      "Shared cache lookups that missed (absent, other generation, or racing a writer).")        \
+    X(CACHE_INSERTS, COUNTER, "pricelane_cache_inserts_total", "", "Shared cache entries written.") \
+    X(CACHE_EVICTIONS, COUNTER, "pricelane_cache_evictions_total", "",                            \
+      "Shared cache entries replaced by another key.")                                             \
+    X(WORKERS, GAUGE, "pricelane_workers", "", "Worker threads running.")
+
+typedef enum pl_stat_id {
+#define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,
+    PL_STATS(PL_STAT_ENUM)
+#undef PL_STAT_ENUM
+        PL_ST__COUNT
+} pl_stat_id_t;
+
+/* Request protocol and outcome, to index the requests_total rows. */
+enum { PL_SP_UDP = 0, PL_SP_TCP = 1, PL_SP_RESP = 2 };
+enum {
+    PL_SS_OK = 0,
+    PL_SS_NOT_FOUND,
+    PL_SS_NO_PRICE,
+    PL_SS_BAD_CODE,
+    PL_SS_ERROR,
+    PL_SS_BAD_REQUEST,
+    PL_SS_OTHER,
+    PL_SS__COUNT
+};
+#define PL_STAT_REQ(proto, status) ((pl_stat_id_t)(PL_ST_REQ_UDP_OK + (proto) * PL_SS__COUNT + (status)))
+
+/* Latency histogram of request handling (parse to reply bytes), upper
+ * bounds in nanoseconds; the last bucket is +Inf. */
+#define PL_LAT_BUCKETS 13
+extern const uint64_t pl_lat_bounds_ns[PL_LAT_BUCKETS - 1];
+#define PL_LAT_NAME "pricelane_request_duration_seconds"
+
+typedef struct pl_stats {
+    uint64_t v[PL_ST__COUNT];
+    uint64_t lat[PL_LAT_BUCKETS]; /* per bucket, not cumulative */
+    uint64_t lat_sum_ns;
+    uint64_t lat_count;
+} pl_stats_t;
+
+/* Single-writer updates (the owning worker only). */
+static inline void pl_stat_add(pl_stats_t *s, pl_stat_id_t id, uint64_t n)
+{
+    __atomic_store_n(&s->v[id], __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + n,
+                     __ATOMIC_RELAXED);
+}
+static inline void pl_stat_set(pl_stats_t *s, pl_stat_id_t id, uint64_t v)
+{
+    __atomic_store_n(&s->v[id], v, __ATOMIC_RELAXED);
+}
+void pl_stat_latency(pl_stats_t *s, uint64_t ns);
+
+/* Adds one worker's table into *sum (counters and gauges summed, PL_STAT_MAX
+ * gauges maximised). Safe while the worker runs. */
+void pl_stats_accumulate(pl_stats_t *sum, const pl_stats_t *worker);
+
+/* Table lookups. The key is the lower-case id ("req_udp_ok"), used by the
+ * JSON /stats output; static strings. */
+const char *pl_stat_name(pl_stat_id_t id);
+const char *pl_stat_labels(pl_stat_id_t id);
+const char *pl_stat_help(pl_stat_id_t id);
+const char *pl_stat_key(pl_stat_id_t id);
+pl_stat_kind_t pl_stat_kind(pl_stat_id_t id);
+
+/* Writes the Prometheus text exposition (version 0.0.4) of *s: every table
+ * entry, then the latency histogram. Returns 0 or -errno from the stream. */
+int pl_stats_prometheus(const pl_stats_t *s, FILE *f);
