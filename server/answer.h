@@ -1,0 +1,50 @@
+/* answer(): from one parsed request to its reply bytes. Knows nothing of
+ * sockets, engines or connections: both engines, UDP and TCP, call it, and a
+ * test can call it with bytes alone.
+ *
+ * A worker's answer context holds its resolver and its stats. The read
+ * snapshot is taken lazily by the first lookup after answer_batch_begin(),
+ * so a request always sees every batch committed before its batch of
+ * completions was reaped, and released by answer_idle() before the worker
+ * waits.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pricelane/proto.h"
+#include "pricelane/resolve.h"
+#include "pricelane/stats.h"
+
+typedef struct answer_ctx {
+    pl_resolver_t *res;
+    pl_stats_t *stats;
+    const char *store;  /* default store ("" = chain-wide); owned by the caller */
+    int64_t now;        /* seconds since the epoch for this batch */
+    int64_t started_at; /* server start (INFO uptime) */
+    int fresh;          /* a snapshot was taken in this batch */
+    int utc_offset;
+    char json[4096];    /* scratch for one JSON answer */
+} answer_ctx_t;
+
+enum answer_flags {
+    ANSWER_CLOSE = 1, /* close the connection once this reply is sent (QUIT) */
+};
+
+/* Starts a batch: the next lookup takes a fresh snapshot; `now` is the
+ * instant promotions and scheduled prices are evaluated at. */
+void answer_batch_begin(answer_ctx_t *ax, int64_t now);
+
+/* Releases the read snapshot (before an idle wait). */
+void answer_idle(answer_ctx_t *ax);
+
+/* Writes the reply to req into out[0..cap). `sp` is the stats protocol
+ * (PL_SP_UDP, PL_SP_TCP or PL_SP_RESP). Returns the reply length, or 0 when
+ * cap is too small: nothing is counted then, and the caller may retry with a
+ * larger buffer. *flags receives answer_flags. */
+size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t cap, int *flags);
+
+/* Reply for a request the parser could not frame (pl_proto_parse() < 0):
+ * the error reply, counted as bad_request. Same return convention. */
+size_t answer_fatal(answer_ctx_t *ax, const pl_req_t *req, int sp, const char *msg, char *out,
+                    size_t cap);

@@ -1,0 +1,304 @@
+/* pricelaned: configuration, catalogue, sockets, workers, and the control
+ * loop (signals, admin HTTP) on the main thread. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "admin.h"
+#include "pricelane/timefmt.h"
+#include "server.h"
+
+typedef struct control {
+    server_t *srv;
+    uv_loop_t *loop;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_async_t worker_died;
+    admin_t *admin;
+    pl_config_t live; /* the configuration as last (re)loaded */
+    int shutting_down;
+} control_t;
+
+int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void policy_from_config(policy_t *p, const pl_config_t *c)
+{
+    memset(p, 0, sizeof(*p));
+    p->allow = c->allow_list;
+    p->udp_rate = c->udp_rate;
+    p->udp_burst = c->udp_burst;
+    p->idle_timeout_ms = (int64_t)c->idle_timeout * 1000;
+    p->drain_timeout_ms = (int64_t)c->drain_timeout * 1000;
+    p->max_output = (size_t)c->max_output_kb * 1024;
+    snprintf(p->store, sizeof(p->store), "%s", c->store);
+}
+
+void worker_batch_begin(worker_t *w)
+{
+    server_t *srv = w->srv;
+    w->now_ms = mono_ms();
+    if (__atomic_load_n(&srv->policy_seq, __ATOMIC_ACQUIRE) != w->pol_seq) {
+        pthread_mutex_lock(&srv->policy_mu);
+        w->pol = srv->policy;
+        w->pol_seq = srv->policy_seq;
+        pthread_mutex_unlock(&srv->policy_mu);
+    }
+    answer_batch_begin(&w->ax, pl_time_now());
+    pl_stat_add(&w->stats, PL_ST_BATCHES, 1);
+}
+
+void worker_set_alive(worker_t *w, int alive)
+{
+    pthread_mutex_lock(&w->srv->wake_mu);
+    w->alive = alive;
+    pthread_mutex_unlock(&w->srv->wake_mu);
+}
+
+void worker_wake(worker_t *w)
+{
+    pthread_mutex_lock(&w->srv->wake_mu);
+    if (w->alive) {
+        if (w->srv->engine == ENGINE_URING)
+            uring_worker_wake(w);
+        else
+            uv_worker_wake(w);
+    }
+    pthread_mutex_unlock(&w->srv->wake_mu);
+}
+
+void worker_report_ready(worker_t *w, int ok)
+{
+    server_t *srv = w->srv;
+    if (ok)
+        worker_set_alive(w, 1);
+    pthread_mutex_lock(&srv->ready_mu);
+    if (ok)
+        srv->nready++;
+    else
+        srv->nfailed++;
+    pthread_cond_broadcast(&srv->ready_cv);
+    pthread_mutex_unlock(&srv->ready_mu);
+}
+
+static control_t ctl;
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    int rc = w->srv->engine == ENGINE_URING ? uring_worker_run(w) : uv_worker_run(w);
+    if (rc) {
+        w->failed = 1;
+        uv_async_send(&ctl.worker_died);
+    }
+    return NULL;
+}
+
+static void stop_workers(server_t *srv)
+{
+    __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < srv->nworkers; i++)
+        worker_wake(&srv->workers[i]);
+}
+
+static void begin_shutdown(control_t *c)
+{
+    if (c->shutting_down)
+        return;
+    c->shutting_down = 1;
+    stop_workers(c->srv);
+    admin_stop(c->admin);
+    c->admin = NULL;
+    uv_close((uv_handle_t *)&c->sigterm, NULL);
+    uv_close((uv_handle_t *)&c->sigint, NULL);
+    uv_close((uv_handle_t *)&c->sighup, NULL);
+    /* worker_died stays open until the workers are joined. */
+    uv_stop(c->loop);
+}
+
+/* SIGHUP: the file and the flags again; only reloadable settings change. */
+static void reload(control_t *c)
+{
+    server_t *srv = c->srv;
+    if (!srv->config_path[0]) {
+        fprintf(stderr, "pricelaned: SIGHUP: started without --config, nothing to reload\n");
+        return;
+    }
+    pl_config_t *nc = malloc(sizeof(*nc));
+    char err[1024], path[PL_CFG_PATH_MAX];
+    pl_config_action_t act;
+    if (!nc)
+        return;
+    int rc = pl_config_from_args(nc, srv->argc, srv->argv, &act, path, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "pricelaned: reload rejected, running settings kept: %s\n", err);
+        free(nc);
+        return;
+    }
+    size_t n;
+    const pl_config_opt_t *t = pl_config_opts(&n);
+    for (size_t i = 0; i < n; i++) {
+        char a[PL_CFG_LIST_MAX], b[PL_CFG_LIST_MAX];
+        pl_config_value(&c->live, &t[i], a, sizeof(a));
+        pl_config_value(nc, &t[i], b, sizeof(b));
+        if (strcmp(a, b) == 0)
+            continue;
+        if (t[i].flags & PL_CFG_RELOAD) {
+            char where[80];
+            snprintf(where, sizeof(where), "%s", t[i].name);
+            pl_config_set(&c->live, &t[i], b, where, err, sizeof(err));
+            fprintf(stderr, "pricelaned: reload: %s = %s\n", t[i].name, b);
+        } else {
+            fprintf(stderr, "pricelaned: reload: %s changed, needs a restart (still %s)\n",
+                    t[i].name, a);
+        }
+    }
+    free(nc);
+    policy_t p;
+    policy_from_config(&p, &c->live);
+    pthread_mutex_lock(&srv->policy_mu);
+    srv->policy = p;
+    __atomic_store_n(&srv->policy_seq, srv->policy_seq + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&srv->policy_mu);
+    for (int i = 0; i < srv->nworkers; i++)
+        worker_wake(&srv->workers[i]);
+    fprintf(stderr, "pricelaned: reloaded %s\n", srv->config_path);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    control_t *c = h->data;
+    if (signum == SIGHUP)
+        reload(c);
+    else
+        begin_shutdown(c);
+}
+
+static void on_worker_died(uv_async_t *h)
+{
+    control_t *c = h->data;
+    fprintf(stderr, "pricelaned: a worker stopped on an error; shutting down\n");
+    begin_shutdown(c);
+}
+
+static void usage_error(const char *msg)
+{
+    fprintf(stderr, "pricelaned: %s\n(see pricelaned --help)\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+    static server_t srv;
+    char err[1024];
+    pl_config_action_t act;
+    int status = 0;
+
+    int rc = pl_config_from_args(&srv.cfg, argc, argv, &act, srv.config_path, err, sizeof(err));
+    if (rc) {
+        usage_error(err);
+        return 2;
+    }
+    switch (act) {
+    case PL_CONFIG_HELP:
+        pl_config_help(stdout, "pricelaned");
+        return 0;
+    case PL_CONFIG_SAMPLE:
+        pl_config_sample(stdout);
+        return 0;
+    case PL_CONFIG_VERSION:
+        printf("pricelaned %s\n", PL_VERSION);
+        return 0;
+    case PL_CONFIG_RUN:
+        break;
+    }
+    srv.argc = argc;
+    srv.argv = argv;
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&srv.policy_mu, NULL);
+    pthread_mutex_init(&srv.wake_mu, NULL);
+    pthread_mutex_init(&srv.ready_mu, NULL);
+    pthread_cond_init(&srv.ready_cv, NULL);
+    if (server_setup(&srv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pricelaned: %s\n", err);
+        server_teardown(&srv);
+        return 1;
+    }
+
+    ctl.srv = &srv;
+    ctl.loop = uv_default_loop();
+    ctl.live = srv.cfg;
+    uv_async_init(ctl.loop, &ctl.worker_died, on_worker_died);
+    ctl.worker_died.data = &ctl;
+    if (srv.cfg.admin_addr.ss.ss_family != AF_UNSPEC &&
+        admin_start(&srv, ctl.loop, &ctl.admin, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pricelaned: %s\n", err);
+        uv_close((uv_handle_t *)&ctl.worker_died, NULL);
+        uv_run(ctl.loop, UV_RUN_DEFAULT);
+        server_teardown(&srv);
+        return 1;
+    }
+
+    /* Workers never take signals: the control loop handles them all. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = 0;
+    for (; started < srv.nworkers; started++)
+        if (pthread_create(&srv.workers[started].thread, NULL, worker_main,
+                           &srv.workers[started]) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    pthread_mutex_lock(&srv.ready_mu);
+    while (srv.nready + srv.nfailed < started)
+        pthread_cond_wait(&srv.ready_cv, &srv.ready_mu);
+    int ok = started == srv.nworkers && srv.nfailed == 0;
+    pthread_mutex_unlock(&srv.ready_mu);
+
+    if (ok) {
+        uv_signal_init(ctl.loop, &ctl.sigterm);
+        uv_signal_init(ctl.loop, &ctl.sigint);
+        uv_signal_init(ctl.loop, &ctl.sighup);
+        ctl.sigterm.data = ctl.sigint.data = ctl.sighup.data = &ctl;
+        uv_signal_start(&ctl.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&ctl.sigint, on_signal, SIGINT);
+        uv_signal_start(&ctl.sighup, on_signal, SIGHUP);
+        char a[PL_ADDR_STR_MAX], b[PL_ADDR_STR_MAX];
+        pl_addr_format((struct sockaddr *)&srv.bound.ss, a, sizeof(a));
+        if (ctl.admin)
+            pl_addr_format((struct sockaddr *)&srv.admin_bound.ss, b, sizeof(b));
+        else
+            snprintf(b, sizeof(b), "off");
+        printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d\n", a, a, b,
+               srv.engine == ENGINE_URING ? "uring" : "uv", srv.nworkers);
+        fflush(stdout);
+        uv_run(ctl.loop, UV_RUN_DEFAULT);
+    } else {
+        fprintf(stderr, "pricelaned: workers failed to start\n");
+        status = 1;
+        ctl.shutting_down = 1;
+        admin_stop(ctl.admin);
+        ctl.admin = NULL;
+    }
+    stop_workers(&srv);
+    for (int i = 0; i < started; i++) {
+        pthread_join(srv.workers[i].thread, NULL);
+        if (srv.workers[i].failed)
+            status = 1;
+    }
+    if (ctl.admin)
+        admin_stop(ctl.admin);
+    uv_close((uv_handle_t *)&ctl.worker_died, NULL);
+    uv_run(ctl.loop, UV_RUN_DEFAULT);
+    uv_loop_close(ctl.loop);
+    server_teardown(&srv);
+    return status;
+}
