@@ -1,0 +1,96 @@
+# Shared by tests/e2e/server_*.sh: a scratch directory, a catalogue, starting
+# and stopping pricelaned on 127.0.0.1 with ephemeral ports, and checks that
+# print what they verified. Every wait is bounded; the trap kills whatever
+# server is still running.
+set -euo pipefail
+BIN=${PL_BIN:?}
+SRC=${PL_SOURCE_DIR:?}
+T=$(mktemp -d)
+PL_PIDS=()
+cleanup() {
+    local p
+    for p in "${PL_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+checks=0
+ENGINES=${PL_ENGINES:-uring uv}
+plnet() { timeout 60 python3 "$SRC/tests/e2e/lib/plnet.py" "$@"; }
+
+ok() { checks=$((checks + 1)); echo "ok   $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
+check_eq() { # DESCRIPTION GOT WANT
+    local shown=${3//$'\n'/|}
+    [ ${#shown} -gt 70 ] && shown="${shown:0:67}..."
+    if [ "$2" = "$3" ]; then ok "$1: $shown"; else bad "$1: got '$2', want '$3'"; fi
+}
+check_match() { # DESCRIPTION TEXT REGEX
+    if [[ "$2" =~ $3 ]]; then ok "$1"; else bad "$1: '$2' does not match /$3/"; fi
+}
+field() { # JSON FIELD → value (null, true/false, numbers and strings as text)
+    python3 -c 'import json,sys
+v=json.loads(sys.argv[1]).get(sys.argv[2])
+print("null" if v is None else (str(v).lower() if isinstance(v,bool) else v))' "$1" "$2"
+}
+finish() {
+    echo "$(basename "$0" .sh): $checks checks, $fails failed"
+    [ "$fails" = 0 ]
+}
+
+make_catalogue() { # [DIR]
+    local db=${1:-$T/db}
+    "$BIN/pricelane-load" init --db "$db" >/dev/null
+    "$BIN/pricelane-load" import --db "$db" "$SRC/tests/data/small.csv" >/dev/null
+}
+
+# start_server NAME ENGINE [FLAGS...]: starts pricelaned and waits (bounded)
+# for its ready line. Sets PORT, ADMIN, SPID. Returns 77 when the engine is
+# not usable on this host (io_uring refused), 1 on any other failure.
+start_server() {
+    local name=$1 engine=$2 line fd
+    shift 2
+    rm -f "$T/$name.fifo"
+    mkfifo "$T/$name.fifo"
+    "$BIN/pricelaned" --db "$T/db" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --threads 2 \
+        --engine "$engine" --cache-path "$T/cache" "$@" >"$T/$name.fifo" 2>"$T/$name.err" &
+    SPID=$!
+    PL_PIDS+=("$SPID")
+    exec {fd}<"$T/$name.fifo"
+    eval "FD_$name=$fd"
+    if ! read -r -t 15 -u "$fd" line; then
+        if grep -q "not usable" "$T/$name.err"; then return 77; fi
+        echo "pricelaned ($name, $engine) did not become ready:"
+        cat "$T/$name.err"
+        return 1
+    fi
+    PORT=$(sed -n 's/.* tcp=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
+    ADMIN=$(sed -n 's/.* admin=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
+    local udp=$(sed -n 's/.* udp=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
+    [ -n "$PORT" ] && [ "$PORT" = "$udp" ] && [ -n "$ADMIN" ] || {
+        echo "bad ready line: $line"
+        return 1
+    }
+    echo "     started $name: $line"
+}
+
+# stop_server NAME PID: SIGTERM and a bounded wait; the exit status goes to
+# STOP_RC (the caller's shell must do the wait: it is the parent).
+stop_server() {
+    local name=$1 pid=$2 fdv="FD_$1"
+    STOP_RC=0
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! timeout 20 tail --pid="$pid" -f /dev/null; then
+        echo "     $name did not exit within 20 s of SIGTERM: killed"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" || STOP_RC=$?
+    local fdnum=${!fdv:-}
+    if [ -n "$fdnum" ]; then eval "exec $fdnum<&-"; fi
+}
+
+metric() { # ADMIN_PORT 'name{labels}' → value (0 when absent)
+    local v
+    v=$(curl -s --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k { print $2 }')
+    echo "${v:-0}"
+}
