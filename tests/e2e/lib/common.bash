@@ -94,3 +94,16 @@ metric() { # ADMIN_PORT 'name{labels}' → value (0 when absent)
     v=$(curl -s --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k { print $2 }')
     echo "${v:-0}"
 }
+
+# wait_until SECONDS CMD...: re-runs CMD until it succeeds or SECONDS pass
+# (for conditions the server reaches asynchronously, e.g. a gauge falling
+# back to 0 after a client vanished). Returns CMD's last status.
+wait_until() {
+    local limit=$1 end
+    shift
+    end=$(($(date +%s%N) + limit * 1000000000))
+    until "$@"; do
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
