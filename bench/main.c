@@ -13,6 +13,10 @@ static const struct {
 } cmds[] = {
     {"catalog", pl_bench_catalog,
      "catalog --items N --seed S --out FILE [--keys FILE]   write a synthetic catalogue"},
+    {"run", pl_bench_run, "run --server H:P --proto P --keys FILE [...]   load generator"},
+    {"echo-server", pl_bench_echo_server, "echo-server [--listen A:P] [--size N]   calibration server"},
+    {"micro", pl_bench_micro, "micro --db DIR --keys FILE   ns per resolve, cache hit and miss"},
+    {"kv-load", pl_bench_kvload, "kv-load --db DIR --keys FILE --redis|--memcached H:P   load answers"},
 };
 
 static void usage(FILE *f)

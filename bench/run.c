@@ -1,0 +1,356 @@
+/* pricelane-bench run: the load generator (options, threads, report).
+ * The event loops are in loop.c, the protocols in proto_clients.c. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "run.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: pricelane-bench run [OPTIONS]\n"
+        "\n"
+        "Sends lookups to a server and measures throughput and latency, checking\n"
+        "every answer. Closed loop (default): each connection keeps --depth\n"
+        "requests in flight (pipelined). Open loop (--rate): requests leave at\n"
+        "fixed intended instants and latency is measured from those instants, so a\n"
+        "stalled server shows up in the percentiles (no coordinated omission).\n"
+        "\n"
+        "  --server HOST:PORT  target (default 127.0.0.1:7070)\n"
+        "  --proto P           line-udp (udp) | line-tcp (tcp) | resp | mc-tcp | mc-udp\n"
+        "                      (default line-tcp)\n"
+        "  --target T          pricelaned | redis | memcached | echo: what answers, and\n"
+        "                      so what a correct answer is (default pricelaned; mc-*:\n"
+        "                      memcached). Redis and memcached hold the answer JSON as\n"
+        "                      the value of each code and answer nil for others.\n"
+        "  --echo              the same as --target echo (pricelane-bench echo-server)\n"
+        "  --conns C           TCP connections or UDP sockets (default 50 TCP, 8 UDP)\n"
+        "  --depth D           requests in flight per connection (default 1; open loop:\n"
+        "                      the most in flight, default 256)\n"
+        "  --rate R            open loop at R requests/s in all (default: closed loop)\n"
+        "  --threads T         client threads (default 1)\n"
+        "  --duration S        measured seconds (default 10)\n"
+        "  --warmup S          seconds before measuring, not counted (default 2)\n"
+        "  --timeout S         UDP: an answer later than this is lost (default 0.5);\n"
+        "                      also how long to wait for the last answers after the run\n"
+        "  --keys FILE         codes to look up, one per line (pricelane-bench catalog\n"
+        "                      --keys); without it only --echo works (synthetic codes)\n"
+        "  --dist uniform|zipf key popularity (default uniform)\n"
+        "  --zipf-s S          Zipf exponent (default 0.99)\n"
+        "  --missing F         share of codes in no catalogue, 0..1 (default 0)\n"
+        "  --scale F           share of in-store scale codes of the key file (default 0)\n"
+        "  --seed N            random seed (default 1)\n"
+        "  --no-check          do not check answers (only count them)\n"
+        "  --label NAME        a name for this run, copied into the JSON\n"
+        "  --json              print one JSON object instead of the table\n"
+        "\n"
+        "An answer is correct when it is framed right, its status is the expected one\n"
+        "(ok or no_price for a code of the key file, not_found for a missing code;\n"
+        "nil from Redis/memcached for a missing code) and its \"code\" field is the\n"
+        "code that was asked. Exit status: 0 no errors, 1 some answer was wrong or a\n"
+        "connection failed, 2 usage or setup error. UDP losses are reported, not\n"
+        "errors.\n");
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *a)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof(host))
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535)
+        return -1;
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (!strcmp(host, "localhost"))
+        strcpy(host, "127.0.0.1");
+    return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
+{
+    char *end;
+    double x = strtod(s, &end);
+    if (end != s && (*end == 'k' || *end == 'K')) {
+        x *= 1e3;
+        end++;
+    } else if (end != s && (*end == 'M' || *end == 'm')) {
+        x *= 1e6;
+        end++;
+    }
+    if (end == s || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "pricelane-bench run: %s %s: want a number in [%g, %g]\n", opt, s, lo, hi);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static void report_table(const run_opts_t *o, const pl_keys_t *k, const run_stats_t *s, double tput,
+                         uint64_t errors)
+{
+    const pl_hist_t *h = &s->hist;
+    printf("pricelane-bench run  %s %s (%s)  %s  %d×%d  %s%.0f s (+%.0f s warm-up)  %d thread%s\n",
+           bp_name(o->proto), o->server, o->target, o->rate > 0 ? "open loop" : "closed loop", o->conns,
+           o->depth, "", o->duration, o->warmup, o->threads, o->threads > 1 ? "s" : "");
+    if (o->rate > 0)
+        printf("  target rate       %.0f req/s\n", o->rate);
+    printf("  keys              %zu (%s%s), missing %.1f%%, scale %.1f%%\n", k->nitems + k->nscale,
+           o->mix.zipf ? "zipf s=" : "uniform", o->mix.zipf ? "" : "", o->mix.missing * 100,
+           o->mix.scale * 100);
+    if (o->mix.zipf)
+        printf("  zipf exponent     %.2f\n", o->mix.zipf_s);
+    printf("  throughput        %.0f answers/s\n", tput);
+    printf("  requests          %llu sent, %llu answered, %llu lost, %llu late, %llu unsent\n",
+           (unsigned long long)s->sent, (unsigned long long)s->answered, (unsigned long long)s->lost,
+           (unsigned long long)s->late, (unsigned long long)s->unsent);
+    printf("  errors            %llu", (unsigned long long)errors);
+    if (errors) {
+        printf(" (");
+        for (int i = 1; i < BC_COUNT; i++)
+            if (s->checks[i])
+                printf(" %s %llu", bp_check_names[i], (unsigned long long)s->checks[i]);
+        if (s->conn_errors)
+            printf(" connection %llu", (unsigned long long)s->conn_errors);
+        printf(" )");
+    }
+    printf("%s\n", o->check ? "" : "  (answers not checked)");
+    printf("  latency µs        p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
+           pl_hist_percentile(h, 50) / 1e3, pl_hist_percentile(h, 90) / 1e3,
+           pl_hist_percentile(h, 99) / 1e3, pl_hist_percentile(h, 99.9) / 1e3, h->max / 1e3 * (h->count > 0),
+           pl_hist_mean(h) / 1e3);
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void report_json(const run_opts_t *o, const pl_keys_t *k, const run_stats_t *s, double tput,
+                        uint64_t errors)
+{
+    const pl_hist_t *h = &s->hist;
+    printf("{\"tool\":\"pricelane-bench run\",\"format\":1,\"label\":");
+    json_str(o->label ? o->label : "");
+    printf(",\"server\":");
+    json_str(o->server);
+    printf(",\"proto\":\"%s\",\"target\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,"
+           "\"rate\":%.0f,\"threads\":%d,\"duration_s\":%g,\"warmup_s\":%g,\"timeout_s\":%g,",
+           bp_name(o->proto), o->target, o->rate > 0 ? "open" : "closed", o->conns, o->depth, o->rate,
+           o->threads, o->duration, o->warmup, o->timeout);
+    printf("\"keys\":%zu,\"dist\":\"%s\",\"zipf_s\":%g,\"missing\":%g,\"scale\":%g,\"seed\":%llu,"
+           "\"checked\":%s,",
+           k->nitems + k->nscale, o->mix.zipf ? "zipf" : "uniform", o->mix.zipf ? o->mix.zipf_s : 0.0,
+           o->mix.missing, o->mix.scale, (unsigned long long)o->mix.seed, o->check ? "true" : "false");
+    printf("\"throughput\":%.1f,\"sent\":%llu,\"answered\":%llu,\"errors\":%llu,\"lost\":%llu,"
+           "\"late\":%llu,\"unsent\":%llu,",
+           tput, (unsigned long long)s->sent, (unsigned long long)s->answered, (unsigned long long)errors,
+           (unsigned long long)s->lost, (unsigned long long)s->late, (unsigned long long)s->unsent);
+    printf("\"errors_by_kind\":{");
+    for (int i = 1; i < BC_COUNT; i++)
+        printf("\"%s\":%llu,", bp_check_names[i], (unsigned long long)s->checks[i]);
+    printf("\"connection\":%llu},", (unsigned long long)s->conn_errors);
+    printf("\"latency_us\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"p99_9\":%.2f,\"max\":%.2f,"
+           "\"mean\":%.2f}}\n",
+           pl_hist_percentile(h, 50) / 1e3, pl_hist_percentile(h, 90) / 1e3,
+           pl_hist_percentile(h, 99) / 1e3, pl_hist_percentile(h, 99.9) / 1e3,
+           h->count ? h->max / 1e3 : 0.0, pl_hist_mean(h) / 1e3);
+}
+
+int pl_bench_run(int argc, char **argv)
+{
+    run_opts_t o = {.server = "127.0.0.1:7070", .proto = BP_LINE_TCP, .check = 1, .threads = 1,
+                    .duration = 10, .warmup = 2, .timeout = 0.5};
+    o.mix.zipf_s = 0.99;
+    o.mix.seed = 1;
+    int depth_set = 0, conns_set = 0;
+    const char *dist = "uniform";
+    enum { O_SERVER = 256, O_PROTO, O_TARGET, O_ECHO, O_CONNS, O_DEPTH, O_RATE, O_THREADS, O_DUR,
+           O_WARM, O_TIMEOUT, O_KEYS, O_DIST, O_ZIPF, O_MISSING, O_SCALE, O_SEED, O_NOCHECK,
+           O_LABEL, O_JSON, O_HELP };
+    static const struct option lo[] = {
+        {"server", 1, 0, O_SERVER},   {"proto", 1, 0, O_PROTO},     {"target", 1, 0, O_TARGET},
+        {"echo", 0, 0, O_ECHO},       {"conns", 1, 0, O_CONNS},     {"depth", 1, 0, O_DEPTH},
+        {"rate", 1, 0, O_RATE},       {"threads", 1, 0, O_THREADS}, {"duration", 1, 0, O_DUR},
+        {"warmup", 1, 0, O_WARM},     {"timeout", 1, 0, O_TIMEOUT}, {"keys", 1, 0, O_KEYS},
+        {"dist", 1, 0, O_DIST},       {"zipf-s", 1, 0, O_ZIPF},     {"missing", 1, 0, O_MISSING},
+        {"scale", 1, 0, O_SCALE},     {"seed", 1, 0, O_SEED},       {"no-check", 0, 0, O_NOCHECK},
+        {"label", 1, 0, O_LABEL},     {"json", 0, 0, O_JSON},       {"help", 0, 0, O_HELP},
+        {0, 0, 0, 0}};
+    int opt;
+    double v;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (opt) {
+        case O_SERVER: o.server = optarg; break;
+        case O_PROTO: {
+            int p = bp_parse_name(optarg);
+            if (p < 0) {
+                fprintf(stderr, "pricelane-bench run: unknown protocol '%s'\n", optarg);
+                return 2;
+            }
+            o.proto = (bp_proto_t)p;
+            break;
+        }
+        case O_TARGET: o.target = optarg; break;
+        case O_ECHO: o.target = "echo"; break;
+        case O_CONNS: if (parse_num("--conns", optarg, 1, 10000, &v)) return 2; o.conns = (int)v; conns_set = 1; break;
+        case O_DEPTH: if (parse_num("--depth", optarg, 1, 4096, &v)) return 2; o.depth = (int)v; depth_set = 1; break;
+        case O_RATE: if (parse_num("--rate", optarg, 1, 1e9, &o.rate)) return 2; break;
+        case O_THREADS: if (parse_num("--threads", optarg, 1, 256, &v)) return 2; o.threads = (int)v; break;
+        case O_DUR: if (parse_num("--duration", optarg, 0.1, 86400, &o.duration)) return 2; break;
+        case O_WARM: if (parse_num("--warmup", optarg, 0, 3600, &o.warmup)) return 2; break;
+        case O_TIMEOUT: if (parse_num("--timeout", optarg, 0.001, 60, &o.timeout)) return 2; break;
+        case O_KEYS: o.keys_path = optarg; break;
+        case O_DIST: dist = optarg; break;
+        case O_ZIPF: if (parse_num("--zipf-s", optarg, 0, 10, &o.mix.zipf_s)) return 2; break;
+        case O_MISSING: if (parse_num("--missing", optarg, 0, 1, &o.mix.missing)) return 2; break;
+        case O_SCALE: if (parse_num("--scale", optarg, 0, 1, &o.mix.scale)) return 2; break;
+        case O_SEED: if (parse_num("--seed", optarg, 0, 1e18, &v)) return 2; o.mix.seed = (uint64_t)v; break;
+        case O_NOCHECK: o.check = 0; break;
+        case O_LABEL: o.label = optarg; break;
+        case O_JSON: o.json = 1; break;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pricelane-bench run: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (parse_addr(o.server, &o.addr)) {
+        fprintf(stderr, "pricelane-bench run: --server %s: want IPV4:PORT\n", o.server);
+        return 2;
+    }
+    if (!strcmp(dist, "zipf"))
+        o.mix.zipf = 1;
+    else if (strcmp(dist, "uniform")) {
+        fprintf(stderr, "pricelane-bench run: --dist %s: want uniform or zipf\n", dist);
+        return 2;
+    }
+    if (!o.target)
+        o.target = (o.proto == BP_MC_TCP || o.proto == BP_MC_UDP) ? "memcached" : "pricelaned";
+    if (!strcmp(o.target, "echo"))
+        o.echo = 1;
+    else if (!strcmp(o.target, "redis") || !strcmp(o.target, "memcached"))
+        o.kv = 1;
+    else if (strcmp(o.target, "pricelaned")) {
+        fprintf(stderr, "pricelane-bench run: --target %s: want pricelaned, redis, memcached or echo\n",
+                o.target);
+        return 2;
+    }
+    if ((o.proto == BP_MC_TCP || o.proto == BP_MC_UDP) && strcmp(o.target, "memcached")) {
+        fprintf(stderr, "pricelane-bench run: the memcached protocol needs --target memcached\n");
+        return 2;
+    }
+    if (o.mix.missing + o.mix.scale > 1.0) {
+        fprintf(stderr, "pricelane-bench run: --missing + --scale > 1\n");
+        return 2;
+    }
+    if (!conns_set)
+        o.conns = bp_is_udp(o.proto) ? 8 : 50;
+    if (!depth_set)
+        o.depth = o.rate > 0 ? 256 : 1;
+    if (o.threads > o.conns)
+        o.threads = o.conns;
+
+    pl_keys_t keys;
+    int rc = 2;
+    if (o.keys_path) {
+        if (pl_keys_load(&keys, o.keys_path, o.mix.missing > 0 ? 65536 : 0, o.mix.seed))
+            return 2;
+    } else if (o.echo) {
+        if (pl_keys_synthetic(&keys, 100000, o.mix.seed))
+            return 2;
+    } else {
+        fprintf(stderr, "pricelane-bench run: --keys FILE is required (except with --echo)\n");
+        return 2;
+    }
+    run_ctx_t ctx = {.o = &o, .keys = &keys};
+    run_worker_t **w = calloc((size_t)o.threads, sizeof(*w));
+    pthread_t *th = calloc((size_t)o.threads, sizeof(*th));
+    size_t seqlen = 1u << 20;
+    uint32_t *seq = malloc((size_t)o.threads * seqlen * sizeof(uint32_t));
+    int started = 0;
+    if (!w || !th || !seq)
+        goto out;
+    for (int t = 0; t < o.threads; t++) {
+        pl_keymix_t m = o.mix;
+        m.seed = o.mix.seed * 1000003u + (uint64_t)t;
+        if (pl_keys_sequence(&keys, &m, seq + (size_t)t * seqlen, seqlen))
+            goto out;
+    }
+    for (int t = 0; t < o.threads; t++) {
+        int first = o.conns * t / o.threads, last = o.conns * (t + 1) / o.threads;
+        w[t] = run_worker_new(&ctx, t, first, last - first, seq + (size_t)t * seqlen, seqlen);
+        if (!w[t])
+            goto out;
+    }
+    ctx.t0 = run_now_ns() + 20000000;
+    ctx.t_warm = ctx.t0 + (uint64_t)(o.warmup * 1e9);
+    ctx.t_end = ctx.t_warm + (uint64_t)(o.duration * 1e9);
+    ctx.t_stop = ctx.t_end + (uint64_t)(o.timeout * 1e9);
+    for (; started < o.threads; started++)
+        if (pthread_create(&th[started], NULL, run_worker_main, w[started])) {
+            fprintf(stderr, "pricelane-bench run: cannot start a thread\n");
+            goto out;
+        }
+    run_stats_t *sum = calloc(1, sizeof(*sum));
+    if (!sum)
+        goto out;
+    pl_hist_reset(&sum->hist);
+    for (int t = 0; t < started; t++) {
+        pthread_join(th[t], NULL);
+        const run_stats_t *s = run_worker_stats(w[t]);
+        sum->sent += s->sent;
+        sum->answered += s->answered;
+        for (int i = 0; i < BC_COUNT; i++)
+            sum->checks[i] += s->checks[i];
+        sum->lost += s->lost;
+        sum->late += s->late;
+        sum->unsent += s->unsent;
+        sum->conn_errors += s->conn_errors;
+        pl_hist_merge(&sum->hist, &s->hist);
+    }
+    started = 0;
+    uint64_t errors = sum->conn_errors;
+    for (int i = 1; i < BC_COUNT; i++)
+        errors += sum->checks[i];
+    double tput = (double)sum->answered / o.duration;
+    if (o.json)
+        report_json(&o, &keys, sum, tput, errors);
+    else
+        report_table(&o, &keys, sum, tput, errors);
+    rc = errors ? 1 : 0;
+    free(sum);
+out:
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; w && t < o.threads; t++)
+        run_worker_free(w[t]);
+    free(w);
+    free(th);
+    free(seq);
+    pl_keys_free(&keys);
+    return rc;
+}
