@@ -16,3 +16,51 @@ int cmd_watch(int argc, char **argv);
  * Returns NULL on failure. */
 struct pl_cat;
 struct pl_cat *cmd_open_db(const char *db, int read_only);
+
+/* ---- helpers for the subcommands (cmd_util.c) ----------------------------- */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct pl_txn;
+
+/* Money in minor units as a decimal with two places ("12.50"); an absent
+ * price (PL_PRICE_NONE) as `none`. Returns out. */
+const char *cmd_money(int64_t v, const char *none, char *out, size_t cap);
+/* An instant as RFC 3339 in the catalogue's offset; PL_TIME_NONE as `none`. */
+const char *cmd_time(int64_t t, int utc_offset_min, const char *none, char *out, size_t cap);
+/* Parses the value of option `opt` of command `cmd` as an instant (the forms
+ * of pl_parse_time). Prints "pricelane-load CMD: --OPT "S": why" and returns
+ * -1 when it is not one. */
+int cmd_parse_time(const char *cmd, const char *opt, const char *s, int utc_offset_min,
+                   int64_t *out);
+/* The catalogue's UTC offset in minutes (0 and a message when unreadable). */
+int cmd_utc_offset(struct pl_cat *cat, int *off);
+
+/* Finds the item a code names, the way a lookup does: a barcode, a scale
+ * code (with the store's formats when store is given) or a keyed item code.
+ * Returns 0 with the SKU, or -1 with a reason in err. */
+int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *sku,
+                 char *err, size_t errlen);
+
+/* A text table: rows of cells, printed with columns aligned to the widest
+ * cell (CJK characters count two columns). */
+typedef struct cmd_table {
+    int ncols;
+    size_t nrows, cap;
+    char **cells; /* nrows * ncols, row 0 = the header */
+} cmd_table_t;
+
+void cmd_table_init(cmd_table_t *t, int ncols, const char *const *head);
+/* Adds a row of t->ncols cells (copied). Returns 0 or -ENOMEM. */
+int cmd_table_add(cmd_table_t *t, const char *const *cells);
+/* Prints the table, each line prefixed with indent; columns in `skip` (a
+ * bit mask, bit k = column k) are left out. */
+void cmd_table_print(const cmd_table_t *t, FILE *f, const char *indent, unsigned skip);
+void cmd_table_free(cmd_table_t *t);
+
+/* Terminal columns a UTF-8 string takes (CJK characters take two). */
+size_t cmd_width(const char *s);
+/* Prints s left-aligned in `width` columns (cut to fit, on a character
+ * boundary) followed by `gap` spaces. */
+void cmd_cell(FILE *f, const char *s, size_t width, int gap);

@@ -1,0 +1,256 @@
+/* Helpers shared by the subcommands: money and time as text, finding the
+ * item behind a code, aligned table cells with CJK names. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "pricelane/barcode.h"
+#include "pricelane/catalog.h"
+#include "pricelane/err.h"
+#include "pricelane/resolve.h"
+#include "pricelane/timefmt.h"
+
+const char *cmd_money(int64_t v, const char *none, char *out, size_t cap)
+{
+    if (v == PL_PRICE_NONE)
+        snprintf(out, cap, "%s", none);
+    else if (v < 0)
+        snprintf(out, cap, "-%" PRId64 ".%02" PRId64, -v / 100, -v % 100);
+    else
+        snprintf(out, cap, "%" PRId64 ".%02" PRId64, v / 100, v % 100);
+    return out;
+}
+
+const char *cmd_time(int64_t t, int utc_offset_min, const char *none, char *out, size_t cap)
+{
+    if (t == PL_TIME_NONE || !pl_time_format(t, utc_offset_min, out, cap))
+        snprintf(out, cap, "%s", none);
+    return out;
+}
+
+int cmd_parse_time(const char *cmd, const char *opt, const char *s, int utc_offset_min,
+                   int64_t *out)
+{
+    char why[160];
+    if (pl_time_parse(s, utc_offset_min, out, why, sizeof(why)) == 0)
+        return 0;
+    fprintf(stderr,
+            "pricelane-load %s: --%s \"%s\": %s (write 2026-11-26T08:00:00+08:00, "
+            "'2026-11-26 08:00' in the catalogue's offset, or @unix-seconds)\n",
+            cmd, opt, s, why);
+    return -1;
+}
+
+int cmd_utc_offset(struct pl_cat *cat, int *off)
+{
+    pl_txn_t *t;
+    pl_meta_t m;
+    *off = 0;
+    int rc = pl_txn_begin(cat, 0, &t);
+    if (rc == 0) {
+        rc = pl_meta_get(t, &m);
+        pl_txn_abort(t);
+    }
+    if (rc) {
+        fprintf(stderr, "pricelane-load: reading the catalogue's meta record: %s\n",
+                pl_strerror(rc));
+        return rc;
+    }
+    *off = m.utc_offset_min;
+    return 0;
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *sku, char *err,
+                 size_t errlen)
+{
+    pl_barcode_cfg_t cfg;
+    pl_barcode_cfg_default(&cfg);
+    if (store) {
+        pl_store_t st;
+        int rc = pl_store_get(txn, store, &st);
+        if (rc) {
+            snprintf(err, errlen, "%s store %s", rc == PL_ENOTFOUND ? "unknown" : pl_strerror(rc),
+                     store);
+            return -1;
+        }
+        if (st.formats[0])
+            pl_barcode_cfg_formats(&cfg, st.formats, NULL, 0);
+    }
+    pl_code_t c;
+    pl_item_t it;
+    char key[PL_BARCODE_KEY_MAX + 2];
+    if (pl_barcode_normalize(&cfg, code, strlen(code), &c) != 0) {
+        /* As in a lookup: an all-digit code failing the GS1 rules may still
+         * be a keyed item code. */
+        if (all_digits(code) && strlen(code) <= PL_ITEM_CODE_MAX &&
+            pl_item_get(txn, code, &it) == 0) {
+            snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", code);
+            return 0;
+        }
+        snprintf(err, errlen, "\"%s\": %s", code, c.error);
+        return -1;
+    }
+    if (c.kind == PL_CODE_ITEM) {
+        int rc = pl_item_get(txn, c.item, &it);
+        if (rc) {
+            snprintf(err, errlen, "%s: %s", c.item,
+                     rc == PL_ENOTFOUND ? "no item has this code" : pl_strerror(rc));
+            return -1;
+        }
+        snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", c.item);
+        return 0;
+    }
+    pl_barcode_key(&c, key, sizeof(key));
+    int rc = pl_barcode_get(txn, key, sku);
+    if (rc) {
+        if (rc != PL_ENOTFOUND)
+            snprintf(err, errlen, "%s: %s", key, pl_strerror(rc));
+        else if (c.kind == PL_CODE_VARIABLE)
+            snprintf(err, errlen, "%s: scale code %s is on no item", code, c.item);
+        else
+            snprintf(err, errlen, "%s: no item has barcode %s", code, c.gtin);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- table cells ----------------------------------------------------------- */
+
+/* Length of the UTF-8 sequence at s and its code point; invalid bytes count
+ * as one column each. */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                                                          : (s[0] & 0xf8) == 0xf0 ? 4 : 1;
+    *cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            *cp = s[0];
+            return 1;
+        }
+        *cp = *cp << 6 | (s[i] & 0x3f);
+    }
+    return len;
+}
+
+/* East Asian wide and fullwidth ranges (Unicode 15, the ones names use). */
+static int wide(uint32_t cp)
+{
+    return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+           (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+           (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+           (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+           (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+           (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
+}
+
+size_t cmd_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        p += utf8_next(p, &cp);
+        w += wide(cp) ? 2 : 1;
+    }
+    return w;
+}
+
+void cmd_cell(FILE *f, const char *s, size_t width, int gap)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+    while (*p) {
+        uint32_t cp;
+        size_t len = utf8_next(p, &cp);
+        size_t cw = wide(cp) ? 2 : 1;
+        if (w + cw > width)
+            break;
+        fwrite(p, 1, len, f);
+        w += cw;
+        p += len;
+    }
+    for (size_t i = w; i < width + (size_t)gap; i++)
+        fputc(' ', f);
+}
+
+/* ---- tables ----------------------------------------------------------------- */
+
+void cmd_table_init(cmd_table_t *t, int ncols, const char *const *head)
+{
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols;
+    cmd_table_add(t, head);
+}
+
+int cmd_table_add(cmd_table_t *t, const char *const *cells)
+{
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **n = realloc(t->cells, cap * (size_t)t->ncols * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        t->cells = n;
+        t->cap = cap;
+    }
+    char **row = t->cells + t->nrows * (size_t)t->ncols;
+    for (int k = 0; k < t->ncols; k++) {
+        row[k] = strdup(cells[k] ? cells[k] : "");
+        if (!row[k]) {
+            while (k--)
+                free(row[k]);
+            return -ENOMEM;
+        }
+    }
+    t->nrows++;
+    return 0;
+}
+
+void cmd_table_print(const cmd_table_t *t, FILE *f, const char *indent, unsigned skip)
+{
+    size_t w[32] = {0};
+    int last = -1;
+    for (int k = 0; k < t->ncols && k < 32; k++)
+        if (!(skip & (1u << k)))
+            last = k;
+    for (size_t r = 0; r < t->nrows; r++)
+        for (int k = 0; k < t->ncols && k < 32; k++) {
+            size_t cw = cmd_width(t->cells[r * (size_t)t->ncols + k]);
+            w[k] = cw > w[k] ? cw : w[k];
+        }
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputs(indent, f);
+        for (int k = 0; k <= last; k++) {
+            if (skip & (1u << k))
+                continue;
+            const char *s = t->cells[r * (size_t)t->ncols + k];
+            if (k == last)
+                fputs(s, f);
+            else
+                cmd_cell(f, s, w[k], 2);
+        }
+        fputc('\n', f);
+    }
+}
+
+void cmd_table_free(cmd_table_t *t)
+{
+    for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
