@@ -1,0 +1,431 @@
+/* watch: applies batch files dropped into a directory, in name order.
+ *
+ * A file is complete when it has been renamed into INBOX under a batch name
+ * (*.csv, *.jsonl, *.ndjson): writers write "name.csv.tmp", "name.part" or
+ * ".name.csv" and rename it when done, so a file is never seen half written.
+ * Dot-files and other names are ignored.
+ *
+ * Restart safety comes from the batch ledger, not from the directory: a file
+ * is moved to done/ only after its batch committed, so a crash before the
+ * move leaves it in INBOX, and the next run applies it again — which the
+ * ledger turns into "already applied" (same id, same content) before moving
+ * it. A file is therefore never applied twice and never skipped.
+ *
+ * libuv: a file-system event on INBOX schedules a scan (coalesced through a
+ * zero-delay timer), a periodic timer rescans in case an event was missed
+ * (an NFS or SFTP-mounted inbox may not deliver any), and SIGTERM/SIGINT set
+ * a flag that is checked between files: the file being applied is finished,
+ * then the loop stops. Applying is synchronous; nothing else runs meanwhile,
+ * which is the point: batches commit one at a time in name order. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cmds.h"
+#include "load.h"
+#include "pricelane/err.h"
+
+static const char usage_text[] =
+    "usage: pricelane-load watch --db DIR [--once] [--rescan SECONDS] INBOX\n"
+    "\n"
+    "Applies the batch files dropped into the directory INBOX, each as one batch\n"
+    "(like apply), in byte order of their names, then moves each to INBOX/done/\n"
+    "or, when it was refused, to INBOX/failed/ with NAME.err next to it giving\n"
+    "every reason (file:line:column).\n"
+    "\n"
+    "Which files: a file is picked up once it is in INBOX under a name ending in\n"
+    ".csv, .jsonl or .ndjson (any case) and does not start with '.'. Write the file\n"
+    "under another name in INBOX (name.csv.tmp, name.part, .name.csv) or elsewhere\n"
+    "on the same file system, and rename it into place when complete; a rename is\n"
+    "atomic, so a file is never read half written. Name files so that byte order\n"
+    "is the order to apply them (2026-11-26T0800-0001.csv...).\n"
+    "\n"
+    "Restarts: a file leaves INBOX only after its batch has committed. If the\n"
+    "watcher stops in between, the next run applies the file again, the batch\n"
+    "ledger recognizes it (same batch id, same content) and it moves to done/ as\n"
+    "'already applied': never applied twice, never skipped. A file that fails for\n"
+    "a reason outside it (a catalogue error) stays in INBOX and is retried; later\n"
+    "files wait, to keep the order.\n"
+    "\n"
+    "  --db DIR           the catalogue\n"
+    "  --once             process the files there now and exit (cron, tests)\n"
+    "  --rescan SECONDS   rescan INBOX this often even without a file event\n"
+    "                     (default 30; events can be lost on network file systems)\n"
+    "\n"
+    "SIGTERM or SIGINT: the file being applied is finished, then the watcher exits 0.\n"
+    "Only one watcher runs per INBOX (a lock on INBOX/.pricelane-watch.lock).\n"
+    "\n"
+    "Exit status: 0 (--once: every file applied or already applied), 1 a file\n"
+    "failed or the catalogue could not be used, 2 usage.\n";
+
+typedef struct watcher {
+    uv_loop_t loop;
+    uv_fs_event_t ev;
+    uv_timer_t rescan, kick;
+    uv_async_t wake;
+    pl_cat_t *cat;
+    const char *inbox;
+    unsigned rescan_ms;
+    int failed;   /* files moved to failed/ */
+    int stuck;    /* a file left in INBOX after a catalogue error */
+    int fatal;
+} watcher_t;
+
+static volatile sig_atomic_t stop_requested;
+static uv_async_t *volatile wake_handle;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (wake_handle)
+        uv_async_send(wake_handle); /* async-signal-safe */
+}
+
+static int batch_name(const char *name)
+{
+    static const char *const ext[] = {".csv", ".jsonl", ".ndjson"};
+    size_t n = strlen(name);
+    if (name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && strcasecmp(name + n - e, ext[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Moves INBOX/name to INBOX/sub/name, or name.1, name.2... when taken.
+ * Writes the final path to out. */
+static int move_to(const watcher_t *w, const char *sub, const char *name, char *out, size_t cap)
+{
+    char from[PATH_MAX];
+    struct stat st;
+    snprintf(from, sizeof(from), "%s/%s", w->inbox, name);
+    snprintf(out, cap, "%s/%s/%s", w->inbox, sub, name);
+    for (int k = 1; lstat(out, &st) == 0 && k < 10000; k++)
+        snprintf(out, cap, "%s/%s/%s.%d", w->inbox, sub, name, k);
+    return rename(from, out) == 0 ? 0 : -errno;
+}
+
+/* Writes the reasons of a failed file next to it, atomically. */
+static int write_err(const char *path, const char *name, int rc, const pl_diags_t *d)
+{
+    char tmp[PATH_MAX + 8], fin[PATH_MAX + 8];
+    snprintf(fin, sizeof(fin), "%s.err", path);
+    snprintf(tmp, sizeof(tmp), "%s.err.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "%s: not applied: %s\n", name,
+            rc == PL_EFORMAT ? "bad rows (listed below); nothing of the file was applied"
+            : rc == PL_ECONFLICT ? "its batch id was applied before with other content"
+                                 : pl_strerror(rc));
+    size_t kept = d->count < (d->limit ? d->limit : 1000) ? d->count : (d->limit ? d->limit : 1000);
+    for (size_t i = 0; i < kept && d->msgs && d->msgs[i]; i++)
+        fprintf(f, "%s\n", d->msgs[i]);
+    if (d->count > kept)
+        fprintf(f, "... and %zu more\n", d->count - kept);
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    bad |= fclose(f);
+    if (bad || rename(tmp, fin) != 0) {
+        int e = errno ? -errno : -EIO;
+        remove(tmp);
+        return e;
+    }
+    return 0;
+}
+
+/* A refusal that is the file's own fault: it goes to failed/. Anything else
+ * (the catalogue, the disk) leaves the file in INBOX to be retried. */
+static int file_fault(int rc)
+{
+    return rc == PL_EFORMAT || rc == PL_ECONFLICT || rc == PL_ETXNFULL || rc == -EACCES ||
+           rc == -EISDIR || rc == -EINVAL;
+}
+
+/* Returns 0 when the file was dealt with (done, failed or vanished), -1 when
+ * it stays in INBOX and later files must wait. */
+static int process(watcher_t *w, const char *name)
+{
+    char path[PATH_MAX], dest[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", w->inbox, name);
+    char *files[1] = {path};
+    load_opts_t o = {0};
+    load_result_t res;
+    pl_diags_t d;
+    pl_diags_init(&d);
+    memset(&res, 0, sizeof(res));
+    int rc = load_files(w->cat, files, 1, &o, &d, &res);
+    int status = 0;
+    if (rc == 0) {
+        int mv = move_to(w, "done", name, dest, sizeof(dest));
+        if (res.already)
+            printf("%s: batch %s already applied (generation %" PRIu64 "): nothing to do", name,
+                   res.batch, res.gen);
+        else
+            printf("%s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64
+                   ", %" PRIu64 " label jobs%s",
+                   name, res.batch, res.rows, res.gen, res.jobs, res.map_grown ? " (map grown)" : "");
+        if (mv)
+            printf("; moving it to done/ failed: %s (it will be seen as already applied)\n",
+                   strerror(-mv));
+        else
+            printf(" -> %s\n", dest + strlen(w->inbox) + 1);
+        status = mv ? -1 : 0;
+    } else if (rc == -ENOENT && access(path, F_OK) != 0) {
+        status = 0; /* gone between the listing and the open: nothing to do */
+    } else if (file_fault(rc)) {
+        pl_diags_print(&d);
+        int mv = move_to(w, "failed", name, dest, sizeof(dest));
+        int we = mv ? 0 : write_err(dest, name, rc, &d);
+        printf("%s: FAILED (%zu problem%s): %s", name, d.count, d.count == 1 ? "" : "s",
+               rc == PL_EFORMAT ? "bad rows" : pl_strerror(rc));
+        if (mv)
+            printf("; moving it to failed/ failed: %s\n", strerror(-mv));
+        else if (we)
+            printf(" -> %s (writing %s.err: %s)\n", dest + strlen(w->inbox) + 1, dest, strerror(-we));
+        else
+            printf(" -> %s, reasons in %s.err\n", dest + strlen(w->inbox) + 1,
+                   dest + strlen(w->inbox) + 1);
+        w->failed++;
+        status = mv ? -1 : 0;
+    } else {
+        pl_diags_print(&d);
+        printf("%s: not applied: %s; left in the inbox, retried at the next scan\n", name,
+               pl_strerror(rc));
+        status = -1;
+    }
+    if (status)
+        w->stuck = 1;
+    fflush(stdout);
+    pl_diags_free(&d);
+    return status;
+}
+
+/* One pass over INBOX: every complete batch file, in name order. */
+static void scan(watcher_t *w)
+{
+    DIR *dir = opendir(w->inbox);
+    if (!dir) {
+        fprintf(stderr, "pricelane-load watch: %s: %s\n", w->inbox, strerror(errno));
+        w->stuck = 1;
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    w->stuck = 0;
+    while ((e = readdir(dir)) != NULL) {
+        struct stat st;
+        if (!batch_name(e->d_name) || fstatat(dirfd(dir), e->d_name, &st, 0) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof(*nn));
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if ((names[n] = strdup(e->d_name)) != NULL)
+            n++;
+    }
+    closedir(dir);
+    qsort(names, n, sizeof(*names), cmp_name);
+    for (size_t i = 0; i < n && !stop_requested; i++)
+        if (process(w, names[i]) != 0)
+            break;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    watcher_t *w = t->data;
+    if (!stop_requested)
+        scan(w);
+    if (stop_requested)
+        uv_stop(&w->loop);
+}
+
+static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    watcher_t *w = h->data;
+    (void)events;
+    if (status < 0)
+        fprintf(stderr, "pricelane-load watch: %s: file events: %s (the periodic rescan goes on)\n",
+                w->inbox, uv_strerror(status));
+    if (filename && filename[0] == '.')
+        return; /* our lock file, writers' temporary dot-files */
+    uv_timer_start(&w->kick, on_kick, 0, 0);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    watcher_t *w = a->data;
+    if (stop_requested)
+        uv_stop(&w->loop);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static int make_dir(const char *inbox, const char *sub)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/%s", inbox, sub);
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pricelane-load watch: cannot create %s: %s\n", p, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* One watcher per inbox: two would race over the same files. */
+static int lock_inbox(const char *inbox)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/.pricelane-watch.lock", inbox);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "pricelane-load watch: %s: %s\n", p, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "pricelane-load watch: %s: %s\n", inbox,
+                errno == EWOULDBLOCK ? "another watcher is running on this inbox" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd; /* held until exit */
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"once", 0, 0, 'o'},
+                                       {"rescan", 1, 0, 'r'}, {"help", 0, 0, 'h'},
+                                       {0}};
+    const char *db = NULL;
+    int once = 0, c;
+    unsigned long rescan = 30;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'o': once = 1; break;
+        case 'r': {
+            char *end;
+            errno = 0;
+            rescan = strtoul(optarg, &end, 10);
+            if (!optarg[0] || *end || errno || rescan < 1 || rescan > 86400) {
+                fprintf(stderr, "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (!db || optind != argc - 1) {
+        fprintf(stderr, "pricelane-load watch: %s\n",
+                !db ? "--db DIR is required" : optind == argc ? "no INBOX given" : "give one INBOX");
+        return 2;
+    }
+    watcher_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return 1;
+    w->inbox = argv[optind];
+    w->rescan_ms = (unsigned)rescan * 1000u;
+    struct stat st;
+    int se = stat(w->inbox, &st) == 0 ? 0 : errno;
+    if (se || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "pricelane-load watch: %s: %s\n", w->inbox,
+                se ? strerror(se) : "not a directory");
+        free(w);
+        return 1;
+    }
+    int status = 1, lock = -1;
+    if (make_dir(w->inbox, "done") || make_dir(w->inbox, "failed") ||
+        (lock = lock_inbox(w->inbox)) < 0)
+        goto out_free;
+    w->cat = cmd_open_db(db, 0);
+    if (!w->cat)
+        goto out_lock;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    int rc = uv_loop_init(&w->loop);
+    if (rc) {
+        fprintf(stderr, "pricelane-load watch: event loop: %s\n", uv_strerror(rc));
+        goto out_cat;
+    }
+    uv_async_init(&w->loop, &w->wake, on_wake);
+    uv_timer_init(&w->loop, &w->kick);
+    uv_timer_init(&w->loop, &w->rescan);
+    uv_fs_event_init(&w->loop, &w->ev);
+    w->wake.data = w->kick.data = w->rescan.data = w->ev.data = w;
+    wake_handle = &w->wake;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a signal during a commit must not fail its I/O */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    if (once) {
+        scan(w);
+        status = w->failed || w->stuck ? 1 : 0;
+    } else {
+        rc = uv_fs_event_start(&w->ev, on_event, w->inbox, 0);
+        if (rc)
+            fprintf(stderr, "pricelane-load watch: %s: file events unavailable (%s); rescanning every %lus\n",
+                    w->inbox, uv_strerror(rc), rescan);
+        uv_timer_start(&w->rescan, on_kick, w->rescan_ms, w->rescan_ms);
+        printf("watching %s (rescan every %lus)\n", w->inbox, rescan);
+        scan(w); /* what arrived while no watcher ran */
+        if (!stop_requested)
+            uv_run(&w->loop, UV_RUN_DEFAULT);
+        printf("stopped\n");
+        status = 0;
+    }
+
+    wake_handle = NULL;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    uv_close((uv_handle_t *)&w->ev, on_close);
+    uv_close((uv_handle_t *)&w->kick, on_close);
+    uv_close((uv_handle_t *)&w->rescan, on_close);
+    uv_close((uv_handle_t *)&w->wake, on_close);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+out_cat:
+    pl_cat_close(w->cat);
+out_lock:
+    close(lock);
+out_free:
+    free(w);
+    return status;
+}
