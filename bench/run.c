@@ -101,16 +101,16 @@ static void report_table(const run_opts_t *o, const pl_keys_t *k, const run_stat
                          uint64_t errors)
 {
     const pl_hist_t *h = &s->hist;
-    printf("pricelane-bench run  %s %s (%s)  %s  %d×%d  %s%.0f s (+%.0f s warm-up)  %d thread%s\n",
+    printf("pricelane-bench run  %s %s (%s)  %s  %d×%d  %g s (+%g s warm-up)  %d thread%s\n",
            bp_name(o->proto), o->server, o->target, o->rate > 0 ? "open loop" : "closed loop", o->conns,
-           o->depth, "", o->duration, o->warmup, o->threads, o->threads > 1 ? "s" : "");
+           o->depth, o->duration, o->warmup, o->threads, o->threads > 1 ? "s" : "");
     if (o->rate > 0)
         printf("  target rate       %.0f req/s\n", o->rate);
-    printf("  keys              %zu (%s%s), missing %.1f%%, scale %.1f%%\n", k->nitems + k->nscale,
-           o->mix.zipf ? "zipf s=" : "uniform", o->mix.zipf ? "" : "", o->mix.missing * 100,
-           o->mix.scale * 100);
+    char dist[32] = "uniform";
     if (o->mix.zipf)
-        printf("  zipf exponent     %.2f\n", o->mix.zipf_s);
+        snprintf(dist, sizeof(dist), "zipf s=%.2f", o->mix.zipf_s);
+    printf("  keys              %zu (%s), missing %.1f%%, scale %.1f%%\n", k->nitems + k->nscale, dist,
+           o->mix.missing * 100, o->mix.scale * 100);
     printf("  throughput        %.0f answers/s\n", tput);
     printf("  requests          %llu sent, %llu answered, %llu lost, %llu late, %llu unsent\n",
            (unsigned long long)s->sent, (unsigned long long)s->answered, (unsigned long long)s->lost,
