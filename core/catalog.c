@@ -186,6 +186,11 @@ static int meta_get_str(pl_txn_t *t, const char *k, char *out, size_t cap)
 
 int pl_cat_init(const char *dir, const char *currency, int utc_offset_min)
 {
+    return pl_cat_init_sized(dir, currency, utc_offset_min, 0);
+}
+
+int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min, size_t map_size)
+{
     char path[4200];
     struct stat st;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
@@ -197,6 +202,7 @@ int pl_cat_init(const char *dir, const char *currency, int utc_offset_min)
         return PL_EINVAL;
 
     pl_cat_opts_t o = {0};
+    o.map_size = map_size;
     pl_cat_t *cat;
     int rc = env_open(dir, &o, 1, &cat);
     if (rc)

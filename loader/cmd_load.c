@@ -1,4 +1,5 @@
 /* init, import and apply. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,12 +27,35 @@ static int parse_offset(const char *s, int *out)
     return 0;
 }
 
+/* "256K", "64M", "4G", "1048576" → bytes, page-aligned, 64 KiB to 1 TiB. */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long mul = 1;
+    if (end == s || errno || s[0] == '-')
+        return -1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1ull << 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1ull << 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1ull << 30, end++;
+    if (*end || v > (1ull << 40) / mul || v * mul < (64ull << 10))
+        return -1;
+    *out = (size_t)((v * mul + 4095) & ~4095ull);
+    return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'}, {"currency", 1, 0, 'c'},
-                                       {"utc-offset", 1, 0, 'u'}, {"help", 0, 0, 'h'}, {0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},         {"currency", 1, 0, 'c'},
+                                       {"utc-offset", 1, 0, 'u'}, {"map-size", 1, 0, 'm'},
+                                       {"help", 0, 0, 'h'},       {0}};
     const char *db = NULL, *currency = "CNY";
     int off = 8 * 60, c;
+    size_t map_size = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -46,10 +70,24 @@ int cmd_init(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'm':
+            if (parse_size(optarg, &map_size)) {
+                fprintf(stderr, "pricelane-load init: --map-size \"%s\": expected bytes with an "
+                                "optional K, M or G suffix, from 64K to 1024G\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
-            printf("usage: pricelane-load init --db DIR [--currency CNY] [--utc-offset +08:00]\n\n"
+            printf("usage: pricelane-load init --db DIR [--currency CNY] [--utc-offset +08:00]\n"
+                   "                           [--map-size SIZE]\n\n"
                    "Creates an empty catalogue in DIR. Prices are integers in the currency's\n"
-                   "minor unit; instants in answers are printed with the UTC offset.\n");
+                   "minor unit; instants in answers are printed with the UTC offset.\n\n"
+                   "  --currency CODE     ISO 4217 code (default CNY)\n"
+                   "  --utc-offset +HH:MM offset of the instants printed and of local times\n"
+                   "                      in batch files (default +08:00)\n"
+                   "  --map-size SIZE     initial LMDB map size, e.g. 256K, 64M, 4G (default\n"
+                   "                      1G); a loader doubles it whenever a batch needs\n"
+                   "                      more and retries the batch, so this is no limit\n");
             return 0;
         default:
             return 2;
@@ -63,7 +101,7 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "pricelane-load init: --currency \"%s\": expected a 3-letter ISO 4217 code\n", currency);
         return 2;
     }
-    int rc = pl_cat_init(db, currency, off);
+    int rc = pl_cat_init_sized(db, currency, off, map_size);
     if (rc == PL_EEXIST) {
         fprintf(stderr, "pricelane-load init: %s already holds a catalogue; nothing changed\n", db);
         return 1;
@@ -80,8 +118,8 @@ int cmd_init(int argc, char **argv)
 static int load_cmd(int argc, char **argv, int import)
 {
     static const struct option lo[] = {{"db", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},
-                                       {"help", 0, 0, 'h'}, {0}};
-    const char *db = NULL, *name = import ? "import" : "apply";
+                                       {"now", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0}};
+    const char *db = NULL, *name = import ? "import" : "apply", *now_s = NULL;
     int quiet = 0, c;
     while ((c = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
         switch (c) {
@@ -91,6 +129,9 @@ static int load_cmd(int argc, char **argv, int import)
         case 'q':
             quiet = 1;
             break;
+        case 'n':
+            now_s = optarg;
+            break;
         case 'h':
             if (import)
                 printf("usage: pricelane-load import --db DIR [--quiet] FILE...\n\n"
@@ -98,7 +139,11 @@ static int load_cmd(int argc, char **argv, int import)
                        "CSV or JSON Lines files in ONE transaction: any bad row and nothing is\n"
                        "written; every bad row is listed with file, line, column and reason.\n"
                        "Shelf labels are taken as printed at today's prices; future price changes\n"
-                       "become label jobs. Format: docs/batch-format.md.\n");
+                       "become label jobs. Format: docs/batch-format.md.\n"
+                       "\n"
+                       "  --quiet     no progress and no summary line\n"
+                       "  --now TIME  import as of TIME instead of the current time (replays,\n"
+                       "              tests): rows without a start take effect then\n");
             else
                 printf("usage: pricelane-load apply --db DIR [--quiet] FILE...\n\n"
                        "Applies each FILE as one change batch in one transaction: prices,\n"
@@ -106,6 +151,12 @@ static int load_cmd(int argc, char **argv, int import)
                        "commit together, durably, or not at all. The batch id is the 'batch'\n"
                        "column, else the file name without extension. Applying the same id with\n"
                        "the same content again does nothing; with other content it is refused.\n"
+                       "\n"
+                       "  --quiet     no progress and no summary line\n"
+                       "  --now TIME  apply as of TIME instead of the current time (replays,\n"
+                       "              tests): the commit instant of prices without a start,\n"
+                       "              of cancels and of label jobs due now\n"
+                       "\n"
                        "Exit status: 0 applied (or already applied), 1 refused, 2 usage.\n");
             return 0;
         default:
@@ -125,6 +176,12 @@ static int load_cmd(int argc, char **argv, int import)
     pl_diags_init(&d);
     load_opts_t o = {0};
     o.import = import;
+    int off;
+    if (now_s && (cmd_utc_offset(cat, &off) || cmd_parse_time(name, "now", now_s, off, &o.now))) {
+        pl_cat_close(cat);
+        free(res);
+        return 2;
+    }
     o.progress = !quiet && isatty(STDERR_FILENO);
     int rc = res ? load_files(cat, argv + optind, n, &o, &d, res) : PL_EINVAL;
     pl_diags_print(&d);

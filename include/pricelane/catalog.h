@@ -54,6 +54,10 @@ typedef struct pl_cat_opts {
  * currency and UTC offset (minutes east of UTC). Returns 0, PL_EEXIST, or a
  * negative code. */
 int pl_cat_init(const char *dir, const char *currency, int utc_offset_min);
+/* The same with an initial map size in bytes (0 = 1 GiB). Writers grow the
+ * map on demand, so a small one only costs retries; tests use it to reach
+ * MDB_MAP_FULL. */
+int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min, size_t map_size);
 
 /* Opens an existing catalogue (NULL opts = defaults). Runs mdb_reader_check to
  * clear reader slots of dead processes. Returns 0 and *out, PL_EVERSION for
