@@ -13,7 +13,7 @@
 static const pl_config_opt_t opts[] = {
     {"db", PL_CFG_STR, "", 0, 0, NULL, PL_CFG_REQUIRED, "DIR", "/var/lib/pricelane/catalog",
      "Catalogue directory: the LMDB environment made by `pricelane-load init`. Opened "
-     "read-only in spirit: the server never writes to it.",
+     "read-only: the server never writes to it.",
      F(db), 0},
     {"listen", PL_CFG_ADDR, "127.0.0.1:7070", 0, 0, NULL, 0, "ADDR:PORT", NULL,
      "Address for lookups: the line protocol over UDP and TCP and RESP2 over TCP, all on this "
@@ -222,8 +222,11 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         return 1; /* keep the first message; inih reports the first bad line */
     char where[PL_CFG_PATH_MAX + 96];
     if (section[0] && strcmp(section, "pricelaned") != 0) {
-        snprintf(where, sizeof(where), "%s: [%s]", x->file, section);
-        failf(x->err, x->errlen, where, "unknown section (keys go at the top or in [pricelaned])");
+        char why[160];
+        snprintf(where, sizeof(where), "%s: %s", x->file, name);
+        snprintf(why, sizeof(why), "in unknown section [%.64s] (keys go at the top or in [pricelaned])",
+                 section);
+        failf(x->err, x->errlen, where, why);
         x->failed = 1;
         return 0;
     }
@@ -378,8 +381,11 @@ int pl_config_from_args(pl_config_t *c, int argc, char **argv, pl_config_action_
             continue;
         }
         const pl_config_opt_t *o = strchr(name, '_') ? NULL : pl_config_find(name);
-        if (!o)
-            return failf(err, errlen, a, "unknown option (see --help)");
+        if (!o) {
+            char where[80];
+            snprintf(where, sizeof(where), "--%s", name);
+            return failf(err, errlen, where, "unknown option (see --help)");
+        }
         const char *val = flag_arg(argc, argv, &i, eq ? eq + 1 : NULL);
         char where[80];
         snprintf(where, sizeof(where), "--%s", name);

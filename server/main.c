@@ -117,10 +117,9 @@ static void begin_shutdown(control_t *c)
     stop_workers(c->srv);
     admin_stop(c->admin);
     c->admin = NULL;
-    uv_close((uv_handle_t *)&c->sigterm, NULL);
-    uv_close((uv_handle_t *)&c->sigint, NULL);
-    uv_close((uv_handle_t *)&c->sighup, NULL);
-    /* worker_died stays open until the workers are joined. */
+    /* The signal handles stay until the workers are joined: closed, they
+     * would restore the default action and a second SIGTERM would kill the
+     * drain. worker_died stays for the same span. */
     uv_stop(c->loop);
 }
 
@@ -176,7 +175,7 @@ static void reload(control_t *c)
 static void on_signal(uv_signal_t *h, int signum)
 {
     control_t *c = h->data;
-    if (signum == SIGHUP)
+    if (signum == SIGHUP && !c->shutting_down)
         reload(c);
     else
         begin_shutdown(c);
@@ -296,6 +295,11 @@ int main(int argc, char **argv)
     }
     if (ctl.admin)
         admin_stop(ctl.admin);
+    if (ok) {
+        uv_close((uv_handle_t *)&ctl.sigterm, NULL);
+        uv_close((uv_handle_t *)&ctl.sigint, NULL);
+        uv_close((uv_handle_t *)&ctl.sighup, NULL);
+    }
     uv_close((uv_handle_t *)&ctl.worker_died, NULL);
     uv_run(ctl.loop, UV_RUN_DEFAULT);
     uv_loop_close(ctl.loop);
