@@ -451,7 +451,7 @@ static void csv_feed(struct reader *r, const char *p, size_t n, int eol)
         if (r->rec_bytes > RECORD_MAX) {
             pl_diag(r->d, r->path, r->rec_line, NULL, "record is longer than %zu bytes%s",
                     RECORD_MAX, r->quote_odd ? " (a quoted field is not closed)" : "");
-            if (r->rec_line == 1 && !r->have_header)
+            if (!r->have_header) /* no header: nothing below can be read */
                 r->stop = 1;
             csv_restart(r);
             r->skip_line = !eol;
