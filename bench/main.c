@@ -16,6 +16,7 @@ static const struct {
     {"run", pl_bench_run, "run --server H:P --proto P --keys FILE [...]   load generator"},
     {"echo-server", pl_bench_echo_server, "echo-server [--listen A:P] [--size N]   calibration server"},
     {"micro", pl_bench_micro, "micro --db DIR --keys FILE   ns per resolve, cache hit and miss"},
+    {"fresh", pl_bench_fresh, "fresh --server H:P --db DIR --keys FILE   freshness checker"},
     {"kv-load", pl_bench_kvload, "kv-load --db DIR --keys FILE --redis|--memcached H:P   load answers"},
 };
 
