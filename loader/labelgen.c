@@ -213,7 +213,8 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     return rc;
 }
 
-static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
+/* text: the TEXT_* changes of the item's label text in this batch. */
+static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
 {
     batch_t *b = r->b;
     static __thread view_t v;
@@ -226,7 +227,9 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
     pl_label_t lb;
     int64_t shelf = pl_label_get(b->txn, r->sku, sc->id, &lb) == 0 ? lb.price : PL_PRICE_NONE;
 
-    /* Keep pending jobs that still say the right thing; supersede others. */
+    /* Keep pending jobs that still say the right thing; supersede others.
+     * After a name or pack-quantity change none does: every pending job,
+     * future ones included, would print the old text. */
     int covered[MAX_DESIRED] = {0};
     for (int p = 0; p < r->npending; p++) {
         pl_label_job_t *j = &r->pending[p];
@@ -235,7 +238,7 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
         int keep = 0;
         for (int w = 0; w < nwant && !keep; w++) {
             int same_time = w == 0 ? j->due <= b->now : j->due == want[w].due;
-            if (same_time && j->price == want[w].price && !covered[w] && !(w == 0 && text_changed)) {
+            if (same_time && j->price == want[w].price && !covered[w] && !text) {
                 covered[w] = keep = 1;
             }
         }
@@ -247,17 +250,18 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
         if (covered[w])
             continue;
         if (w == 0) {
-            if (b->import && !text_changed) {
+            if (b->import && !text) {
                 lb = (pl_label_t){0};
                 snprintf(lb.sku, sizeof(lb.sku), "%s", r->sku);
                 memcpy(lb.scope, sc->id, sizeof(lb.scope));
                 lb.price = want[0].price;
                 lb.printed_at = b->now;
                 rc = pl_label_put(b->txn, &lb);
-            } else if (want[0].price != shelf || text_changed) {
+            } else if (want[0].price != shelf || text) {
                 rc = make_job(r, sc, &it, &v, &want[0], shelf,
                               want[0].price != shelf ? (shelf == PL_PRICE_NONE ? "new" : "price")
-                                                     : "name");
+                              : text & TEXT_NAME     ? "name"
+                                                     : "pack_qty");
             }
         } else {
             rc = make_job(r, sc, &it, &v, &want[w], want[w - 1].price, want[w].reason);
@@ -266,6 +270,26 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text_changed)
             return rc;
     }
     return 0;
+}
+
+static int first_pending(const pl_label_job_t *j, void *arg)
+{
+    *(uint64_t *)arg = j->id;
+    return 1;
+}
+
+/* Supersedes the pending jobs of sku beyond the MAX_PENDING collected. */
+static int supersede_rest(batch_t *b, const char *sku)
+{
+    for (;;) {
+        uint64_t id = 0;
+        int rc = pl_job_each_for_item(b->txn, sku, first_pending, &id);
+        if (rc != 1)
+            return rc;
+        rc = pl_job_supersede(b->txn, id);
+        if (rc)
+            return rc;
+    }
 }
 
 static int cmp_aff(const void *a, const void *b)
@@ -280,9 +304,9 @@ int labels_reconcile(batch_t *b)
     qsort(b->aff, b->naff, sizeof(*b->aff), cmp_aff);
     static __thread recon_t r;
     for (size_t i = 0; i < b->naff; i++) {
-        int text_changed = b->aff[i].text_changed;
+        int text = b->aff[i].text_changed;
         while (i + 1 < b->naff && strcmp(b->aff[i + 1].sku, b->aff[i].sku) == 0)
-            text_changed |= b->aff[++i].text_changed;
+            text |= b->aff[++i].text_changed;
         memset(&r, 0, offsetof(recon_t, pending));
         r.npending = 0;
         r.b = b;
@@ -295,8 +319,21 @@ int labels_reconcile(batch_t *b)
             rc = pl_label_each(b->txn, r.sku, scope_of_label, &r);
         if (!rc)
             rc = pl_job_each_for_item(b->txn, r.sku, collect_pending, &r);
+        pl_item_t it;
+        if (!rc)
+            rc = pl_item_get(b->txn, r.sku, &it);
+        if (!rc && (it.flags & PL_ITEM_DISCONTINUED)) {
+            /* Its labels come off the shelf: nothing is to be printed. */
+            for (int p = 0; !rc && p < r.npending; p++)
+                rc = pl_job_supersede(b->txn, r.pending[p].id);
+            if (!rc && r.npending == MAX_PENDING)
+                rc = supersede_rest(b, r.sku);
+            if (rc)
+                return rc;
+            continue;
+        }
         for (int s = 0; !rc && s < r.nscopes; s++)
-            rc = reconcile_scope(&r, &r.scopes[s], text_changed);
+            rc = reconcile_scope(&r, &r.scopes[s], text);
         if (rc == PL_ETOOBIG || (!rc && r.too_many)) {
             pl_diag(b->d, NULL, 0, NULL, "item %s: too many prices, promotions or label scopes to label", r.sku);
             rc = PL_EFORMAT;

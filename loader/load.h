@@ -46,7 +46,7 @@ typedef struct batch {
     /* SKUs whose shelf labels must be reconciled, with why. */
     struct affected {
         char sku[PL_ITEM_CODE_MAX + 1];
-        uint8_t text_changed; /* name or pack quantity changed */
+        uint8_t text_changed; /* TEXT_NAME | TEXT_PACK: what of the label text changed */
     } *aff;
     size_t naff, capaff;
     uint64_t jobs;
@@ -58,7 +58,9 @@ int batch_row(batch_t *b, const pl_row_t *row);
 extern const char *const batch_columns[];
 extern const int batch_ncolumns;
 
-/* Marks a SKU for label reconciliation. */
+enum { TEXT_NAME = 1, TEXT_PACK = 2 };
+
+/* Marks a SKU for label reconciliation (text_changed: TEXT_* bits). */
 void batch_touch(batch_t *b, const char *sku, int text_changed);
 
 /* Reconciles shelf labels of every touched SKU: label records (import) or

@@ -312,8 +312,10 @@ static int op_item(batch_t *b, const pl_row_t *row)
     int rc = pl_item_put(b->txn, &it);
     if (!rc && price_s)
         rc = put_price(b, sku, PL_LEVEL_BASE, "", b->now, price);
-    int text_changed = exists && (strcmp(old.name, it.name) != 0 || old.pack_qty != it.pack_qty);
-    batch_touch(b, sku, text_changed);
+    int text = !exists ? 0
+               : (strcmp(old.name, it.name) != 0 ? TEXT_NAME : 0) |
+                     (old.pack_qty != it.pack_qty ? TEXT_PACK : 0);
+    batch_touch(b, sku, text);
     return rc;
 }
 
@@ -323,7 +325,10 @@ static int op_discontinue(batch_t *b, const pl_row_t *row)
     pl_item_t it;
     if (ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku) || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
+    if (it.flags & PL_ITEM_DISCONTINUED)
+        return 0;
     it.flags |= PL_ITEM_DISCONTINUED;
+    batch_touch(b, sku, 0); /* its pending label jobs are withdrawn */
     return pl_item_put(b->txn, &it);
 }
 
