@@ -3,8 +3,15 @@
  * One file-backed segment (normally under /dev/shm) mapped by every server
  * process on the host; it survives a server restart. Only derived data lives
  * here: any entry may vanish at any moment, and a segment whose header does
- * not match (magic, layout version, slot size/count, catalogue id) or fails
- * its header checksum is re-initialized, never trusted.
+ * not match (magic, layout version, slot size/count, key size, catalogue id),
+ * whose size is wrong, or which fails its header checksum is re-initialized,
+ * never trusted.
+ *
+ * Re-initialization never rewrites or shrinks a file that others may map: a
+ * new segment is built beside it and renamed over the path. A process still
+ * mapping the old file keeps a valid but private (orphaned) cache until it
+ * reopens. Opens serialize on flock(2) of the segment file; gets and puts
+ * take no lock.
  *
  * Layout: header page, then `nslots` fixed-size slots in buckets of 8,
  * open addressing, key hashed with XXH3-64. Each slot starts with a sequence
@@ -14,6 +21,11 @@
  * Entries carry the price generation they were built from; a get with another
  * generation is a miss. All functions are safe to call from any thread and
  * any process sharing the segment.
+ *
+ * Caveats: a process killed in the middle of a put leaves that one slot
+ * marked as being written until the segment is re-initialized (its bucket
+ * has one slot less; lookups stay correct). Two puts of the same new key
+ * racing may store it in two slots; gets then find either, both valid.
  */
 #pragma once
 #include <stddef.h>
@@ -30,30 +42,44 @@ typedef struct pl_cache_stats {
 } pl_cache_stats_t;
 
 /* Maps (creating or resizing as needed) the segment at `path` with room for
- * about `bytes` bytes of slots, for catalogue `catalog_id`. If the existing
- * file's header does not match, it is re-initialized (counted in reinits).
- * Returns 0 and *out, or -errno. */
+ * about `bytes` bytes of slots, for catalogue `catalog_id`. The slot count is
+ * bytes / PL_CACHE_SLOT_SIZE rounded down to whole buckets of 8, at least one
+ * bucket; the file is 4096 + nslots * PL_CACHE_SLOT_SIZE bytes, all reserved
+ * at creation (a full /dev/shm fails here with -ENOSPC, never later). A new
+ * file is created mode 0600; the directory must exist. If an existing
+ * non-empty file does not match, it is re-initialized (reinits = 1 on this
+ * handle). Returns 0 and *out, or -errno (-EINVAL for a NULL path). */
 int pl_cache_open(const char *path, size_t bytes, uint64_t catalog_id, pl_cache_t **out);
 
-/* Unmaps; the segment file stays. NULL is a no-op. */
+/* Unmaps and frees the handle; the segment file stays. NULL is a no-op. */
 void pl_cache_close(pl_cache_t *c);
 
 /* Copies the value stored for key[0..klen) with generation `gen` into
  * val[0..cap) and its length into *vlen. Returns 0 on a hit; PL_ENOTFOUND on a
- * miss (absent, other generation, concurrent write, or value > cap). */
+ * miss (absent, other generation, concurrent write, value > cap, or klen >
+ * PL_CACHE_KEY_MAX); val and *vlen are untouched on a miss. */
 int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void *val, size_t cap,
                  size_t *vlen);
 
 /* Stores a value for key with generation `gen`, replacing an entry with the
- * same key or evicting the oldest-generation/least-recent slot of the bucket.
- * Returns 0, PL_ETOOBIG (key or value does not fit a slot), or PL_EBUSY (every
- * candidate slot was being written by someone else; nothing stored). */
+ * same key (whatever its generation), else taking an empty slot, else
+ * evicting the bucket's entry of the lowest generation, and among those the
+ * one stored longest ago (gets do not refresh an entry). Returns 0,
+ * PL_ETOOBIG (klen > PL_CACHE_KEY_MAX or vlen > pl_cache_value_max()), or
+ * PL_EBUSY (every candidate slot was being written by someone else; nothing
+ * stored). */
 int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, const void *val,
                  size_t vlen);
 
-/* Largest value a slot holds. */
+/* Largest value a slot holds: PL_CACHE_SLOT_SIZE less 40 bytes of slot
+ * header and PL_CACHE_KEY_MAX rounded up to 8 (912 bytes for a 72-byte key). */
 size_t pl_cache_value_max(void);
 
 /* Counters of this process's handle (hits/misses/... are per handle, so each
- * worker may own one handle on the same segment); nslots of the segment. */
+ * worker may own one handle on the same segment); nslots of the segment.
+ * misses counts every get that was not a hit; races, the gets among them
+ * that met a slot being written, plus puts that returned PL_EBUSY; too_big,
+ * puts refused with PL_ETOOBIG; evictions, puts that replaced another key.
+ * Counters are exact while one thread at a time uses the handle, and may
+ * lose counts (never corrupt anything) when threads share it. */
 void pl_cache_stats(const pl_cache_t *c, pl_cache_stats_t *st);
