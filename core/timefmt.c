@@ -145,6 +145,21 @@ static int parse_epoch(const char *s, int64_t *t, char *err, size_t errlen)
     return 0;
 }
 
+/* pl_time_format writes the local date in the catalogue's offset, and only
+ * years 0000-9999 read back: an instant whose local date falls outside them
+ * (e.g. "0000-01-01T00:00:00+14:00" in a +08:00 catalogue) is refused, so
+ * every instant accepted here can be written and parsed again. */
+static int writable(int64_t t, int utc_offset_min, int64_t *out, char *err, size_t errlen)
+{
+    int64_t local = t + (int64_t)utc_offset_min * 60;
+    if (local < T_MIN || local > T_MAX)
+        return fail(err, errlen,
+                    "out of range: before 0000-01-01 or after 9999-12-31 in the catalogue's "
+                    "UTC offset");
+    *out = t;
+    return 0;
+}
+
 int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -153,8 +168,11 @@ int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size
         return fail(err, errlen, "empty");
     if (utc_offset_min < -MAX_OFFSET_MIN || utc_offset_min > MAX_OFFSET_MIN)
         return fail(err, errlen, "catalogue UTC offset %d minutes is out of range", utc_offset_min);
-    if (s[0] == '@')
-        return parse_epoch(s, t, err, errlen);
+    if (s[0] == '@') {
+        int64_t v = 0;
+        int rc = parse_epoch(s, &v, err, errlen);
+        return rc ? rc : writable(v, utc_offset_min, t, err, errlen);
+    }
 
     const char *p = s;
     int y, m, d, hh = 0, mi = 0, ss = 0;
@@ -218,6 +236,6 @@ int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size
                     has_time ? "time" : "date");
 
     int64_t days = days_from_civil(y, m, d);
-    *t = days * 86400 + hh * 3600 + mi * 60 + ss - (int64_t)off * 60;
-    return 0;
+    return writable(days * 86400 + hh * 3600 + mi * 60 + ss - (int64_t)off * 60, utc_offset_min,
+                    t, err, errlen);
 }

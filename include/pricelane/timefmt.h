@@ -9,6 +9,8 @@
 size_t pl_time_format(int64_t t, int utc_offset_min, char *out, size_t cap);
 
 /* Parses s (see pl_parse_time in rows.h for the accepted forms) into *t.
+ * An instant whose local date at utc_offset_min is outside years 0000-9999
+ * is refused, so whatever is accepted formats and parses back unchanged.
  * Returns 0, or PL_EFORMAT with a reason in err[errlen]. */
 int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size_t errlen);
 
