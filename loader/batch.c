@@ -72,10 +72,94 @@ static void file_stem(const char *path, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* What names a batch before any row is applied: its id (the first value of
+ * the batch column, else the first file's stem) and the digest of its bytes.
+ * The ledger is consulted with these first, so that a batch applied before
+ * is recognized as such even when its rows would no longer apply (a
+ * scheduled price whose instant has passed, a barcode moved since). */
+typedef struct identity {
+    int ok;
+    char id[PL_BATCH_ID_MAX + 1];
+    char digest[33];
+} identity_t;
+
+struct id_find {
+    char id[PL_BATCH_ID_MAX + 1];
+    int found, too_long;
+};
+
+static int find_batch_id(const pl_row_t *row, void *arg)
+{
+    struct id_find *f = arg;
+    const char *v = pl_row_get(row, "batch");
+    if (v) {
+        f->found = 1;
+        f->too_long = strlen(v) > PL_BATCH_ID_MAX;
+        snprintf(f->id, sizeof(f->id), "%s", v);
+        return PL_EDONE;
+    }
+    for (int i = 0; i < row->ncols; i++)
+        if (row->names[i] && strcmp(row->names[i], "batch") == 0)
+            return 0; /* the column exists: a later row may fill it */
+    return PL_EDONE;  /* no batch column in this file */
+}
+
+static int hash_file(const char *path, XXH3_state_t *st)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        XXH3_128bits_update(st, buf, n);
+    int rc = ferror(f) ? -EIO : 0;
+    fclose(f);
+    return rc;
+}
+
+static void digest_hex(XXH3_state_t *st, char out[33])
+{
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+}
+
+/* Fills id; id->ok = 0 when it cannot be known before the rows are read
+ * (an unreadable file, an over-long id): the main pass then reports why. */
+static void batch_identity(char **files, int n, identity_t *id)
+{
+    struct id_find f = {{0}, 0, 0};
+    memset(id, 0, sizeof(*id));
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return;
+    XXH3_128bits_reset(st);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = hash_file(files[i], st);
+    for (int i = 0; i < n && !rc && !f.found; i++) {
+        pl_diags_t quiet; /* the main pass reports problems */
+        pl_diags_init(&quiet);
+        int r = pl_rows_read(files[i], batch_columns, batch_ncolumns, find_batch_id, &f, &quiet, NULL);
+        pl_diags_free(&quiet);
+        if (r && r != PL_EDONE)
+            rc = r;
+    }
+    if (!rc && !f.too_long) {
+        if (f.found)
+            snprintf(id->id, sizeof(id->id), "%s", f.id);
+        else
+            file_stem(files[0], id->id, sizeof(id->id));
+        digest_hex(st, id->digest);
+        id->ok = 1;
+    }
+    XXH3_freeState(st);
+}
+
 /* One attempt at one transaction over files[0..n). Returns 0 (committed or
  * already applied), PL_EMAPFULL (caller grows and retries), or an error. */
 static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int64_t now,
-                   pl_diags_t *d, load_result_t *res)
+                   const identity_t *ident, pl_diags_t *d, load_result_t *res)
 {
     pl_txn_t *txn;
     int rc = pl_txn_begin(cat, 1, &txn);
@@ -87,6 +171,29 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     rc = pl_meta_get(txn, &meta);
     if (rc)
         pl_diag(d, NULL, 0, NULL, "reading catalogue meta: %s", pl_strerror(rc));
+    pl_batch_rec_t old;
+    int g = rc || !ident->ok ? PL_ENOTFOUND : pl_batch_get(txn, ident->id, &old);
+    if (g == 0) {
+        snprintf(res->batch, sizeof(res->batch), "%s", ident->id);
+        if (strcmp(old.digest, ident->digest) == 0) {
+            res->already = 1;
+            res->gen = old.gen;
+            res->rows = old.rows;
+        } else {
+            pl_diag(d, files[0], 0, NULL,
+                    "batch %s was applied before (generation %" PRIu64 ") with other content: "
+                    "a batch id names one content; use a new id",
+                    ident->id, old.gen);
+            rc = PL_ECONFLICT;
+        }
+        pl_txn_abort(txn);
+        return rc;
+    }
+    if (g != PL_ENOTFOUND) {
+        pl_diag(d, NULL, 0, NULL, "reading the batch ledger: %s", pl_strerror(g));
+        pl_txn_abort(txn);
+        return g;
+    }
     batch_t b = {0};
     b.txn = txn;
     b.d = d;
@@ -116,12 +223,19 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     if (rc == PL_EFORMAT || (!rc && d->count > before))
         rc = PL_EFORMAT;
 
-    pl_batch_rec_t rec = {0}, old;
+    pl_batch_rec_t rec = {0};
     if (!rc) {
-        XXH128_hash_t h = XXH3_128bits_digest(digest);
-        snprintf(rec.digest, sizeof(rec.digest), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+        digest_hex(digest, rec.digest);
         snprintf(rec.id, sizeof(rec.id), "%s", b.id);
-        int g = pl_batch_get(txn, b.id, &old);
+        if (ident->ok && (strcmp(rec.digest, ident->digest) != 0 || strcmp(rec.id, ident->id) != 0)) {
+            pl_diag(d, files[0], 0, NULL,
+                    "the file changed while it was being applied (it must be complete before "
+                    "it is given to the loader); nothing of it was applied");
+            rc = PL_EBUSY;
+        }
+    }
+    if (!rc) {
+        g = pl_batch_get(txn, b.id, &old);
         if (g == 0) {
             if (strcmp(old.digest, rec.digest) == 0) {
                 res->already = 1;
@@ -163,13 +277,15 @@ static int run_txn(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_
 {
     int64_t now = o->now ? o->now : pl_time_now();
     int tries = o->max_retries_map_full ? o->max_retries_map_full : 8;
+    identity_t ident;
     memset(res, 0, sizeof(*res));
+    batch_identity(files, n, &ident);
     for (;;) {
         /* Diagnostics of an attempt that ran out of map space are dropped:
          * the retry reads the same rows and reports them again. */
         pl_diags_t tmp;
         pl_diags_init(&tmp);
-        int rc = attempt(cat, files, n, o, now, &tmp, res);
+        int rc = attempt(cat, files, n, o, now, &ident, &tmp, res);
         size_t kept = tmp.count < (tmp.limit ? tmp.limit : 1000) ? tmp.count
                                                                  : (tmp.limit ? tmp.limit : 1000);
         for (size_t i = 0; rc != PL_EMAPFULL && i < kept; i++)
