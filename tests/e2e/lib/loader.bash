@@ -126,8 +126,9 @@ SKUS=(A1 A2 A3 A4 W1)
 # (every code, chain-wide and per store, as member and not; history of every
 # item; the whole label queue). Two catalogues with the same snapshot answer
 # alike.
-snapshot() {
+snapshot() { # DB FILE [more SKUs...]
     local db=$1 out=$2 at store code sku
+    shift 2
     {
         for at in "$NOW0" "$NOW1" "$NOW2" "$NOW3" '2026-12-31T12:00:00+08:00'; do
             for store in "" S1 S3; do
