@@ -62,7 +62,15 @@ size_t pl_time_format(int64_t t, int utc_offset_min, char *out, size_t cap)
 {
     if (!out || cap < 26)
         return 0;
+    /* Only what pl_time_parse reads back is written: years 0000-9999 at an
+     * offset within +-14:00. Anything else (a corrupt instant) is refused
+     * before the arithmetic below could overflow. */
+    if (utc_offset_min < -MAX_OFFSET_MIN || utc_offset_min > MAX_OFFSET_MIN ||
+        t < T_MIN - MAX_OFFSET_MIN * 60 || t > T_MAX + MAX_OFFSET_MIN * 60)
+        return 0;
     int64_t local = t + (int64_t)utc_offset_min * 60;
+    if (local < T_MIN || local > T_MAX)
+        return 0;
     int64_t days = floor_div(local, 86400);
     int64_t sec = local - days * 86400;
     int64_t y;

@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 /* Writes "2026-11-26T08:00:00+08:00" (25 bytes + NUL) into out[cap].
- * Returns the length, or 0 if cap < 26. */
+ * Returns the length, or 0 if cap < 26, the offset is beyond +-14:00 or the
+ * local date is outside years 0000-9999 (nothing pl_time_parse accepts). */
 size_t pl_time_format(int64_t t, int utc_offset_min, char *out, size_t cap);
 
 /* Parses s (see pl_parse_time in rows.h for the accepted forms) into *t.
