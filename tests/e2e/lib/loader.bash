@@ -46,6 +46,9 @@ check_eq() { # DESCRIPTION GOT WANT
     [ ${#shown} -gt 70 ] && shown="${shown:0:67}..."
     if [ "$2" = "$3" ]; then ok "$1: $shown"; else bad "$1: got '$2', want '$3'"; fi
 }
+check_match() { # DESCRIPTION TEXT REGEX
+    if [[ "$2" =~ $3 ]]; then ok "$1"; else bad "$1: '$2' does not match /$3/"; fi
+}
 check_contains() { # DESCRIPTION TEXT NEEDLE
     if [[ "$2" == *"$3"* ]]; then ok "$1"; else
         bad "$1: no '$3' in:"
