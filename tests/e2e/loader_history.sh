@@ -36,8 +36,8 @@ check_contains "the zone row" "$(sq "$H")" "$NOW1 zone Z2 2.80 zone h1"
 check_contains "the store row" "$(sq "$H")" "$NOW1 store S1 2.70 store h1"
 check_contains "the scheduled row, marked scheduled" "$(sq "$H")" "2026-04-01T00:00:00+08:00 base - 3.60 scheduled h1"
 check_contains "recorded at the batch's commit instant" "$(sq "$H")" "h1 $NOW1"
-first=$(grep -n "$NOW0  base" <<<"$(sq "$H")" | cut -d: -f1)
-last=$(grep -n "2026-04-01T00:00:00+08:00  base" <<<"$(sq "$H")" | cut -d: -f1)
+first=$(grep -n "$NOW0 base" <<<"$(sq "$H")" | cut -d: -f1)
+last=$(grep -n "2026-04-01T00:00:00+08:00 base" <<<"$(sq "$H")" | cut -d: -f1)
 check_eq "rows ordered by time" "$([ "$first" -lt "$last" ] && echo yes)" yes
 check_contains "the zone flyer" "$(sq "$H")" "PH flyer"
 check_contains "its scope" "$(sq "$H")" "zone:Z2"
