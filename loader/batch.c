@@ -269,6 +269,7 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     pl_txn_abort(txn);
     XXH3_freeState(digest);
     free(b.aff);
+    skuset_free(&b.items_defined);
     return rc;
 }
 

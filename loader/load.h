@@ -5,6 +5,7 @@
 
 #include "pricelane/catalog.h"
 #include "pricelane/rows.h"
+#include "skuset.h"
 
 typedef struct load_opts {
     int import;   /* whole catalogue: every file in one transaction, labels set
@@ -49,6 +50,7 @@ typedef struct batch {
         uint8_t text_changed; /* TEXT_NAME | TEXT_PACK: what of the label text changed */
     } *aff;
     size_t naff, capaff;
+    skuset_t items_defined; /* import: SKUs of item rows, to refuse duplicates */
     uint64_t jobs;
 } batch_t;
 

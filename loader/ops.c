@@ -247,6 +247,17 @@ static int op_item(batch_t *b, const pl_row_t *row)
     if (bad)
         return PL_EFORMAT;
 
+    if (b->import) {
+        /* A catalogue file defines each item once; a second row is a mistake
+         * in the file (two products given one SKU), not an update. */
+        long first = skuset_add(&b->items_defined, sku, (uint32_t)row->line);
+        if (first < 0)
+            return (int)first;
+        if (first > 0) {
+            BAD(b, row, "sku", "duplicate item %s: already defined on line %ld", sku, first);
+            return PL_EFORMAT;
+        }
+    }
     pl_item_t old, it;
     int exists = pl_item_get(b->txn, sku, &old) == 0;
     if (exists) {

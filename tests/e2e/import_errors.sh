@@ -26,6 +26,7 @@ printf 'op,sku,name,barcode,price,promo,kind,items,start,end\n' >"$T/bad.csv"
   printf 'item,A4,\xff\xfe,,1.00,,,,,\n'                  # 10: invalid UTF-8
   echo "item,A5,$(printf 'x%.0s' $(seq 1 300)),,1.00,,,,," # 11: over-long name
   echo 'item,A1,重复,,2.00,,,,,,'                          # 12: wrong field count
+  echo 'item,A1,重复商品,,2.00,,,,,'                       # 13: duplicate item
 } >>"$T/bad.csv"
 printf 'op,sku,colour\nitem,A9,red\n' >"$T/badcol.csv"
 
@@ -45,6 +46,7 @@ check "window end before start" "bad.csv:9:end:"
 check "invalid UTF-8"         "bad.csv:10:name:"
 check "over-long field"       "bad.csv:11:name:"
 check "wrong field count"     "bad.csv:12"
+check "duplicate item"        "bad.csv:13:sku: duplicate item A1: already defined on line 2"
 check "unknown column"        'badcol.csv:1: unknown column "colour"'
 check "nothing applied"       "nothing of it was applied"
 snapshot >"$T/after"
