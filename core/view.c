@@ -6,6 +6,48 @@
 #include "pricelane/err.h"
 #include "view.h"
 
+/* What a catalogue can hold (the loader's money limit is 10^12 minor units,
+ * percentages are below 100%, instants lie in years 0000-9999), with a
+ * margin. Evaluation does arithmetic on these values (percent off, the
+ * instant before a change, the 7-day window), so a view holding anything
+ * else is corrupt, not a view to answer from. */
+#define VIEW_MONEY_MAX 10000000000000LL /* 10^13 */
+#define VIEW_TIME_MAX 1000000000000LL   /* 10^12 s: about year 33658 */
+
+static int money_ok(int64_t v)
+{
+    return v >= 0 && v <= VIEW_MONEY_MAX;
+}
+
+static int time_ok(int64_t t)
+{
+    return t >= -VIEW_TIME_MAX && t <= VIEW_TIME_MAX;
+}
+
+static int values_ok(const view_t *v)
+{
+    if (!time_ok(v->built_at))
+        return 0;
+    for (int i = 0; i < v->nprices; i++) {
+        const view_price_t *e = &v->prices[i];
+        if ((e->price != PL_PRICE_REMOVED && !money_ok(e->price)) || !time_ok(e->start))
+            return 0;
+    }
+    for (int i = 0; i < v->npromos; i++) {
+        const view_promo_t *p = &v->promos[i];
+        if ((p->price != PL_PRICE_NONE && !money_ok(p->price)) || p->pct_off_bp < 0 ||
+            p->pct_off_bp > 10000 || !time_ok(p->start) || !time_ok(p->end))
+            return 0;
+    }
+    for (int i = 0; i < v->nlabels; i++) {
+        const view_label_t *l = &v->labels[i];
+        if ((l->price != PL_PRICE_NONE && !money_ok(l->price)) ||
+            (l->due != PL_TIME_NONE && !time_ok(l->due)))
+            return 0;
+    }
+    return 1;
+}
+
 /* ---- build ---------------------------------------------------------------- */
 
 struct build {
@@ -173,6 +215,8 @@ int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *sto
         rc = pl_job_each_for_item(txn, sku, add_job, &b);
     if (!rc && b.too_big)
         rc = PL_ETOOBIG;
+    if (!rc && !values_ok(v))
+        rc = PL_ECORRUPT;
     return rc;
 }
 
@@ -416,5 +460,5 @@ int view_unpack(const void *buf, size_t len, view_t *v)
     for (int i = 0; i < v->nlabels; i++)
         TERMINATE(v->labels[i].scope);
 #undef TERMINATE
-    return 0;
+    return values_ok(v) ? 0 : PL_ECORRUPT;
 }

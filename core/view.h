@@ -62,7 +62,8 @@ typedef struct view {
 /* Builds the view of `sku` for zone (and, when store is non-NULL, for that
  * store only) at instant now. zone_of(store) tells which zone a store is in
  * (NULL when unknown). Returns 0, PL_ENOTFOUND (no such item), PL_ETOOBIG (the
- * zone-wide view does not fit: build per store), or a catalogue error. */
+ * zone-wide view does not fit: build per store), PL_ECORRUPT (a price,
+ * percentage or instant no catalogue can hold), or a catalogue error. */
 int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
                const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v);
 
@@ -73,6 +74,7 @@ int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *sto
 int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *ans);
 
 /* Packs the used part of a view into buf[cap]; returns its length or 0 if it
- * does not fit. Unpack returns 0 or PL_ECORRUPT. */
+ * does not fit. Unpack returns 0 or PL_ECORRUPT (wrong length or counts, or
+ * values view_build would refuse). */
 size_t view_pack(const view_t *v, void *buf, size_t cap);
 int view_unpack(const void *buf, size_t len, view_t *v);
