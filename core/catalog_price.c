@@ -239,7 +239,9 @@ static int promo_walk_one(const void *v, size_t len, void *arg)
 {
     struct promo_walk *w = arg;
     char id[PL_PROMO_ID_MAX + 1];
-    if (len > PL_PROMO_ID_MAX)
+    /* An id is never empty nor holds a NUL: such an entry cannot name a
+     * promotion (and an empty key would be refused by LMDB itself). */
+    if (len == 0 || len > PL_PROMO_ID_MAX || memchr(v, 0, len))
         return PL_ECORRUPT;
     memcpy(id, v, len);
     id[len] = 0;
