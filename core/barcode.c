@@ -415,6 +415,9 @@ static int normalize_upce(const pl_barcode_cfg_t *cfg, const char *d, pl_code_t 
                     upca[11], upca, upca[11]);
     if (rc < 0)
         return fail(out, rc, "not a UPC-E: number system %c", d[0]);
+    /* "00000030" and "00000040" are not all zeros but expand to them. */
+    if (all_zero(upca, 12))
+        return fail(out, PL_EBADCODE, "UPC-E %.8s expands to all zeros: not a code", d);
     g14[0] = g14[1] = '0';
     memcpy(g14 + 2, upca, 12);
     return finish_gtin(cfg, g14, 12, out);

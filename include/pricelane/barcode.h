@@ -122,7 +122,8 @@ int pl_barcode_upce_expand(const char *upce, char *out);
  *    → 978 + 9 digits + new check digit. Every such input is taken as an
  *    ISBN-10, so a wrong mod-11 check digit is PL_ECHECK (and a 10-digit
  *    keyed code is not possible).
- *  - A code made only of zeros is PL_EBADCODE (a misread, never allocated).
+ *  - A code made only of zeros is PL_EBADCODE (a misread, never allocated),
+ *    and so is a UPC-E whose expansion is (00000030, 00000040).
  *  - After the check digit is verified, a GTIN-14 whose indicator digit is 0
  *    and whose 13-digit body starts with 02 or 20-29 (or UPC-A number system
  *    2, i.e. body "02…"), or an EAN-8 starting with 2 (RCN-8), is a
