@@ -75,6 +75,28 @@ size_t cat_key_str(uint8_t *out, size_t cap, const char *s)
     return n + 1;
 }
 
+int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
+             int (*fn)(const MDB_val *k, const MDB_val *v, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[db], &cur));
+    if (rc)
+        return rc;
+    MDB_val k = {plen, (void *)prefix}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (mrc == MDB_SUCCESS && !rc) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        rc = fn(&k, &v, arg);
+        if (!rc)
+            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
+        rc = pl_err_from_mdb(mrc);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
                  int (*fn)(const void *v, size_t len, void *arg), void *arg)
 {
@@ -123,7 +145,14 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     mdb_reader_check(cat->env, &dead);
 
     MDB_txn *txn;
-    rc = pl_err_from_mdb(mdb_txn_begin(cat->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn));
+    int mrc = mdb_txn_begin(cat->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn);
+    for (int tries = 0; mrc == MDB_MAP_RESIZED && tries < 8; tries++) {
+        /* Another process grew the map after mdb_env_open read its size
+         * (a loader retrying a batch): adopt the new size. */
+        mdb_env_set_mapsize(cat->env, 0);
+        mrc = mdb_txn_begin(cat->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn);
+    }
+    rc = pl_err_from_mdb(mrc);
     if (rc)
         goto fail_env;
     for (int i = 0; i < DB_COUNT && !rc; i++) {
@@ -557,23 +586,21 @@ int pl_store_put(pl_txn_t *t, const pl_store_t *st)
     return cat_put(t, DB_STORES, st->id, strlen(st->id), b, w.len, 0);
 }
 
+struct store_walk {
+    int (*fn)(const pl_store_t *st, void *arg);
+    void *arg;
+};
+
+static int store_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct store_walk *w = arg;
+    pl_store_t st;
+    int rc = store_decode(k, v, &st);
+    return rc ? rc : w->fn(&st, w->arg);
+}
+
 int pl_store_each(pl_txn_t *t, int (*fn)(const pl_store_t *st, void *arg), void *arg)
 {
-    MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_STORES], &cur));
-    if (rc)
-        return rc;
-    MDB_val k, v;
-    int mrc;
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        pl_store_t st;
-        rc = store_decode(&k, &v, &st);
-        if (!rc)
-            rc = fn(&st, arg);
-    }
-    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
-        rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
-    return rc;
+    struct store_walk w = {fn, arg};
+    return cat_walk(t, DB_STORES, NULL, 0, store_walk_one, &w);
 }

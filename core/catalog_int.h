@@ -54,6 +54,11 @@ int cat_del(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size
 int cat_next_job_id(pl_txn_t *t, uint64_t *id);
 /* Builds "a\0b" style keys: copies s and a NUL, returns bytes written or 0. */
 size_t cat_key_str(uint8_t *out, size_t cap, const char *s);
+/* Walks the records of db whose key starts with prefix[0..plen) (plen 0:
+ * every record), in key order: fn(key, value, arg); a non-zero return stops
+ * the walk and is returned. */
+int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
+             int (*fn)(const MDB_val *k, const MDB_val *v, void *arg), void *arg);
 /* Walks the dupsort values of key k in db: fn(value, len, arg). */
 int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
                  int (*fn)(const void *v, size_t len, void *arg), void *arg);

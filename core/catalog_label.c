@@ -20,6 +20,22 @@ static size_t label_key(uint8_t *k, const char *sku, const char *scope)
     return m ? n + m - 1 : 0; /* no trailing NUL */
 }
 
+static int label_decode(const char *sku, const char *scope, size_t slen, const MDB_val *v,
+                        pl_label_t *lb)
+{
+    memset(lb, 0, sizeof(*lb));
+    if (slen > PL_SCOPE_MAX)
+        return PL_ECORRUPT;
+    snprintf(lb->sku, sizeof(lb->sku), "%s", sku);
+    memcpy(lb->scope, scope, slen);
+    rec_r r = {v->mv_data, v->mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    lb->price = rr_i64(&r);
+    lb->printed_at = rr_i64(&r);
+    return r.err ? PL_ECORRUPT : 0;
+}
+
 int pl_label_get(pl_txn_t *t, const char *sku, const char *scope, pl_label_t *lb)
 {
     uint8_t k[LABEL_KEY_MAX];
@@ -28,17 +44,7 @@ int pl_label_get(pl_txn_t *t, const char *sku, const char *scope, pl_label_t *lb
     if (!klen)
         return PL_EINVAL;
     int rc = cat_get(t, DB_LABELS, k, klen, &v);
-    if (rc)
-        return rc;
-    memset(lb, 0, sizeof(*lb));
-    snprintf(lb->sku, sizeof(lb->sku), "%s", sku);
-    snprintf(lb->scope, sizeof(lb->scope), "%s", scope);
-    rec_r r = {v.mv_data, v.mv_size, 0, 0};
-    if (rr_u8(&r) != REC_VERSION)
-        return PL_EVERSION;
-    lb->price = rr_i64(&r);
-    lb->printed_at = rr_i64(&r);
-    return r.err ? PL_ECORRUPT : 0;
+    return rc ? rc : label_decode(sku, scope, strlen(scope), &v, lb);
 }
 
 int pl_label_put(pl_txn_t *t, const pl_label_t *lb)
@@ -54,41 +60,28 @@ int pl_label_put(pl_txn_t *t, const pl_label_t *lb)
     return cat_put(t, DB_LABELS, k, klen, b, w.len, 0);
 }
 
+struct label_walk {
+    const char *sku;
+    size_t plen;
+    int (*fn)(const pl_label_t *lb, void *arg);
+    void *arg;
+};
+
+static int label_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct label_walk *w = arg;
+    pl_label_t lb;
+    int rc = label_decode(w->sku, (const char *)k->mv_data + w->plen, k->mv_size - w->plen, v, &lb);
+    return rc ? rc : w->fn(&lb, w->arg);
+}
+
 int pl_label_each(pl_txn_t *t, const char *sku, int (*fn)(const pl_label_t *lb, void *arg),
                   void *arg)
 {
     uint8_t prefix[PL_ITEM_CODE_MAX + 2];
     size_t plen = cat_key_str(prefix, sizeof(prefix), sku);
-    if (!plen)
-        return PL_EINVAL;
-    MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_LABELS], &cur));
-    if (rc)
-        return rc;
-    MDB_val k = {plen, prefix}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == MDB_SUCCESS && !rc) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-            break;
-        char scope[PL_SCOPE_MAX + 1];
-        size_t slen = k.mv_size - plen;
-        if (slen > PL_SCOPE_MAX) {
-            rc = PL_ECORRUPT;
-            break;
-        }
-        memcpy(scope, (const char *)k.mv_data + plen, slen);
-        scope[slen] = 0;
-        pl_label_t lb;
-        rc = pl_label_get(t, sku, scope, &lb);
-        if (!rc)
-            rc = fn(&lb, arg);
-        if (!rc)
-            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
-        rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
-    return rc;
+    struct label_walk w = {sku, plen, fn, arg};
+    return plen ? cat_walk(t, DB_LABELS, prefix, plen, label_walk_one, &w) : PL_EINVAL;
 }
 
 /* ---- label jobs ----------------------------------------------------------- */
@@ -212,30 +205,29 @@ int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
     return pl_label_put(t, &lb);
 }
 
+struct jobs_walk {
+    int pending_only;
+    int (*fn)(const pl_label_job_t *j, void *arg);
+    void *arg;
+};
+
+static int jobs_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct jobs_walk *w = arg;
+    pl_label_job_t j;
+    if (k->mv_size != 8)
+        return PL_ECORRUPT;
+    int rc = job_decode(key_get_be64(k->mv_data), v, &j);
+    if (rc || (w->pending_only && j.state != PL_JOB_PENDING))
+        return rc;
+    return w->fn(&j, w->arg);
+}
+
 int pl_job_each(pl_txn_t *t, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
                 void *arg)
 {
-    MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_LJOBS], &cur));
-    if (rc)
-        return rc;
-    MDB_val k, v;
-    int mrc;
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        pl_label_job_t j;
-        if (k.mv_size != 8) {
-            rc = PL_ECORRUPT;
-            break;
-        }
-        rc = job_decode(key_get_be64(k.mv_data), &v, &j);
-        if (!rc && (!pending_only || j.state == PL_JOB_PENDING))
-            rc = fn(&j, arg);
-    }
-    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
-        rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
-    return rc;
+    struct jobs_walk w = {pending_only, fn, arg};
+    return cat_walk(t, DB_LJOBS, NULL, 0, jobs_walk_one, &w);
 }
 
 struct job_walk {
@@ -302,23 +294,21 @@ int pl_batch_put(pl_txn_t *t, const pl_batch_rec_t *b)
     return cat_put(t, DB_BATCHES, b->id, strlen(b->id), buf, w.len, 0);
 }
 
+struct batch_walk {
+    int (*fn)(const pl_batch_rec_t *b, void *arg);
+    void *arg;
+};
+
+static int batch_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct batch_walk *w = arg;
+    pl_batch_rec_t b;
+    int rc = batch_decode(k, v, &b);
+    return rc ? rc : w->fn(&b, w->arg);
+}
+
 int pl_batch_each(pl_txn_t *t, int (*fn)(const pl_batch_rec_t *b, void *arg), void *arg)
 {
-    MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_BATCHES], &cur));
-    if (rc)
-        return rc;
-    MDB_val k, v;
-    int mrc;
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        pl_batch_rec_t b;
-        rc = batch_decode(&k, &v, &b);
-        if (!rc)
-            rc = fn(&b, arg);
-    }
-    if (!rc && mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS)
-        rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
-    return rc;
+    struct batch_walk w = {fn, arg};
+    return cat_walk(t, DB_BATCHES, NULL, 0, batch_walk_one, &w);
 }

@@ -66,33 +66,26 @@ static int price_decode(const MDB_val *key, const MDB_val *val, pl_price_t *p)
     return r.err ? PL_ECORRUPT : 0;
 }
 
+struct price_walk {
+    int (*fn)(const pl_price_t *p, void *arg);
+    void *arg;
+};
+
+static int price_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct price_walk *w = arg;
+    pl_price_t p;
+    int rc = price_decode(k, v, &p);
+    return rc ? rc : w->fn(&p, w->arg);
+}
+
 int pl_price_each(pl_txn_t *t, const char *sku, int (*fn)(const pl_price_t *p, void *arg),
                   void *arg)
 {
     uint8_t prefix[PL_ITEM_CODE_MAX + 2];
     size_t plen = cat_key_str(prefix, sizeof(prefix), sku);
-    if (!plen)
-        return PL_EINVAL;
-    MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[DB_PRICES], &cur));
-    if (rc)
-        return rc;
-    MDB_val k = {plen, prefix}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == MDB_SUCCESS && !rc) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-            break;
-        pl_price_t p;
-        rc = price_decode(&k, &v, &p);
-        if (!rc)
-            rc = fn(&p, arg);
-        if (!rc)
-            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
-        rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
-    return rc;
+    struct price_walk w = {fn, arg};
+    return plen ? cat_walk(t, DB_PRICES, prefix, plen, price_walk_one, &w) : PL_EINVAL;
 }
 
 /* ---- promotions ----------------------------------------------------------- */
