@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.item_max = 64; /* over PL_ITEM_CODE_MAX: must be capped */
     before = cfg;
     char err[40];
-    size_t errlen = 1 + flen % sizeof(err); /* short buffers too */
+    size_t errlen = 1 + flen % (sizeof(err) - 1); /* short buffers too */
     memset(err, 'x', sizeof(err));
     rc = pl_barcode_cfg_formats(&cfg, list, err, errlen);
     free(list);

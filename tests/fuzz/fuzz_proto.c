@@ -88,7 +88,11 @@ static void parse_at(const char *buf, size_t len, size_t base, int datagram, pl_
 static void same(const res_t *a, const res_t *b, const char *what)
 {
     FUZZ_CHECK(a->rc == b->rc, "%s: rc %d, whole stream %d", what, a->rc, b->rc);
-    FUZZ_CHECK(a->end == b->end, "%s: ends at %zu, whole stream at %zu", what, a->end, b->end);
+    /* -1 consumes nothing, counted from wherever the caller stood (after
+     * any blank lines it dropped): no position to compare. */
+    if (a->rc != -1)
+        FUZZ_CHECK(a->end == b->end, "%s: ends at %zu, whole stream at %zu", what, a->end,
+                   b->end);
     if (a->rc == 0)
         return;
     FUZZ_CHECK(a->proto == b->proto && strcmp(a->error, b->error) == 0,
@@ -162,8 +166,8 @@ static void check_reply(int kind, const reply_in_t *in, int json_valid)
     size_t caps[3] = {n, n - 1, 0};
     for (int i = 0; i < 3; i++) {
         size_t cap = caps[i];
-        char *out = malloc(cap ? cap : 1);
-        size_t m = reply(kind, in, cap ? out : NULL, cap);
+        char *out = malloc(cap); /* under ASan, even malloc(0) has no byte to write */
+        size_t m = reply(kind, in, out, cap);
         if (cap == n)
             FUZZ_CHECK(m == n && memcmp(out, full, n) == 0, "reply %d: cap %zu gave %zu", kind,
                        cap, m);
