@@ -156,3 +156,20 @@ have_mdb_dump() { command -v mdb_dump >/dev/null 2>&1; }
 
 # gen DB → the price generation lanes see.
 gen() { field "$(answer "$1" A1 --at "$NOW3")" gen; }
+
+# gen_batch FILE FIRST COUNT: new items with a barcode and a price each.
+gen_batch() {
+    python3 - "$@" <<'EOF'
+import sys
+path, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def check(d):
+    t = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(d)))
+    return str((10 - t % 10) % 10)
+with open(path, "w") as f:
+    f.write("op,sku,barcode,name,price,content\n")
+    for i in range(first, first + count):
+        body = "69%010d" % i
+        f.write("item,N%d,,新品 %d 号,%d.%02d,500g\n" % (i, i, 1 + i % 90, i % 100))
+        f.write("barcode,N%d,%s,,,\n" % (i, body + check(body)))
+EOF
+}
