@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Turns bench/compare's runs (JSON lines) into one Markdown report: medians
+over rounds per server, variant and scenario, the ratios pricelaned/Redis,
+pricelaned/memcached and pricelaned/echo, and the issue's targets met or
+missed."""
+import argparse
+import datetime
+import json
+import statistics
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    for opt in ("machine", "versions", "command", "items", "keys", "rounds", "duration", "warmup",
+                "dist", "import-s", "answer-bytes", "cache-mb", "client-cpu", "server-cpu", "load"):
+        ap.add_argument("--" + opt, default="?")
+    a = ap.parse_args()
+
+    runs = {}
+    for line in open(a.results):
+        d = json.loads(line)
+        runs.setdefault((d["server"], d["variant"], d["scenario"]), []).append(d["run"])
+
+    def med(key, field):
+        rs = runs.get(key)
+        if not rs:
+            return None
+        if field in ("p50", "p90", "p99", "p99_9", "max"):
+            return statistics.median(r["latency_us"][field] for r in rs)
+        return statistics.median(r[field] for r in rs)
+
+    order = ["tcp-50x1", "tcp-50x16", "udp-8x32", "open-50%", "open-redis-rate"]
+    srv_order = ["pricelaned", "redis", "memcached", "echo"]
+    keys = sorted(runs, key=lambda k: (order.index(k[2]) if k[2] in order else 99,
+                                       srv_order.index(k[0]) if k[0] in srv_order else 99, k[1]))
+    out = []
+    w = out.append
+    w("## %s — %s" % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                      a.machine))
+    w("")
+    w("- command: `%s`" % a.command)
+    w("- versions: %s" % a.versions)
+    w("- catalogue: %s items, %s codes, imported in %s s; mean answer %s bytes; keys %s%s" %
+      (a.items, a.keys, a.import_s, a.answer_bytes, a.dist, " (s=0.99)" if a.dist == "zipf" else ""))
+    w("- %s round(s), %s s measured after %s s warm-up per run, servers alternating; medians over "
+      "rounds. Client pinned to CPU %s (1 thread), each server to CPU %s (1 worker thread); "
+      "pricelaned cache variants: %s MiB." % (a.rounds, a.duration, a.warmup, a.client_cpu,
+                                               a.server_cpu, a.cache_mb))
+    w("- load average (1/5/15 min) %s: other work on the machine shares the two cores and "
+      "lowers every number alike." % a.load)
+    w("")
+    w("| scenario | server | variant / protocol | answers/s | p50 µs | p99 µs | p99.9 µs | errors | lost |")
+    w("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for k in keys:
+        rs = runs[k]
+        proto = rs[0]["proto"]
+        rate = " @%d/s" % rs[0]["rate"] if rs[0]["mode"] == "open" else ""
+        w("| %s%s | %s | %s (%s) | %.0f | %.1f | %.1f | %.1f | %d | %d |" %
+          (k[2], rate, k[0], k[1], proto, med(k, "throughput"), med(k, "p50"), med(k, "p99"),
+           med(k, "p99_9"), sum(r["errors"] for r in rs), sum(r["lost"] for r in rs)))
+    w("")
+
+    def ratio(x, y):
+        return "%.2f" % (x / y) if x is not None and y else "–"
+
+    pl = ("pricelaned", "uring+cache")
+    plr = ("pricelaned", "uring+cache/resp")
+    rd = ("redis", "resp")
+    mc = ("memcached", "text")
+    ec = ("echo", "line")
+    ecr = ("echo", "resp")
+    w("Ratios of median throughput (pricelaned: io_uring engine, cache on, line protocol unless "
+      "said otherwise):")
+    w("")
+    w("| scenario | pricelaned/Redis | pricelaned RESP/Redis | pricelaned/memcached | "
+      "pricelaned/echo | pricelaned RESP/echo RESP |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for sc in ("tcp-50x1", "tcp-50x16", "udp-8x32"):
+        t = lambda s: med(s + (sc,), "throughput")
+        w("| %s | %s | %s | %s | %s | %s |" % (sc, ratio(t(pl), t(rd)), ratio(t(plr), t(rd)),
+                                               ratio(t(pl), t(mc)), ratio(t(pl), t(ec)),
+                                               ratio(t(plr), t(ecr))))
+    w("")
+    w("Targets (issue 5):")
+    w("")
+
+    def target(name, val, goal, fmt="%.2f"):
+        if val is None:
+            w("- %s: not measured" % name)
+        else:
+            w("- %s: %s — %s" % (name, fmt % val, "met" if val >= goal else "**missed**"))
+
+    def r(x, y):
+        return x / y if x is not None and y else None
+
+    t = lambda s, sc: med(s + (sc,), "throughput")
+    target("TCP 50×16 ≥ 2× Redis (line)", r(t(pl, "tcp-50x16"), t(rd, "tcp-50x16")), 2)
+    target("TCP 50×16 ≥ 2× Redis (RESP)", r(t(plr, "tcp-50x16"), t(rd, "tcp-50x16")), 2)
+    target("TCP 50×1 ≥ 1× Redis (line)", r(t(pl, "tcp-50x1"), t(rd, "tcp-50x1")), 1)
+    target("TCP 50×1 ≥ 90% of echo", r(t(pl, "tcp-50x1"), t(ec, "tcp-50x1")), 0.9)
+    target("UDP 8×32 ≥ 1.5× memcached UDP", r(t(pl, "udp-8x32"), t(mc, "udp-8x32")), 1.5)
+    target("UDP 8×32 ≥ 85% of echo", r(t(pl, "udp-8x32"), t(ec, "udp-8x32")), 0.85)
+    p_pl = med(pl + ("open-redis-rate",), "p99")
+    p_rd = med(rd + ("open-redis-rate",), "p99")
+    if p_pl is not None and p_rd:
+        w("- open loop at Redis's half rate, p99 no worse than Redis: pricelaned %.1f µs, Redis "
+          "%.1f µs — %s" % (p_pl, p_rd, "met" if p_pl <= p_rd else "**missed**"))
+    else:
+        w("- open loop p99 vs Redis: not measured")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
