@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "pricelane/resolve.h"
 #include "pricelane/timefmt.h"
 
@@ -29,62 +30,13 @@ static void puts_(jw_t *w, const char *s)
     put(w, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0)
-        len = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        len = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* A JSON string; bytes that are not valid UTF-8 become U+FFFD so the line
- * is always valid JSON whatever a client sent. */
 static void str(jw_t *w, const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s);
-    put(w, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = u[i];
-        if (ch == '"' || ch == '\\') {
-            char e[2] = {'\\', (char)ch};
-            put(w, e, 2);
-            i++;
-        } else if (ch < 0x20 || ch == 0x7f) {
-            char e[8];
-            snprintf(e, sizeof(e), "\\u%04x", ch);
-            put(w, e, 6);
-            i++;
-        } else {
-            size_t k = utf8_seq(u + i, n - i);
-            if (k)
-                put(w, s + i, k);
-            else
-                puts_(w, "\\ufffd");
-            i += k ? k : 1;
-        }
-    }
-    put(w, "\"", 1);
+    /* one byte stays free for the final NUL, as in put() */
+    size_t k = w->overflow ? 0 : pl_json_str(w->p + w->len, w->cap - w->len - 1, s, strlen(s));
+    if (!k)
+        w->overflow = 1;
+    w->len += k;
 }
 
 static void key(jw_t *w, const char *k)
