@@ -203,8 +203,7 @@ static void cache_store(pl_resolver_t *r, const char *key, size_t klen)
         pl_cache_put(r->cache, key, klen, r->gen, r->packbuf, vlen);
 }
 
-/* Finds the SKU for a normalized code. */
-static int code_sku(pl_resolver_t *r, const pl_code_t *c, char *sku)
+int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku)
 {
     char key[PL_BARCODE_KEY_MAX + 2];
     if (c->kind == PL_CODE_ITEM) {
@@ -212,7 +211,41 @@ static int code_sku(pl_resolver_t *r, const pl_code_t *c, char *sku)
         return 0;
     }
     pl_barcode_key(c, key, sizeof(key));
-    return pl_barcode_get(r->txn, key, sku);
+    return pl_barcode_get(txn, key, sku);
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+int pl_code_normalize(pl_txn_t *txn, const pl_barcode_cfg_t *cfg, const char *code, size_t len,
+                      pl_code_t *c)
+{
+    int rc = pl_barcode_normalize(cfg, code, len, c);
+    if (!rc)
+        return 0;
+    while (len && isspace((unsigned char)*code))
+        code++, len--;
+    while (len && isspace((unsigned char)code[len - 1]))
+        len--;
+    pl_item_t it;
+    char sku[PL_ITEM_CODE_MAX + 1];
+    if (!all_digits(code, len) || len > PL_ITEM_CODE_MAX)
+        return rc;
+    memcpy(sku, code, len);
+    sku[len] = 0;
+    if (pl_item_get(txn, sku, &it) != 0)
+        return rc;
+    memset(c, 0, sizeof(*c));
+    c->kind = PL_CODE_ITEM;
+    memcpy(c->item, sku, len + 1);
+    return 0;
 }
 
 /* Gets the view into r->view from the cache or the catalogue. */
@@ -226,7 +259,7 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
         return 0;
 
     char sku[PL_ITEM_CODE_MAX + 1];
-    int rc = code_sku(r, c, sku);
+    int rc = pl_code_sku(r->txn, c, sku);
     if (rc == PL_ENOTFOUND)
         return c->kind == PL_CODE_ITEM ? fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku)
                                        : fail(a, PL_ANS_NOT_FOUND, rc,
@@ -247,16 +280,6 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
     else
         cache_store(r, skey, slen);
     return 0;
-}
-
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return 0;
-    return 1;
 }
 
 /* Applies an embedded weight, count or price. Charges round down: never
@@ -300,20 +323,9 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     }
     const char *zone = st ? st->st.zone : "";
     pl_code_t c;
-    rc = pl_barcode_normalize(st ? &st->cfg : &r->default_cfg, code, len, &c);
-    if (rc) {
-        /* A cashier may key an all-digit item code that happens to have a
-         * GTIN length: if such an item exists, it is what was meant. */
-        pl_item_t it;
-        if (all_digits(a->code) && strlen(a->code) <= PL_ITEM_CODE_MAX &&
-            pl_item_get(r->txn, a->code, &it) == 0) {
-            memset(&c, 0, sizeof(c));
-            c.kind = PL_CODE_ITEM;
-            memcpy(c.item, a->code, strlen(a->code) + 1);
-        } else {
-            return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
-        }
-    }
+    rc = pl_code_normalize(r->txn, st ? &st->cfg : &r->default_cfg, code, len, &c);
+    if (rc)
+        return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
     if (c.kind != PL_CODE_ITEM)
         memcpy(a->gtin, c.gtin, sizeof(a->gtin));
 

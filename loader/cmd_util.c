@@ -64,16 +64,6 @@ int cmd_utc_offset(struct pl_cat *cat, int *off)
     return 0;
 }
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return 0;
-    return 1;
-}
-
 int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *sku, char *err,
                  size_t errlen)
 {
@@ -92,15 +82,7 @@ int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *
     }
     pl_code_t c;
     pl_item_t it;
-    char key[PL_BARCODE_KEY_MAX + 2];
-    if (pl_barcode_normalize(&cfg, code, strlen(code), &c) != 0) {
-        /* As in a lookup: an all-digit code failing the GS1 rules may still
-         * be a keyed item code. */
-        if (all_digits(code) && strlen(code) <= PL_ITEM_CODE_MAX &&
-            pl_item_get(txn, code, &it) == 0) {
-            snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", code);
-            return 0;
-        }
+    if (pl_code_normalize(txn, &cfg, code, strlen(code), &c) != 0) {
         snprintf(err, errlen, "\"%s\": %s", code, c.error);
         return -1;
     }
@@ -114,11 +96,10 @@ int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *
         snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", c.item);
         return 0;
     }
-    pl_barcode_key(&c, key, sizeof(key));
-    int rc = pl_barcode_get(txn, key, sku);
+    int rc = pl_code_sku(txn, &c, sku);
     if (rc) {
         if (rc != PL_ENOTFOUND)
-            snprintf(err, errlen, "%s: %s", key, pl_strerror(rc));
+            snprintf(err, errlen, "%s: %s", code, pl_strerror(rc));
         else if (c.kind == PL_CODE_VARIABLE)
             snprintf(err, errlen, "%s: scale code %s is on no item", code, c.item);
         else

@@ -85,6 +85,18 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r);
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *ans);
 
+/* Normalizes code[0..len) with cfg as a lookup does: GS1 rules first; a
+ * code that fails them but is made of digits and is an existing SKU is a
+ * keyed item code (a cashier typed an item code of barcode length). Returns 0,
+ * or the normalization error with c->error saying why. */
+int pl_code_normalize(pl_txn_t *txn, const pl_barcode_cfg_t *cfg, const char *code, size_t len,
+                      pl_code_t *c);
+
+/* The SKU a normalized code names (sku: PL_ITEM_CODE_MAX + 1 bytes): 0,
+ * PL_ENOTFOUND (no item has this barcode or scale code), or a catalogue error.
+ * A keyed code is returned as is: check the item exists with pl_item_get. */
+int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku);
+
 /* Encodes the answer as one line of JSON (no newline) with the fixed field
  * order of docs/protocol.md. utc_offset_min: offset for RFC 3339 instants.
  * Returns the length, or 0 if cap is too small. */
