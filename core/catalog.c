@@ -85,7 +85,8 @@ int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
     MDB_val k = {plen, (void *)prefix}, v;
     int mrc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (mrc == MDB_SUCCESS && !rc) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+        /* A whole-database walk has no prefix: memcmp must not see NULL. */
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
             break;
         rc = fn(&k, &v, arg);
         if (!rc)
