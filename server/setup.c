@@ -151,5 +151,8 @@ void server_collect(server_t *srv, pl_stats_t *sum)
         sum->v[PL_ST_CACHE_MISSES] = cs.misses;
         sum->v[PL_ST_CACHE_INSERTS] = cs.inserts;
         sum->v[PL_ST_CACHE_EVICTIONS] = cs.evictions;
+        sum->v[PL_ST_CACHE_TOO_BIG] = cs.too_big;
+        sum->v[PL_ST_CACHE_RACES] = cs.races;
+        sum->v[PL_ST_CACHE_REINITS] = cs.reinits;
     }
 }

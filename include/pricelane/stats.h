@@ -100,7 +100,13 @@ typedef enum pl_stat_kind {
     X(CACHE_INSERTS, COUNTER, "pricelane_cache_inserts_total", "", "Shared cache entries written.") \
     X(CACHE_EVICTIONS, COUNTER, "pricelane_cache_evictions_total", "",                            \
       "Shared cache entries replaced by another key.")                                             \
-    X(WORKERS, GAUGE, "pricelane_workers", "", "Worker threads running.")
+    X(WORKERS, GAUGE, "pricelane_workers", "", "Worker threads running.")                         \
+    X(CACHE_TOO_BIG, COUNTER, "pricelane_cache_too_big_total", "",                                \
+      "Answers not cached because their data does not fit a slot (e.g. a long price history).")  \
+    X(CACHE_RACES, COUNTER, "pricelane_cache_races_total", "",                                    \
+      "Shared cache reads or writes that met a concurrent writer (counted as misses).")          \
+    X(CACHE_REINITS, COUNTER, "pricelane_cache_reinits_total", "",                                \
+      "Times the cache segment was found mismatched or corrupt and rebuilt.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

@@ -61,6 +61,9 @@ static const char *const shipped[] = {
     "pricelane_cache_inserts_total",
     "pricelane_cache_evictions_total",
     "pricelane_workers",
+    "pricelane_cache_too_big_total",
+    "pricelane_cache_races_total",
+    "pricelane_cache_reinits_total",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)

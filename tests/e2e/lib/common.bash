@@ -34,6 +34,12 @@ v=json.loads(sys.argv[1]).get(sys.argv[2])
 print("null" if v is None else (str(v).lower() if isinstance(v,bool) else v))' "$1" "$2"
 }
 finish() {
+    if [ "$fails" != 0 ]; then
+        local f
+        for f in "$T"/*.err; do
+            [ -s "$f" ] && { echo "--- $(basename "$f"):"; head -50 "$f"; }
+        done
+    fi
     echo "$(basename "$0" .sh): $checks checks, $fails failed"
     [ "$fails" = 0 ]
 }
