@@ -13,13 +13,13 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *help;
 } cmds[] = {
-    {"init", cmd_init, "init --db DIR [--currency CNY] [--utc-offset +08:00]   create a catalogue"},
-    {"import", cmd_import, "import --db DIR FILE...        load a whole catalogue in one transaction"},
-    {"apply", cmd_apply, "apply --db DIR FILE...         apply change batches, each atomically"},
-    {"labels", cmd_labels, "labels list|export|ack ...      the shelf-label reprint queue"},
-    {"history", cmd_history, "history --db DIR CODE          prices of an item over time"},
-    {"verify", cmd_verify, "verify --db DIR                check the catalogue's invariants"},
-    {"watch", cmd_watch, "watch --db DIR INBOX            apply files dropped into INBOX"},
+    {"init", cmd_init, "init    --db DIR [--currency C] [--utc-offset +08:00]  create a catalogue"},
+    {"import", cmd_import, "import  --db DIR FILE...        load a whole catalogue in one transaction"},
+    {"apply", cmd_apply, "apply   --db DIR FILE...        apply change batches, each atomically"},
+    {"labels", cmd_labels, "labels  list|export|ack ...     the shelf-label reprint queue"},
+    {"history", cmd_history, "history --db DIR CODE           prices of an item over time"},
+    {"verify", cmd_verify, "verify  --db DIR                check the catalogue's invariants"},
+    {"watch", cmd_watch, "watch   --db DIR INBOX          apply files dropped into INBOX"},
 };
 
 static void usage(FILE *f)
@@ -27,8 +27,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: pricelane-load COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         fprintf(f, "  %s\n", cmds[i].help);
-    fprintf(f, "\n'pricelane-load COMMAND --help' describes each command. File formats: "
-               "docs/batch-format.md.\n");
+    fprintf(f, "\n'pricelane-load COMMAND --help' describes each command. Documents:\n"
+               "docs/loader.md, docs/batch-format.md, docs/labels.md.\n"
+               "Exit status: 0 done, 1 refused or failed, 2 usage.\n");
 }
 
 struct pl_cat *cmd_open_db(const char *db, int read_only)
