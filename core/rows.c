@@ -509,7 +509,9 @@ static void csv_finish(struct reader *r)
  * for amounts (12.5 → "12.5", 100.0 → "100"). */
 static void real_text(double v, char *out, size_t cap)
 {
-    if (v == (double)(long long)v && v > -1e15 && v < 1e15) {
+    /* The range first: converting a double out of long long's range
+     * (1e22) is undefined. */
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v) {
         snprintf(out, cap, "%.0f", v);
         return;
     }
