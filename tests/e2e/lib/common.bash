@@ -54,15 +54,15 @@ make_catalogue() { # [DIR]
         "$SRC/tests/data/small.csv" >/dev/null
 }
 
-# start_server NAME ENGINE [FLAGS...]: starts pricelaned and waits (bounded)
-# for its ready line. Sets PORT, ADMIN, SPID. Returns 77 when the engine is
+# start_server NAME ENGINE [FLAGS...]: starts pricelaned (under $PL_WRAP, a
+# command prefix, if set) and waits (bounded) for its ready line. Sets PORT, ADMIN, SPID. Returns 77 when the engine is
 # not usable on this host (io_uring refused), 1 on any other failure.
 start_server() {
     local name=$1 engine=$2 line fd
     shift 2
     rm -f "$T/$name.fifo"
     mkfifo "$T/$name.fifo"
-    "$BIN/pricelaned" --db "$T/db" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --threads 2 \
+    ${PL_WRAP:-} "$BIN/pricelaned" --db "$T/db" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --threads 2 \
         --engine "$engine" --cache-path "$T/cache" "$@" >"$T/$name.fifo" 2>"$T/$name.err" &
     SPID=$!
     PL_PIDS+=("$SPID")
