@@ -138,6 +138,9 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
      * size (possibly grown by a loader); a new one starts at 1 GiB. */
     if (o->map_size || creating)
         mdb_env_set_mapsize(cat->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE);
+    /* Never MDB_WRITEMAP: a process opening (or growing) with a smaller map
+     * would ftruncate the file under a loader that grew it, and the loader
+     * would die of SIGBUS mid-batch (seen with two loaders on a tiny map). */
     unsigned flags = (o->read_only ? MDB_RDONLY : 0) | (o->no_tls ? MDB_NOTLS : 0);
     rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0644));
     if (rc)
