@@ -50,6 +50,7 @@ for ENGINE in $ENGINES; do
     rc=0; start_server hup "$ENGINE" --config "$T/live.conf" || rc=$?
     [ $rc = 0 ] || exit 1
     check_eq "$ENGINE allowed client served" "$(plnet --timeout 1 udp "$PORT" PING)" PONG
+    check_eq "$ENGINE no default store: base price" "$(field "$(plnet udp "$PORT" 'GET 6920000000012')" price)" 6500
     printf 'allow = 10.0.0.0/8\ncache_mb = 4\n' >"$T/live.conf"
     kill -HUP "$SPID"
     wait_until 10 grep -q "reloaded" "$T/hup.err" || true
@@ -65,10 +66,12 @@ for ENGINE in $ENGINES; do
         "$(grep -o 'reload rejected.*' "$T/hup.err")" \
         "reload rejected, running settings kept: $T/live.conf:2: udp_rate: \"lots\" is not a whole number"
     check_eq "$ENGINE ... and the running allowlist kept" "$(plnet --timeout 1 udp "$PORT" PING)" "<none>"
-    printf 'allow = 127.0.0.1/32, ::1\n' >"$T/live.conf"
+    printf 'allow = 127.0.0.1/32, ::1\nstore = S1\n' >"$T/live.conf"
     kill -HUP "$SPID"
     wait_until 10 bash -c "[ \$(grep -c reloaded '$T/hup.err') -ge 2 ]" || true
     check_eq "$ENGINE SIGHUP: allowed again" "$(plnet --timeout 2 udp "$PORT" PING)" PONG
+    check_eq "$ENGINE SIGHUP: new default store (zone price)" \
+        "$(field "$(plnet udp "$PORT" 'GET 6920000000012')" price)" 6200
 
     # SIGTERM with a burst in flight: whatever was received is answered, in
     # order, with whole lines; the server exits 0.
