@@ -57,7 +57,14 @@ struct build {
     const char *(*zone_of)(void *arg, const char *store);
     void *arg;
     int too_big;
+    const view_hooks_t *h;
 };
+
+#define HOOK(b, name, row)                                                                         \
+    do {                                                                                           \
+        if ((b)->h && (b)->h->name)                                                                \
+            (b)->h->name((b)->h->arg, row);                                                        \
+    } while (0)
 
 static int in_view_store(struct build *b, const char *store)
 {
@@ -71,6 +78,7 @@ static int add_price(const pl_price_t *p, void *arg)
 {
     struct build *b = arg;
     view_t *v = b->v;
+    HOOK(b, price, p);
     if (p->level == PL_LEVEL_ZONE && strcmp(p->scope, b->zone) != 0)
         return 0;
     if (p->level == PL_LEVEL_STORE && !in_view_store(b, p->scope))
@@ -101,6 +109,7 @@ static int add_promo(const pl_promo_t *pr, void *arg)
 {
     struct build *b = arg;
     view_t *v = b->v;
+    HOOK(b, promo, pr);
     int64_t end = pr->end;
     if (pr->cancelled_at != PL_TIME_NONE && pr->cancelled_at < end)
         end = pr->cancelled_at;
@@ -168,6 +177,7 @@ static view_label_t *label_slot(struct build *b, const char *scope)
 static int add_label(const pl_label_t *lb, void *arg)
 {
     struct build *b = arg;
+    HOOK(b, label, lb);
     view_label_t *l = label_scope_wanted(b, lb->scope) ? label_slot(b, lb->scope) : NULL;
     if (l)
         l->price = lb->price;
@@ -177,6 +187,7 @@ static int add_label(const pl_label_t *lb, void *arg)
 static int add_job(const pl_label_job_t *j, void *arg)
 {
     struct build *b = arg;
+    HOOK(b, job, j);
     view_label_t *l = label_scope_wanted(b, j->scope) ? label_slot(b, j->scope) : NULL;
     if (l && (l->due == PL_TIME_NONE || j->due < l->due))
         l->due = j->due;
@@ -194,11 +205,18 @@ static int first_gtin(const char *key, void *arg)
 int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
                const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v)
 {
+    return view_build_hooked(txn, sku, zone, store, now, zone_of, arg, NULL, v);
+}
+
+int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const char *store,
+                      int64_t now, const char *(*zone_of)(void *arg, const char *store), void *arg,
+                      const view_hooks_t *hooks, view_t *v)
+{
     memset(v, 0, offsetof(view_t, prices));
     int rc = pl_item_get(txn, sku, &v->item);
     if (rc)
         return rc;
-    struct build b = {v, zone, store, now - VIEW_WINDOW, zone_of, arg, 0};
+    struct build b = {v, zone, store, now - VIEW_WINDOW, zone_of, arg, 0, hooks};
     v->built_at = now;
     v->per_store = store != NULL;
     memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));

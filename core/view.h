@@ -67,6 +67,21 @@ typedef struct view {
 int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
                const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v);
 
+/* Called with every row view_build reads, before it filters them for the
+ * zone and store: lets one pass over the item serve a caller that needs the
+ * rows too (label reconciliation). Any hook may be NULL. */
+typedef struct view_hooks {
+    void (*price)(void *arg, const pl_price_t *p);
+    void (*promo)(void *arg, const pl_promo_t *pr);
+    void (*label)(void *arg, const pl_label_t *lb);
+    void (*job)(void *arg, const pl_label_job_t *j);
+    void *arg;
+} view_hooks_t;
+
+int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const char *store,
+                      int64_t now, const char *(*zone_of)(void *arg, const char *store), void *arg,
+                      const view_hooks_t *hooks, view_t *v);
+
 /* Evaluates the view for store (in the view's zone) at now into the price
  * fields of ans (base_price, price, source, promo_id, promo_ends, label_price,
  * label_pending, prev_price, prev_changed_at, low_7d). Returns 0, or

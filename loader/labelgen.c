@@ -33,6 +33,8 @@ typedef struct recon {
     pl_label_job_t pending[MAX_PENDING];
     int npending;
     int too_many;
+    int chain_ok; /* chain holds the chain-scope view, built while collecting */
+    view_t chain;
 } recon_t;
 
 static void add_scope(recon_t *r, int level, const char *id)
@@ -83,6 +85,27 @@ static int collect_pending(const pl_label_job_t *j, void *arg)
     }
     r->pending[r->npending++] = *j;
     return 0;
+}
+
+/* The rows of the chain-scope view build, seen before it filters them. */
+static void hook_price(void *arg, const pl_price_t *p)
+{
+    scope_of_price(p, arg);
+}
+
+static void hook_promo(void *arg, const pl_promo_t *pr)
+{
+    scope_of_promo(pr, arg);
+}
+
+static void hook_label(void *arg, const pl_label_t *lb)
+{
+    scope_of_label(lb, arg);
+}
+
+static void hook_job(void *arg, const pl_label_job_t *j)
+{
+    collect_pending(j, arg);
 }
 
 static const char *zone_of(void *arg, const char *store)
@@ -140,7 +163,11 @@ static int desired_for(recon_t *r, const scope_t *sc, view_t *v, pl_item_t *it, 
         if (!zone)
             zone = "";
     }
-    int rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, v);
+    int rc = 0;
+    if (sc->level == PL_LEVEL_BASE && r->chain_ok)
+        *v = r->chain;
+    else
+        rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, v);
     if (rc == PL_ETOOBIG && !store)
         rc = PL_ETOOBIG; /* a chain or zone label with too much history: reported */
     if (rc)
@@ -309,19 +336,19 @@ int labels_reconcile(batch_t *b)
             text |= b->aff[++i].text_changed;
         memset(&r, 0, offsetof(recon_t, pending));
         r.npending = 0;
+        r.too_many = 0;
         r.b = b;
         r.sku = b->aff[i].sku;
         add_scope(&r, PL_LEVEL_BASE, "");
-        int rc = pl_price_each(b->txn, r.sku, scope_of_price, &r);
-        if (!rc)
-            rc = pl_promo_each_for_item(b->txn, r.sku, scope_of_promo, &r);
-        if (!rc)
-            rc = pl_label_each(b->txn, r.sku, scope_of_label, &r);
-        if (!rc)
-            rc = pl_job_each_for_item(b->txn, r.sku, collect_pending, &r);
-        pl_item_t it;
-        if (!rc)
-            rc = pl_item_get(b->txn, r.sku, &it);
+        /* One pass over the item builds the chain-scope view and, through the
+         * hooks, collects every scope and pending job of the item. */
+        view_hooks_t hooks = {hook_price, hook_promo, hook_label, hook_job, &r};
+        int rc = view_build_hooked(b->txn, r.sku, "", NULL, b->now, zone_of, b->txn, &hooks,
+                                   &r.chain);
+        r.chain_ok = rc == 0;
+        if (rc == PL_ETOOBIG)
+            rc = 0; /* scopes are all collected; the chain scope reports it below */
+        pl_item_t it = r.chain.item;
         if (!rc && (it.flags & PL_ITEM_DISCONTINUED)) {
             /* Its labels come off the shelf: nothing is to be printed. */
             for (int p = 0; !rc && p < r.npending; p++)
