@@ -25,7 +25,7 @@ static const char usage_text[] =
     "usage: pricelane-load labels list   --db DIR [--due-before TIME] [--store S] [--all]\n"
     "       pricelane-load labels export --db DIR [--format csv] [--due-before TIME] [--store S]\n"
     "                                    [--output FILE]\n"
-    "       pricelane-load labels ack    --db DIR JOB... | --batch ID\n"
+    "       pricelane-load labels ack    --db DIR [--now TIME] JOB... | --batch ID\n"
     "\n"
     "The shelf-label reprint queue. Every committed change that alters what a shelf\n"
     "label must show (a price now, a scheduled price at its instant, a promotion at\n"

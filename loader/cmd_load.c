@@ -134,7 +134,7 @@ static int load_cmd(int argc, char **argv, int import)
             break;
         case 'h':
             if (import)
-                printf("usage: pricelane-load import --db DIR [--quiet] FILE...\n\n"
+                printf("usage: pricelane-load import --db DIR [--quiet] [--now TIME] FILE...\n\n"
                        "Loads a whole catalogue (stores, items, barcodes, prices, promotions) from\n"
                        "CSV or JSON Lines files in ONE transaction: any bad row and nothing is\n"
                        "written; every bad row is listed with file, line, column and reason.\n"
@@ -145,7 +145,7 @@ static int load_cmd(int argc, char **argv, int import)
                        "  --now TIME  import as of TIME instead of the current time (replays,\n"
                        "              tests): rows without a start take effect then\n");
             else
-                printf("usage: pricelane-load apply --db DIR [--quiet] FILE...\n\n"
+                printf("usage: pricelane-load apply --db DIR [--quiet] [--now TIME] FILE...\n\n"
                        "Applies each FILE as one change batch in one transaction: prices,\n"
                        "promotions, label jobs, history, the batch ledger and the price generation\n"
                        "commit together, durably, or not at all. The batch id is the 'batch'\n"
