@@ -79,6 +79,7 @@ static void file_stem(const char *path, char *out, size_t cap)
  * scheduled price whose instant has passed, a barcode moved since). */
 typedef struct identity {
     int ok;
+    int from_column; /* the id came from the batch column of the first row */
     char id[PL_BATCH_ID_MAX + 1];
     char digest[33];
 } identity_t;
@@ -96,12 +97,11 @@ static int find_batch_id(const pl_row_t *row, void *arg)
         f->found = 1;
         f->too_long = strlen(v) > PL_BATCH_ID_MAX;
         snprintf(f->id, sizeof(f->id), "%s", v);
-        return PL_EDONE;
     }
-    for (int i = 0; i < row->ncols; i++)
-        if (row->names[i] && strcmp(row->names[i], "batch") == 0)
-            return 0; /* the column exists: a later row may fill it */
-    return PL_EDONE;  /* no batch column in this file */
+    /* Only the first row is read here: a batch names itself there or, in the
+     * rare file whose id first appears on a later row, the main pass finds
+     * it and the ledger is consulted after the rows instead. */
+    return PL_EDONE;
 }
 
 static int hash_file(const char *path, XXH3_state_t *st)
@@ -146,6 +146,7 @@ static void batch_identity(char **files, int n, identity_t *id)
             rc = r;
     }
     if (!rc && !f.too_long) {
+        id->from_column = f.found;
         if (f.found)
             snprintf(id->id, sizeof(id->id), "%s", f.id);
         else
@@ -227,7 +228,8 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     if (!rc) {
         digest_hex(digest, rec.digest);
         snprintf(rec.id, sizeof(rec.id), "%s", b.id);
-        if (ident->ok && (strcmp(rec.digest, ident->digest) != 0 || strcmp(rec.id, ident->id) != 0)) {
+        if (ident->ok && (strcmp(rec.digest, ident->digest) != 0 ||
+                          (ident->from_column && strcmp(rec.id, ident->id) != 0))) {
             pl_diag(d, files[0], 0, NULL,
                     "the file changed while it was being applied (it must be complete before "
                     "it is given to the loader); nothing of it was applied");
