@@ -35,6 +35,14 @@ enum answer_flags {
  * instant promotions and scheduled prices are evaluated at. */
 void answer_batch_begin(answer_ctx_t *ax, int64_t now);
 
+/* The next lookup takes a new snapshot: for engines that read requests one
+ * read at a time after the batch began (libuv), so that a request is never
+ * answered from a snapshot older than the read that brought it. */
+static inline void answer_stale(answer_ctx_t *ax)
+{
+    ax->fresh = 0;
+}
+
 /* Releases the read snapshot (before an idle wait). */
 void answer_idle(answer_ctx_t *ax);
 

@@ -3,9 +3,12 @@
  * same limits; only the I/O calls differ.
  *
  * Snapshot rule: the uv_prepare handle (run just before the loop polls)
- * releases the read snapshot; the first request handled after the poll takes
- * a fresh one, so the loop never waits holding a snapshot and every request
- * sees what was committed before it was read.
+ * releases the read snapshot, so the loop never waits holding one. libuv
+ * reads sockets one after the other after the poll (and a socket several
+ * times), so bytes read late in an iteration may have arrived after a
+ * snapshot taken early in it: each read marks the snapshot stale and the
+ * next lookup renews it (cheap: no syscall). Every request thus sees what
+ * was committed before it was read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -110,6 +113,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     batch(w);
     if (nread > 0) {
+        answer_stale(&w->ax);
         c->in_len += (size_t)nread;
         c->last_ms = w->now_ms;
         pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)nread);
@@ -259,6 +263,7 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
     }
     if (!udp_admit(w, addr))
         return;
+    answer_stale(&w->ax);
     size_t n = udp_answer(w, buf->base, (size_t)nread, e->reply, sizeof(e->reply));
     if (!n)
         return;

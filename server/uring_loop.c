@@ -289,10 +289,17 @@ int uring_worker_run(worker_t *w)
         worker_batch_begin(w);
         if (__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE) && !w->draining)
             begin_drain(w, e);
-        unsigned head, n = 0;
+        /* The batch is the completions present now. The snapshot is taken
+         * lazily at its first lookup, so after every one of them was posted:
+         * nothing in the batch was received after the snapshot. Completions
+         * posted meanwhile (inline ones during an early submit) wait for the
+         * next batch and its fresh snapshot. */
+        unsigned head, n = 0, ready = io_uring_cq_ready(&e->ring);
         struct io_uring_cqe *cqe;
         io_uring_for_each_cqe(&e->ring, head, cqe)
         {
+            if (n == ready)
+                break;
             dispatch(w, e, cqe);
             n++;
         }
