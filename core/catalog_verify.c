@@ -206,8 +206,10 @@ static int load_stores(verify_t *v)
     mdb_cursor_close(cur);
     if (rc)
         return rc;
-    qsort(v->stores, v->nstores, sizeof(*v->stores), cmp_id);
-    qsort(v->zones, v->nzones, sizeof(*v->zones), cmp_id);
+    if (v->nstores)
+        qsort(v->stores, v->nstores, sizeof(*v->stores), cmp_id);
+    if (v->nzones)
+        qsort(v->zones, v->nzones, sizeof(*v->zones), cmp_id);
     size_t n = 0;
     for (size_t i = 0; i < v->nzones; i++)
         if (!n || strcmp(v->zones[n - 1], v->zones[i]) != 0)
@@ -637,7 +639,8 @@ static int check_ledger(verify_t *v)
                    m.last_batch, l.max_gen, l.max_id);
         else if (!l.n && m.gen != 0)
             report(v, "generation %" PRIu64 " with an empty batch ledger", m.gen);
-        qsort(l.gens, l.n, sizeof(*l.gens), cmp_u64);
+        if (l.n)
+            qsort(l.gens, l.n, sizeof(*l.gens), cmp_u64);
         for (size_t i = 1; i < l.n; i++)
             if (l.gens[i] == l.gens[i - 1])
                 report(v, "two batches of the ledger committed as generation %" PRIu64, l.gens[i]);

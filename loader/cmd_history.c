@@ -211,7 +211,8 @@ static int print_prices(hist_t *h, const char *sku)
     int rc = pl_price_each(h->txn, sku, keep_price, h);
     if (rc)
         return rc;
-    qsort(h->v, h->n, h->size, cmp_price);
+    if (h->n)
+        qsort(h->v, h->n, h->size, cmp_price);
     printf("\nprices (%zu row%s):\n", h->n, h->n == 1 ? "" : "s");
     cmd_table_t t;
     cmd_table_init(&t, 7, head);
@@ -251,7 +252,8 @@ static int print_promos(hist_t *h, const char *sku)
     int rc = pl_promo_each_for_item(h->txn, sku, keep_promo, h);
     if (rc)
         return rc;
-    qsort(h->v, h->n, h->size, cmp_promo);
+    if (h->n)
+        qsort(h->v, h->n, h->size, cmp_promo);
     printf("\npromotions (%zu):\n", h->n);
     cmd_table_t t;
     cmd_table_init(&t, 11, head);
@@ -314,7 +316,8 @@ static int print_labels(hist_t *h, const char *sku)
     rc = pl_job_each_for_item(h->txn, sku, keep_job, h);
     if (rc)
         return rc;
-    qsort(h->v, h->n, h->size, cmp_job);
+    if (h->n)
+        qsort(h->v, h->n, h->size, cmp_job);
     printf("\npending label jobs (%zu):\n", h->n);
     cmd_table_init(&t, 8, jhead);
     for (size_t i = 0; i < h->n && !rc; i++) {

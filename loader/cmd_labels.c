@@ -440,7 +440,8 @@ static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
             a.ids[a.n++] = v;
         }
         /* Naming a job twice acks it once. */
-        qsort(a.ids, a.n, sizeof(*a.ids), cmp_u64);
+        if (a.n)
+            qsort(a.ids, a.n, sizeof(*a.ids), cmp_u64);
         size_t k = 0;
         for (size_t i = 0; i < a.n; i++)
             if (!k || a.ids[k - 1] != a.ids[i])
@@ -605,7 +606,8 @@ int cmd_labels(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name, pl_strerror(rc));
     } else {
-        qsort(l.v, l.n, sizeof(*l.v), cmp_due);
+        if (l.n)
+            qsort(l.v, l.n, sizeof(*l.v), cmp_due);
         if (o.sub == SUB_LIST) {
             if (print_table(&o, &l))
                 fprintf(stderr, "pricelane-load labels list: out of memory\n");

@@ -250,7 +250,8 @@ static void scan(watcher_t *w)
             n++;
     }
     closedir(dir);
-    qsort(names, n, sizeof(*names), cmp_name);
+    if (n) /* qsort must not be given NULL, even for 0 elements */
+        qsort(names, n, sizeof(*names), cmp_name);
     for (size_t i = 0; i < n && !stop_requested; i++)
         if (process(w, names[i]) != 0)
             break;
