@@ -76,17 +76,24 @@ static void file_stem(const char *path, char *out, size_t cap)
  * the batch column, else the first file's stem) and the digest of its bytes.
  * The ledger is consulted with these first, so that a batch applied before
  * is recognized as such even when its rows would no longer apply (a
- * scheduled price whose instant has passed, a barcode moved since). */
+ * scheduled price whose instant has passed, a barcode moved since).
+ *
+ * Only the first row of each file is read for the id. When a file has a
+ * batch column that its first row leaves empty (always possible in JSON
+ * Lines), a later row may still name the batch, so the candidate id is not
+ * certain. A ledger record under the candidate with the same digest still
+ * proves "already applied" (the same bytes name themselves the same way);
+ * a record with another digest proves nothing, and the main pass decides. */
 typedef struct identity {
     int ok;
-    int from_column; /* the id came from the batch column of the first row */
+    int certain; /* the id cannot come from a later row */
     char id[PL_BATCH_ID_MAX + 1];
     char digest[33];
 } identity_t;
 
 struct id_find {
     char id[PL_BATCH_ID_MAX + 1];
-    int found, too_long;
+    int found, too_long, has_column;
 };
 
 static int find_batch_id(const pl_row_t *row, void *arg)
@@ -98,10 +105,10 @@ static int find_batch_id(const pl_row_t *row, void *arg)
         f->too_long = strlen(v) > PL_BATCH_ID_MAX;
         snprintf(f->id, sizeof(f->id), "%s", v);
     }
-    /* Only the first row is read here: a batch names itself there or, in the
-     * rare file whose id first appears on a later row, the main pass finds
-     * it and the ledger is consulted after the rows instead. */
-    return PL_EDONE;
+    for (int i = 0; i < row->ncols; i++)
+        if (row->names[i] && strcmp(row->names[i], "batch") == 0)
+            f->has_column = 1;
+    return PL_EDONE; /* the first row only */
 }
 
 static int hash_file(const char *path, XXH3_state_t *st)
@@ -128,7 +135,8 @@ static void digest_hex(XXH3_state_t *st, char out[33])
  * (an unreadable file, an over-long id): the main pass then reports why. */
 static void batch_identity(char **files, int n, identity_t *id)
 {
-    struct id_find f = {{0}, 0, 0};
+    struct id_find f = {{0}, 0, 0, 0};
+    int uncertain = 0;
     memset(id, 0, sizeof(*id));
     XXH3_state_t *st = XXH3_createState();
     if (!st)
@@ -140,13 +148,15 @@ static void batch_identity(char **files, int n, identity_t *id)
     for (int i = 0; i < n && !rc && !f.found; i++) {
         pl_diags_t quiet; /* the main pass reports problems */
         pl_diags_init(&quiet);
+        f.has_column = 0;
         int r = pl_rows_read(files[i], batch_columns, batch_ncolumns, find_batch_id, &f, &quiet, NULL);
         pl_diags_free(&quiet);
         if (r && r != PL_EDONE)
             rc = r;
+        uncertain |= !f.found && f.has_column;
     }
     if (!rc && !f.too_long) {
-        id->from_column = f.found;
+        id->certain = !uncertain;
         if (f.found)
             snprintf(id->id, sizeof(id->id), "%s", f.id);
         else
@@ -180,17 +190,19 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
             res->already = 1;
             res->gen = old.gen;
             res->rows = old.rows;
-        } else {
+            pl_txn_abort(txn);
+            return 0;
+        }
+        if (ident->certain) {
             pl_diag(d, files[0], 0, NULL,
                     "batch %s was applied before (generation %" PRIu64 ") with other content: "
                     "a batch id names one content; use a new id",
                     ident->id, old.gen);
-            rc = PL_ECONFLICT;
+            pl_txn_abort(txn);
+            return PL_ECONFLICT;
         }
-        pl_txn_abort(txn);
-        return rc;
-    }
-    if (g != PL_ENOTFOUND) {
+        res->batch[0] = 0; /* the rows may name another batch: they decide */
+    } else if (g != PL_ENOTFOUND) {
         pl_diag(d, NULL, 0, NULL, "reading the batch ledger: %s", pl_strerror(g));
         pl_txn_abort(txn);
         return g;
@@ -229,7 +241,7 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
         digest_hex(digest, rec.digest);
         snprintf(rec.id, sizeof(rec.id), "%s", b.id);
         if (ident->ok && (strcmp(rec.digest, ident->digest) != 0 ||
-                          (ident->from_column && strcmp(rec.id, ident->id) != 0))) {
+                          (ident->certain && strcmp(rec.id, ident->id) != 0))) {
             pl_diag(d, files[0], 0, NULL,
                     "the file changed while it was being applied (it must be complete before "
                     "it is given to the loader); nothing of it was applied");
