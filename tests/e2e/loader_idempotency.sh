@@ -76,12 +76,34 @@ run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/third.csv"
 check_eq "applied id with other (bad) content: exit 1" "$RC" 1
 check_contains "applied id with other (bad) content: the conflict is reported" "$OUT" "other content"
 
+# A batch id that first appears on a later row: a ledger record under the
+# file's name is not this batch (it applies as the id its rows give), while
+# the same bytes again are still recognized as applied.
+printf 'op,sku,price\nprice,A3,48.50\n' >"$T/late.csv"
+run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/late.csv"
+check_eq "batch 'late' from the file name: applied" "$RC" 0
+printf 'op,batch,sku,price\nprice,,A3,48.40\nprice,L-2,A3,48.30\n' >"$T/late.csv"
+run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/late.csv"
+check_eq "same file name, the batch id on row 3: applied, not a conflict" "$RC" 0
+check_contains "same file name, the batch id on row 3: as batch L-2" "$OUT" "applied batch L-2"
+run "$LOAD" apply --db "$DB" --now "$NOW3" "$T/late.csv"
+check_contains "same bytes again: already applied" "$OUT" "batch L-2 already applied"
+cat >"$T/late2.jsonl" <<'EOF2'
+{"op":"price","sku":"A3","price":"48.20","start":"2026-03-10 00:00"}
+EOF2
+run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/late2.jsonl"
+check_eq "JSON Lines without a batch id, scheduled price: applied" "$RC" 0
+run "$LOAD" apply --db "$DB" --now "$NOW3" "$T/late2.jsonl"
+check_eq "JSON Lines without a batch id, after its instant: exit 0" "$RC" 0
+check_contains "JSON Lines without a batch id, after its instant: already applied" "$OUT" "already applied"
+
 # Several files: each its own batch; an already applied one in between is skipped.
+g3=$(gen "$DB")
 printf 'op,sku,price\nprice,A4,61.00\n' >"$T/m1.csv"
 printf 'op,sku,price\nprice,A4,62.00\n' >"$T/m2.csv"
 run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/m1.csv" "$T/first.csv" "$T/m2.csv"
 check_eq "three files, one already applied: exit 0" "$RC" 0
-check_eq "three files: two new generations" "$(gen "$DB")" $((g2 + 2))
+check_eq "three files: two new generations" "$(gen "$DB")" $((g3 + 2))
 check_contains "three files: the middle one already applied" "$OUT" "batch B-7 already applied"
 check_eq "three files: the last price is in force" "$(field "$(answer "$DB" A4 --at "$NOW3")" price)" 6200
 
