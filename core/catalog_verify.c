@@ -29,7 +29,7 @@ typedef struct verify {
     size_t nstores;
     uint64_t max_job;
     char price_sku[PL_ITEM_CODE_MAX + 1]; /* prices: the item whose rows were checked last */
-    const char *db; /* database being walked, for reports */
+    const char *db;                       /* database being walked, for reports */
 } verify_t;
 
 static void report(verify_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -169,7 +169,8 @@ static int check_store(verify_t *v, const MDB_val *k, const MDB_val *val)
     char id[PL_SCOPE_MAX + 1], sh[256];
     pl_store_t st;
     if (!key_str(k, id, PL_SCOPE_MAX)) {
-        report(v, "store key \"%s\" is not a store id", show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+        report(v, "store key \"%s\" is not a store id",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)));
         return 0;
     }
     int rc = pl_store_get(v->t, id, &st);
@@ -239,7 +240,8 @@ static int meta_u64(verify_t *v, const char *key, uint64_t *out)
 
 static int check_item(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char sku[PL_ITEM_CODE_MAX + 1], sh[256], key[PL_BARCODE_KEY_MAX + 2], owner[PL_ITEM_CODE_MAX + 1];
+    char sku[PL_ITEM_CODE_MAX + 1], sh[256], key[PL_BARCODE_KEY_MAX + 2],
+        owner[PL_ITEM_CODE_MAX + 1];
     pl_item_t it;
     (void)val;
     if (!key_str(k, sku, PL_ITEM_CODE_MAX)) {
@@ -309,7 +311,8 @@ static int check_itemcode(verify_t *v, const MDB_val *k, const MDB_val *val)
     char sh[256], sh2[256];
     pl_item_t it;
     if (!key_str(k, sku, PL_ITEM_CODE_MAX) || !key_str(val, key, PL_BARCODE_KEY_MAX)) {
-        report(v, "entry \"%s\" → \"%s\" is not SKU → barcode", show(k->mv_data, k->mv_size, sh, sizeof(sh)),
+        report(v, "entry \"%s\" → \"%s\" is not SKU → barcode",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)),
                show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
         return 0;
     }
@@ -317,8 +320,10 @@ static int check_itemcode(verify_t *v, const MDB_val *k, const MDB_val *val)
     if (rc == PL_ENOTFOUND)
         report(v, "item %s lists barcode %s, which is on no item in barcodes", sku, key);
     else if (!rc && strcmp(owner, sku) != 0)
-        report(v, "barcode %s is listed under items %s and %s (barcodes says %s): a barcode on two items",
-               key, sku, owner, owner);
+        report(
+            v,
+            "barcode %s is listed under items %s and %s (barcodes says %s): a barcode on two items",
+            key, sku, owner, owner);
     else if (rc && rc != PL_ECORRUPT)
         return rc;
     char what[128];
@@ -337,7 +342,9 @@ static int check_price(const pl_price_t *p, void *arg)
     need_scope(v, p->level, p->scope, what);
     if (p->price < 0 && !(p->price == PL_PRICE_REMOVED && p->level != PL_LEVEL_BASE))
         report(v, "%s (%s %s from @%" PRId64 "): price %" PRId64 " is negative", what,
-               p->level == PL_LEVEL_BASE ? "base" : p->level == PL_LEVEL_ZONE ? "zone" : "store",
+               p->level == PL_LEVEL_BASE   ? "base"
+               : p->level == PL_LEVEL_ZONE ? "zone"
+                                           : "store",
                p->scope, p->start, p->price);
     return 0;
 }
@@ -395,7 +402,8 @@ static int check_promo_item(const char *sku, void *arg)
         return rc;
     rc = has_pair(v, DB_PROMOITEMS, sku, strlen(sku), pc->id, strlen(pc->id));
     if (rc == 0)
-        report(v, "promotion %s lists item %s, but promoitems lacks %s → %s", pc->id, sku, sku, pc->id);
+        report(v, "promotion %s lists item %s, but promoitems lacks %s → %s", pc->id, sku, sku,
+               pc->id);
     return rc < 0 ? rc : 0;
 }
 
@@ -449,7 +457,8 @@ static int check_promoitem(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
     char sku[PL_ITEM_CODE_MAX + 1], id[PL_PROMO_ID_MAX + 1], sh[256], sh2[256];
     if (!key_str(k, sku, PL_ITEM_CODE_MAX) || !key_str(val, id, PL_PROMO_ID_MAX)) {
-        report(v, "entry \"%s\" → \"%s\" is not SKU → promotion", show(k->mv_data, k->mv_size, sh, sizeof(sh)),
+        report(v, "entry \"%s\" → \"%s\" is not SKU → promotion",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)),
                show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
         return 0;
     }
@@ -468,7 +477,9 @@ static int check_promoitem(verify_t *v, const MDB_val *k, const MDB_val *val)
 
 static int scope_level(verify_t *v, const char *scope)
 {
-    return !scope[0] ? PL_LEVEL_BASE : in_set(v->stores, v->nstores, scope) ? PL_LEVEL_STORE : PL_LEVEL_ZONE;
+    return !scope[0]                              ? PL_LEVEL_BASE
+           : in_set(v->stores, v->nstores, scope) ? PL_LEVEL_STORE
+                                                  : PL_LEVEL_ZONE;
 }
 
 static int check_label(verify_t *v, const MDB_val *k, const MDB_val *val)
@@ -490,7 +501,8 @@ static int check_label(verify_t *v, const MDB_val *k, const MDB_val *val)
     scope[slen] = 0;
     int rc = pl_label_get(v->t, sku, scope, &lb);
     if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
-        report(v, "label of item %s scope \"%s\": record does not decode (%s)", sku, scope, pl_strerror(rc));
+        report(v, "label of item %s scope \"%s\": record does not decode (%s)", sku, scope,
+               pl_strerror(rc));
         return 0;
     }
     if (rc)
@@ -513,7 +525,8 @@ static int check_job(verify_t *v, const MDB_val *k, const MDB_val *val)
     pl_item_t it;
     (void)val;
     if (k->mv_size != 8) {
-        report(v, "key \"%s\" is not an 8-byte job id", show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+        report(v, "key \"%s\" is not an 8-byte job id",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)));
         return 0;
     }
     uint64_t id = key_get_be64(k->mv_data);
@@ -528,7 +541,9 @@ static int check_job(verify_t *v, const MDB_val *k, const MDB_val *val)
         return rc;
     char what[160];
     snprintf(what, sizeof(what), "job %" PRIu64 " (%s)", id,
-             j.state == PL_JOB_PENDING ? "pending" : j.state == PL_JOB_ACKED ? "acked" : "superseded");
+             j.state == PL_JOB_PENDING ? "pending"
+             : j.state == PL_JOB_ACKED ? "acked"
+                                       : "superseded");
     if (j.state > PL_JOB_SUPERSEDED)
         report(v, "job %" PRIu64 ": unknown state %d", id, j.state);
     rc = need_item(v, j.sku, &it, what);
@@ -552,7 +567,8 @@ static int check_jobitem(verify_t *v, const MDB_val *k, const MDB_val *val)
     char sku[PL_ITEM_CODE_MAX + 1], sh[256];
     pl_label_job_t j;
     if (!key_str(k, sku, PL_ITEM_CODE_MAX) || val->mv_size != 8) {
-        report(v, "entry \"%s\" is not SKU → 8-byte job id", show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+        report(v, "entry \"%s\" is not SKU → 8-byte job id",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)));
         return 0;
     }
     uint64_t id = key_get_be64(val->mv_data);
@@ -632,8 +648,10 @@ static int check_ledger(verify_t *v)
         if (m.schema != PL_SCHEMA_VERSION)
             report(v, "schema version %u, expected %d", m.schema, PL_SCHEMA_VERSION);
         if (l.n && m.gen != l.max_gen)
-            report(v, "generation %" PRIu64 ", but the batch ledger's highest is %" PRIu64
-                      " (batch %s)", m.gen, l.max_gen, l.max_id);
+            report(v,
+                   "generation %" PRIu64 ", but the batch ledger's highest is %" PRIu64
+                   " (batch %s)",
+                   m.gen, l.max_gen, l.max_id);
         else if (l.n && strcmp(m.last_batch, l.max_id) != 0)
             report(v, "last_batch is \"%s\", but the batch of generation %" PRIu64 " is %s",
                    m.last_batch, l.max_gen, l.max_id);

@@ -70,7 +70,8 @@ static int push(hist_t *h, const void *rec)
  * the store (zone and store ids share one namespace). */
 static int scope_matters(const hist_t *h, const char *scope)
 {
-    return !h->store || !scope[0] || !strcmp(scope, h->store) || (h->zone[0] && !strcmp(scope, h->zone));
+    return !h->store || !scope[0] || !strcmp(scope, h->store) ||
+           (h->zone[0] && !strcmp(scope, h->zone));
 }
 
 static int keep_price(const pl_price_t *p, void *arg)
@@ -147,8 +148,8 @@ static void print_item(pl_txn_t *txn, const pl_item_t *it)
     char bcs[1024] = "";
     pl_barcode_each(txn, it->sku, add_bc, bcs);
     printf("item %s  %s\n", it->sku, it->name);
-    printf("  unit %s, pack quantity %u%s%s", it->unit, it->pack_qty, it->dept[0] ? ", department " : "",
-           it->dept);
+    printf("  unit %s, pack quantity %u%s%s", it->unit, it->pack_qty,
+           it->dept[0] ? ", department " : "", it->dept);
     if (it->content)
         printf(", content %u%s", it->content, it->content_unit);
     static const struct {
@@ -184,13 +185,14 @@ static void print_now(const pl_answer_t *ap, const char *store, int64_t at, int 
 {
     const pl_answer_t a = *ap;
     char t[40], m1[32], m2[32], m3[32];
-    printf("\nnow (%s%s%s):\n", cmd_time(at, off, "?", t, sizeof(t)), store ? ", store " : ", chain",
-           store ? store : "");
+    printf("\nnow (%s%s%s):\n", cmd_time(at, off, "?", t, sizeof(t)),
+           store ? ", store " : ", chain", store ? store : "");
     if (a.status != PL_ANS_OK) {
         printf("  %s\n", a.error[0] ? a.error : "no answer");
     } else {
         printf("  price %s (%s%s%s%s%s), base %s\n", cmd_money(a.price, "-", m1, sizeof(m1)),
-               a.source, a.promo_id[0] ? " " : "", a.promo_id, a.promo_ends != PL_TIME_NONE ? " until " : "",
+               a.source, a.promo_id[0] ? " " : "", a.promo_id,
+               a.promo_ends != PL_TIME_NONE ? " until " : "",
                a.promo_ends != PL_TIME_NONE ? cmd_time(a.promo_ends, off, "", t, sizeof(t)) : "",
                cmd_money(a.base_price, "-", m2, sizeof(m2)));
         printf("  shelf label %s, reprint %s\n", cmd_money(a.label_price, "none", m1, sizeof(m1)),
@@ -205,7 +207,8 @@ static void print_now(const pl_answer_t *ap, const char *store, int64_t at, int 
 
 static int print_prices(hist_t *h, const char *sku)
 {
-    static const char *const head[] = {"FROM", "LEVEL", "SCOPE", "PRICE", "SOURCE", "BATCH", "RECORDED"};
+    static const char *const head[] = {"FROM",   "LEVEL", "SCOPE",   "PRICE",
+                                       "SOURCE", "BATCH", "RECORDED"};
     h->n = 0;
     h->size = sizeof(pl_price_t);
     int rc = pl_price_each(h->txn, sku, keep_price, h);
@@ -222,8 +225,9 @@ static int print_prices(hist_t *h, const char *sku)
         const char *row[7] = {cmd_time(p->start, h->off, "-", from, sizeof(from)),
                               level_name(p->level),
                               p->scope[0] ? p->scope : "-",
-                              p->price == PL_PRICE_REMOVED ? "withdrawn"
-                                                           : cmd_money(p->price, "-", price, sizeof(price)),
+                              p->price == PL_PRICE_REMOVED
+                                  ? "withdrawn"
+                                  : cmd_money(p->price, "-", price, sizeof(price)),
                               p->scheduled ? "scheduled" : level_name(p->level),
                               p->batch,
                               cmd_time(p->recorded_at, h->off, "-", rec, sizeof(rec))};
@@ -237,15 +241,17 @@ static int print_prices(hist_t *h, const char *sku)
 
 static void scope_text(const pl_promo_t *pr, char *out, size_t cap)
 {
-    size_t n = (size_t)snprintf(out, cap, "%s", pr->scope_kind == PL_SCOPE_ALL ? "all"
-                                                : pr->scope_kind == PL_SCOPE_ZONES ? "zone:" : "store:");
+    size_t n = (size_t)snprintf(out, cap, "%s",
+                                pr->scope_kind == PL_SCOPE_ALL     ? "all"
+                                : pr->scope_kind == PL_SCOPE_ZONES ? "zone:"
+                                                                   : "store:");
     for (int i = 0; i < pr->nscope && n < cap; i++)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", pr->scope[i]);
 }
 
 static int print_promos(hist_t *h, const char *sku)
 {
-    static const char *const head[] = {"START", "END", "PROMO", "KIND", "PRICE", "PRIORITY",
+    static const char *const head[] = {"START",  "END",   "PROMO",     "KIND", "PRICE", "PRIORITY",
                                        "MEMBER", "SCOPE", "CANCELLED", "TEXT", "BATCH"};
     h->n = 0;
     h->size = sizeof(pl_promo_t);
@@ -263,7 +269,8 @@ static int print_promos(hist_t *h, const char *sku)
         if (pr->price != PL_PRICE_NONE)
             cmd_money(pr->price, "-", price, sizeof(price));
         else
-            snprintf(price, sizeof(price), "%d.%02d%% off", pr->pct_off_bp / 100, pr->pct_off_bp % 100);
+            snprintf(price, sizeof(price), "%d.%02d%% off", pr->pct_off_bp / 100,
+                     pr->pct_off_bp % 100);
         snprintf(prio, sizeof(prio), "%d", pr->priority);
         scope_text(pr, scope, sizeof(scope));
         const char *row[11] = {cmd_time(pr->start, h->off, "-", st, sizeof(st)),
@@ -288,7 +295,8 @@ static int print_promos(hist_t *h, const char *sku)
 static int print_labels(hist_t *h, const char *sku)
 {
     static const char *const lhead[] = {"SCOPE", "PRICE", "PRINTED"};
-    static const char *const jhead[] = {"JOB", "DUE", "SCOPE", "PRICE", "OLD", "PROMO", "REASON", "BATCH"};
+    static const char *const jhead[] = {"JOB", "DUE",   "SCOPE",  "PRICE",
+                                        "OLD", "PROMO", "REASON", "BATCH"};
     h->n = 0;
     h->size = sizeof(pl_label_t);
     int rc = pl_label_each(h->txn, sku, keep_label, h);
@@ -342,22 +350,33 @@ static int print_labels(hist_t *h, const char *sku)
 
 int cmd_history(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'}, {"store", 1, 0, 's'},
-                                       {"at", 1, 0, 'a'}, {"help", 0, 0, 'h'}, {0}};
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'}, {"store", 1, 0, 's'}, {"at", 1, 0, 'a'}, {"help", 0, 0, 'h'}, {0}};
     const char *db = NULL, *store = NULL, *at_s = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
-        case 's': store = optarg; break;
-        case 'a': at_s = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return 2;
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            store = optarg;
+            break;
+        case 'a':
+            at_s = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return 2;
         }
     }
     if (!db || optind != argc - 1) {
         fprintf(stderr, "pricelane-load history: %s\n",
-                !db ? "--db DIR is required" : optind == argc ? "no CODE given" : "give one CODE");
+                !db              ? "--db DIR is required"
+                : optind == argc ? "no CODE given"
+                                 : "give one CODE");
         return 2;
     }
     const char *code = argv[optind];

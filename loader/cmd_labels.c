@@ -116,7 +116,10 @@ static int cmp_due(const void *a, const void *b)
 
 static const char *state_name(int s)
 {
-    return s == PL_JOB_PENDING ? "pending" : s == PL_JOB_ACKED ? "acked" : s == PL_JOB_SUPERSEDED ? "superseded" : "?";
+    return s == PL_JOB_PENDING      ? "pending"
+           : s == PL_JOB_ACKED      ? "acked"
+           : s == PL_JOB_SUPERSEDED ? "superseded"
+                                    : "?";
 }
 
 static const char *level_name(int l)
@@ -126,11 +129,26 @@ static const char *level_name(int l)
 
 /* ---- list ------------------------------------------------------------------ */
 
-enum col { C_ID, C_STATE, C_DUE, C_SCOPE, C_SKU, C_GTIN, C_NAME, C_PRICE, C_UNIT, C_PROMO,
-           C_PROMO_END, C_OLD, C_REASON, C_BATCH, NCOLS };
-static const char *const col_head[NCOLS] = {"ID", "STATE", "DUE", "SCOPE", "SKU", "GTIN", "NAME",
-                                            "PRICE", "UNIT PRICE", "PROMO", "PROMO ENDS", "OLD",
-                                            "REASON", "BATCH"};
+enum col {
+    C_ID,
+    C_STATE,
+    C_DUE,
+    C_SCOPE,
+    C_SKU,
+    C_GTIN,
+    C_NAME,
+    C_PRICE,
+    C_UNIT,
+    C_PROMO,
+    C_PROMO_END,
+    C_OLD,
+    C_REASON,
+    C_BATCH,
+    NCOLS
+};
+static const char *const col_head[NCOLS] = {"ID",         "STATE", "DUE",    "SCOPE",      "SKU",
+                                            "GTIN",       "NAME",  "PRICE",  "UNIT PRICE", "PROMO",
+                                            "PROMO ENDS", "OLD",   "REASON", "BATCH"};
 
 static void cells(const opts_t *o, const pl_label_job_t *j, char c[NCOLS][160])
 {
@@ -146,7 +164,8 @@ static void cells(const opts_t *o, const pl_label_job_t *j, char c[NCOLS][160])
     if (j->unit_price == PL_PRICE_NONE)
         snprintf(c[C_UNIT], 160, "-");
     else
-        snprintf(c[C_UNIT], 160, "%s/%s", cmd_money(j->unit_price, "", m, sizeof(m)), j->unit_basis);
+        snprintf(c[C_UNIT], 160, "%s/%s", cmd_money(j->unit_price, "", m, sizeof(m)),
+                 j->unit_basis);
     snprintf(c[C_PROMO], 160, "%s", j->promo_text[0] ? j->promo_text : "-");
     cmd_time(j->promo_ends, o->utc_offset, "-", c[C_PROMO_END], 160);
     cmd_money(j->old_price, "-", c[C_OLD], 160);
@@ -194,9 +213,8 @@ static void csv_field(FILE *f, const char *s, int last)
 }
 
 static const char *const export_cols[] = {
-    "job",      "due",        "level",      "scope",      "sku",        "gtin",
-    "name",     "unit",       "price",      "unit_price", "unit_basis", "promo_text",
-    "promo_ends", "old_price", "reason",    "batch",
+    "job",   "due",        "level",      "scope",      "sku",        "gtin",      "name",   "unit",
+    "price", "unit_price", "unit_basis", "promo_text", "promo_ends", "old_price", "reason", "batch",
 };
 #define NEXPORT ((int)(sizeof(export_cols) / sizeof(export_cols[0])))
 
@@ -403,7 +421,8 @@ static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
             goto fail;
         char t1[40];
         if (!a.batch_jobs) {
-            fprintf(stderr, "pricelane-load labels ack: batch %s created no label jobs\n", o->batch);
+            fprintf(stderr, "pricelane-load labels ack: batch %s created no label jobs\n",
+                    o->batch);
             goto out;
         }
         if (!a.n) {
@@ -411,7 +430,8 @@ static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
                 fprintf(stderr,
                         "pricelane-load labels ack: no job of batch %s is due yet (%" PRIu64
                         " pending, the first due %s); nothing acked\n",
-                        o->batch, a.not_due, cmd_time(a.first_due, o->utc_offset, "?", t1, sizeof(t1)));
+                        o->batch, a.not_due,
+                        cmd_time(a.first_due, o->utc_offset, "?", t1, sizeof(t1)));
             else
                 fprintf(stderr,
                         "pricelane-load labels ack: every label job of batch %s is already acked "
@@ -493,7 +513,8 @@ static int resolve_store(pl_cat_t *cat, opts_t *o)
         pl_txn_abort(txn);
     }
     if (rc == PL_ENOTFOUND) {
-        fprintf(stderr, "pricelane-load labels %s: unknown store %s\n", sub_names[o->sub], o->store);
+        fprintf(stderr, "pricelane-load labels %s: unknown store %s\n", sub_names[o->sub],
+                o->store);
         return -1;
     }
     if (rc) {
@@ -508,11 +529,11 @@ static int resolve_store(pl_cat_t *cat, opts_t *o)
 
 int cmd_labels(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"due-before", 1, 0, 'b'}, {"store", 1, 0, 's'},
-        {"all", 0, 0, 'a'},    {"format", 1, 0, 'f'},     {"output", 1, 0, 'o'},
-        {"batch", 1, 0, 'B'},  {"now", 1, 0, 'n'},        {"help", 0, 0, 'h'},
-        {0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"due-before", 1, 0, 'b'},
+                                       {"store", 1, 0, 's'},  {"all", 0, 0, 'a'},
+                                       {"format", 1, 0, 'f'}, {"output", 1, 0, 'o'},
+                                       {"batch", 1, 0, 'B'},  {"now", 1, 0, 'n'},
+                                       {"help", 0, 0, 'h'},   {0}};
     opts_t o;
     memset(&o, 0, sizeof(o));
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -532,16 +553,35 @@ int cmd_labels(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'd': o.db = optarg; break;
-        case 'b': o.due_before_s = optarg; break;
-        case 's': o.store = optarg; break;
-        case 'a': o.all = 1; break;
-        case 'f': o.format = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'B': o.batch = optarg; break;
-        case 'n': o.now_s = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return 2;
+        case 'd':
+            o.db = optarg;
+            break;
+        case 'b':
+            o.due_before_s = optarg;
+            break;
+        case 's':
+            o.store = optarg;
+            break;
+        case 'a':
+            o.all = 1;
+            break;
+        case 'f':
+            o.format = optarg;
+            break;
+        case 'o':
+            o.output = optarg;
+            break;
+        case 'B':
+            o.batch = optarg;
+            break;
+        case 'n':
+            o.now_s = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return 2;
         }
     }
     const char *name = sub_names[o.sub];
@@ -570,11 +610,13 @@ int cmd_labels(int argc, char **argv)
         return 2;
     }
     if (o.sub == SUB_EXPORT && o.all) {
-        fprintf(stderr, "pricelane-load labels export: exports pending jobs only (--all is for list)\n");
+        fprintf(stderr,
+                "pricelane-load labels export: exports pending jobs only (--all is for list)\n");
         return 2;
     }
     if (o.format && strcmp(o.format, "csv") != 0) {
-        fprintf(stderr, "pricelane-load labels export: --format %s: only csv is supported\n", o.format);
+        fprintf(stderr, "pricelane-load labels export: --format %s: only csv is supported\n",
+                o.format);
         return 2;
     }
 
@@ -604,7 +646,8 @@ int cmd_labels(int argc, char **argv)
     else
         rc = pl_job_each(txn, !o.all, collect, &l);
     if (rc) {
-        fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name, pl_strerror(rc));
+        fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name,
+                pl_strerror(rc));
     } else {
         if (l.n)
             qsort(l.v, l.n, sizeof(*l.v), cmp_due);

@@ -115,8 +115,11 @@ int cmd_code_sku(struct pl_txn *txn, const char *store, const char *code, char *
  * as one column each. */
 static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                                                          : (s[0] & 0xf8) == 0xf0 ? 4 : 1;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xe0) == 0xc0 ? 2
+                 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4
+                                         : 1;
     *cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80) {

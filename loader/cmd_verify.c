@@ -52,10 +52,17 @@ int cmd_verify(int argc, char **argv)
     int quiet = 0, c;
     while ((c = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return 2;
+        case 'd':
+            db = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return 2;
         }
     }
     if (!db || optind != argc) {

@@ -78,8 +78,8 @@ typedef struct watcher {
     pl_cat_t *cat;
     const char *inbox;
     unsigned rescan_ms;
-    int failed;   /* files moved to failed/ */
-    int stuck;    /* a file left in INBOX after a catalogue error */
+    int failed; /* files moved to failed/ */
+    int stuck;  /* a file left in INBOX after a catalogue error */
     int fatal;
 } watcher_t;
 
@@ -136,7 +136,7 @@ static int write_err(const char *path, const char *name, int rc, const pl_diags_
     if (!f)
         return -errno;
     fprintf(f, "%s: not applied: %s\n", name,
-            rc == PL_EFORMAT ? "bad rows (listed below); nothing of the file was applied"
+            rc == PL_EFORMAT     ? "bad rows (listed below); nothing of the file was applied"
             : rc == PL_ECONFLICT ? "its batch id was applied before with other content"
                                  : pl_strerror(rc));
     size_t kept = d->count < (d->limit ? d->limit : 1000) ? d->count : (d->limit ? d->limit : 1000);
@@ -182,9 +182,10 @@ static int process(watcher_t *w, const char *name)
             printf("%s: batch %s already applied (generation %" PRIu64 "): nothing to do", name,
                    res.batch, res.gen);
         else
-            printf("%s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64
-                   ", %" PRIu64 " label jobs%s",
-                   name, res.batch, res.rows, res.gen, res.jobs, res.map_grown ? " (map grown)" : "");
+            printf("%s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64 ", %" PRIu64
+                   " label jobs%s",
+                   name, res.batch, res.rows, res.gen, res.jobs,
+                   res.map_grown ? " (map grown)" : "");
         if (mv)
             printf("; moving it to done/ failed: %s (it will be seen as already applied)\n",
                    strerror(-mv));
@@ -202,7 +203,8 @@ static int process(watcher_t *w, const char *name)
         if (mv)
             printf("; moving it to failed/ failed: %s\n", strerror(-mv));
         else if (we)
-            printf(" -> %s (writing %s.err: %s)\n", dest + strlen(w->inbox) + 1, dest, strerror(-we));
+            printf(" -> %s (writing %s.err: %s)\n", dest + strlen(w->inbox) + 1, dest,
+                   strerror(-we));
         else
             printf(" -> %s, reasons in %s.err\n", dest + strlen(w->inbox) + 1,
                    dest + strlen(w->inbox) + 1);
@@ -316,7 +318,8 @@ static int lock_inbox(const char *inbox)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "pricelane-load watch: %s: %s\n", inbox,
-                errno == EWOULDBLOCK ? "another watcher is running on this inbox" : strerror(errno));
+                errno == EWOULDBLOCK ? "another watcher is running on this inbox"
+                                     : strerror(errno));
         close(fd);
         return -1;
     }
@@ -325,34 +328,43 @@ static int lock_inbox(const char *inbox)
 
 int cmd_watch(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"once", 0, 0, 'o'},
-                                       {"rescan", 1, 0, 'r'}, {"help", 0, 0, 'h'},
-                                       {0}};
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'}, {"once", 0, 0, 'o'}, {"rescan", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0}};
     const char *db = NULL;
     int once = 0, c;
     unsigned long rescan = 30;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
-        case 'o': once = 1; break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'o':
+            once = 1;
+            break;
         case 'r': {
             char *end;
             errno = 0;
             rescan = strtoul(optarg, &end, 10);
             if (!optarg[0] || *end || errno || rescan < 1 || rescan > 86400) {
-                fprintf(stderr, "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
+                fprintf(stderr,
+                        "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
                         optarg);
                 return 2;
             }
             break;
         }
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return 2;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return 2;
         }
     }
     if (!db || optind != argc - 1) {
         fprintf(stderr, "pricelane-load watch: %s\n",
-                !db ? "--db DIR is required" : optind == argc ? "no INBOX given" : "give one INBOX");
+                !db              ? "--db DIR is required"
+                : optind == argc ? "no INBOX given"
+                                 : "give one INBOX");
         return 2;
     }
     watcher_t *w = calloc(1, sizeof(*w));
@@ -402,8 +414,10 @@ int cmd_watch(int argc, char **argv)
     } else {
         rc = uv_fs_event_start(&w->ev, on_event, w->inbox, 0);
         if (rc)
-            fprintf(stderr, "pricelane-load watch: %s: file events unavailable (%s); rescanning every %lus\n",
-                    w->inbox, uv_strerror(rc), rescan);
+            fprintf(
+                stderr,
+                "pricelane-load watch: %s: file events unavailable (%s); rescanning every %lus\n",
+                w->inbox, uv_strerror(rc), rescan);
         uv_timer_start(&w->rescan, on_kick, w->rescan_ms, w->rescan_ms);
         printf("watching %s (rescan every %lus)\n", w->inbox, rescan);
         scan(w); /* what arrived while no watcher ran */

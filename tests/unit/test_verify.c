@@ -26,8 +26,9 @@ typedef struct found {
 static void collect(const char *db, const char *msg, void *arg)
 {
     found_t *f = arg;
-    f->len += (size_t)snprintf(f->text + f->len, f->len < sizeof(f->text) ? sizeof(f->text) - f->len : 0,
-                               "%s: %s\n", db, msg);
+    f->len +=
+        (size_t)snprintf(f->text + f->len, f->len < sizeof(f->text) ? sizeof(f->text) - f->len : 0,
+                         "%s: %s\n", db, msg);
     if (f->len > sizeof(f->text))
         f->len = sizeof(f->text);
 }
@@ -139,10 +140,10 @@ static void raw_del(pl_cat_t *cat, int db, const void *k, size_t kl, const void 
         found_t f;                                                                                 \
         __VA_ARGS__;                                                                               \
         uint64_t n = verify(cat, &f);                                                              \
-        CHECK(n > 0 && strstr(f.text, want) != NULL, "%s: want \"%s\" among:\n%s", what, want,    \
+        CHECK(n > 0 && strstr(f.text, want) != NULL, "%s: want \"%s\" among:\n%s", what, want,     \
               f.text);                                                                             \
-        printf("ok   %s: %llu violation(s), e.g. %.*s", what, (unsigned long long)n,                \
-               (int)(strchr(f.text, '\n') ? strchr(f.text, '\n') - f.text + 1 : 0), f.text);      \
+        printf("ok   %s: %llu violation(s), e.g. %.*s", what, (unsigned long long)n,               \
+               (int)(strchr(f.text, '\n') ? strchr(f.text, '\n') - f.text + 1 : 0), f.text);       \
         pl_cat_close(cat);                                                                         \
     } while (0)
 
@@ -186,10 +187,10 @@ int main(void)
           raw_del(cat, DB_PROMOITEMS, "B", 1, "P1", 2));
     BREAK("index names a missing promotion", "promotion P9, which does not exist",
           raw_put(cat, DB_PROMOITEMS, "A", 1, "P9", 2));
-    BREAK("pending job not indexed", "missing from the pending index",
-          key_be64(k8, 1); raw_del(cat, DB_LJOBITEM, "A", 1, k8, 8));
-    BREAK("index names a missing job", "job 77, which does not exist",
-          key_be64(k8, 77); raw_put(cat, DB_LJOBITEM, "B", 1, k8, 8));
+    BREAK("pending job not indexed", "missing from the pending index", key_be64(k8, 1);
+          raw_del(cat, DB_LJOBITEM, "A", 1, k8, 8));
+    BREAK("index names a missing job", "job 77, which does not exist", key_be64(k8, 77);
+          raw_put(cat, DB_LJOBITEM, "B", 1, k8, 8));
     BREAK("job id ahead of next_job", "next_job is 2, but job 9 exists", {
         pl_txn_t *t;
         pl_label_job_t j;
@@ -231,16 +232,17 @@ int main(void)
     });
     BREAK("last_batch not the ledger's latest", "last_batch is \"other\"",
           raw_put(cat, DB_META, "last_batch", 10, "other", 5));
-    BREAK("two batches with one generation", "two batches of the ledger committed as generation 1", {
-        pl_txn_t *t;
-        pl_batch_rec_t b = {0};
-        snprintf(b.id, sizeof(b.id), "b0");
-        snprintf(b.digest, sizeof(b.digest), "00");
-        b.gen = 1;
-        CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
-        CHECK_INT(pl_batch_put(t, &b), 0);
-        CHECK_INT(pl_txn_commit(t), 0);
-    });
+    BREAK("two batches with one generation", "two batches of the ledger committed as generation 1",
+          {
+              pl_txn_t *t;
+              pl_batch_rec_t b = {0};
+              snprintf(b.id, sizeof(b.id), "b0");
+              snprintf(b.digest, sizeof(b.digest), "00");
+              b.gen = 1;
+              CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+              CHECK_INT(pl_batch_put(t, &b), 0);
+              CHECK_INT(pl_txn_commit(t), 0);
+          });
     BREAK("corrupt ledger record", "batch b1: record does not decode",
           raw_put(cat, DB_BATCHES, "b1", 2, &one, 1));
     BREAK("zone price in a zone without stores", "zone Z9 has no store", {
