@@ -107,11 +107,6 @@ static size_t mlookup(answer_ctx_t *ax, const pl_req_t *req, char *out, size_t c
     return n;
 }
 
-static size_t append(char *out, size_t cap, size_t n, size_t m)
-{
-    return (m && n) ? n + m : 0;
-}
-
 /* HELLO [2]: the server properties map, as RESP2 sends it (a flat array). */
 static size_t hello(const pl_req_t *req, char *out, size_t cap)
 {
@@ -130,7 +125,7 @@ static size_t hello(const pl_req_t *req, char *out, size_t cap)
             int w = snprintf(out + n, cap - n, ":%d\r\n", i == 5 ? 2 : 1);
             m = (w > 0 && (size_t)w < cap - n) ? (size_t)w : 0;
         }
-        n = append(out, cap, n, m);
+        n = m ? n + m : 0; /* 0 once anything did not fit */
     }
     return n;
 }
