@@ -239,5 +239,14 @@ int pl_allow_match(const pl_allow_t *al, const struct sockaddr *sa)
     for (int i = 0; i < al->n; i++)
         if (al->nets[i].family == fam && prefix_match(b, al->nets[i].addr, al->nets[i].bits))
             return 1;
+    /* A v4-mapped client also matches IPv6 entries as the IPv6 address it
+     * is on the wire (::ffff:0:0/96, ::/0). */
+    if (sa->sa_family == AF_INET6 && fam == AF_INET) {
+        const uint8_t *a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        for (int i = 0; i < al->n; i++)
+            if (al->nets[i].family == AF_INET6 &&
+                prefix_match(a6, al->nets[i].addr, al->nets[i].bits))
+                return 1;
+    }
     return 0;
 }

@@ -8,7 +8,7 @@
  * ("10.0.0.0/8, 192.168.1.0/24, ::1/128"); a bare address means a single host
  * (/32 or /128), and the word "any" allows everything. IPv4 clients that
  * reach an IPv6 socket as v4-mapped addresses (::ffff:a.b.c.d) are matched
- * against the IPv4 entries.
+ * against the IPv4 entries, and as themselves against the IPv6 entries.
  *
  * All functions are pure: no allocation, no I/O, thread-safe.
  */

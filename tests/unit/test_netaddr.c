@@ -83,6 +83,12 @@ static void test_allow(void)
     s = v6("::ffff:10.9.9.9"); /* an IPv4 client on a dual-stack socket */
     CHECK_INT(pl_allow_match(&al, (struct sockaddr *)&s), 1);
 
+    CHECK_INT(pl_allow_parse("::ffff:0:0/96", &al, err, sizeof(err)), 0);
+    s = v6("::ffff:10.9.9.9");
+    CHECK_INT(pl_allow_match(&al, (struct sockaddr *)&s), 1); /* as the IPv6 it is */
+    s = v4("10.9.9.9");
+    CHECK_INT(pl_allow_match(&al, (struct sockaddr *)&s), 0); /* a plain IPv4 socket's client */
+
     CHECK_INT(pl_allow_parse("", &al, err, sizeof(err)), 0);
     s = v4("10.0.0.1");
     CHECK_INT(pl_allow_match(&al, (struct sockaddr *)&s), 0); /* empty allows nothing */
