@@ -17,6 +17,7 @@
 
 #include "netclient.h"
 
+#define CONNECT_MS 3000    /* TCP connect */
 #define TCP_IDLE_MS 5000   /* no byte moved for this long: give up */
 #define UDP_FIRST_MS 300   /* first retry after; doubles per attempt */
 #define UDP_ATTEMPTS 5
@@ -55,21 +56,31 @@ static int connect_to(const char *server, int type)
         return g == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
     int fd = -1, err = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
             err = errno;
             continue;
         }
+        /* Bounded: an unreachable host must not hold a lane for the
+         * kernel's two minutes of SYN retries. */
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
         err = errno;
+        if (err == EINPROGRESS) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            socklen_t el = sizeof(err);
+            if (poll(&p, 1, CONNECT_MS) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
+                break;
+            if (err == EINPROGRESS)
+                err = ETIMEDOUT;
+        }
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
     if (fd < 0)
         return -err;
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
 }
 
