@@ -217,6 +217,7 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
     if (rc)
         return rc;
     struct build b = {v, zone, store, now - VIEW_WINDOW, zone_of, arg, 0, hooks};
+    v->format = VIEW_FORMAT;
     v->built_at = now;
     v->per_store = store != NULL;
     memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));
@@ -446,6 +447,8 @@ int view_unpack(const void *buf, size_t len, view_t *v)
     if (len < head)
         return PL_ECORRUPT;
     memcpy(v, buf, head);
+    if (v->format != VIEW_FORMAT)
+        return PL_EVERSION;
     if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
         return PL_ECORRUPT;
     size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);

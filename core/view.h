@@ -14,8 +14,8 @@
 #include "pricelane/catalog.h"
 #include "pricelane/resolve.h"
 
-#define VIEW_PRICES 64
-#define VIEW_PROMOS 32
+#define VIEW_PRICES 512 /* price rows that can matter from "now" on: a change every 20 minutes for 7 days */
+#define VIEW_PROMOS 64
 #define VIEW_PROMO_STORES 4
 #define VIEW_LABELS 8
 #define VIEW_JOBS 8
@@ -46,11 +46,16 @@ typedef struct view_label {
     int64_t due;     /* earliest due instant of a pending job, or PL_TIME_NONE */
 } view_label_t;
 
+/* Changes whenever view_t's layout does: a cache segment written by another
+ * build of the server must never be read as this one's views. */
+#define VIEW_FORMAT 0x50560002u
+
 typedef struct view {
+    uint32_t format; /* VIEW_FORMAT */
     uint64_t gen;
     int64_t built_at; /* the "now" it was built for: valid for now >= built_at */
     uint8_t per_store;
-    uint8_t nprices, npromos, nlabels;
+    uint16_t nprices, npromos, nlabels;
     char zone[PL_SCOPE_MAX + 1];
     char gtin[15]; /* primary barcode of the item */
     pl_item_t item;

@@ -362,7 +362,10 @@ int labels_reconcile(batch_t *b)
         for (int s = 0; !rc && s < r.nscopes; s++)
             rc = reconcile_scope(&r, &r.scopes[s], text);
         if (rc == PL_ETOOBIG || (!rc && r.too_many)) {
-            pl_diag(b->d, NULL, 0, NULL, "item %s: too many prices, promotions or label scopes to label", r.sku);
+            pl_diag(b->d, NULL, 0, NULL,
+                    "item %s: over the limits of one item (%d price rows in force within 7 days "
+                    "and later, %d promotions, %d label scopes, %d pending label jobs)",
+                    r.sku, VIEW_PRICES, VIEW_PROMOS, MAX_SCOPES, MAX_PENDING);
             rc = PL_EFORMAT;
         }
         if (rc)
