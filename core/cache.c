@@ -32,7 +32,7 @@
 #include "pricelane/err.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-#define LAYOUT_VERSION 1u
+#define LAYOUT_VERSION 2u /* 2: a checksum of each value in its length word */
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 
@@ -42,7 +42,7 @@ enum {
     W_HASH = 1,  /* XXH3-64 of the key */
     W_GEN = 2,   /* price generation of the value */
     W_STAMP = 3, /* segment clock at store time: eviction order */
-    W_LEN = 4,   /* key length | value length << 16 */
+    W_LEN = 4,   /* key length | value length << 16 | value checksum << 32 */
     W_KEY = 5,
     KEY_WORDS = (PL_CACHE_KEY_MAX + 7) / 8,
     W_VAL = W_KEY + KEY_WORDS,
@@ -141,6 +141,17 @@ static void st(slot_t *s, int i, uint64_t v)
 static size_t words(size_t bytes)
 {
     return (bytes + 7) / 8;
+}
+
+/* The value's checksum, bound to its key hash and generation. The header
+ * checksum cannot cover the slots (they change under other processes), and
+ * a value that only looks intact would be answered from: a stray write
+ * into the segment (it is a plain file, writable by its owner) could
+ * change a price. A torn read never needs it: the sequence word catches
+ * that first. */
+static uint64_t value_sum(const void *val, size_t vlen, uint64_t h, uint64_t gen)
+{
+    return XXH3_64bits_withSeed(val, vlen, h ^ gen) >> 32;
 }
 
 /* ---- segment file ----------------------------------------------------- */
@@ -382,7 +393,7 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
     if (ld(s, W_HASH) != h || ld(s, W_GEN) != gen)
         return R_MISS;
     uint64_t lens = ld(s, W_LEN);
-    size_t kl = lens & 0xffff, vl = (size_t)(lens >> 16);
+    size_t kl = lens & 0xffff, vl = (size_t)(lens >> 16 & 0xffff);
     if (kl != klen || !key_equal(s, kw, klen))
         return R_MISS;
     if (vl > VALUE_MAX)
@@ -394,6 +405,10 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
     FENCE(memory_order_acquire);
     if (atomic_load_explicit(&s->w[W_SEQ], memory_order_relaxed) != seq)
         return R_RACE;
+    /* Untorn, so a mismatch is damage: never answered from (a put of the
+     * key overwrites it). */
+    if (value_sum(vbuf, vl, h, gen) != lens >> 32)
+        return R_MISS;
     *vlen = vl;
     return R_HIT;
 }
@@ -483,7 +498,7 @@ static void slot_write(slot_t *s, uint64_t h, uint64_t gen, uint64_t stamp, cons
     st(s, W_HASH, h);
     st(s, W_GEN, gen);
     st(s, W_STAMP, stamp);
-    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16);
+    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(val, vlen, h, gen) << 32);
     for (size_t j = 0; j < words(klen); j++)
         st(s, W_KEY + (int)j, kw[j]);
     const unsigned char *v = val;

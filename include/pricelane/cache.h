@@ -19,7 +19,9 @@
  * a reader copies the slot and re-checks the word (seqlock). No lock is ever
  * held; a reader that races a writer sees a miss, never torn data.
  * Entries carry the price generation they were built from; a get with another
- * generation is a miss. All functions are safe to call from any thread and
+ * generation is a miss. Each value carries a checksum (bound to its key and
+ * generation): an entry whose bytes were changed behind the cache's back is
+ * a miss, never a hit. All functions are safe to call from any thread and
  * any process sharing the segment.
  *
  * Caveats: a process killed in the middle of a put leaves that one slot

@@ -284,11 +284,11 @@ static void damage_version(const char *path)
     int fd = open(path, O_RDONLY);
     CHECK(pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h, "read header");
     close(fd);
-    CHECK(h.magic == 0x3145484341434c50ull && h.version == 1 && h.slot_size == PL_CACHE_SLOT_SIZE &&
+    CHECK(h.magic == 0x3145484341434c50ull && h.version == 2 && h.slot_size == PL_CACHE_SLOT_SIZE &&
               h.key_max == PL_CACHE_KEY_MAX && h.bucket == 8 && h.nslots == 32 &&
               h.catalog_id == 9 && h.checksum == XXH3_64bits(&h, offsetof(hdr_id_t, checksum)),
           "header laid out as expected");
-    h.version = 2; /* a future layout, with a valid checksum */
+    h.version = 3; /* a future layout, with a valid checksum */
     h.checksum = XXH3_64bits(&h, offsetof(hdr_id_t, checksum));
     write_at(path, &h, sizeof h, 0);
 }
@@ -330,6 +330,43 @@ static void test_corruption(void)
 
     CHECK_INT(pl_cache_open(NULL, 1, 1, &c), -EINVAL);
     CHECK_INT(pl_cache_open("/nonexistent-dir/x", 1, 1, &c), -ENOENT);
+}
+
+/* A value changed in place (header, key and lengths intact, as a stray
+ * write would leave them) is a miss, never a hit, and a put heals it. */
+static void test_damaged_value(void)
+{
+    char path[128], v[64];
+    const char *val = "price=1234;name=damaged-value-test";
+    pl_cache_t *c;
+    new_path(path, sizeof path);
+    CHECK_INT(pl_cache_open(path, 32 * 1024, 1, &c), 0);
+    if (!c)
+        return;
+    CHECK_INT(put_str(c, "item", 7, val), 0);
+    CHECK_INT(get_str(c, "item", 7, v, sizeof v), 0);
+
+    int fd = open(path, O_RDWR);
+    struct stat sb;
+    CHECK(fd >= 0 && fstat(fd, &sb) == 0, "open %s", path);
+    char *buf = malloc((size_t)sb.st_size);
+    off_t at = -1;
+    if (buf && pread(fd, buf, (size_t)sb.st_size, 0) == sb.st_size)
+        for (off_t i = 4096; i + (off_t)strlen(val) <= sb.st_size && at < 0; i++)
+            if (memcmp(buf + i, val, strlen(val)) == 0)
+                at = i;
+    CHECK(at > 0, "the value is stored in the segment file");
+    if (at > 0)
+        CHECK_INT(pwrite(fd, "9", 1, at + 6), 1); /* price=1234 -> price=1294 */
+    close(fd);
+    free(buf);
+
+    CHECK_INT(get_str(c, "item", 7, v, sizeof v), PL_ENOTFOUND);
+    CHECK_INT(put_str(c, "item", 7, val), 0);
+    CHECK_INT(get_str(c, "item", 7, v, sizeof v), 0);
+    CHECK_STR(v, val);
+    pl_cache_close(c);
+    printf("damaged value: a miss, then replaced by a put\n");
 }
 
 /* A process still using a segment that another one replaced keeps a valid
@@ -560,6 +597,7 @@ int main(void)
     test_eviction();
     test_persistence();
     test_corruption();
+    test_damaged_value();
     test_orphan();
     test_concurrent_open();
     test_hammer();
