@@ -450,7 +450,7 @@ int pl_item_get(pl_txn_t *t, const char *sku, pl_item_t *it)
     if (rc)
         return rc;
     memset(it, 0, sizeof(*it));
-    snprintf(it->sku, sizeof(it->sku), "%s", sku);
+    copy_str(it->sku, sizeof(it->sku), sku);
     rec_r r = {v.mv_data, v.mv_size, 0, 0};
     if (rr_u8(&r) != REC_VERSION)
         return PL_EVERSION;

@@ -26,7 +26,7 @@ static int label_decode(const char *sku, const char *scope, size_t slen, const M
     memset(lb, 0, sizeof(*lb));
     if (slen > PL_SCOPE_MAX)
         return PL_ECORRUPT;
-    snprintf(lb->sku, sizeof(lb->sku), "%s", sku);
+    copy_str(lb->sku, sizeof(lb->sku), sku);
     memcpy(lb->scope, scope, slen);
     rec_r r = {v->mv_data, v->mv_size, 0, 0};
     if (rr_u8(&r) != REC_VERSION)

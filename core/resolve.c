@@ -9,6 +9,7 @@
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
+#include "rec.h"
 #include "view.h"
 
 typedef struct rstore {
@@ -94,7 +95,7 @@ static int reload_stores(pl_resolver_t *r)
 static const rstore_t *find_store(const pl_resolver_t *r, const char *id)
 {
     rstore_t key;
-    snprintf(key.st.id, sizeof(key.st.id), "%s", id);
+    copy_str(key.st.id, sizeof(key.st.id), id);
     return bsearch(&key, r->stores, r->nstores, sizeof(*r->stores), store_cmp);
 }
 
@@ -171,15 +172,19 @@ static int fail(pl_answer_t *a, pl_status_t st, int rc, const char *fmt, const c
 /* Cache key: kind, code key, NUL, zone, and for per-store views NUL store. */
 static size_t cache_key(char *k, const pl_code_t *c, const char *zone, const char *store)
 {
-    int n;
-    if (c->kind == PL_CODE_ITEM)
-        n = snprintf(k, PL_CACHE_KEY_MAX, "I%s%c%s", c->item, 0, zone);
-    else
-        n = snprintf(k, PL_CACHE_KEY_MAX, "%c%s%c%s", c->kind == PL_CODE_GTIN ? 'G' : 'P',
-                     c->kind == PL_CODE_GTIN ? c->gtin : c->item, 0, zone);
-    if (store && n > 0 && n < PL_CACHE_KEY_MAX)
-        n += snprintf(k + n, PL_CACHE_KEY_MAX - (size_t)n, "%c%s", 0, store);
-    return n > 0 && n < PL_CACHE_KEY_MAX ? (size_t)n : 0;
+    const char *parts[3] = {c->kind == PL_CODE_GTIN ? c->gtin : c->item, zone, store};
+    size_t n = 1;
+    k[0] = c->kind == PL_CODE_ITEM ? 'I' : c->kind == PL_CODE_GTIN ? 'G' : 'P';
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        size_t len = strlen(parts[i]);
+        if (n + len + 1 > PL_CACHE_KEY_MAX)
+            return 0;
+        memcpy(k + n, parts[i], len);
+        n += len;
+        if (i < 2 && parts[i + 1])
+            k[n++] = 0;
+    }
+    return n;
 }
 
 static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t now)
@@ -207,7 +212,7 @@ int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku)
 {
     char key[PL_BARCODE_KEY_MAX + 2];
     if (c->kind == PL_CODE_ITEM) {
-        snprintf(sku, PL_ITEM_CODE_MAX + 1, "%s", c->item);
+        copy_str(sku, PL_ITEM_CODE_MAX + 1, c->item);
         return 0;
     }
     pl_barcode_key(c, key, sizeof(key));
