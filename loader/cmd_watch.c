@@ -75,8 +75,8 @@ typedef struct watcher {
     uv_fs_event_t ev;
     uv_timer_t rescan, kick;
     uv_async_t wake;
-    pl_cat_t *cat;
-    const char *inbox;
+    pl_cat_t *cat; /* NULL after a catalogue error: reopened before the next file */
+    const char *db, *inbox;
     unsigned rescan_ms;
     int failed; /* files moved to failed/ */
     int stuck;  /* a file left in INBOX after a catalogue error */
@@ -174,6 +174,14 @@ static int process(watcher_t *w, const char *name)
     pl_diags_t d;
     pl_diags_init(&d);
     memset(&res, 0, sizeof(res));
+    if (!w->cat && !(w->cat = cmd_open_db(w->db, 0))) {
+        printf("%s: not applied: the catalogue cannot be opened; left in the inbox, retried at the "
+               "next scan\n",
+               name);
+        w->stuck = 1;
+        fflush(stdout);
+        return -1;
+    }
     int rc = load_files(w->cat, files, 1, &o, &d, &res);
     int status = 0;
     if (rc == 0) {
@@ -215,6 +223,11 @@ static int process(watcher_t *w, const char *name)
         printf("%s: not applied: %s; left in the inbox, retried at the next scan\n", name,
                pl_strerror(rc));
         status = -1;
+        /* After a failed write of its meta page LMDB refuses every later
+         * transaction of this environment (MDB_PANIC) although the file is
+         * intact: the retry must start from a freshly opened one. */
+        pl_cat_close(w->cat);
+        w->cat = NULL;
     }
     if (status)
         w->stuck = 1;
@@ -370,6 +383,7 @@ int cmd_watch(int argc, char **argv)
     watcher_t *w = calloc(1, sizeof(*w));
     if (!w)
         return 1;
+    w->db = db;
     w->inbox = argv[optind];
     w->rescan_ms = (unsigned)rescan * 1000u;
     struct stat st;
