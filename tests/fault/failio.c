@@ -21,6 +21,8 @@
  *   PL_FAIL_LOG    file to which a line is appended for each injected
  *                  failure ("fail N CALL PATH") and, at exit, the total
  *                  ("calls N")
+ *   PL_FAIL_TRACE  if set (non-empty), also a line for every counted call
+ *                  ("call N CALL PATH"): which call is which
  *
  * The shim writes its own log with raw system calls, so it never counts or
  * fails its own output. Standard output and error (pipes, terminals) are
@@ -51,7 +53,7 @@ static struct {
     char path[PATH_MAX];
     long nth, times;
     int err;
-    int logfd;
+    int logfd, trace;
 } cfg;
 static _Atomic long counted;
 
@@ -108,6 +110,8 @@ static void setup(void)
     cfg.nth = nth ? atol(nth) : 0;
     cfg.times = times ? atol(times) : 1;
     cfg.err = errno_from(getenv("PL_FAIL_ERRNO"));
+    const char *trace = getenv("PL_FAIL_TRACE");
+    cfg.trace = trace && *trace;
     cfg.logfd = logp && *logp ? (int)syscall(SYS_open, logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
                               : -1;
     cfg.ready = 1;
@@ -147,6 +151,8 @@ static int inject(int call, int fd)
     if (!selected(call, fd, where, sizeof where))
         return 0;
     long n = atomic_fetch_add(&counted, 1) + 1;
+    if (cfg.trace)
+        log_line("call %ld %s %s\n", n, call_name[call], where);
     if (cfg.nth <= 0 || n < cfg.nth || (cfg.times > 0 && n >= cfg.nth + cfg.times))
         return 0;
     log_line("fail %ld %s %s\n", n, call_name[call], where);
