@@ -75,11 +75,52 @@ size_t cat_key_str(uint8_t *out, size_t cap, const char *s)
     return n + 1;
 }
 
+/* Borrows the transaction's cursor on db; *owned says whether the caller
+ * got a cursor of its own (nested use) that cursor_put must close. */
+static int cursor_get(pl_txn_t *t, int db, MDB_cursor **out, int *owned)
+{
+    uint32_t bit = 1u << db;
+    int mrc = 0;
+    *owned = (t->cur_busy & bit) != 0;
+    if (*owned)
+        return pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[db], out));
+    if (!t->cur[db])
+        mrc = mdb_cursor_open(t->txn, t->cat->dbi[db], &t->cur[db]);
+    else if (t->cur_stale & bit)
+        mrc = mdb_cursor_renew(t->txn, t->cur[db]);
+    if (mrc)
+        return pl_err_from_mdb(mrc);
+    t->cur_stale &= ~bit;
+    t->cur_busy |= bit;
+    *out = t->cur[db];
+    return 0;
+}
+
+static void cursor_put(pl_txn_t *t, int db, MDB_cursor *cur, int owned)
+{
+    if (owned)
+        mdb_cursor_close(cur);
+    else
+        t->cur_busy &= ~(1u << db);
+}
+
+/* Cursors end before their transaction: LMDB wants a read transaction's
+ * cursors closed by hand, and a write transaction's may be. */
+static void cursors_close(pl_txn_t *t)
+{
+    for (int i = 0; i < DB_COUNT; i++)
+        if (t->cur[i]) {
+            mdb_cursor_close(t->cur[i]);
+            t->cur[i] = NULL;
+        }
+}
+
 int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
              int (*fn)(const MDB_val *k, const MDB_val *v, void *arg), void *arg)
 {
     MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[db], &cur));
+    int owned;
+    int rc = cursor_get(t, db, &cur, &owned);
     if (rc)
         return rc;
     MDB_val k = {plen, (void *)prefix}, v;
@@ -94,7 +135,7 @@ int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
     }
     if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
         rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
+    cursor_put(t, db, cur, owned);
     return rc;
 }
 
@@ -102,7 +143,8 @@ int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
                  int (*fn)(const void *v, size_t len, void *arg), void *arg)
 {
     MDB_cursor *cur;
-    int rc = pl_err_from_mdb(mdb_cursor_open(t->txn, t->cat->dbi[db], &cur));
+    int owned;
+    int rc = cursor_get(t, db, &cur, &owned);
     if (rc)
         return rc;
     MDB_val key = {klen, (void *)k}, val;
@@ -116,7 +158,7 @@ int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
     }
     if (!rc && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
         rc = pl_err_from_mdb(mrc);
-    mdb_cursor_close(cur);
+    cursor_put(t, db, cur, owned);
     return rc;
 }
 
@@ -359,6 +401,7 @@ int pl_txn_commit(pl_txn_t *t)
     int rc;
     if (!t->err && t->next_job_loaded)
         meta_put_u64(t, "next_job", t->next_job);
+    cursors_close(t);
     if (t->err) {
         mdb_txn_abort(t->txn);
         rc = t->err;
@@ -373,12 +416,16 @@ void pl_txn_abort(pl_txn_t *t)
 {
     if (!t)
         return;
+    cursors_close(t);
     mdb_txn_abort(t->txn);
     free(t);
 }
 
 void pl_txn_reset(pl_txn_t *t)
 {
+    for (int i = 0; i < DB_COUNT; i++)
+        if (t->cur[i])
+            t->cur_stale |= 1u << i;
     mdb_txn_reset(t->txn);
 }
 

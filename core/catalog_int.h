@@ -35,6 +35,11 @@ struct pl_txn {
     int write;
     int err; /* sticky: the first write error; commit refuses when set */
     uint64_t next_job; /* label job id counter, read once, written at commit */
+    /* One cursor per database, opened on first use and kept for the life of
+     * the transaction (renewed with a read transaction), so a walk neither
+     * allocates nor frees; a nested walk on the same database opens its own. */
+    MDB_cursor *cur[DB_COUNT];
+    uint32_t cur_busy, cur_stale;
     int next_job_loaded;
 };
 
