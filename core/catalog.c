@@ -2,6 +2,7 @@
  * Prices and promotions are in catalog_price.c, labels, label jobs and the
  * batch ledger in catalog_label.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,29 @@ int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
 
 /* ---- environment ---------------------------------------------------------- */
 
+/* LMDB sizes a new lock file with ftruncate and writes its header through
+ * a shared mapping: on a full file system that first store is a SIGBUS
+ * (pricelane-load init and pricelaned died of it on a full tmpfs), not an
+ * error. Reserving the file's blocks first turns it into -ENOSPC. The size
+ * is LMDB 0.9's for maxreaders slots: a 192-byte header and 64 bytes per
+ * further reader (a larger file would only give more slots). Where the
+ * file cannot be written (a read-only directory) LMDB decides, as before. */
+static int reserve_lock_file(const char *dir, unsigned maxreaders)
+{
+    char path[4200];
+    struct stat st;
+    off_t want = (off_t)(maxreaders - 1) * 64 + 192;
+    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return 0;
+    int rc = 0;
+    if (fstat(fd, &st) == 0 && (off_t)st.st_blocks * 512 < want)
+        rc = posix_fallocate(fd, 0, want);
+    close(fd);
+    return rc == ENOSPC || rc == EDQUOT ? -rc : 0;
+}
+
 static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_cat_t **out)
 {
     pl_cat_t *cat = calloc(1, sizeof(*cat));
@@ -184,6 +208,9 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
      * would ftruncate the file under a loader that grew it, and the loader
      * would die of SIGBUS mid-batch (seen with two loaders on a tiny map). */
     unsigned flags = (o->read_only ? MDB_RDONLY : 0) | (o->no_tls ? MDB_NOTLS : 0);
+    rc = reserve_lock_file(dir, o->max_readers ? o->max_readers : 510);
+    if (rc)
+        goto fail_env;
     rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0644));
     if (rc)
         goto fail_env;
