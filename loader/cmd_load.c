@@ -188,7 +188,7 @@ static int load_cmd(int argc, char **argv, int import)
     int done = import ? (rc == 0) : 0;
     for (int i = 0; !import && i < n; i++)
         done += res[i].gen != 0 || res[i].already;
-    for (int i = 0; i < (import ? 1 : done); i++) {
+    for (int i = 0; i < done; i++) {
         const load_result_t *r = &res[i];
         if (quiet)
             break;
