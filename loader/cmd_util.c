@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "cmds.h"
 #include "pricelane/barcode.h"
@@ -237,4 +238,16 @@ void cmd_table_free(cmd_table_t *t)
         free(t->cells[i]);
     free(t->cells);
     memset(t, 0, sizeof(*t));
+}
+
+const char *cmd_storage_hint(const char *db, int rc, char *buf, size_t cap)
+{
+    struct statvfs sv;
+    buf[0] = '\0';
+    if ((rc == -EIO || rc == -ENOSPC || rc == -EDQUOT) && db && statvfs(db, &sv) == 0) {
+        unsigned long long kib = (unsigned long long)sv.f_bavail * sv.f_frsize / 1024;
+        if (kib < 1024)
+            snprintf(buf, cap, "; the catalogue's file system is full (%llu KiB free)", kib);
+    }
+    return buf;
 }
