@@ -12,6 +12,9 @@
  * (auto → io_uring refused → libuv), and its checks that expect the libuv
  * engine still hold.
  *
+ * If NO_URING_LOG names a file, a line "no_uring: ARGS..." (the arguments
+ * as run) is appended to it for each launch, so a test can count them.
+ *
  * Exit status: the program's; 77 when the filter cannot be installed here
  * (another architecture, no seccomp), 127 when the program cannot be run.
  */
@@ -84,6 +87,15 @@ int main(int argc, char **argv)
             else if (strncmp(argv[i], "--engine=", 9) == 0)
                 argv[i] = "--engine=auto";
         }
+    }
+    const char *logp = getenv("NO_URING_LOG");
+    FILE *lf = logp && *logp ? fopen(logp, "a") : NULL;
+    if (lf) {
+        fputs("no_uring:", lf);
+        for (int i = first; i < argc; i++)
+            fprintf(lf, " %s", argv[i]);
+        fputc('\n', lf);
+        fclose(lf);
     }
     execvp(argv[first], argv + first);
     fprintf(stderr, "no_uring: %s: %s\n", argv[first], strerror(errno));
