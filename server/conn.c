@@ -181,6 +181,9 @@ void conn_process(worker_t *w, conn_t *c)
             break;
         }
         off += used;
+        /* Progress is a whole request: bytes that never complete one (a
+         * client trickling a line) must not hold the connection open. */
+        c->last_ms = w->now_ms;
         if (fl & ANSWER_CLOSE)
             fail_close(c, PL_ST_TCP_CLOSED_QUIT);
     }

@@ -42,7 +42,7 @@ typedef struct conn {
     obuf_t out;
     size_t out_off; /* bytes of out already sent */
     obuf_t pend;
-    int64_t last_ms; /* last progress: bytes received or sent */
+    int64_t last_ms; /* last progress: a whole request received, or bytes sent */
     void *eng;       /* engine handle (libuv: the uv_tcp_t) */
 } conn_t;
 

@@ -129,7 +129,6 @@ void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     }
     if (cqe->res > 0) {
         c->in_len += (size_t)cqe->res;
-        c->last_ms = w->now_ms;
         pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)cqe->res);
         conn_process(w, c);
     } else if (cqe->res == 0 || cqe->res == -ECANCELED) {

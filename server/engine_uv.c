@@ -115,7 +115,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         answer_stale(&w->ax);
         c->in_len += (size_t)nread;
-        c->last_ms = w->now_ms;
         pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)nread);
         conn_process(w, c);
     } else if (nread == UV_EOF) {
