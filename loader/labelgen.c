@@ -150,7 +150,7 @@ static int cmp_i64(const void *a, const void *b)
 
 /* What the label of one scope must show: now, and at each later instant
  * where the (non-member) price changes. */
-static int desired_for(recon_t *r, const scope_t *sc, view_t *v, pl_item_t *it, desired_t *out,
+static int desired_for(recon_t *r, const scope_t *sc, const view_t **vp, pl_item_t *it, desired_t *out,
                        int *nout)
 {
     batch_t *b = r->b;
@@ -163,11 +163,16 @@ static int desired_for(recon_t *r, const scope_t *sc, view_t *v, pl_item_t *it, 
         if (!zone)
             zone = "";
     }
+    /* The chain scope's view was built while the item's scopes were collected;
+     * other scopes get their own (a view is tens of KiB: never copied). */
+    static __thread view_t scoped;
+    const view_t *v = &r->chain;
     int rc = 0;
-    if (sc->level == PL_LEVEL_BASE && r->chain_ok)
-        *v = r->chain;
-    else
-        rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, v);
+    if (sc->level != PL_LEVEL_BASE || !r->chain_ok) {
+        rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, &scoped);
+        v = &scoped;
+    }
+    *vp = v;
     if (rc == PL_ETOOBIG && !store)
         rc = PL_ETOOBIG; /* a chain or zone label with too much history: reported */
     if (rc)
@@ -244,7 +249,7 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
 static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
 {
     batch_t *b = r->b;
-    static __thread view_t v;
+    const view_t *v;
     pl_item_t it;
     desired_t want[MAX_DESIRED];
     int nwant = 0;
@@ -285,13 +290,13 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
                 lb.printed_at = b->now;
                 rc = pl_label_put(b->txn, &lb);
             } else if (want[0].price != shelf || text) {
-                rc = make_job(r, sc, &it, &v, &want[0], shelf,
+                rc = make_job(r, sc, &it, v, &want[0], shelf,
                               want[0].price != shelf ? (shelf == PL_PRICE_NONE ? "new" : "price")
                               : text & TEXT_NAME     ? "name"
                                                      : "pack_qty");
             }
         } else {
-            rc = make_job(r, sc, &it, &v, &want[w], want[w - 1].price, want[w].reason);
+            rc = make_job(r, sc, &it, v, &want[w], want[w - 1].price, want[w].reason);
         }
         if (rc)
             return rc;
