@@ -276,7 +276,8 @@ static int open_sockets(eserver_t *s)
         socklen_t l = sizeof(s->addr);
         getsockname(s->tcp_fd, (struct sockaddr *)&s->addr, &l);
     }
-    if (bind(s->udp_fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) < 0 || listen(s->tcp_fd, 1024) < 0)
+    if (bind(s->udp_fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) < 0 ||
+        listen(s->tcp_fd, 1024) < 0)
         return -errno;
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event eu = {.events = EPOLLIN, .data.ptr = &s->udp_fd};
@@ -308,17 +309,30 @@ int pl_bench_echo_server(int argc, char **argv)
 {
     const char *listen_s = "127.0.0.1:0";
     long size = 360, threads = 1;
-    static const struct option lo[] = {{"listen", 1, 0, 'l'}, {"size", 1, 0, 's'},
-                                       {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"listen", 1, 0, 'l'},
+                                       {"size", 1, 0, 's'},
+                                       {"threads", 1, 0, 't'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'l': listen_s = optarg; break;
-        case 's': size = strtol(optarg, NULL, 10); break;
-        case 't': threads = strtol(optarg, NULL, 10); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'l':
+            listen_s = optarg;
+            break;
+        case 's':
+            size = strtol(optarg, NULL, 10);
+            break;
+        case 't':
+            threads = strtol(optarg, NULL, 10);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (size < 40 || size > 1400 || threads < 1 || threads > 64) {
@@ -336,7 +350,8 @@ int pl_bench_echo_server(int argc, char **argv)
     host[colon - listen_s] = 0;
     addr.sin_port = htons((uint16_t)atoi(colon + 1));
     if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        fprintf(stderr, "pricelane-bench echo-server: --listen %s: want an IPv4 address\n", listen_s);
+        fprintf(stderr, "pricelane-bench echo-server: --listen %s: want an IPv4 address\n",
+                listen_s);
         return 2;
     }
     eserver_t *s = calloc((size_t)threads, sizeof(*s));
@@ -361,8 +376,8 @@ int pl_bench_echo_server(int argc, char **argv)
     char a[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &s[0].addr.sin_addr, a, sizeof(a));
     int port = ntohs(s[0].addr.sin_port);
-    printf("pricelane-bench echo ready udp=%s:%d tcp=%s:%d threads=%ld size=%ld\n", a, port, a, port,
-           threads, size);
+    printf("pricelane-bench echo ready udp=%s:%d tcp=%s:%d threads=%ld size=%ld\n", a, port, a,
+           port, threads, size);
     fflush(stdout);
     for (long i = 0; i < threads; i++)
         pthread_join(s[i].th, NULL);

@@ -66,12 +66,13 @@ typedef struct fresh {
     uint64_t runid, gen0;
     int64_t b0; /* batch number already in the catalogue (an earlier run) */
     /* applier → checkers */
-    uint64_t *commit;              /* commit[b]: ns when the loader of batch b exited */
-    _Atomic uint64_t ncommitted;   /* batches published */
+    uint64_t *commit;            /* commit[b]: ns when the loader of batch b exited */
+    _Atomic uint64_t ncommitted; /* batches published */
     _Atomic int stop;
-    _Atomic int64_t *genval;       /* gen - gen0 → batch seen, -1 unknown */
+    _Atomic int64_t *genval; /* gen - gen0 → batch seen, -1 unknown */
     /* totals */
-    _Atomic uint64_t answers, after_commit, stale, mixed, gen_back, val_back, errors, split_sets, sets;
+    _Atomic uint64_t answers, after_commit, stale, mixed, gen_back, val_back, errors, split_sets,
+        sets;
     _Atomic uint64_t loader_failures, max_seen;
     uint64_t batches;
     double apply_ms_sum, apply_ms_max;
@@ -153,7 +154,8 @@ static void *applier(void *arg)
     fresh_t *f = arg;
     uint64_t end = now_ns() + (uint64_t)(f->duration * 1e9);
     char path[PATH_MAX];
-    for (uint64_t b = 1; b + (uint64_t)f->b0 < F_MAXB - 1 && now_ns() < end && !atomic_load(&f->stop); b++) {
+    for (uint64_t b = 1;
+         b + (uint64_t)f->b0 < F_MAXB - 1 && now_ns() < end && !atomic_load(&f->stop); b++) {
         if (write_batch(f, b, path, sizeof(path))) {
             fprintf(stderr, "pricelane-bench fresh: %s: %s\n", path, strerror(errno));
             atomic_fetch_add(&f->loader_failures, 1);
@@ -175,7 +177,8 @@ static void *applier(void *arg)
         if (ms > f->apply_ms_max)
             f->apply_ms_max = ms;
         if (f->interval > 0) {
-            struct timespec ts = {(time_t)f->interval, (long)((f->interval - (time_t)f->interval) * 1e9)};
+            struct timespec ts = {(time_t)f->interval,
+                                  (long)((f->interval - (time_t)f->interval) * 1e9)};
             nanosleep(&ts, NULL);
         }
     }
@@ -208,7 +211,8 @@ static int connect_server(fresh_t *f)
     return fd;
 }
 
-static void report_once(_Atomic uint64_t *ctr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_once(_Atomic uint64_t *ctr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 #include <stdarg.h>
 static void report_once(_Atomic uint64_t *ctr, const char *fmt, ...)
 {
@@ -232,7 +236,9 @@ static int round_trip(checker_t *c, int final)
     size_t len = 0;
     int d = final ? f->nitems : f->depth;
     for (int i = 0; i < d; i++) {
-        idx[i] = final ? i : (int)(((unsigned)c->id * 7u + (unsigned)i + c->round) % (unsigned)f->nitems);
+        idx[i] = final
+                     ? i
+                     : (int)(((unsigned)c->id * 7u + (unsigned)i + c->round) % (unsigned)f->nitems);
         size_t cl = strlen(f->items[idx[i]].code);
         if (len + cl + 1 > sizeof(req))
             break;
@@ -281,32 +287,35 @@ static int round_trip(checker_t *c, int final)
         int64_t price, gen;
         if (bp_check(&r, it->code, strlen(it->code), PL_KEY_ITEM, 0, 0) != BC_OK ||
             bp_json_int(line, ll, "base_price", &price) || bp_json_int(line, ll, "gen", &gen)) {
-            report_once(&f->errors, "bad answer for %s: %.*s", it->code, (int)(ll > 200 ? 200 : ll), line);
+            report_once(&f->errors, "bad answer for %s: %.*s", it->code, (int)(ll > 200 ? 200 : ll),
+                        line);
             continue;
         }
         int64_t v = price > F_BASE + f->b0 && price < F_BASE + F_MAXB ? price - F_BASE - f->b0 : 0;
         if (must)
             atomic_fetch_add(&f->after_commit, 1);
         if ((uint64_t)v < must)
-            report_once(&f->stale, "stale: %s sent %.3f ms after batch %llu committed shows batch %lld (gen %lld)",
-                        it->code, (double)(ts - f->commit[must]) / 1e6, (unsigned long long)must,
-                        (long long)v, (long long)gen);
+            report_once(
+                &f->stale,
+                "stale: %s sent %.3f ms after batch %llu committed shows batch %lld (gen %lld)",
+                it->code, (double)(ts - f->commit[must]) / 1e6, (unsigned long long)must,
+                (long long)v, (long long)gen);
         if ((uint64_t)gen < c->last_gen)
-            report_once(&f->gen_back, "connection %d: gen %lld after gen %llu", c->id, (long long)gen,
-                        (unsigned long long)c->last_gen);
+            report_once(&f->gen_back, "connection %d: gen %lld after gen %llu", c->id,
+                        (long long)gen, (unsigned long long)c->last_gen);
         else
             c->last_gen = (uint64_t)gen;
         if (v < c->last_val)
-            report_once(&f->val_back, "connection %d: batch %lld after batch %lld", c->id, (long long)v,
-                        (long long)c->last_val);
+            report_once(&f->val_back, "connection %d: batch %lld after batch %lld", c->id,
+                        (long long)v, (long long)c->last_val);
         else
             c->last_val = v;
         if ((uint64_t)gen >= f->gen0 && (uint64_t)gen - f->gen0 < F_GENS) {
             int64_t expect = -1;
             _Atomic int64_t *slot = &f->genval[gen - (int64_t)f->gen0];
             if (!atomic_compare_exchange_strong(slot, &expect, v) && expect != v)
-                report_once(&f->mixed, "mixed: gen %lld shows batch %lld and batch %lld", (long long)gen,
-                            (long long)expect, (long long)v);
+                report_once(&f->mixed, "mixed: gen %lld shows batch %lld and batch %lld",
+                            (long long)gen, (long long)expect, (long long)v);
         }
         if (got == 1)
             set_gen = (uint64_t)gen;
@@ -340,33 +349,32 @@ static void *checker_main(void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: pricelane-bench fresh --server HOST:PORT --db DIR --keys FILE [OPTIONS]\n"
-        "\n"
-        "Looks up K items of the catalogue over C TCP connections (line protocol, D\n"
-        "pipelined per round) while applying batches with `pricelane-load apply`, each\n"
-        "setting the base price of the K items to 70000.00 + batch number (in minor\n"
-        "units). Reports stale answers (sent after a batch's loader exited, showing an\n"
-        "older batch), mixed answers (one generation showing two batches), generation\n"
-        "or batch going backwards on a connection, and errors. Any of them → exit 1.\n"
-        "The catalogue's prices of those K items are changed: use a scratch copy.\n"
-        "\n"
-        "  --server HOST:PORT  pricelaned to check (TCP)\n"
-        "  --db DIR            its catalogue (batches are applied to it)\n"
-        "  --keys FILE         codes (pricelane-bench catalog --keys); K ordinary codes\n"
-        "                      of distinct items are taken from it\n"
-        "  --load PATH         pricelane-load (default: beside pricelane-bench)\n"
-        "  --items K           items changed per batch (default 8, at most 64)\n"
-        "  --conns C           connections (default 4)\n"
-        "  --depth D           requests per round (default 8)\n"
-        "  --duration S        seconds of batches (default 20)\n"
-        "  --interval S        pause between batches (default 0: back to back)\n"
-        "  --dir DIR           where batch files are written (default: a new /tmp dir)\n"
-        "  --nice N            niceness of the lookup threads, so that they do not starve\n"
-        "                      the loader on a small machine (default 10; 0 = unchanged)\n"
-        "\n"
-        "Prints one JSON object: batches, answers, stale, mixed, gen_backwards,\n"
-        "batch_backwards, errors, split_sets, apply times.\n");
+    fprintf(f, "usage: pricelane-bench fresh --server HOST:PORT --db DIR --keys FILE [OPTIONS]\n"
+               "\n"
+               "Looks up K items of the catalogue over C TCP connections (line protocol, D\n"
+               "pipelined per round) while applying batches with `pricelane-load apply`, each\n"
+               "setting the base price of the K items to 70000.00 + batch number (in minor\n"
+               "units). Reports stale answers (sent after a batch's loader exited, showing an\n"
+               "older batch), mixed answers (one generation showing two batches), generation\n"
+               "or batch going backwards on a connection, and errors. Any of them → exit 1.\n"
+               "The catalogue's prices of those K items are changed: use a scratch copy.\n"
+               "\n"
+               "  --server HOST:PORT  pricelaned to check (TCP)\n"
+               "  --db DIR            its catalogue (batches are applied to it)\n"
+               "  --keys FILE         codes (pricelane-bench catalog --keys); K ordinary codes\n"
+               "                      of distinct items are taken from it\n"
+               "  --load PATH         pricelane-load (default: beside pricelane-bench)\n"
+               "  --items K           items changed per batch (default 8, at most 64)\n"
+               "  --conns C           connections (default 4)\n"
+               "  --depth D           requests per round (default 8)\n"
+               "  --duration S        seconds of batches (default 20)\n"
+               "  --interval S        pause between batches (default 0: back to back)\n"
+               "  --dir DIR           where batch files are written (default: a new /tmp dir)\n"
+               "  --nice N            niceness of the lookup threads, so that they do not starve\n"
+               "                      the loader on a small machine (default 10; 0 = unchanged)\n"
+               "\n"
+               "Prints one JSON object: batches, answers, stale, mixed, gen_backwards,\n"
+               "batch_backwards, errors, split_sets, apply times.\n");
 }
 
 static int pick_items(fresh_t *f, const char *keys_path)
@@ -395,7 +403,8 @@ static int pick_items(fresh_t *f, const char *keys_path)
         const char *code = pl_keys_code(&k, (uint32_t)i, &len);
         pl_answer_t a;
         pl_resolve(r, NULL, code, len, now, 0, &a);
-        if (a.status != PL_ANS_OK || len >= sizeof(f->items[0].code) || a.base_price == PL_PRICE_NONE)
+        if (a.status != PL_ANS_OK || len >= sizeof(f->items[0].code) ||
+            a.base_price == PL_PRICE_NONE)
             continue;
         int dup = 0;
         for (int j = 0; j < n; j++)
@@ -432,27 +441,55 @@ int pl_bench_fresh(int argc, char **argv)
     const char *keys_path = NULL;
     char loader_buf[PATH_MAX], dir_buf[] = "/tmp/pricelane-fresh-XXXXXX";
     static const struct option lo[] = {
-        {"server", 1, 0, 's'}, {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'},     {"load", 1, 0, 'l'},
-        {"items", 1, 0, 'i'},  {"conns", 1, 0, 'c'},    {"depth", 1, 0, 'D'},    {"duration", 1, 0, 't'},
-        {"interval", 1, 0, 'I'}, {"dir", 1, 0, 'o'},    {"nice", 1, 0, 'n'},    {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"server", 1, 0, 's'}, {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'},
+        {"load", 1, 0, 'l'},   {"items", 1, 0, 'i'},    {"conns", 1, 0, 'c'},
+        {"depth", 1, 0, 'D'},  {"duration", 1, 0, 't'}, {"interval", 1, 0, 'I'},
+        {"dir", 1, 0, 'o'},    {"nice", 1, 0, 'n'},     {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     int opt;
     f->server = "127.0.0.1:7070";
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 's': f->server = optarg; break;
-        case 'd': f->db = optarg; break;
-        case 'k': keys_path = optarg; break;
-        case 'l': f->loader = optarg; break;
-        case 'i': f->nitems = atoi(optarg); break;
-        case 'c': f->conns = atoi(optarg); break;
-        case 'D': f->depth = atoi(optarg); break;
-        case 't': f->duration = atof(optarg); break;
-        case 'I': f->interval = atof(optarg); break;
-        case 'o': f->dir = optarg; break;
-        case 'n': f->nice = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 's':
+            f->server = optarg;
+            break;
+        case 'd':
+            f->db = optarg;
+            break;
+        case 'k':
+            keys_path = optarg;
+            break;
+        case 'l':
+            f->loader = optarg;
+            break;
+        case 'i':
+            f->nitems = atoi(optarg);
+            break;
+        case 'c':
+            f->conns = atoi(optarg);
+            break;
+        case 'D':
+            f->depth = atoi(optarg);
+            break;
+        case 't':
+            f->duration = atof(optarg);
+            break;
+        case 'I':
+            f->interval = atof(optarg);
+            break;
+        case 'o':
+            f->dir = optarg;
+            break;
+        case 'n':
+            f->nice = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!f->db || !keys_path || f->nitems < 1 || f->nitems > F_ITEMS_MAX || f->conns < 1 ||
@@ -529,8 +566,10 @@ int pl_bench_fresh(int argc, char **argv)
         if (round_trip(&cs[i], 1))
             report_once(&f->errors, "connection %d failed in the final round", i);
     uint64_t bad = f->stale + f->mixed + f->gen_back + f->val_back + f->errors + f->loader_failures;
-    printf("{\"tool\":\"pricelane-bench fresh\",\"format\":1,\"server\":\"%s\",\"items\":%d,\"conns\":%d,"
-           "\"depth\":%d,\"seconds\":%.1f,\"batches\":%llu,\"answers\":%llu,\"answers_after_a_commit\":%llu,"
+    printf("{\"tool\":\"pricelane-bench "
+           "fresh\",\"format\":1,\"server\":\"%s\",\"items\":%d,\"conns\":%d,"
+           "\"depth\":%d,\"seconds\":%.1f,\"batches\":%llu,\"answers\":%llu,\"answers_after_a_"
+           "commit\":%llu,"
            "\"reply_sets\":%llu,\"stale\":%llu,\"mixed\":%llu,\"gen_backwards\":%llu,"
            "\"batch_backwards\":%llu,\"errors\":%llu,\"loader_failures\":%llu,\"split_sets\":%llu,"
            "\"last_batch_seen\":%llu,\"apply_ms_mean\":%.1f,\"apply_ms_max\":%.1f,\"ok\":%s}\n",

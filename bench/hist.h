@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_HIST_SUB_BITS 7                        /* 128 buckets per power of two */
+#define PL_HIST_SUB_BITS 7 /* 128 buckets per power of two */
 #define PL_HIST_SUB (1u << PL_HIST_SUB_BITS)
 #define PL_HIST_BUCKETS ((64 - PL_HIST_SUB_BITS) * PL_HIST_SUB + 2 * PL_HIST_SUB)
 

@@ -25,7 +25,8 @@ static int is_scale(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         if (s[i] < '0' || s[i] > '9')
             return 0;
-    return (n == 13 && s[0] == '2') || (n == 12 && s[0] == '2') || (n == 13 && s[0] == '0' && s[1] == '2');
+    return (n == 13 && s[0] == '2') || (n == 12 && s[0] == '2') ||
+           (n == 13 && s[0] == '0' && s[1] == '2');
 }
 
 /* A small set of 64-bit hashes, to keep generated codes out of the file. */
@@ -225,7 +226,8 @@ int pl_keys_sequence(const pl_keys_t *k, const pl_keymix_t *mix, uint32_t *seq, 
         return -1;
     }
     if (mix->scale > 0 && !k->nscale) {
-        fprintf(stderr, "pricelane-bench: --scale: the key file has no scale codes (prefix 20-29)\n");
+        fprintf(stderr,
+                "pricelane-bench: --scale: the key file has no scale codes (prefix 20-29)\n");
         return -1;
     }
     if (mix->missing + mix->scale < 1.0 && !k->nitems) {

@@ -18,10 +18,10 @@ typedef enum pl_key_kind {
 } pl_key_kind_t;
 
 typedef struct pl_keys {
-    char *text;       /* every code, each followed by a NUL */
-    uint32_t *off;    /* offset of code i in text */
-    uint8_t *len;     /* length of code i */
-    size_t n;         /* codes in all */
+    char *text;    /* every code, each followed by a NUL */
+    uint32_t *off; /* offset of code i in text */
+    uint8_t *len;  /* length of code i */
+    size_t n;      /* codes in all */
     size_t nitems, nscale, nmissing;
 } pl_keys_t;
 
@@ -49,10 +49,10 @@ static inline pl_key_kind_t pl_keys_kind(const pl_keys_t *k, uint32_t i)
 }
 
 typedef struct pl_keymix {
-    int zipf;         /* 0 uniform, 1 Zipf over the ordinary codes */
-    double zipf_s;    /* exponent */
-    double missing;   /* share of missing codes, 0..1 */
-    double scale;     /* share of scale codes, 0..1 */
+    int zipf;       /* 0 uniform, 1 Zipf over the ordinary codes */
+    double zipf_s;  /* exponent */
+    double missing; /* share of missing codes, 0..1 */
+    double scale;   /* share of scale codes, 0..1 */
     uint64_t seed;
 } pl_keymix_t;
 

@@ -98,21 +98,34 @@ static int read_replies(int fd, int count, const char *ok)
 int pl_bench_kvload(int argc, char **argv)
 {
     const char *db = NULL, *keys_path = NULL, *redis = NULL, *mc = NULL, *dump = NULL;
-    static const struct option lo[] = {{"db", 1, 0, 'd'},        {"keys", 1, 0, 'k'},
-                                       {"redis", 1, 0, 'r'},     {"memcached", 1, 0, 'm'},
-                                       {"dump", 1, 0, 'o'},      {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'},   {"keys", 1, 0, 'k'}, {"redis", 1, 0, 'r'}, {"memcached", 1, 0, 'm'},
+        {"dump", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'd': db = optarg; break;
-        case 'k': keys_path = optarg; break;
-        case 'r': redis = optarg; break;
-        case 'm': mc = optarg; break;
-        case 'o': dump = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'd':
+            db = optarg;
+            break;
+        case 'k':
+            keys_path = optarg;
+            break;
+        case 'r':
+            redis = optarg;
+            break;
+        case 'm':
+            mc = optarg;
+            break;
+        case 'o':
+            dump = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!db || !keys_path || (!!redis + !!mc + !!dump) != 1) {
@@ -163,7 +176,8 @@ int pl_bench_kvload(int argc, char **argv)
             continue;
         }
         if (redis)
-            blen += (size_t)sprintf(buf + blen, "*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n", clen, code, jlen);
+            blen += (size_t)sprintf(buf + blen, "*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n", clen,
+                                    code, jlen);
         else
             blen += (size_t)sprintf(buf + blen, "set %s 0 0 %zu\r\n", code, jlen);
         memcpy(buf + blen, json, jlen);
@@ -172,7 +186,8 @@ int pl_bench_kvload(int argc, char **argv)
         blen += 2;
         if (++pending == CHUNK || i + 1 == keys.n) {
             if (write_all(fd, buf, blen) || read_replies(fd, pending, redis ? "+OK" : "STORED")) {
-                fprintf(stderr, "pricelane-bench kv-load: writing to %s failed\n", redis ? redis : mc);
+                fprintf(stderr, "pricelane-bench kv-load: writing to %s failed\n",
+                        redis ? redis : mc);
                 goto out;
             }
             blen = 0;
@@ -181,11 +196,14 @@ int pl_bench_kvload(int argc, char **argv)
         if ((i & 4095) == 0)
             pl_resolver_refresh(r); /* do not pin one snapshot for the whole load */
     }
-    if (pending && (write_all(fd, buf, blen) || read_replies(fd, pending, redis ? "+OK" : "STORED")))
+    if (pending &&
+        (write_all(fd, buf, blen) || read_replies(fd, pending, redis ? "+OK" : "STORED")))
         goto out;
-    printf("{\"loaded\":%zu,\"not_ok\":%llu,\"mean_answer_bytes\":%.1f,\"target\":\"%s\"}\n", keys.n,
-           (unsigned long long)notok, keys.n ? (double)bytes / (double)keys.n : 0.0,
-           redis ? "redis" : mc ? "memcached" : "dump");
+    printf("{\"loaded\":%zu,\"not_ok\":%llu,\"mean_answer_bytes\":%.1f,\"target\":\"%s\"}\n",
+           keys.n, (unsigned long long)notok, keys.n ? (double)bytes / (double)keys.n : 0.0,
+           redis ? "redis"
+           : mc  ? "memcached"
+                 : "dump");
     status = 0;
 out:
     if (out && fclose(out))

@@ -47,8 +47,8 @@ typedef struct conn {
     /* UDP */
     pend_t *slot;
     uint32_t *freel, nfree;
-    char *sbuf;                /* depth × BP_REQ_MAX request bytes, by slot */
-    struct mmsghdr *smsg;      /* requests waiting for sendmmsg */
+    char *sbuf;           /* depth × BP_REQ_MAX request bytes, by slot */
+    struct mmsghdr *smsg; /* requests waiting for sendmmsg */
     struct iovec *siov;
     uint32_t nsend;
 } conn_t;
@@ -174,8 +174,8 @@ static void record(run_worker_t *w, const bp_reply_t *r, uint32_t key, uint64_t 
         ck = bp_check(r, code, len, pl_keys_kind(w->ctx->keys, key), w->o->kv, w->o->echo);
         if (ck != BC_OK && w->st.checks[ck] < 3) {
             int show = r->val_len > 160 ? 160 : (int)r->val_len;
-            fprintf(stderr, "pricelane-bench: %s answer for %s: %.*s\n", bp_check_names[ck], code, show,
-                    r->val ? r->val : "");
+            fprintf(stderr, "pricelane-bench: %s answer for %s: %.*s\n", bp_check_names[ck], code,
+                    show, r->val ? r->val : "");
         }
     }
     w->st.checks[ck]++;

@@ -64,22 +64,37 @@ int pl_bench_micro(int argc, char **argv)
     const char *db = NULL, *keys_path = NULL;
     long sample = 100000, rounds = 5, cache_mb = 256;
     unsigned long long seed = 1;
-    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"keys", 1, 0, 'k'},
-                                       {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
-                                       {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'},
-                                       {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'}, {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
+        {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'd': db = optarg; break;
-        case 'k': keys_path = optarg; break;
-        case 'n': sample = strtol(optarg, NULL, 10); break;
-        case 'r': rounds = strtol(optarg, NULL, 10); break;
-        case 'c': cache_mb = strtol(optarg, NULL, 10); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'd':
+            db = optarg;
+            break;
+        case 'k':
+            keys_path = optarg;
+            break;
+        case 'n':
+            sample = strtol(optarg, NULL, 10);
+            break;
+        case 'r':
+            rounds = strtol(optarg, NULL, 10);
+            break;
+        case 'c':
+            cache_mb = strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!db || !keys_path || sample < 1 || rounds < 1 || cache_mb < 1) {
@@ -128,7 +143,8 @@ int pl_bench_micro(int argc, char **argv)
         goto out;
     }
     if ((rc = pl_cache_open(path, (size_t)cache_mb << 20, pl_cat_id(cat), &cache)) ||
-        (rc = pl_resolver_new(cat, cache, &rc_cache)) || (rc = pl_resolver_new(cat, NULL, &rc_plain))) {
+        (rc = pl_resolver_new(cat, cache, &rc_cache)) ||
+        (rc = pl_resolver_new(cat, NULL, &rc_plain))) {
         fprintf(stderr, "pricelane-bench micro: %s\n", pl_strerror(rc));
         goto out;
     }
@@ -157,12 +173,14 @@ int pl_bench_micro(int argc, char **argv)
            "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
            "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"not_ok\":%llu,\"cache_slots\":%llu}\n",
            n, sample, rounds, miss, hit, plain, (unsigned long long)(st1.hits - st0.hits),
-           (unsigned long long)(st1.misses - st0.misses), (unsigned long long)(st1.inserts - st0.inserts),
-           (unsigned long long)hits, (unsigned long long)hit_misses, (unsigned long long)bad,
-           (unsigned long long)st2.nslots);
+           (unsigned long long)(st1.misses - st0.misses),
+           (unsigned long long)(st1.inserts - st0.inserts), (unsigned long long)hits,
+           (unsigned long long)hit_misses, (unsigned long long)bad, (unsigned long long)st2.nslots);
     if (hit_misses)
-        fprintf(stderr, "pricelane-bench micro: %llu misses in the hit passes: the cache (%ld MiB) is "
-                        "smaller than the sample\n", (unsigned long long)hit_misses, cache_mb);
+        fprintf(stderr,
+                "pricelane-bench micro: %llu misses in the hit passes: the cache (%ld MiB) is "
+                "smaller than the sample\n",
+                (unsigned long long)hit_misses, cache_mb);
     status = 0;
 out:
     pl_resolver_free(rc_cache);

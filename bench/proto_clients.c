@@ -6,7 +6,8 @@
 
 static const char *const names[BP_COUNT] = {"line-udp", "line-tcp", "resp", "mc-tcp", "mc-udp"};
 
-const char *const bp_check_names[BC_COUNT] = {"ok", "status", "code", "error_reply", "nil", "protocol"};
+const char *const bp_check_names[BC_COUNT] = {"ok",          "status", "code",
+                                              "error_reply", "nil",    "protocol"};
 
 int bp_parse_name(const char *s)
 {
@@ -369,7 +370,8 @@ bp_check_t bp_check(const bp_reply_t *r, const char *code, size_t len, pl_key_ki
     if (missing)
         ok = stn == 9 && !memcmp(st, "not_found", 9);
     else
-        ok = (stn == 2 && !memcmp(st, "ok", 2)) || (kind == PL_KEY_ITEM && stn == 8 && !memcmp(st, "no_price", 8));
+        ok = (stn == 2 && !memcmp(st, "ok", 2)) ||
+             (kind == PL_KEY_ITEM && stn == 8 && !memcmp(st, "no_price", 8));
     j = q + 1;
     if (e - j < 9 || memcmp(j, ",\"code\":\"", 9))
         return stn == 5 && !memcmp(st, "error", 5) ? BC_ERROR : BC_PROTOCOL;

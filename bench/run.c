@@ -13,49 +13,48 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: pricelane-bench run [OPTIONS]\n"
-        "\n"
-        "Sends lookups to a server and measures throughput and latency, checking\n"
-        "every answer. Closed loop (default): each connection keeps --depth\n"
-        "requests in flight (pipelined). Open loop (--rate): requests leave at\n"
-        "fixed intended instants and latency is measured from those instants, so a\n"
-        "stalled server shows up in the percentiles (no coordinated omission).\n"
-        "\n"
-        "  --server HOST:PORT  target (default 127.0.0.1:7070)\n"
-        "  --proto P           line-udp (udp) | line-tcp (tcp) | resp | mc-tcp | mc-udp\n"
-        "                      (default line-tcp)\n"
-        "  --target T          pricelaned | redis | memcached | echo: what answers, and\n"
-        "                      so what a correct answer is (default pricelaned; mc-*:\n"
-        "                      memcached). Redis and memcached hold the answer JSON as\n"
-        "                      the value of each code and answer nil for others.\n"
-        "  --echo              the same as --target echo (pricelane-bench echo-server)\n"
-        "  --conns C           TCP connections or UDP sockets (default 50 TCP, 8 UDP)\n"
-        "  --depth D           requests in flight per connection (default 1; open loop:\n"
-        "                      the most in flight, default 256)\n"
-        "  --rate R            open loop at R requests/s in all (default: closed loop)\n"
-        "  --threads T         client threads (default 1)\n"
-        "  --duration S        measured seconds (default 10)\n"
-        "  --warmup S          seconds before measuring, not counted (default 2)\n"
-        "  --timeout S         UDP: an answer later than this is lost (default 0.5);\n"
-        "                      also how long to wait for the last answers after the run\n"
-        "  --keys FILE         codes to look up, one per line (pricelane-bench catalog\n"
-        "                      --keys); without it only --echo works (synthetic codes)\n"
-        "  --dist uniform|zipf key popularity (default uniform)\n"
-        "  --zipf-s S          Zipf exponent (default 0.99)\n"
-        "  --missing F         share of codes in no catalogue, 0..1 (default 0)\n"
-        "  --scale F           share of in-store scale codes of the key file (default 0)\n"
-        "  --seed N            random seed (default 1)\n"
-        "  --no-check          do not check answers (only count them)\n"
-        "  --label NAME        a name for this run, copied into the JSON\n"
-        "  --json              print one JSON object instead of the table\n"
-        "\n"
-        "An answer is correct when it is framed right, its status is the expected one\n"
-        "(ok or no_price for a code of the key file, not_found for a missing code;\n"
-        "nil from Redis/memcached for a missing code) and its \"code\" field is the\n"
-        "code that was asked. Exit status: 0 no errors, 1 some answer was wrong or a\n"
-        "connection failed, 2 usage or setup error. UDP losses are reported, not\n"
-        "errors.\n");
+    fprintf(f, "usage: pricelane-bench run [OPTIONS]\n"
+               "\n"
+               "Sends lookups to a server and measures throughput and latency, checking\n"
+               "every answer. Closed loop (default): each connection keeps --depth\n"
+               "requests in flight (pipelined). Open loop (--rate): requests leave at\n"
+               "fixed intended instants and latency is measured from those instants, so a\n"
+               "stalled server shows up in the percentiles (no coordinated omission).\n"
+               "\n"
+               "  --server HOST:PORT  target (default 127.0.0.1:7070)\n"
+               "  --proto P           line-udp (udp) | line-tcp (tcp) | resp | mc-tcp | mc-udp\n"
+               "                      (default line-tcp)\n"
+               "  --target T          pricelaned | redis | memcached | echo: what answers, and\n"
+               "                      so what a correct answer is (default pricelaned; mc-*:\n"
+               "                      memcached). Redis and memcached hold the answer JSON as\n"
+               "                      the value of each code and answer nil for others.\n"
+               "  --echo              the same as --target echo (pricelane-bench echo-server)\n"
+               "  --conns C           TCP connections or UDP sockets (default 50 TCP, 8 UDP)\n"
+               "  --depth D           requests in flight per connection (default 1; open loop:\n"
+               "                      the most in flight, default 256)\n"
+               "  --rate R            open loop at R requests/s in all (default: closed loop)\n"
+               "  --threads T         client threads (default 1)\n"
+               "  --duration S        measured seconds (default 10)\n"
+               "  --warmup S          seconds before measuring, not counted (default 2)\n"
+               "  --timeout S         UDP: an answer later than this is lost (default 0.5);\n"
+               "                      also how long to wait for the last answers after the run\n"
+               "  --keys FILE         codes to look up, one per line (pricelane-bench catalog\n"
+               "                      --keys); without it only --echo works (synthetic codes)\n"
+               "  --dist uniform|zipf key popularity (default uniform)\n"
+               "  --zipf-s S          Zipf exponent (default 0.99)\n"
+               "  --missing F         share of codes in no catalogue, 0..1 (default 0)\n"
+               "  --scale F           share of in-store scale codes of the key file (default 0)\n"
+               "  --seed N            random seed (default 1)\n"
+               "  --no-check          do not check answers (only count them)\n"
+               "  --label NAME        a name for this run, copied into the JSON\n"
+               "  --json              print one JSON object instead of the table\n"
+               "\n"
+               "An answer is correct when it is framed right, its status is the expected one\n"
+               "(ok or no_price for a code of the key file, not_found for a missing code;\n"
+               "nil from Redis/memcached for a missing code) and its \"code\" field is the\n"
+               "code that was asked. Exit status: 0 no errors, 1 some answer was wrong or a\n"
+               "connection failed, 2 usage or setup error. UDP losses are reported, not\n"
+               "errors.\n");
 }
 
 static int parse_addr(const char *s, struct sockaddr_in *a)
@@ -102,19 +101,19 @@ static void report_table(const run_opts_t *o, const pl_keys_t *k, const run_stat
 {
     const pl_hist_t *h = &s->hist;
     printf("pricelane-bench run  %s %s (%s)  %s  %d×%d  %g s (+%g s warm-up)  %d thread%s\n",
-           bp_name(o->proto), o->server, o->target, o->rate > 0 ? "open loop" : "closed loop", o->conns,
-           o->depth, o->duration, o->warmup, o->threads, o->threads > 1 ? "s" : "");
+           bp_name(o->proto), o->server, o->target, o->rate > 0 ? "open loop" : "closed loop",
+           o->conns, o->depth, o->duration, o->warmup, o->threads, o->threads > 1 ? "s" : "");
     if (o->rate > 0)
         printf("  target rate       %.0f req/s\n", o->rate);
     char dist[32] = "uniform";
     if (o->mix.zipf)
         snprintf(dist, sizeof(dist), "zipf s=%.2f", o->mix.zipf_s);
-    printf("  keys              %zu (%s), missing %.1f%%, scale %.1f%%\n", k->nitems + k->nscale, dist,
-           o->mix.missing * 100, o->mix.scale * 100);
+    printf("  keys              %zu (%s), missing %.1f%%, scale %.1f%%\n", k->nitems + k->nscale,
+           dist, o->mix.missing * 100, o->mix.scale * 100);
     printf("  throughput        %.0f answers/s\n", tput);
     printf("  requests          %llu sent, %llu answered, %llu lost, %llu late, %llu unsent\n",
-           (unsigned long long)s->sent, (unsigned long long)s->answered, (unsigned long long)s->lost,
-           (unsigned long long)s->late, (unsigned long long)s->unsent);
+           (unsigned long long)s->sent, (unsigned long long)s->answered,
+           (unsigned long long)s->lost, (unsigned long long)s->late, (unsigned long long)s->unsent);
     printf("  errors            %llu", (unsigned long long)errors);
     if (errors) {
         printf(" (");
@@ -128,8 +127,8 @@ static void report_table(const run_opts_t *o, const pl_keys_t *k, const run_stat
     printf("%s\n", o->check ? "" : "  (answers not checked)");
     printf("  latency µs        p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
            pl_hist_percentile(h, 50) / 1e3, pl_hist_percentile(h, 90) / 1e3,
-           pl_hist_percentile(h, 99) / 1e3, pl_hist_percentile(h, 99.9) / 1e3, h->max / 1e3 * (h->count > 0),
-           pl_hist_mean(h) / 1e3);
+           pl_hist_percentile(h, 99) / 1e3, pl_hist_percentile(h, 99.9) / 1e3,
+           h->max / 1e3 * (h->count > 0), pl_hist_mean(h) / 1e3);
 }
 
 static void json_str(const char *s)
@@ -156,16 +155,18 @@ static void report_json(const run_opts_t *o, const pl_keys_t *k, const run_stats
     json_str(o->server);
     printf(",\"proto\":\"%s\",\"target\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,"
            "\"rate\":%.0f,\"threads\":%d,\"duration_s\":%g,\"warmup_s\":%g,\"timeout_s\":%g,",
-           bp_name(o->proto), o->target, o->rate > 0 ? "open" : "closed", o->conns, o->depth, o->rate,
-           o->threads, o->duration, o->warmup, o->timeout);
+           bp_name(o->proto), o->target, o->rate > 0 ? "open" : "closed", o->conns, o->depth,
+           o->rate, o->threads, o->duration, o->warmup, o->timeout);
     printf("\"keys\":%zu,\"dist\":\"%s\",\"zipf_s\":%g,\"missing\":%g,\"scale\":%g,\"seed\":%llu,"
            "\"checked\":%s,",
-           k->nitems + k->nscale, o->mix.zipf ? "zipf" : "uniform", o->mix.zipf ? o->mix.zipf_s : 0.0,
-           o->mix.missing, o->mix.scale, (unsigned long long)o->mix.seed, o->check ? "true" : "false");
+           k->nitems + k->nscale, o->mix.zipf ? "zipf" : "uniform",
+           o->mix.zipf ? o->mix.zipf_s : 0.0, o->mix.missing, o->mix.scale,
+           (unsigned long long)o->mix.seed, o->check ? "true" : "false");
     printf("\"throughput\":%.1f,\"sent\":%llu,\"answered\":%llu,\"errors\":%llu,\"lost\":%llu,"
            "\"late\":%llu,\"unsent\":%llu,",
-           tput, (unsigned long long)s->sent, (unsigned long long)s->answered, (unsigned long long)errors,
-           (unsigned long long)s->lost, (unsigned long long)s->late, (unsigned long long)s->unsent);
+           tput, (unsigned long long)s->sent, (unsigned long long)s->answered,
+           (unsigned long long)errors, (unsigned long long)s->lost, (unsigned long long)s->late,
+           (unsigned long long)s->unsent);
     printf("\"errors_by_kind\":{");
     for (int i = 1; i < BC_COUNT; i++)
         printf("\"%s\":%llu,", bp_check_names[i], (unsigned long long)s->checks[i]);
@@ -179,30 +180,59 @@ static void report_json(const run_opts_t *o, const pl_keys_t *k, const run_stats
 
 int pl_bench_run(int argc, char **argv)
 {
-    run_opts_t o = {.server = "127.0.0.1:7070", .proto = BP_LINE_TCP, .check = 1, .threads = 1,
-                    .duration = 10, .warmup = 2, .timeout = 0.5};
+    run_opts_t o = {.server = "127.0.0.1:7070",
+                    .proto = BP_LINE_TCP,
+                    .check = 1,
+                    .threads = 1,
+                    .duration = 10,
+                    .warmup = 2,
+                    .timeout = 0.5};
     o.mix.zipf_s = 0.99;
     o.mix.seed = 1;
     int depth_set = 0, conns_set = 0;
     const char *dist = "uniform";
-    enum { O_SERVER = 256, O_PROTO, O_TARGET, O_ECHO, O_CONNS, O_DEPTH, O_RATE, O_THREADS, O_DUR,
-           O_WARM, O_TIMEOUT, O_KEYS, O_DIST, O_ZIPF, O_MISSING, O_SCALE, O_SEED, O_NOCHECK,
-           O_LABEL, O_JSON, O_HELP };
-    static const struct option lo[] = {
-        {"server", 1, 0, O_SERVER},   {"proto", 1, 0, O_PROTO},     {"target", 1, 0, O_TARGET},
-        {"echo", 0, 0, O_ECHO},       {"conns", 1, 0, O_CONNS},     {"depth", 1, 0, O_DEPTH},
-        {"rate", 1, 0, O_RATE},       {"threads", 1, 0, O_THREADS}, {"duration", 1, 0, O_DUR},
-        {"warmup", 1, 0, O_WARM},     {"timeout", 1, 0, O_TIMEOUT}, {"keys", 1, 0, O_KEYS},
-        {"dist", 1, 0, O_DIST},       {"zipf-s", 1, 0, O_ZIPF},     {"missing", 1, 0, O_MISSING},
-        {"scale", 1, 0, O_SCALE},     {"seed", 1, 0, O_SEED},       {"no-check", 0, 0, O_NOCHECK},
-        {"label", 1, 0, O_LABEL},     {"json", 0, 0, O_JSON},       {"help", 0, 0, O_HELP},
-        {0, 0, 0, 0}};
+    enum {
+        O_SERVER = 256,
+        O_PROTO,
+        O_TARGET,
+        O_ECHO,
+        O_CONNS,
+        O_DEPTH,
+        O_RATE,
+        O_THREADS,
+        O_DUR,
+        O_WARM,
+        O_TIMEOUT,
+        O_KEYS,
+        O_DIST,
+        O_ZIPF,
+        O_MISSING,
+        O_SCALE,
+        O_SEED,
+        O_NOCHECK,
+        O_LABEL,
+        O_JSON,
+        O_HELP
+    };
+    static const struct option lo[] = {{"server", 1, 0, O_SERVER},   {"proto", 1, 0, O_PROTO},
+                                       {"target", 1, 0, O_TARGET},   {"echo", 0, 0, O_ECHO},
+                                       {"conns", 1, 0, O_CONNS},     {"depth", 1, 0, O_DEPTH},
+                                       {"rate", 1, 0, O_RATE},       {"threads", 1, 0, O_THREADS},
+                                       {"duration", 1, 0, O_DUR},    {"warmup", 1, 0, O_WARM},
+                                       {"timeout", 1, 0, O_TIMEOUT}, {"keys", 1, 0, O_KEYS},
+                                       {"dist", 1, 0, O_DIST},       {"zipf-s", 1, 0, O_ZIPF},
+                                       {"missing", 1, 0, O_MISSING}, {"scale", 1, 0, O_SCALE},
+                                       {"seed", 1, 0, O_SEED},       {"no-check", 0, 0, O_NOCHECK},
+                                       {"label", 1, 0, O_LABEL},     {"json", 0, 0, O_JSON},
+                                       {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
     int opt;
     double v;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case O_SERVER: o.server = optarg; break;
+        case O_SERVER:
+            o.server = optarg;
+            break;
         case O_PROTO: {
             int p = bp_parse_name(optarg);
             if (p < 0) {
@@ -212,26 +242,83 @@ int pl_bench_run(int argc, char **argv)
             o.proto = (bp_proto_t)p;
             break;
         }
-        case O_TARGET: o.target = optarg; break;
-        case O_ECHO: o.target = "echo"; break;
-        case O_CONNS: if (parse_num("--conns", optarg, 1, 10000, &v)) return 2; o.conns = (int)v; conns_set = 1; break;
-        case O_DEPTH: if (parse_num("--depth", optarg, 1, 4096, &v)) return 2; o.depth = (int)v; depth_set = 1; break;
-        case O_RATE: if (parse_num("--rate", optarg, 1, 1e9, &o.rate)) return 2; break;
-        case O_THREADS: if (parse_num("--threads", optarg, 1, 256, &v)) return 2; o.threads = (int)v; break;
-        case O_DUR: if (parse_num("--duration", optarg, 0.1, 86400, &o.duration)) return 2; break;
-        case O_WARM: if (parse_num("--warmup", optarg, 0, 3600, &o.warmup)) return 2; break;
-        case O_TIMEOUT: if (parse_num("--timeout", optarg, 0.001, 60, &o.timeout)) return 2; break;
-        case O_KEYS: o.keys_path = optarg; break;
-        case O_DIST: dist = optarg; break;
-        case O_ZIPF: if (parse_num("--zipf-s", optarg, 0, 10, &o.mix.zipf_s)) return 2; break;
-        case O_MISSING: if (parse_num("--missing", optarg, 0, 1, &o.mix.missing)) return 2; break;
-        case O_SCALE: if (parse_num("--scale", optarg, 0, 1, &o.mix.scale)) return 2; break;
-        case O_SEED: if (parse_num("--seed", optarg, 0, 1e18, &v)) return 2; o.mix.seed = (uint64_t)v; break;
-        case O_NOCHECK: o.check = 0; break;
-        case O_LABEL: o.label = optarg; break;
-        case O_JSON: o.json = 1; break;
-        case O_HELP: usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case O_TARGET:
+            o.target = optarg;
+            break;
+        case O_ECHO:
+            o.target = "echo";
+            break;
+        case O_CONNS:
+            if (parse_num("--conns", optarg, 1, 10000, &v))
+                return 2;
+            o.conns = (int)v;
+            conns_set = 1;
+            break;
+        case O_DEPTH:
+            if (parse_num("--depth", optarg, 1, 4096, &v))
+                return 2;
+            o.depth = (int)v;
+            depth_set = 1;
+            break;
+        case O_RATE:
+            if (parse_num("--rate", optarg, 1, 1e9, &o.rate))
+                return 2;
+            break;
+        case O_THREADS:
+            if (parse_num("--threads", optarg, 1, 256, &v))
+                return 2;
+            o.threads = (int)v;
+            break;
+        case O_DUR:
+            if (parse_num("--duration", optarg, 0.1, 86400, &o.duration))
+                return 2;
+            break;
+        case O_WARM:
+            if (parse_num("--warmup", optarg, 0, 3600, &o.warmup))
+                return 2;
+            break;
+        case O_TIMEOUT:
+            if (parse_num("--timeout", optarg, 0.001, 60, &o.timeout))
+                return 2;
+            break;
+        case O_KEYS:
+            o.keys_path = optarg;
+            break;
+        case O_DIST:
+            dist = optarg;
+            break;
+        case O_ZIPF:
+            if (parse_num("--zipf-s", optarg, 0, 10, &o.mix.zipf_s))
+                return 2;
+            break;
+        case O_MISSING:
+            if (parse_num("--missing", optarg, 0, 1, &o.mix.missing))
+                return 2;
+            break;
+        case O_SCALE:
+            if (parse_num("--scale", optarg, 0, 1, &o.mix.scale))
+                return 2;
+            break;
+        case O_SEED:
+            if (parse_num("--seed", optarg, 0, 1e18, &v))
+                return 2;
+            o.mix.seed = (uint64_t)v;
+            break;
+        case O_NOCHECK:
+            o.check = 0;
+            break;
+        case O_LABEL:
+            o.label = optarg;
+            break;
+        case O_JSON:
+            o.json = 1;
+            break;
+        case O_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -255,7 +342,8 @@ int pl_bench_run(int argc, char **argv)
     else if (!strcmp(o.target, "redis") || !strcmp(o.target, "memcached"))
         o.kv = 1;
     else if (strcmp(o.target, "pricelaned")) {
-        fprintf(stderr, "pricelane-bench run: --target %s: want pricelaned, redis, memcached or echo\n",
+        fprintf(stderr,
+                "pricelane-bench run: --target %s: want pricelaned, redis, memcached or echo\n",
                 o.target);
         return 2;
     }

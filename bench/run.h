@@ -16,7 +16,7 @@ typedef struct run_opts {
     const char *target; /* "pricelaned", "redis", "memcached", "echo" */
     int kv, echo, check;
     int conns, depth, threads;
-    double rate;        /* total requests/s; 0 = closed loop */
+    double rate;                             /* total requests/s; 0 = closed loop */
     double duration, warmup, timeout, drain; /* seconds */
     pl_keymix_t mix;
     const char *keys_path;
@@ -28,11 +28,11 @@ typedef struct run_stats {
     uint64_t sent;     /* requests whose (intended) send time is in the window */
     uint64_t answered; /* of those, answered (checked or not) */
     uint64_t checks[BC_COUNT];
-    uint64_t lost;     /* UDP: no answer within the timeout; TCP: none before the end */
-    uint64_t late;     /* UDP answers after their timeout (ignored) */
-    uint64_t unsent;   /* open loop: intended sends the client never made */
+    uint64_t lost;   /* UDP: no answer within the timeout; TCP: none before the end */
+    uint64_t late;   /* UDP answers after their timeout (ignored) */
+    uint64_t unsent; /* open loop: intended sends the client never made */
     uint64_t conn_errors;
-    pl_hist_t hist;    /* latency, ns */
+    pl_hist_t hist; /* latency, ns */
 } run_stats_t;
 
 typedef struct run_ctx {

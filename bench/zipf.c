@@ -60,7 +60,8 @@ static double helper1(double x)
 
 static double helper2(double x)
 {
-    return fabs(x) > 1e-8 ? expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x));
+    return fabs(x) > 1e-8 ? expm1(x) / x
+                          : 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x));
 }
 
 static double h(double s, double x)
@@ -110,7 +111,8 @@ uint64_t pl_zipf_next(const pl_zipf_t *z, pl_rng_t *r)
             k = z->n;
         else
             k = (uint64_t)kd;
-        if ((double)k - x <= z->s_val || u >= h_integral(z->s, (double)k + 0.5) - h(z->s, (double)k))
+        if ((double)k - x <= z->s_val ||
+            u >= h_integral(z->s, (double)k + 0.5) - h(z->s, (double)k))
             return k;
     }
 }

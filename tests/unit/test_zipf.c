@@ -34,13 +34,14 @@ static void check_freq(uint64_t n, double s, uint64_t draws, uint64_t seed)
         double want = p * (double)draws;
         double sd = sqrt((double)draws * p * (1 - p));
         double got = (double)cnt[k];
-        CHECK(fabs(got - want) <= 4 * sd + 0.005 * want, "n=%llu s=%g rank %llu: %.0f draws, want %.0f ± %.0f",
-              (unsigned long long)n, s, (unsigned long long)k, got, want, 4 * sd + 0.005 * want);
+        CHECK(fabs(got - want) <= 4 * sd + 0.005 * want,
+              "n=%llu s=%g rank %llu: %.0f draws, want %.0f ± %.0f", (unsigned long long)n, s,
+              (unsigned long long)k, got, want, 4 * sd + 0.005 * want);
     }
     if (s >= 0.8) { /* steep enough that the top ranks are strictly ordered */
         for (uint64_t k = 1; k < 6 && k < n; k++)
-            CHECK(cnt[k] > cnt[k + 1], "s=%g: rank %llu (%llu) more frequent than rank %llu (%llu)", s,
-                  (unsigned long long)k, (unsigned long long)cnt[k], (unsigned long long)(k + 1),
+            CHECK(cnt[k] > cnt[k + 1], "s=%g: rank %llu (%llu) more frequent than rank %llu (%llu)",
+                  s, (unsigned long long)k, (unsigned long long)cnt[k], (unsigned long long)(k + 1),
                   (unsigned long long)cnt[k + 1]);
     }
     /* the whole tail: share of ranks > n/2 matches the distribution within 5 % */
@@ -50,8 +51,8 @@ static void check_freq(uint64_t n, double s, uint64_t draws, uint64_t seed)
         tail += (double)cnt[k];
     }
     CHECK(fabs(tail - tail_p * (double)draws) <= 0.05 * tail_p * (double)draws + 50,
-          "n=%llu s=%g: upper half of the ranks drew %.0f, want %.0f", (unsigned long long)n, s, tail,
-          tail_p * (double)draws);
+          "n=%llu s=%g: upper half of the ranks drew %.0f, want %.0f", (unsigned long long)n, s,
+          tail, tail_p * (double)draws);
     free(cnt);
 }
 
