@@ -517,6 +517,14 @@ int cat_next_job_id(pl_txn_t *t, uint64_t *id)
 
 /* ---- items ---------------------------------------------------------------- */
 
+int pl_item_count(pl_txn_t *t, uint64_t *n)
+{
+    MDB_stat st;
+    int rc = pl_err_from_mdb(mdb_stat(t->txn, t->cat->dbi[DB_ITEMS], &st));
+    *n = rc ? 0 : st.ms_entries;
+    return rc;
+}
+
 int pl_item_get(pl_txn_t *t, const char *sku, pl_item_t *it)
 {
     MDB_val v;
@@ -574,18 +582,25 @@ int pl_barcode_get(pl_txn_t *t, const char *key, char *sku)
 
 int pl_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *other)
 {
-    char owner[PL_ITEM_CODE_MAX + 1];
-    int rc = pl_barcode_get(t, key, owner);
-    if (rc == 0) {
-        if (strcmp(owner, sku) == 0)
+    if (!t->write)
+        return PL_EINVAL;
+    if (t->err)
+        return t->err;
+    /* One descent: insert unless present, and learn the owner if it is. */
+    MDB_val k = {strlen(key), (void *)key}, v = {strlen(sku), (void *)sku};
+    int mrc = mdb_put(t->txn, t->cat->dbi[DB_BARCODES], &k, &v, MDB_NOOVERWRITE);
+    if (mrc == MDB_KEYEXIST) {
+        if (v.mv_size == strlen(sku) && memcmp(v.mv_data, sku, v.mv_size) == 0)
             return 0;
-        if (other)
-            strcpy(other, owner);
+        if (v.mv_size > PL_ITEM_CODE_MAX)
+            return PL_ECORRUPT;
+        if (other) {
+            memcpy(other, v.mv_data, v.mv_size);
+            other[v.mv_size] = 0;
+        }
         return PL_ECONFLICT;
     }
-    if (rc != PL_ENOTFOUND)
-        return rc;
-    rc = cat_put(t, DB_BARCODES, key, strlen(key), sku, strlen(sku), 0);
+    int rc = txn_fail(t, pl_err_from_mdb(mrc));
     if (!rc)
         rc = cat_put(t, DB_ITEMCODES, sku, strlen(sku), key, strlen(key), 0);
     return rc;

@@ -228,9 +228,9 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
         rc = pl_price_each(txn, sku, add_price, &b);
     if (!rc)
         rc = pl_promo_each_for_item(txn, sku, add_promo, &b);
-    if (!rc)
+    if (!rc && !(hooks && hooks->no_labels))
         rc = pl_label_each(txn, sku, add_label, &b);
-    if (!rc)
+    if (!rc && !(hooks && hooks->no_labels))
         rc = pl_job_each_for_item(txn, sku, add_job, &b);
     if (!rc && b.too_big)
         rc = PL_ETOOBIG;

@@ -81,6 +81,7 @@ typedef struct view_hooks {
     void (*label)(void *arg, const pl_label_t *lb);
     void (*job)(void *arg, const pl_label_job_t *j);
     void *arg;
+    int no_labels; /* the caller knows the item has no labels or jobs yet */
 } view_hooks_t;
 
 int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const char *store,

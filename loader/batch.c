@@ -209,6 +209,8 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     }
     batch_t b = {0};
     b.txn = txn;
+    uint64_t items = 1;
+    b.fresh = o->import && pl_item_count(txn, &items) == 0 && items == 0;
     b.d = d;
     b.import = o->import;
     b.now = now;

@@ -257,7 +257,7 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
     if (rc)
         return rc;
     pl_label_t lb;
-    int64_t shelf = pl_label_get(b->txn, r->sku, sc->id, &lb) == 0 ? lb.price : PL_PRICE_NONE;
+    int64_t shelf = !b->fresh && pl_label_get(b->txn, r->sku, sc->id, &lb) == 0 ? lb.price : PL_PRICE_NONE;
 
     /* Keep pending jobs that still say the right thing; supersede others.
      * After a name or pack-quantity change none does: every pending job,
@@ -347,7 +347,7 @@ int labels_reconcile(batch_t *b)
         add_scope(&r, PL_LEVEL_BASE, "");
         /* One pass over the item builds the chain-scope view and, through the
          * hooks, collects every scope and pending job of the item. */
-        view_hooks_t hooks = {hook_price, hook_promo, hook_label, hook_job, &r};
+        view_hooks_t hooks = {hook_price, hook_promo, hook_label, hook_job, &r, b->fresh};
         int rc = view_build_hooked(b->txn, r.sku, "", NULL, b->now, zone_of, b->txn, &hooks,
                                    &r.chain);
         r.chain_ok = rc == 0;

@@ -51,6 +51,12 @@ typedef struct batch {
     } *aff;
     size_t naff, capaff;
     skuset_t items_defined; /* import: SKUs of item rows, to refuse duplicates */
+    /* An import into a catalogue with no items: an item row always creates,
+     * and an item has no labels or jobs before its reconciliation. */
+    int fresh;
+    /* The item the previous row checked (rows of one item come together). */
+    pl_item_t last_item;
+    int last_item_ok;
     uint64_t jobs;
 } batch_t;
 

@@ -81,7 +81,15 @@ static int text(batch_t *b, const pl_row_t *row, const char *col, size_t max, co
 static int need_item(batch_t *b, const pl_row_t *row, const char *col, const char *sku,
                      pl_item_t *it)
 {
+    if (b->last_item_ok && strcmp(b->last_item.sku, sku) == 0) {
+        *it = b->last_item;
+        return 0;
+    }
     int rc = pl_item_get(b->txn, sku, it);
+    if (!rc) {
+        b->last_item = *it;
+        b->last_item_ok = 1;
+    }
     if (rc == PL_ENOTFOUND)
         BAD(b, row, col, "unknown item %s", sku);
     else if (rc)
@@ -259,7 +267,8 @@ static int op_item(batch_t *b, const pl_row_t *row)
         }
     }
     pl_item_t old, it;
-    int exists = pl_item_get(b->txn, sku, &old) == 0;
+    /* In a fresh import the SKU set above already proves the item is new. */
+    int exists = !(b->import && b->fresh) && pl_item_get(b->txn, sku, &old) == 0;
     if (exists) {
         it = old;
     } else {
@@ -321,6 +330,8 @@ static int op_item(batch_t *b, const pl_row_t *row)
         snprintf(it.plu, sizeof(it.plu), "%s", plu);
     }
     int rc = pl_item_put(b->txn, &it);
+    b->last_item = it;
+    b->last_item_ok = rc == 0;
     if (!rc && price_s)
         rc = put_price(b, sku, PL_LEVEL_BASE, "", b->now, price);
     int text = !exists ? 0
@@ -340,6 +351,7 @@ static int op_discontinue(batch_t *b, const pl_row_t *row)
         return 0;
     it.flags |= PL_ITEM_DISCONTINUED;
     batch_touch(b, sku, 0); /* its pending label jobs are withdrawn */
+    b->last_item_ok = 0;
     return pl_item_put(b->txn, &it);
 }
 

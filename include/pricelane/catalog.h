@@ -126,6 +126,9 @@ typedef struct pl_item {
     char plu[PL_PLU_MAX + 1];   /* scale item code, or "" */
 } pl_item_t;
 
+/* Number of items in the catalogue (as the transaction sees it). */
+int pl_item_count(pl_txn_t *txn, uint64_t *n);
+
 /* Item get/put by SKU. get: 0, PL_ENOTFOUND. put replaces the record. */
 int pl_item_get(pl_txn_t *txn, const char *sku, pl_item_t *it);
 int pl_item_put(pl_txn_t *txn, const pl_item_t *it);
