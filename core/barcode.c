@@ -3,6 +3,7 @@
  * Everything here is a pure function of its arguments (no allocation, no
  * globals), so the lanes can call it from any worker and the fuzz target can
  * feed it arbitrary bytes. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -246,12 +247,21 @@ int pl_barcode_cfg_formats(pl_barcode_cfg_t *cfg, const char *list, char *err, s
     return 0;
 }
 
+static pl_barcode_cfg_t default_cfg;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_init(void)
+{
+    default_cfg.item_min = DEFAULT_ITEM_MIN;
+    default_cfg.item_max = DEFAULT_ITEM_MAX;
+    (void)pl_barcode_cfg_formats(&default_cfg, default_formats, NULL, 0);
+}
+
+/* The default formats are parsed once: loaders ask for them per row. */
 void pl_barcode_cfg_default(pl_barcode_cfg_t *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->item_min = DEFAULT_ITEM_MIN;
-    cfg->item_max = DEFAULT_ITEM_MAX;
-    (void)pl_barcode_cfg_formats(cfg, default_formats, NULL, 0);
+    pthread_once(&default_once, default_init);
+    *cfg = default_cfg;
 }
 
 /* In-store ranges (GS1 General Specifications 1.4.4): RCN-8 prefix 2 (prefix

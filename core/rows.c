@@ -769,8 +769,9 @@ out_free:
 
 const char *pl_row_get(const pl_row_t *row, const char *name)
 {
+    /* Called many times per row: compare the first byte before the rest. */
     for (int i = 0; i < row->ncols; i++)
-        if (row->names[i] && strcmp(row->names[i], name) == 0)
+        if (row->names[i] && row->names[i][0] == name[0] && strcmp(row->names[i], name) == 0)
             return row->vals[i] && row->vals[i][0] ? row->vals[i] : NULL;
     return NULL;
 }
