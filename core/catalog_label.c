@@ -198,8 +198,8 @@ int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
     if (rc)
         return rc;
     pl_label_t lb = {0};
-    snprintf(lb.sku, sizeof(lb.sku), "%s", j.sku);
-    snprintf(lb.scope, sizeof(lb.scope), "%s", j.scope);
+    copy_str(lb.sku, sizeof(lb.sku), j.sku);
+    copy_str(lb.scope, sizeof(lb.scope), j.scope);
     lb.price = j.price;
     lb.printed_at = now;
     return pl_label_put(t, &lb);

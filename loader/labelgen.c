@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "rec.h"
 #include "pricelane/err.h"
 #include "view.h"
 
@@ -47,7 +48,7 @@ static void add_scope(recon_t *r, int level, const char *id)
         return;
     }
     r->scopes[r->nscopes].level = (uint8_t)level;
-    snprintf(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, "%s", id);
+    copy_str(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, id);
 }
 
 static int scope_of_price(const pl_price_t *p, void *arg)
@@ -224,7 +225,7 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     memset(&j, 0, sizeof(j));
     j.level = sc->level;
     memcpy(j.scope, sc->id, sizeof(j.scope));
-    snprintf(j.sku, sizeof(j.sku), "%s", r->sku);
+    copy_str(j.sku, sizeof(j.sku), r->sku);
     memcpy(j.gtin, v->gtin, sizeof(j.gtin));
     memcpy(j.name, it->name, sizeof(j.name));
     j.price = d->price;
@@ -233,12 +234,12 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     if (d->promo_id[0]) {
         pl_promo_t pr;
         if (pl_promo_get(b->txn, d->promo_id, &pr) == 0)
-            snprintf(j.promo_text, sizeof(j.promo_text), "%s", pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
+            copy_str(j.promo_text, sizeof(j.promo_text), pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
     }
     j.old_price = old_price;
     j.due = d->due;
-    snprintf(j.reason, sizeof(j.reason), "%s", reason);
-    snprintf(j.batch, sizeof(j.batch), "%s", b->id);
+    copy_str(j.reason, sizeof(j.reason), reason);
+    copy_str(j.batch, sizeof(j.batch), b->id);
     int rc = pl_job_add(b->txn, &j);
     if (!rc)
         b->jobs++;
@@ -284,7 +285,7 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
         if (w == 0) {
             if (b->import && !text) {
                 lb = (pl_label_t){0};
-                snprintf(lb.sku, sizeof(lb.sku), "%s", r->sku);
+                copy_str(lb.sku, sizeof(lb.sku), r->sku);
                 memcpy(lb.scope, sc->id, sizeof(lb.scope));
                 lb.price = want[0].price;
                 lb.printed_at = b->now;
