@@ -216,6 +216,11 @@ static int check_value(const char *s, size_t n, char *msg, size_t cap, int *utf8
         return -1;
     }
     for (size_t i = 0; i < n;) {
+        /* Plain printable ASCII, most of every file, needs no decoding. */
+        if (u[i] >= 0x20 && u[i] < 0x7F) {
+            i++;
+            continue;
+        }
         uint32_t cp;
         const char *why;
         size_t len = utf8_decode(u + i, n - i, &cp, &why);
