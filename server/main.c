@@ -295,6 +295,17 @@ int main(int argc, char **argv)
     }
     if (ctl.admin)
         admin_stop(ctl.admin);
+    /* The process is exiting with its status now. Closing the signal
+     * handles restores the default actions, and a second SIGTERM or SIGINT
+     * during the teardown (a supervisor repeating itself; the window is
+     * long under the sanitizers) would turn a clean exit into death by
+     * signal: block them on this, the only thread left. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     if (ok) {
         uv_close((uv_handle_t *)&ctl.sigterm, NULL);
         uv_close((uv_handle_t *)&ctl.sigint, NULL);
