@@ -312,7 +312,7 @@ int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min,
     uint64_t id = 0;
     if (getrandom(&id, sizeof(id), 0) != sizeof(id))
         id = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    pl_txn_t *t;
+    pl_txn_t *t = NULL;
     rc = pl_txn_begin(cat, 1, &t);
     if (rc)
         goto out;
@@ -342,7 +342,7 @@ int pl_cat_open(const char *dir, const pl_cat_opts_t *opts, pl_cat_t **out)
     int rc = env_open(dir, &o, 0, &cat);
     if (rc)
         return rc;
-    pl_txn_t *t;
+    pl_txn_t *t = NULL;
     rc = pl_txn_begin(cat, 0, &t);
     if (rc)
         goto fail;
