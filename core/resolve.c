@@ -86,7 +86,8 @@ static int reload_stores(pl_resolver_t *r)
     int rc = pl_store_each(r->txn, load_store, r);
     if (rc)
         return rc;
-    qsort(r->stores, r->nstores, sizeof(*r->stores), store_cmp);
+    if (r->nstores) /* qsort and bsearch must not be given NULL, even for 0 */
+        qsort(r->stores, r->nstores, sizeof(*r->stores), store_cmp);
     r->stores_gen = r->gen;
     r->stores_loaded = 1;
     return 0;
@@ -95,6 +96,8 @@ static int reload_stores(pl_resolver_t *r)
 static const rstore_t *find_store(const pl_resolver_t *r, const char *id)
 {
     rstore_t key;
+    if (!r->nstores)
+        return NULL;
     copy_str(key.st.id, sizeof(key.st.id), id);
     return bsearch(&key, r->stores, r->nstores, sizeof(*r->stores), store_cmp);
 }
