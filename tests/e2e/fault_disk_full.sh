@@ -44,7 +44,8 @@ full_then_room() {
     dump "$db" "$T/after.dump"
     cmp -s "$T/before.dump" "$T/after.dump" || problems+=" the catalogue changed (mdb_dump);"
     snapshot "$db" "$T/after.snap" N10000
-    cmp -s "$T/before.snap" "$T/after.snap" || problems+=" lookups, history or labels changed;"
+    cmp -s "$T/before.snap" "$T/after.snap" ||
+        problems+=" lookups, history or labels changed: $(diff "$T/before.snap" "$T/after.snap" | head -4 | tr '\n' ' ' || true);"
     "$LOAD" verify --db "$db" >"$T/verify.out" 2>&1 || problems+=" verify: $(head -2 "$T/verify.out" | tr '\n' ' ');"
     if [ -z "$problems" ]; then
         ok "$desc: exit 1, '$(grep -o "[^:]*; the catalogue's file system is full ([0-9]* KiB free)" <<<"$OUT")', catalogue unchanged, verify ok"
