@@ -49,17 +49,26 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-/* {"status":"ok","code":"<code>","pad":"xxxx"} padded to `size` bytes. */
+/* {"status":"ok","code":"<code>","pad":"xxxx"} padded to `size` bytes: a
+ * few memcpy, so that the ceiling measures transport, not answer building. */
 static size_t canned(const pl_req_t *req, size_t size, char *json, size_t cap)
 {
+    static const char head[] = "{\"status\":\"ok\",\"code\":\"", mid[] = "\",\"pad\":\"";
+    static char pad[2048];
+    if (!pad[0])
+        memset(pad, 'x', sizeof(pad));
     size_t clen = req->args[0].len > 64 ? 64 : req->args[0].len;
-    int n = snprintf(json, cap, "{\"status\":\"ok\",\"code\":\"%.*s\",\"pad\":\"", (int)clen,
-                     req->args[0].p);
-    if (n < 0 || (size_t)n + 3 > cap)
+    size_t len = sizeof(head) - 1 + clen + sizeof(mid) - 1;
+    if (len + 2 > cap)
         return 0;
-    size_t len = (size_t)n;
-    while (len + 2 < size && len + 2 < cap)
-        json[len++] = 'x';
+    memcpy(json, head, sizeof(head) - 1);
+    memcpy(json + sizeof(head) - 1, req->args[0].p, clen);
+    memcpy(json + sizeof(head) - 1 + clen, mid, sizeof(mid) - 1);
+    size_t npad = size > len + 2 ? size - len - 2 : 0;
+    if (npad > sizeof(pad) || len + npad + 2 > cap)
+        npad = cap - len - 2 < sizeof(pad) ? cap - len - 2 : sizeof(pad);
+    memcpy(json + len, pad, npad);
+    len += npad;
     json[len++] = '"';
     json[len++] = '}';
     return len;
