@@ -9,21 +9,9 @@
 #include "pricelane/resolve.h"
 #include "pricelane/timefmt.h"
 
-typedef struct jw {
-    char *p;
-    size_t len, cap;
-    int overflow;
-} jw_t;
-
-static void put(jw_t *w, const char *s, size_t n)
-{
-    if (w->overflow || w->len + n >= w->cap) {
-        w->overflow = 1;
-        return;
-    }
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
-}
+/* The writer is json.h's output cursor over cap - 1 bytes: one byte stays
+ * free for the final NUL. */
+typedef out_t jw_t;
 
 static void puts_(jw_t *w, const char *s)
 {
@@ -32,10 +20,9 @@ static void puts_(jw_t *w, const char *s)
 
 static void str(jw_t *w, const char *s)
 {
-    /* one byte stays free for the final NUL, as in put() */
-    size_t k = w->overflow ? 0 : pl_json_str(w->p + w->len, w->cap - w->len - 1, s, strlen(s));
+    size_t k = w->full ? 0 : pl_json_str(w->p + w->len, w->cap - w->len, s, strlen(s));
     if (!k)
-        w->overflow = 1;
+        w->full = 1;
     w->len += k;
 }
 
@@ -92,7 +79,9 @@ static const char *const status_names[] = {
 
 size_t pl_answer_json(const pl_answer_t *a, int off, char *out, size_t cap)
 {
-    jw_t w = {out, 0, cap, 0};
+    if (cap == 0)
+        return 0;
+    jw_t w = {out, cap - 1, 0, 0};
     int ok = a->status == PL_ANS_OK;
     put(&w, "{", 1);
     kstr(&w, "status", status_names[a->status]);
@@ -125,7 +114,7 @@ size_t pl_answer_json(const pl_answer_t *a, int off, char *out, size_t cap)
     }
     kstr(&w, "error", ok ? NULL : a->error);
     put(&w, "}", 1);
-    if (w.overflow)
+    if (w.full)
         return 0;
     out[w.len] = 0;
     return w.len;

@@ -3,21 +3,6 @@
 
 #include "json.h"
 
-typedef struct out {
-    char *p;
-    size_t cap, len;
-    int full;
-} out_t;
-
-static void put(out_t *o, const void *s, size_t n)
-{
-    if (o->full || n > o->cap - o->len) {
-        o->full = 1;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
 
 /* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
  * surrogates and code points past U+10FFFF are invalid). */

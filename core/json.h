@@ -1,6 +1,25 @@
 /* JSON string output shared by the answer encoder and the protocol replies. */
 #pragma once
 #include <stddef.h>
+#include <string.h>
+
+/* Output cursor for replies and JSON: writes stop at cap and mark the output
+ * as not fitting (full), so a caller checks once at the end. */
+typedef struct out {
+    char *p;
+    size_t cap, len;
+    int full;
+} out_t;
+
+static inline void put(out_t *o, const void *s, size_t n)
+{
+    if (o->full || n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
 
 /* Writes s[0..n) as a quoted JSON string into out[0..cap): quotes,
  * backslashes and control bytes escaped, bytes that are not valid UTF-8

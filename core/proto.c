@@ -475,22 +475,6 @@ int pl_proto_parse(pl_req_t *req, const char *buf, size_t len, int datagram, siz
 
 /* ---- reply framing ---------------------------------------------------- */
 
-/* Output cursor: writes stop at cap and mark the reply as not fitting. */
-typedef struct out {
-    char *p;
-    size_t cap, len;
-    int full;
-} out_t;
-
-static void put(out_t *o, const void *s, size_t n)
-{
-    if (o->full || n > o->cap - o->len) {
-        o->full = 1;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
 
 static void puts_(out_t *o, const char *s)
 {
