@@ -6,9 +6,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 LOAD="$BIN/pricelane-load"
 BENCH="$BIN/pricelane-bench"
 
-# The sanitizers the binaries were built with (empty for a normal build).
-sanitizers() { sed -n 's/^PL_SANITIZE:[A-Z]*=//p' "$BIN/CMakeCache.txt" 2>/dev/null || true; }
-
 # gen_catalogue [DIR [ITEMS]]: a synthetic catalogue (pricelane-bench
 # catalog: zone and store prices, scheduled prices, promotions of every kind,
 # scale items) with its windows placed around a day ago and imported as of
@@ -78,6 +75,3 @@ same_as_reference() {
 metric_at_least() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 metric_equals() { [ "$(metric "$1" "$2")" = "$3" ]; }
 wait_metric_at_least() { wait_until "$4" metric_at_least "$1" "$2" "$3"; }
-
-# rss_kb PID → resident set in KiB
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
