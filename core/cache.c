@@ -369,6 +369,15 @@ static slot_t *bucket_of(const pl_cache_t *c, uint64_t h)
     return &c->slots[(h % c->nbuckets) * BUCKET];
 }
 
+/* The k-th slot of a bucket a key visits: each key starts at its own slot
+ * (from the hash's top bits) and goes round. A put prefers empty slots in
+ * this order, so a get mostly finds its key at the first slot it reads
+ * rather than after reading the headers of half the bucket. */
+static unsigned probe(uint64_t h, unsigned k)
+{
+    return ((unsigned)(h >> 61) + k) % BUCKET;
+}
+
 static int key_equal(slot_t *s, const uint64_t *kw, size_t klen)
 {
     for (size_t j = 0; j < words(klen); j++)
@@ -427,7 +436,7 @@ int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void
          * racing), with different generations. */
         for (unsigned i = 0; i < BUCKET; i++) {
             size_t n;
-            int r = slot_read(&b[i], h, kw, klen, gen, vbuf, &n);
+            int r = slot_read(&b[probe(h, i)], h, kw, klen, gen, vbuf, &n);
             if (r == R_RACE)
                 raced = 1;
             if (r != R_HIT)
@@ -471,7 +480,7 @@ static int candidates(slot_t *b, uint64_t h, const uint64_t *kw, size_t klen, ca
 {
     int n = 0;
     for (unsigned i = 0; i < BUCKET; i++) {
-        slot_t *s = &b[i];
+        slot_t *s = &b[probe(h, i)];
         cand_t k = {s, atomic_load_explicit(&s->w[W_SEQ], memory_order_acquire), 2, 0, 0};
         if (k.seq & 1)
             continue;

@@ -36,6 +36,11 @@ static const pl_config_opt_t opts[] = {
      "Size of the shared-memory answer cache in MiB; 0 turns it off (answers are the same "
      "either way, only slower).",
      F(cache_mb), 0},
+    {"memo_mb", PL_CFG_INT, "32", 0, 4096, NULL, 0, "N", NULL,
+     "Each worker's memo of finished answers in MiB: an answer is kept with the price "
+     "generation and the span of time over which it cannot change, and served again as is "
+     "while both hold. 0 turns it off (answers are the same either way, only slower).",
+     F(memo_mb), 0},
     {"cache_path", PL_CFG_STR, "/dev/shm/pricelane-cache", 0, 0, NULL, 0, "PATH", NULL,
      "File backing the cache segment, shared by every server on the host using the same "
      "catalogue. Survives restarts; a mismatched segment is rebuilt.",

@@ -8,6 +8,7 @@
 
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
+#include "pricelane/memo.h"
 #include "pricelane/resolve.h"
 #include "rec.h"
 #include "view.h"
@@ -163,11 +164,14 @@ static void answer_init(pl_answer_t *a, const char *code, size_t len, uint64_t g
     a->prev_price = a->low_7d = a->unit_price = PL_PRICE_NONE;
     a->promo_ends = a->prev_changed_at = PL_TIME_NONE;
     a->gen = gen;
+    a->valid_until = INT64_MAX;
 }
 
 static int fail(pl_answer_t *a, pl_status_t st, int rc, const char *fmt, const char *arg)
 {
     a->status = st;
+    if (st == PL_ANS_ERROR)
+        a->valid_until = PL_TIME_NONE; /* a read error is never kept */
     snprintf(a->error, sizeof(a->error), fmt, arg);
     return rc;
 }
@@ -341,6 +345,7 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     if (rc)
         return a->status == PL_ANS_NOT_FOUND ? 0 : rc;
     const view_t *v = &r->view;
+    a->valid_until = view_next_change(v, now);
     memcpy(a->sku, v->item.sku, sizeof(a->sku));
     memcpy(a->name, v->item.name, sizeof(a->name));
     memcpy(a->unit, v->item.unit, sizeof(a->unit));
@@ -359,4 +364,45 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         apply_measure(&c, a);
     a->status = PL_ANS_OK;
     return 0;
+}
+
+/* Memo key: member flag, store, NUL, the code exactly as sent. */
+static size_t memo_key(char *k, const char *store, const char *code, size_t len, int member)
+{
+    size_t sl = store ? strlen(store) : 0;
+    if (2 + sl + len > PL_MEMO_KEY_MAX)
+        return 0;
+    k[0] = member ? 'M' : '-';
+    if (sl)
+        memcpy(k + 1, store, sl);
+    k[1 + sl] = 0;
+    memcpy(k + 2 + sl, code, len);
+    return 2 + sl + len;
+}
+
+const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
+                           const char *code, size_t len, int64_t now, int member,
+                           char *scratch, size_t cap, size_t *out_len, pl_status_t *status)
+{
+    char key[PL_MEMO_KEY_MAX];
+    size_t klen = 0;
+    if (memo && (r->active || pl_resolver_refresh(r) == 0)) {
+        klen = memo_key(key, store, code, len, member);
+        int tag;
+        const char *hit = pl_memo_get(memo, key, klen, r->gen, now, out_len, &tag);
+        if (hit) {
+            *status = (pl_status_t)tag;
+            return hit;
+        }
+    }
+    pl_answer_t ans;
+    pl_resolve(r, store, code, len, now, member, &ans);
+    *status = ans.status;
+    size_t jl = pl_answer_json(&ans, r->utc_offset, scratch, cap);
+    if (!jl)
+        return NULL;
+    if (klen)
+        pl_memo_put(memo, key, klen, ans.gen, now, ans.valid_until, (int)ans.status, scratch, jl);
+    *out_len = jl;
+    return scratch;
 }

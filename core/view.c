@@ -423,6 +423,40 @@ int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_an
     return 0;
 }
 
+static void sooner(int64_t *until, int64_t now, int64_t t, int64_t add)
+{
+    if (t == PL_TIME_NONE || t > INT64_MAX - add)
+        return;
+    t += add;
+    if (t > now && t < *until)
+        *until = t;
+}
+
+/* view_eval compares now with each breakpoint b as "b > now" and "b >= now"
+ * (so b and b + 1 matter) and with now - VIEW_WINDOW against b (b +
+ * VIEW_WINDOW), and with each label job's due instant. */
+int64_t view_next_change(const view_t *v, int64_t now)
+{
+    int64_t until = INT64_MAX;
+    int64_t bp[VIEW_PRICES + 2 * VIEW_PROMOS];
+    int n = 0;
+    for (int i = 0; i < v->nprices; i++)
+        bp[n++] = v->prices[i].start;
+    for (int i = 0; i < v->npromos; i++) {
+        bp[n++] = v->promos[i].start;
+        bp[n++] = v->promos[i].end;
+    }
+    for (int i = 0; i < n; i++) {
+        sooner(&until, now, bp[i], 0);
+        sooner(&until, now, bp[i], 1);
+        sooner(&until, now, bp[i], VIEW_WINDOW);
+        sooner(&until, now, bp[i], VIEW_WINDOW + 1);
+    }
+    for (int i = 0; i < v->nlabels; i++)
+        sooner(&until, now, v->labels[i].due, 0);
+    return until;
+}
+
 /* ---- pack / unpack -------------------------------------------------------- */
 
 size_t view_pack(const view_t *v, void *buf, size_t cap)

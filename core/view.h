@@ -94,6 +94,12 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
  * PL_ENOTFOUND when no price is in force. */
 int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *ans);
 
+/* The first instant after now at which view_eval of this view may give
+ * another result, for any store and member flag: a price row's start, a
+ * promotion's start or end, the 7-day window's far edge passing one of those,
+ * a pending label job falling due. INT64_MAX when nothing ever changes. */
+int64_t view_next_change(const view_t *v, int64_t now);
+
 /* Packs the used part of a view into buf[cap]; returns its length or 0 if it
  * does not fit. Unpack returns 0 or PL_ECORRUPT (wrong length or counts, or
  * values view_build would refuse). */

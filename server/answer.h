@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pricelane/memo.h"
 #include "pricelane/proto.h"
 #include "pricelane/resolve.h"
 #include "pricelane/stats.h"
@@ -19,11 +20,12 @@
 typedef struct answer_ctx {
     pl_resolver_t *res;
     pl_stats_t *stats;
+    pl_memo_t *memo;    /* finished answers; NULL = off */
     const char *store;  /* default store ("" = chain-wide); owned by the caller */
     int64_t now;        /* seconds since the epoch for this batch */
     int64_t started_at; /* server start (INFO uptime) */
     int fresh;          /* a snapshot was taken in this batch */
-    int utc_offset;
+    unsigned lat_tick;  /* requests seen: the latency histogram samples some */
     char json[4096];    /* scratch for one JSON answer */
 } answer_ctx_t;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pricelane/memo.h"
 #include "pricelane/timefmt.h"
 #include "server.h"
 
@@ -47,6 +48,8 @@ static int worker_init(server_t *srv, worker_t *w, int id)
     w->cache = srv->cache;
     int rc = pl_resolver_new(srv->cat, w->cache, &w->res);
     if (rc)
+        return rc;
+    if (c->memo_mb > 0 && (rc = pl_memo_new((size_t)c->memo_mb << 20, &w->ax.memo)))
         return rc;
     w->ax.res = w->res;
     w->ax.stats = &w->stats;
@@ -118,6 +121,7 @@ void server_teardown(server_t *srv)
         conn_table_free(&w->conns);
         rl_free(&w->rl);
         pl_resolver_free(w->res);
+        pl_memo_free(w->ax.memo);
         if (w->udp_fd >= 0)
             close(w->udp_fd);
         if (w->tcp_fd >= 0)

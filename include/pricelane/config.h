@@ -27,6 +27,7 @@ typedef struct pl_config {
     int threads;                 /* 0 = one per core */
     char engine[8];              /* "auto", "uring" or "uv" */
     int cache_mb;                /* 0 = no cache */
+    int memo_mb;                 /* per worker; 0 = no memo */
     char cache_path[PL_CFG_PATH_MAX];
     char store[PL_CFG_STORE_MAX]; /* store for requests that name none */
     char allow[PL_CFG_LIST_MAX];  /* client allowlist (CIDR list) */

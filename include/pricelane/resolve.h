@@ -55,6 +55,10 @@ typedef struct pl_answer {
     int64_t amount;     /* embedded weight (g), count, or price */
     int64_t unit_price; /* price per kg (weight), per piece (count) */
     char error[128];    /* bad_code / error: why */
+    /* Not encoded: the answer stays the same for every instant in [now,
+     * valid_until) of the same generation (INT64_MAX: until the generation
+     * changes; PL_TIME_NONE: not even that, as for a catalogue error). */
+    int64_t valid_until;
 } pl_answer_t;
 
 typedef struct pl_resolver pl_resolver_t;
@@ -84,6 +88,16 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r);
  * the read transaction itself if none is active. */
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *ans);
+
+/* The JSON answer (pl_answer_json) to a lookup, from the memo when it holds
+ * one for this generation and instant, else resolved, encoded into
+ * scratch[0..cap) and memoized. memo may be NULL. Returns the answer's bytes
+ * (scratch, or memory of the memo valid until its next put) and *len and
+ * *status; NULL when the answer does not fit scratch. */
+typedef struct pl_memo pl_memo_t;
+const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
+                           const char *code, size_t len, int64_t now, int member,
+                           char *scratch, size_t cap, size_t *out_len, pl_status_t *status);
 
 /* Normalizes code[0..len) with cfg as a lookup does: GS1 rules first; a
  * code that fails them but is made of digits and is an existing SKU is a

@@ -106,7 +106,11 @@ typedef enum pl_stat_kind {
     X(CACHE_RACES, COUNTER, "pricelane_cache_races_total", "",                                    \
       "Shared cache reads or writes that met a concurrent writer (counted as misses).")          \
     X(CACHE_REINITS, COUNTER, "pricelane_cache_reinits_total", "",                                \
-      "Times the cache segment was found mismatched or corrupt and rebuilt.")
+      "Times the cache segment was found mismatched or corrupt and rebuilt.")                    \
+    X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                        \
+      "Lookups answered from a worker's memo of finished answers.")                               \
+    X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                    \
+      "Lookups the memo did not hold (absent, other generation, or past their validity).")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

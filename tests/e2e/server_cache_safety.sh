@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The shared cache changes nothing but speed: answers with --cache-mb 0 and
-# with the cache (cold, warm, after a restart, two servers sharing one
-# segment) are byte-identical. Safety on a store network: only the
+# The shared cache and the workers' memos change nothing but speed: answers
+# with --cache-mb 0 --memo-mb 0 and with both (cold, warm, after a restart,
+# two servers sharing one segment) are byte-identical. Safety on a store network: only the
 # configured address is bound, the allowlist drops other clients, the
 # per-source UDP rate limit drops a flood. Both engines.
 source "$(dirname "$0")/lib/common.bash"
@@ -19,7 +19,7 @@ ask() { plnet tcp "$1" --lines "$NREQ" <"$REQS"; }
 
 for ENGINE in $ENGINES; do
     echo "== engine $ENGINE"
-    rc=0; start_server nocache "$ENGINE" --cache-mb 0 || rc=$?
+    rc=0; start_server nocache "$ENGINE" --cache-mb 0 --memo-mb 0 || rc=$?
     if [ $rc = 77 ]; then echo "skip $ENGINE: not usable on this host"; continue; fi
     [ $rc = 0 ] || exit 1
     P0=$PORT; S0=$SPID
@@ -38,6 +38,8 @@ for ENGINE in $ENGINES; do
     check_eq "$ENGINE second server on the same segment: byte-identical" "$(ask "$P2")" "$want"
     hits=$(metric "$A1" pricelane_cache_hits_total)
     check_eq "$ENGINE cache hits counted" "$([ "$hits" -gt 0 ] && echo yes)" yes
+    check_eq "$ENGINE memo hits counted" \
+        "$([ "$(metric "$A1" pricelane_memo_hits_total)" -gt 0 ] && echo yes)" yes
     stop_server cache "$S1"
     stop_server cache2 "$S2"
     rc=0; start_server cache3 "$ENGINE" --cache-mb 8 || rc=$?

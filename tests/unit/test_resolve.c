@@ -9,6 +9,7 @@
 #include "pricelane/cache.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
+#include "pricelane/memo.h"
 #include "pricelane/resolve.h"
 #include "pricelane/timefmt.h"
 
@@ -83,6 +84,12 @@ static const pl_answer_t *look(const char *store, const char *code, int64_t now,
     return &ans;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/pl-test-resolve-XXXXXX";
@@ -142,6 +149,12 @@ int main(void)
     job.price = 900;
     job.due = T0 - 2 * DAY;
     CHECK_INT(pl_job_add(txn, &job), 0);
+    /* W's label is due for a reprint at an instant nothing else happens. */
+    pl_label_job_t wjob = {0};
+    snprintf(wjob.sku, sizeof(wjob.sku), "W");
+    wjob.price = 3980;
+    wjob.due = T0 + 5 * 3600;
+    CHECK_INT(pl_job_add(txn, &wjob), 0);
     uint64_t gen;
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
     CHECK_INT(gen, 1);
@@ -290,6 +303,58 @@ int main(void)
            (unsigned long long)st.hits, (unsigned long long)st.misses);
     pl_resolver_free(cached);
     pl_cache_close(cache);
+
+    printf("checking memoized answers are byte-identical across every breakpoint\n");
+    pl_memo_t *memo;
+    CHECK_INT(pl_memo_new(1 << 20, &memo), 0);
+    CHECK_INT(pl_resolver_new(cat, NULL, &cached), 0);
+    /* Every instant where some answer of this catalogue changes, one and two
+     * seconds either side, the same a 7-day window later, and a coarse grid. */
+    const int64_t base[] = {T0 - 30 * DAY, T0 - 2 * DAY, T0 - DAY,       T0 + DAY,
+                            T0 - 3600,     T0 + 3600,    T0 + 5 * 3600};
+    int64_t when[512];
+    int nw = 0;
+    for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++)
+        for (int64_t off = 0; off <= 7 * DAY; off += 7 * DAY)
+            for (int d = -2; d <= 2; d++)
+                when[nw++] = base[b] + off + d;
+    for (int64_t t = T0 - 32 * DAY; t < T0 + 10 * DAY; t += 6 * 3600)
+        when[nw++] = t;
+    qsort(when, (size_t)nw, sizeof(when[0]), cmp_i64);
+    same = total = 0;
+    for (int back = 0; back < 2; back++) /* forward, then backward (a clock stepped back) */
+        for (int k = 0; k < nw; k++) {
+            int64_t t = when[back ? nw - 1 - k : k];
+            for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+                for (size_t s = 0; s < 4; s++)
+                    for (int m = 0; m < 2; m++) {
+                        pl_answer_t x;
+                        char jx[2048], jy[2048];
+                        size_t ly;
+                        pl_status_t sy;
+                        pl_resolve(res, stores[s], codes[c], strlen(codes[c]), t, m, &x);
+                        pl_answer_json(&x, 480, jx, sizeof(jx));
+                        const char *y = pl_lookup_json(cached, memo, stores[s], codes[c],
+                                                       strlen(codes[c]), t, m, jy, sizeof(jy),
+                                                       &ly, &sy);
+                        total++;
+                        int ok = y && ly == strlen(jx) && memcmp(jx, y, ly) == 0 && sy == x.status;
+                        same += ok;
+                        if (!ok && total - same <= 3)
+                            printf("differs at %lld:\n  %s\n  %.*s\n", (long long)t, jx,
+                                   y ? (int)ly : 0, y ? y : "");
+                    }
+        }
+    CHECK_INT(same, total);
+    pl_memo_stats_t ms;
+    pl_memo_stats(memo, &ms);
+    CHECK(ms.hits > (uint64_t)total / 2, "memo answered most: %llu hits of %d",
+          (unsigned long long)ms.hits, total);
+    CHECK(ms.misses > 0, "memo missed at breakpoints");
+    printf("%d answers compared at %d instants, memo hits %llu misses %llu\n", total, nw,
+           (unsigned long long)ms.hits, (unsigned long long)ms.misses);
+    pl_resolver_free(cached);
+    pl_memo_free(memo);
 
     pl_resolver_free(res);
     pl_cat_close(cat);

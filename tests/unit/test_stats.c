@@ -64,6 +64,8 @@ static const char *const shipped[] = {
     "pricelane_cache_too_big_total",
     "pricelane_cache_races_total",
     "pricelane_cache_reinits_total",
+    "pricelane_memo_hits_total",
+    "pricelane_memo_misses_total",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)

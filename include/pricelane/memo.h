@@ -1,0 +1,53 @@
+/* memo: a worker's private table of finished answers.
+ *
+ * The shared cache holds item views; evaluating a view and encoding the
+ * answer still costs more than the rest of a request. The memo keeps the
+ * encoded answer itself, keyed by exactly what the answer depends on (the
+ * code as sent, the store, the member flag), tagged with the price
+ * generation it was built from and the interval of instants [from, until)
+ * over which the evaluation cannot change (no price row, promotion bound,
+ * 7-day window edge or label due instant falls inside it). A get answers only
+ * for the same generation and an instant inside that interval, so a memoized
+ * answer is byte-identical to a fresh one, and a batch or a promotion's start
+ * turns it into a miss at once.
+ *
+ * One memo per worker thread: no sharing, no lock, no atomic. Set-associative
+ * (2 ways), fixed-size entries; an answer that does not fit an entry is simply
+ * not kept. The table is one anonymous mapping, advised for huge pages, so
+ * that a random probe costs as few TLB misses as possible.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pl_memo pl_memo_t;
+
+#define PL_MEMO_ENTRY 512 /* bytes per entry: 40 of header, then key and answer */
+#define PL_MEMO_KEY_MAX 64
+
+typedef struct pl_memo_stats {
+    uint64_t hits, misses, inserts, too_big;
+    uint64_t entries;
+} pl_memo_stats_t;
+
+/* Maps a memo of about `bytes` bytes (at least two entries; 0 → *out = NULL,
+ * the memo is off and every function below accepts NULL). Returns 0 or
+ * -errno. */
+int pl_memo_new(size_t bytes, pl_memo_t **out);
+void pl_memo_free(pl_memo_t *m);
+
+/* The answer stored for key[0..klen) with generation gen and valid at now:
+ * a pointer to its bytes (valid until the next put) and *len, *tag set; or
+ * NULL. */
+const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t now,
+                        size_t *len, int *tag);
+
+/* Stores an answer valid for generation gen over [from, until). Nothing is
+ * stored when until <= from or when key and answer do not fit one entry. */
+void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t from,
+                 int64_t until, int tag, const void *val, size_t len);
+
+/* Forgets every entry (counters stay). */
+void pl_memo_clear(pl_memo_t *m);
+
+void pl_memo_stats(const pl_memo_t *m, pl_memo_stats_t *out);
