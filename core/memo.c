@@ -1,9 +1,14 @@
 /* memo: a worker's table of finished answers (include/pricelane/memo.h).
  *
- * Buckets of two entries; a key hashes (XXH3-64) to one bucket. A new
- * answer goes to way 0 and the previous way 0 moves to way 1: within a bucket
- * the entry stored last is kept longest. Entries of an old generation or past
- * their interval are simply overwritten in turn. */
+ * Buckets of four entries behind one cache line of tags (the entries'
+ * hashes), so a probe reads one line and then only the entry whose tag
+ * matches. A key (XXH3-64) may live in either of two buckets (two choices:
+ * the table fills evenly instead of overflowing a few buckets, where keys
+ * looked up in turn would evict each other every time); the bucket count
+ * need not be a power of two (the hash is scaled to it). A put reuses the
+ * key's own entry, else an empty one or one of an older generation in
+ * whichever bucket has more of them, else replaces the first bucket's entries in the order they
+ * were stored (its round-robin cursor). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,24 +18,32 @@
 
 #include "pricelane/memo.h"
 
+#define WAYS 4
+#define HUGE_PAGE (2u << 20)
+
 typedef struct entry {
-    uint64_t hash;
     uint64_t gen;
     int64_t from, until;
     uint16_t klen, len; /* klen 0: empty */
     int32_t tag;
+    uint64_t pad;
     char data[PL_MEMO_ENTRY - 40]; /* key, then answer */
 } entry_t;
 
-_Static_assert(sizeof(entry_t) == PL_MEMO_ENTRY, "memo entry size");
+typedef struct bucket {
+    uint64_t hash[WAYS]; /* tags: the entries' key hashes */
+    uint32_t next;       /* the entry the next new key takes */
+    char pad[64 - WAYS * 8 - 4];
+    entry_t e[WAYS];
+} bucket_t;
 
-#define WAYS 2
-#define HUGE_PAGE (2u << 20)
+_Static_assert(sizeof(entry_t) == PL_MEMO_ENTRY, "memo entry size");
+_Static_assert(sizeof(bucket_t) == 64 + WAYS * PL_MEMO_ENTRY, "tags fill one cache line");
 
 struct pl_memo {
-    entry_t *e;     /* nbuckets * WAYS entries */
+    bucket_t *b;
     size_t map_len; /* bytes mapped */
-    uint64_t mask;  /* nbuckets - 1 */
+    uint64_t nbuckets;
     pl_memo_stats_t st;
 };
 
@@ -39,13 +52,13 @@ int pl_memo_new(size_t bytes, pl_memo_t **out)
     *out = NULL;
     if (!bytes)
         return 0;
-    uint64_t nb = 1;
-    while (nb * 2 * WAYS * sizeof(entry_t) <= bytes)
-        nb *= 2;
+    uint64_t nb = bytes / sizeof(bucket_t);
+    if (nb < 1)
+        nb = 1;
     pl_memo_t *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
-    size_t len = nb * WAYS * sizeof(entry_t);
+    size_t len = nb * sizeof(bucket_t);
     /* Over-map by a huge page so the table can start on a huge-page
      * boundary; the kernel then backs it with huge pages where allowed
      * (transparent huge pages in "madvise" or "always" mode). */
@@ -64,9 +77,9 @@ int pl_memo_new(size_t bytes, pl_memo_t **out)
 #ifdef MADV_HUGEPAGE
     madvise(start, len, MADV_HUGEPAGE); /* advice only: fine if refused */
 #endif
-    m->e = (entry_t *)start;
+    m->b = (bucket_t *)start;
     m->map_len = len;
-    m->mask = nb - 1;
+    m->nbuckets = nb;
     m->st.entries = nb * WAYS;
     *out = m;
     return 0;
@@ -76,7 +89,7 @@ void pl_memo_free(pl_memo_t *m)
 {
     if (!m)
         return;
-    munmap(m->e, m->map_len);
+    munmap(m->b, m->map_len);
     free(m);
 }
 
@@ -84,13 +97,30 @@ void pl_memo_clear(pl_memo_t *m)
 {
     if (!m)
         return;
-    /* Drops the pages too: an idle memo costs no memory. */
-    madvise(m->e, m->map_len, MADV_DONTNEED);
+    /* Drops the pages too: they read as zeros (empty) again. */
+    madvise(m->b, m->map_len, MADV_DONTNEED);
 }
 
-static int same_key(const entry_t *x, uint64_t h, const void *key, size_t klen)
+static bucket_t *bucket_at(const pl_memo_t *m, uint64_t x)
 {
-    return x->hash == h && x->klen == klen && memcmp(x->data, key, klen) == 0;
+    return &m->b[(uint64_t)(((unsigned __int128)x * m->nbuckets) >> 64)];
+}
+
+/* The key's two buckets: from the hash, and from the hash with its halves
+ * swapped and mixed (another, independent position). */
+static void buckets_of(const pl_memo_t *m, uint64_t h, bucket_t *b[2])
+{
+    b[0] = bucket_at(m, h);
+    b[1] = bucket_at(m, ((h >> 32) | (h << 32)) * 0x9e3779b97f4a7c15ull);
+}
+
+/* The entry holding key in bucket b, or NULL. */
+static entry_t *find_in(bucket_t *b, uint64_t h, const void *key, size_t klen)
+{
+    for (int w = 0; w < WAYS; w++)
+        if (b->hash[w] == h && b->e[w].klen == klen && memcmp(b->e[w].data, key, klen) == 0)
+            return &b->e[w];
+    return NULL;
 }
 
 const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t now,
@@ -99,10 +129,13 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen
     if (!m || !klen || klen > PL_MEMO_KEY_MAX)
         return NULL;
     uint64_t h = XXH3_64bits(key, klen);
-    entry_t *b = &m->e[(h & m->mask) * WAYS];
-    for (int w = 0; w < WAYS; w++) {
-        const entry_t *x = &b[w];
-        if (same_key(x, h, key, klen) && x->gen == gen && x->from <= now && now < x->until) {
+    bucket_t *b[2];
+    buckets_of(m, h, b);
+    const entry_t *x = find_in(b[0], h, key, klen);
+    if (!x)
+        x = find_in(b[1], h, key, klen);
+    if (x) {
+        if (x->gen == gen && x->from <= now && now < x->until) {
             m->st.hits++;
             *len = x->len;
             *tag = x->tag;
@@ -123,13 +156,35 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64
         return;
     }
     uint64_t h = XXH3_64bits(key, klen);
-    entry_t *b = &m->e[(h & m->mask) * WAYS];
-    entry_t *x = &b[0];
-    if (same_key(&b[1], h, key, klen))
-        x = &b[1]; /* replace in place */
-    else if (!same_key(&b[0], h, key, klen) && b[0].klen)
-        memcpy(&b[1], &b[0], offsetof(entry_t, data) + b[0].klen + b[0].len);
-    x->hash = h;
+    bucket_t *b[2];
+    buckets_of(m, h, b);
+    entry_t *x = find_in(b[0], h, key, klen);
+    bucket_t *in = b[0];
+    if (!x && (x = find_in(b[1], h, key, klen)))
+        in = b[1];
+    if (!x) {
+        /* the emptier bucket's first free entry (empty, or of an older
+         * generation): two choices keep every bucket's load near the mean */
+        entry_t *fr[2] = {NULL, NULL};
+        int nfree[2] = {0, 0};
+        for (int k = 0; k < 2; k++)
+            for (int w = 0; w < WAYS; w++)
+                if (!b[k]->e[w].klen || b[k]->e[w].gen != gen) {
+                    nfree[k]++;
+                    if (!fr[k])
+                        fr[k] = &b[k]->e[w];
+                }
+        int k = nfree[1] > nfree[0];
+        x = fr[k];
+        if (x)
+            in = b[k];
+    }
+    if (!x) {
+        uint32_t w = in->next % WAYS;
+        in->next = (w + 1) % WAYS;
+        x = &in->e[w];
+    }
+    in->hash[x - in->e] = h;
     x->gen = gen;
     x->from = from;
     x->until = until;

@@ -245,3 +245,15 @@ int conn_done(const conn_t *c)
     return !c->sending && c->out_off >= c->out.len && c->pend.len == 0 &&
            (c->close_after || c->eof);
 }
+
+int conn_linger_begin(worker_t *w, conn_t *c)
+{
+    if (c->lingering || c->peer_eof)
+        return 0;
+    c->lingering = 1;
+    c->in_len = 0;
+    c->linger_until_ms = w->now_ms + LINGER_MS;
+    if (w->draining && w->drain_deadline_ms < c->linger_until_ms)
+        c->linger_until_ms = w->drain_deadline_ms;
+    return 1;
+}

@@ -11,6 +11,14 @@
  * Lifetime: a slot is OPEN while served, CLOSING from the close decision
  * until every operation the engine has in flight on it has completed, then
  * FREE; only then is its generation bumped and the slot reused.
+ *
+ * Orderly close (lingering): when the last reply has been handed to the
+ * kernel but the peer may still be sending (drain, QUIT, framing error with
+ * more pipelined requests behind it), closing the socket at once would
+ * reset it: the kernel answers unread input with RST and throws away the
+ * replies it has not transmitted yet. So the engine first sends FIN
+ * (shutdown SHUT_WR), then keeps reading and discarding until the peer
+ * closes its side or LINGER_MS pass, and only then closes.
  */
 #pragma once
 #include <stddef.h>
@@ -35,6 +43,9 @@ typedef struct conn {
     uint8_t eof;         /* nothing more will be read (peer EOF or drain) */
     uint8_t close_after; /* close once the output is flushed (QUIT, framing error) */
     uint8_t paused;      /* back-pressure: replies not being read */
+    uint8_t peer_eof;    /* the peer closed its sending side */
+    uint8_t lingering;   /* FIN sent; input is read and discarded until the peer closes */
+    int64_t linger_until_ms;
     pl_stat_id_t close_reason;
     int inflight; /* engine operations not yet completed */
     char *in;
@@ -86,3 +97,11 @@ int conn_sent(struct worker *w, conn_t *c, size_t n);
 
 /* 1 when the connection has nothing left to do and should close now. */
 int conn_done(const conn_t *c);
+
+#define LINGER_MS 2000
+
+/* Called when conn_done(): 1 when the engine should linger (send FIN, read
+ * and discard until the peer closes) rather than close at once. Marks the
+ * connection lingering with its deadline (LINGER_MS, or the drain deadline
+ * when sooner). */
+int conn_linger_begin(struct worker *w, conn_t *c);

@@ -90,11 +90,14 @@ void uconn_kick(worker_t *w, ueng_t *e, conn_t *c)
             c->inflight++;
         }
     }
-    if (conn_done(c)) {
-        uconn_close(w, e, c, c->close_reason);
-        return;
+    if (conn_done(c) && !c->lingering) {
+        if (!conn_linger_begin(w, c)) {
+            uconn_close(w, e, c, c->close_reason);
+            return;
+        }
+        shutdown(c->fd, SHUT_WR); /* FIN after the replies already queued */
     }
-    if (!c->reading && !c->eof && !c->close_after && !c->paused) {
+    if (!c->reading && (c->lingering || (!c->eof && !c->close_after && !c->paused))) {
         size_t room = conn_in_room(c, w->max_request);
         struct io_uring_sqe *s = room ? sqe_get(w, e) : NULL;
         if (s) {
@@ -127,6 +130,16 @@ void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
             conn_finish(w, c);
         return;
     }
+    if (c->lingering) {
+        /* Input after our FIN is read and dropped until the peer closes. */
+        if (cqe->res > 0) {
+            c->in_len = 0;
+            uconn_kick(w, e, c);
+        } else {
+            uconn_close(w, e, c, c->close_reason);
+        }
+        return;
+    }
     if (cqe->res > 0) {
         c->in_len += (size_t)cqe->res;
         pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)cqe->res);
@@ -135,6 +148,7 @@ void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
         /* Peer finished sending, or we stopped reading to drain: answer
          * what is buffered, flush, then close. */
         c->eof = 1;
+        c->peer_eof = cqe->res == 0;
         if (!c->close_after)
             c->close_reason = w->draining ? PL_ST_TCP_CLOSED_SHUTDOWN : PL_ST_TCP_CLOSED_CLIENT;
     } else {

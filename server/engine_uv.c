@@ -30,6 +30,7 @@ typedef struct uveng {
     uint32_t udp_pending; /* uv_udp_send requests in flight */
     uv_tcp_t *handles;    /* one per connection slot */
     uv_write_t *wreqs;
+    uv_shutdown_t *sreqs; /* lingering close: one FIN per connection slot */
     char udp_in[UDP_PAYLOAD_MAX];
     char reply[UDP_REPLY_MAX];
 } uveng_t;
@@ -112,6 +113,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->state != CONN_OPEN || nread == 0)
         return;
     batch(w);
+    if (c->lingering) {
+        /* Input after our FIN is dropped until the peer closes. */
+        if (nread > 0)
+            c->in_len = 0;
+        else
+            uclose(w, c, c->close_reason);
+        return;
+    }
     if (nread > 0) {
         answer_stale(&w->ax);
         c->in_len += (size_t)nread;
@@ -119,6 +128,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         conn_process(w, c);
     } else if (nread == UV_EOF) {
         c->eof = 1;
+        c->peer_eof = 1;
         if (!c->close_after)
             c->close_reason = w->draining ? PL_ST_TCP_CLOSED_SHUTDOWN : PL_ST_TCP_CLOSED_CLIENT;
     } else if (nread == UV_ENOBUFS) {
@@ -153,6 +163,15 @@ static void on_write(uv_write_t *req, int status)
     ukick(w, c);
 }
 
+/* The FIN is out (or the connection is closing and it was cancelled). */
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    conn_t *c = req->handle->data;
+    worker_t *w = req->handle->loop->data;
+    if (c->state == CONN_OPEN && status < 0)
+        uclose(w, c, PL_ST_TCP_CLOSED_ERROR);
+}
+
 static void ukick(worker_t *w, conn_t *c)
 {
     uveng_t *e = w->eng;
@@ -168,11 +187,14 @@ static void ukick(worker_t *w, conn_t *c)
             return;
         }
     }
-    if (conn_done(c)) {
-        uclose(w, c, c->close_reason);
-        return;
+    if (conn_done(c) && !c->lingering) {
+        if (!conn_linger_begin(w, c) ||
+            uv_shutdown(&e->sreqs[c->slot], s, on_shutdown) != 0) {
+            uclose(w, c, c->close_reason);
+            return;
+        }
     }
-    int want = !c->eof && !c->close_after && !c->paused;
+    int want = c->lingering || (!c->eof && !c->close_after && !c->paused);
     if (want && !c->reading) {
         if (uv_read_start(s, on_alloc, on_read) == 0)
             c->reading = 1;
@@ -342,7 +364,10 @@ static void on_tick(uv_timer_t *t)
         conn_t *c = &w->conns.c[i];
         if (c->state != CONN_OPEN)
             continue;
-        if (w->draining && w->now_ms >= w->drain_deadline_ms)
+        if (c->lingering) {
+            if (w->now_ms >= c->linger_until_ms)
+                uclose(w, c, c->close_reason);
+        } else if (w->draining && w->now_ms >= w->drain_deadline_ms)
             uclose(w, c, PL_ST_TCP_CLOSED_SHUTDOWN);
         else if (w->now_ms - c->last_ms >= w->pol.idle_timeout_ms)
             uclose(w, c, PL_ST_TCP_CLOSED_IDLE);
@@ -365,7 +390,8 @@ static int setup(worker_t *w, uveng_t *e)
     e->loop.data = w;
     e->handles = calloc(w->conns.cap, sizeof(*e->handles));
     e->wreqs = calloc(w->conns.cap, sizeof(*e->wreqs));
-    if (!e->handles || !e->wreqs)
+    e->sreqs = calloc(w->conns.cap, sizeof(*e->sreqs));
+    if (!e->handles || !e->wreqs || !e->sreqs)
         return -ENOMEM;
     for (uint32_t i = 0; i < w->conns.cap; i++)
         w->conns.c[i].eng = &e->handles[i];
@@ -429,6 +455,7 @@ int uv_worker_run(worker_t *w)
     uv_loop_close(&e->loop);
     free(e->handles);
     free(e->wreqs);
+    free(e->sreqs);
     free(e);
     w->eng = NULL;
     return rc < 0 ? rc : 0;

@@ -192,7 +192,7 @@ static void begin_drain(worker_t *w, ueng_t *e)
         c->eof = 1;
         if (!c->close_after)
             c->close_reason = PL_ST_TCP_CLOSED_SHUTDOWN;
-        if (c->reading)
+        if (c->reading && !c->lingering)
             cancel_ud(w, e, UD(OP_RECV, c->slot, c->gen));
         uconn_kick(w, e, c);
     }
@@ -213,7 +213,10 @@ static void on_tick(worker_t *w, ueng_t *e)
         conn_t *c = &w->conns.c[i];
         if (c->state != CONN_OPEN)
             continue;
-        if (w->draining && w->now_ms >= w->drain_deadline_ms)
+        if (c->lingering) {
+            if (w->now_ms >= c->linger_until_ms)
+                uconn_close(w, e, c, c->close_reason);
+        } else if (w->draining && w->now_ms >= w->drain_deadline_ms)
             uconn_close(w, e, c, PL_ST_TCP_CLOSED_SHUTDOWN);
         else if (w->now_ms - c->last_ms >= w->pol.idle_timeout_ms)
             uconn_close(w, e, c, PL_ST_TCP_CLOSED_IDLE);

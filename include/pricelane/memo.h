@@ -12,8 +12,8 @@
  * turns it into a miss at once.
  *
  * One memo per worker thread: no sharing, no lock, no atomic. Set-associative
- * (2 ways), fixed-size entries; an answer that does not fit an entry is simply
- * not kept. The table is one anonymous mapping, advised for huge pages, so
+ * (buckets of 4 entries behind one cache line of tags), fixed-size entries;
+ * an answer that does not fit an entry is simply not kept. The table is one anonymous mapping, advised for huge pages, so
  * that a random probe costs as few TLB misses as possible.
  */
 #pragma once
@@ -30,7 +30,8 @@ typedef struct pl_memo_stats {
     uint64_t entries;
 } pl_memo_stats_t;
 
-/* Maps a memo of about `bytes` bytes (at least two entries; 0 → *out = NULL,
+/* Maps a memo of about `bytes` bytes (whole buckets of 4 entries and their
+ * 64-byte tag line, at least one bucket; 0 → *out = NULL,
  * the memo is off and every function below accepts NULL). Returns 0 or
  * -errno. */
 int pl_memo_new(size_t bytes, pl_memo_t **out);

@@ -4,7 +4,8 @@
 # RESP, open loop), redis-server and memcached loaded with the same answers
 # by kv-load, and the calibration echo server. Every answer is checked (status
 # and code, with missing and scale codes in the mix): zero errors. A run with
-# the wrong expectation must fail, so the checks are known to bite.
+# the wrong expectation must fail, so the checks are known to bite. Then the
+# resolve microbenchmark on the same catalogue (its answers, not its times).
 # No assertion on throughput or latency.
 source "$(dirname "$0")/lib/common.bash"
 [ -x "$BIN/pricelaned" ] && [ -x "$BIN/pricelane-bench" ] && [ -x "$BIN/pricelane-load" ] || {
@@ -118,4 +119,11 @@ else
     bad "echo server did not become ready: $(cat "$T/echo.err")"
 fi
 exec {efd}<&-
+
+# micro: every sampled code answered, the memo pass served from the memo
+out=$(timeout 120 "$BENCH" micro --db "$T/db" --keys "$T/keys.txt" --sample 2000 --rounds 2 \
+    --cache-mb 8 2>"$T/micro.err") || bad "micro: exit $?: $(cat "$T/micro.err")"
+check_eq "micro: every lookup ok" "$(field "$out" not_ok)" 0
+memo_hits=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["memo"]["hits"])' "$out")
+check_eq "micro: the memo rounds are hits (2 rounds × 2000)" "$memo_hits" 4000
 finish

@@ -3,7 +3,8 @@
 # framing errors, unknown commands, binary garbage, requests over
 # max_request, truncated / oversized / multi-line / empty datagrams. Each
 # gets its documented error or is dropped and counted; the server keeps
-# answering and exits 0 on SIGTERM. Runs on both engines.
+# answering and exits 0 on SIGTERM. A connection closed by QUIT with more
+# requests behind it still delivers every reply before it. Runs on both engines.
 source "$(dirname "$0")/lib/common.bash"
 make_catalogue
 
@@ -61,6 +62,33 @@ for _ in range(500): s.sendto(bytes(r.randrange(256) for _ in range(r.randrange(
     check_eq "$ENGINE udp: alive after 500 garbage datagrams" "$(plnet udp "$PORT" PING)" PONG
     n=$(metric "$ADMIN" 'pricelane_requests_total{proto="tcp",status="bad_request"}')
     check_eq "$ENGINE metrics: bad TCP requests counted" "$([ "$n" -ge 3 ] && echo yes)" yes
+
+    # QUIT with thousands of requests pipelined before and after it, sent at
+    # once: every reply before QUIT arrives whole, then OK, then the close,
+    # never a reset that would discard replies still in the server's send
+    # queue (the server sends FIN, then reads and drops the rest).
+    got=$(timeout 60 python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+n = 5000
+s.sendall(b"GET 6901234567892\n" * n + b"QUIT\n" + b"GET 6901234567892\n" * n)
+buf = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+except ConnectionResetError:
+    print("reset after %d bytes" % len(buf))
+    sys.exit()
+lines = buf.split(b"\n")
+ok = sum(1 for l in lines if l.startswith(b'{"status":"ok"'))
+print("%d ok, then %s, end %r" % (ok, lines[-2].decode(), lines[-1]))
+PY
+)
+    check_eq "$ENGINE tcp: QUIT behind 5000 pipelined requests: all answered, OK, clean close" \
+        "$got" "5000 ok, then OK, end b''"
 
     stop_server srv "$SPID"
     check_eq "$ENGINE SIGTERM after malformed input: exit status" "$STOP_RC" 0

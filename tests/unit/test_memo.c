@@ -1,6 +1,7 @@
 /* memo: hits only for the same key, generation and an instant inside the
- * stored interval; two ways per bucket keep the two answers stored last;
- * entries that do not fit are refused; a NULL memo (off) answers nothing. */
+ * stored interval;
+ * a bucket keeps its four answers stored last; entries that do not fit are
+ * refused; a NULL memo (off) answers nothing. */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ int main(void)
     CHECK_INT(pl_memo_new(64 << 10, &m), 0);
     pl_memo_stats_t st;
     pl_memo_stats(m, &st);
-    CHECK_INT(st.entries, 64 << 10 >> 9); /* 64 KiB of 512-byte entries */
+    CHECK_INT(st.entries, 4 * ((64 << 10) / (64 + 4 * PL_MEMO_ENTRY))); /* whole buckets */
 
     printf("checking generation and interval\n");
     put(m, "key", 7, 100, 200, 2, "{\"a\":1}");
@@ -75,25 +76,30 @@ int main(void)
     put(m, longkey, 1, 0, 10, 0, "v");
     CHECK(get(m, longkey, 1, 5, &tag) == NULL, "a key past PL_MEMO_KEY_MAX is not stored");
 
-    printf("checking two ways per bucket keep the last two answers\n");
+    printf("checking a bucket keeps the last four answers\n");
     pl_memo_t *one;
-    CHECK_INT(pl_memo_new(2 * PL_MEMO_ENTRY, &one), 0); /* one bucket */
-    put(one, "a", 1, 0, 10, 0, "A");
-    put(one, "b", 1, 0, 10, 0, "B");
-    CHECK_STR(get(one, "a", 1, 1, &tag), "A");
-    CHECK_STR(get(one, "b", 1, 1, &tag), "B");
-    put(one, "c", 1, 0, 10, 0, "C");
-    CHECK(get(one, "a", 1, 1, &tag) == NULL, "the oldest answer made room");
-    CHECK_STR(get(one, "b", 1, 1, &tag), "B");
-    CHECK_STR(get(one, "c", 1, 1, &tag), "C");
-    put(one, "b", 1, 0, 10, 0, "B2"); /* in way 1: replaced in place */
-    CHECK_STR(get(one, "b", 1, 1, &tag), "B2");
-    CHECK_STR(get(one, "c", 1, 1, &tag), "C");
+    CHECK_INT(pl_memo_new(1, &one), 0); /* one bucket */
+    pl_memo_stats(one, &st);
+    CHECK_INT(st.entries, 4);
+    const char *keys[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        put(one, keys[i], 1, 0, 10, 0, keys[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK_STR(get(one, keys[i], 1, 1, &tag), keys[i]);
+    put(one, "e", 1, 0, 10, 0, "E");
+    CHECK(get(one, "a", 1, 1, &tag) == NULL, "the answer stored first made room");
+    CHECK_STR(get(one, "b", 1, 1, &tag), "b");
+    CHECK_STR(get(one, "e", 1, 1, &tag), "E");
+    put(one, "c", 1, 0, 10, 0, "C2"); /* the same key: replaced in place */
+    CHECK_STR(get(one, "c", 1, 1, &tag), "C2");
+    CHECK_STR(get(one, "b", 1, 1, &tag), "b");
+    CHECK_STR(get(one, "d", 1, 1, &tag), "d");
+    CHECK_STR(get(one, "e", 1, 1, &tag), "E");
 
     pl_memo_clear(one);
     CHECK(get(one, "c", 1, 1, &tag) == NULL, "cleared");
     pl_memo_stats(one, &st);
-    CHECK(st.hits == 6 && st.inserts == 4, "counters: %llu hits, %llu inserts",
+    CHECK(st.hits == 10 && st.inserts == 6, "counters: %llu hits, %llu inserts",
           (unsigned long long)st.hits, (unsigned long long)st.inserts);
     pl_memo_free(one);
     pl_memo_free(m);
