@@ -63,7 +63,7 @@ print(n)' "$CACHE" "$1" "$SEED"
 
 for ENGINE in $ENGINES; do
     echo "== engine $ENGINE"
-    rc=0; start_server ref "$ENGINE" --cache-mb 0 --cache-path "$T/unused" || rc=$?
+    rc=0; start_server ref "$ENGINE" --cache-mb 0 --memo-mb 0 --cache-path "$T/unused" || rc=$?
     if [ $rc = 77 ]; then echo "skip $ENGINE: not usable on this host"; continue; fi
     [ $rc = 0 ] || exit 1
     REF=$PORT; REFPID=$SPID
