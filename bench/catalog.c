@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "opts.h"
 #include "pricelane/barcode.h"
 #include "pricelane/catalog.h"
 #include "pricelane/timefmt.h"
@@ -29,6 +30,7 @@
 #define WEIGHED_MAX 85000
 #define COUNTED_MAX 5000
 #define ITEMS_MAX 100000000ULL
+#define CMD "pricelane-bench catalog"
 
 /* ---- word lists ------------------------------------------------------------ */
 
@@ -891,20 +893,6 @@ static void usage(FILE *f)
             (unsigned long long)ITEMS_MAX);
 }
 
-static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
-        fprintf(stderr, "pricelane-bench catalog: %s \"%s\": expected a number in %llu..%llu\n",
-                opt, s, (unsigned long long)min, (unsigned long long)max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int open_out(struct out *o, const char *path, size_t cap)
 {
     o->path = path;
@@ -982,19 +970,19 @@ int pl_bench_catalog(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (parse_num("--items", optarg, 1, ITEMS_MAX, &items))
+            if (pl_opt_u64(CMD, "--items", optarg, 1, ITEMS_MAX, 0, &items))
                 return 2;
             break;
         case 's':
-            if (parse_num("--seed", optarg, 0, UINT64_MAX, &seed))
+            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, 0, &seed))
                 return 2;
             break;
         case 'S':
-            if (parse_num("--stores", optarg, 1, 999, &stores))
+            if (pl_opt_u64(CMD, "--stores", optarg, 1, 999, 0, &stores))
                 return 2;
             break;
         case 'Z':
-            if (parse_num("--zones", optarg, 1, 999, &zones))
+            if (pl_opt_u64(CMD, "--zones", optarg, 1, 999, 0, &zones))
                 return 2;
             break;
         case 'o':

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "opts.h"
 #include "pricelane/proto.h"
 
 #define E_BATCH 64
@@ -297,6 +298,8 @@ static int open_sockets(eserver_t *s)
     return 0;
 }
 
+#define CMD "pricelane-bench echo-server"
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pricelane-bench echo-server [--listen ADDR:PORT] [--size N] [--threads N]\n"
@@ -317,24 +320,31 @@ static void usage(FILE *f)
 int pl_bench_echo_server(int argc, char **argv)
 {
     const char *listen_s = "127.0.0.1:0";
-    long size = 360, threads = 1;
+    long long size = 360, threads = 1;
     static const struct option lo[] = {{"listen", 1, 0, 'l'},
                                        {"size", 1, 0, 's'},
                                        {"threads", 1, 0, 't'},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
+    struct sockaddr_in addr;
     int opt;
+    if (pl_opt_addr(CMD, "--listen", listen_s, 0, &addr))
+        return 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
         case 'l':
             listen_s = optarg;
+            if (pl_opt_addr(CMD, "--listen", listen_s, 0, &addr))
+                return 2;
             break;
         case 's':
-            size = strtol(optarg, NULL, 10);
+            if (pl_opt_int(CMD, "--size", optarg, 40, 1400, 0, &size))
+                return 2;
             break;
         case 't':
-            threads = strtol(optarg, NULL, 10);
+            if (pl_opt_int(CMD, "--threads", optarg, 1, 64, 0, &threads))
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -343,25 +353,6 @@ int pl_bench_echo_server(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-    }
-    if (size < 40 || size > 1400 || threads < 1 || threads > 64) {
-        fprintf(stderr, "pricelane-bench echo-server: --size 40..1400, --threads 1..64\n");
-        return 2;
-    }
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    char host[64];
-    const char *colon = strrchr(listen_s, ':');
-    if (!colon || (size_t)(colon - listen_s) >= sizeof(host)) {
-        fprintf(stderr, "pricelane-bench echo-server: --listen %s: want ADDR:PORT\n", listen_s);
-        return 2;
-    }
-    memcpy(host, listen_s, (size_t)(colon - listen_s));
-    host[colon - listen_s] = 0;
-    addr.sin_port = htons((uint16_t)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        fprintf(stderr, "pricelane-bench echo-server: --listen %s: want an IPv4 address\n",
-                listen_s);
-        return 2;
     }
     eserver_t *s = calloc((size_t)threads, sizeof(*s));
     if (!s)
@@ -385,7 +376,7 @@ int pl_bench_echo_server(int argc, char **argv)
     char a[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &s[0].addr.sin_addr, a, sizeof(a));
     int port = ntohs(s[0].addr.sin_port);
-    printf("pricelane-bench echo ready udp=%s:%d tcp=%s:%d threads=%ld size=%ld\n", a, port, a,
+    printf("pricelane-bench echo ready udp=%s:%d tcp=%s:%d threads=%lld size=%lld\n", a, port, a,
            port, threads, size);
     fflush(stdout);
     for (long i = 0; i < threads; i++)

@@ -41,6 +41,7 @@
 
 #include "bench.h"
 #include "keys.h"
+#include "opts.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
@@ -347,6 +348,8 @@ static void *checker_main(void *arg)
     return NULL;
 }
 
+#define CMD "pricelane-bench fresh"
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pricelane-bench fresh --server HOST:PORT --db DIR --keys FILE [OPTIONS]\n"
@@ -447,12 +450,17 @@ int pl_bench_fresh(int argc, char **argv)
         {"dir", 1, 0, 'o'},    {"nice", 1, 0, 'n'},     {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     int opt;
+    long long num;
     f->server = "127.0.0.1:7070";
+    if (pl_opt_addr(CMD, "--server", f->server, 1, &f->addr))
+        return 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
         case 's':
             f->server = optarg;
+            if (pl_opt_addr(CMD, "--server", f->server, 1, &f->addr))
+                return 2;
             break;
         case 'd':
             f->db = optarg;
@@ -464,25 +472,35 @@ int pl_bench_fresh(int argc, char **argv)
             f->loader = optarg;
             break;
         case 'i':
-            f->nitems = atoi(optarg);
+            if (pl_opt_int(CMD, "--items", optarg, 1, F_ITEMS_MAX, 0, &num))
+                return 2;
+            f->nitems = (int)num;
             break;
         case 'c':
-            f->conns = atoi(optarg);
+            if (pl_opt_int(CMD, "--conns", optarg, 1, 256, 0, &num))
+                return 2;
+            f->conns = (int)num;
             break;
         case 'D':
-            f->depth = atoi(optarg);
+            if (pl_opt_int(CMD, "--depth", optarg, 1, 4096, 0, &num))
+                return 2;
+            f->depth = (int)num;
             break;
         case 't':
-            f->duration = atof(optarg);
+            if (pl_opt_real(CMD, "--duration", optarg, 0.1, 86400, 0, &f->duration))
+                return 2;
             break;
         case 'I':
-            f->interval = atof(optarg);
+            if (pl_opt_real(CMD, "--interval", optarg, 0, 3600, 0, &f->interval))
+                return 2;
             break;
         case 'o':
             f->dir = optarg;
             break;
         case 'n':
-            f->nice = atoi(optarg);
+            if (pl_opt_int(CMD, "--nice", optarg, -20, 19, 0, &num))
+                return 2;
+            f->nice = (int)num;
             break;
         case 'h':
             usage(stdout);
@@ -492,23 +510,8 @@ int pl_bench_fresh(int argc, char **argv)
             return 2;
         }
     }
-    if (!f->db || !keys_path || f->nitems < 1 || f->nitems > F_ITEMS_MAX || f->conns < 1 ||
-        f->conns > 256 || f->depth < 1 || f->depth > 4096 || !(f->duration > 0)) {
+    if (!f->db || !keys_path) {
         usage(stderr);
-        return 2;
-    }
-    char host[64];
-    const char *colon = strrchr(f->server, ':');
-    if (!colon || (size_t)(colon - f->server) >= sizeof(host)) {
-        fprintf(stderr, "pricelane-bench fresh: --server %s: want IPV4:PORT\n", f->server);
-        return 2;
-    }
-    memcpy(host, f->server, (size_t)(colon - f->server));
-    host[colon - f->server] = 0;
-    f->addr.sin_family = AF_INET;
-    f->addr.sin_port = htons((uint16_t)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &f->addr.sin_addr) != 1) {
-        fprintf(stderr, "pricelane-bench fresh: --server %s: want IPV4:PORT\n", f->server);
         return 2;
     }
     if (!f->loader) {

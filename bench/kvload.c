@@ -16,11 +16,13 @@
 
 #include "bench.h"
 #include "keys.h"
+#include "opts.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
 
 #define CHUNK 512
+#define CMD "pricelane-bench kv-load"
 
 static void usage(FILE *f)
 {
@@ -33,19 +35,10 @@ static void usage(FILE *f)
                "lines to FILE. Prints {\"loaded\":N,\"mean_answer_bytes\":B,...} on stdout.\n");
 }
 
-static int connect_to(const char *s)
+static int connect_to(const struct sockaddr_in *a)
 {
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    if (!colon || (size_t)(colon - s) >= sizeof(host))
-        return -1;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-        return -1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+    if (fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof(*a)) < 0) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -101,6 +94,7 @@ int pl_bench_kvload(int argc, char **argv)
     static const struct option lo[] = {
         {"db", 1, 0, 'd'},   {"keys", 1, 0, 'k'}, {"redis", 1, 0, 'r'}, {"memcached", 1, 0, 'm'},
         {"dump", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    struct sockaddr_in addr = {.sin_family = AF_INET};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -113,9 +107,13 @@ int pl_bench_kvload(int argc, char **argv)
             break;
         case 'r':
             redis = optarg;
+            if (pl_opt_addr(CMD, "--redis", optarg, 1, &addr))
+                return 2;
             break;
         case 'm':
             mc = optarg;
+            if (pl_opt_addr(CMD, "--memcached", optarg, 1, &addr))
+                return 2;
             break;
         case 'o':
             dump = optarg;
@@ -151,7 +149,7 @@ int pl_bench_kvload(int argc, char **argv)
             fprintf(stderr, "pricelane-bench kv-load: %s: %s\n", dump, strerror(errno));
             goto out;
         }
-    } else if ((fd = connect_to(redis ? redis : mc)) < 0) {
+    } else if ((fd = connect_to(&addr)) < 0) {
         fprintf(stderr, "pricelane-bench kv-load: cannot connect to %s\n", redis ? redis : mc);
         goto out;
     }

@@ -13,12 +13,15 @@
 
 #include "bench.h"
 #include "keys.h"
+#include "opts.h"
 #include "pricelane/cache.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
 #include "pricelane/memo.h"
 #include "pricelane/resolve.h"
 #include "zipf.h"
+
+#define CMD "pricelane-bench micro"
 
 static void usage(FILE *f)
 {
@@ -87,8 +90,8 @@ static double memo_pass(pl_resolver_t *r, pl_memo_t *m, const pl_keys_t *k, cons
 int pl_bench_micro(int argc, char **argv)
 {
     const char *db = NULL, *keys_path = NULL;
-    long sample = 100000, rounds = 5, cache_mb = 512;
-    unsigned long long seed = 1;
+    long long sample = 100000, rounds = 5, cache_mb = 512;
+    uint64_t seed = 1;
     static const struct option lo[] = {
         {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'}, {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
         {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
@@ -103,16 +106,20 @@ int pl_bench_micro(int argc, char **argv)
             keys_path = optarg;
             break;
         case 'n':
-            sample = strtol(optarg, NULL, 10);
+            if (pl_opt_int(CMD, "--sample", optarg, 1, 100000000, 0, &sample))
+                return 2;
             break;
         case 'r':
-            rounds = strtol(optarg, NULL, 10);
+            if (pl_opt_int(CMD, "--rounds", optarg, 1, 1000, 0, &rounds))
+                return 2;
             break;
         case 'c':
-            cache_mb = strtol(optarg, NULL, 10);
+            if (pl_opt_int(CMD, "--cache-mb", optarg, 1, 65536, 0, &cache_mb))
+                return 2;
             break;
         case 's':
-            seed = strtoull(optarg, NULL, 10);
+            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, 0, &seed))
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -122,7 +129,7 @@ int pl_bench_micro(int argc, char **argv)
             return 2;
         }
     }
-    if (!db || !keys_path || sample < 1 || rounds < 1 || cache_mb < 1) {
+    if (!db || !keys_path) {
         usage(stderr);
         return 2;
     }
@@ -142,7 +149,7 @@ int pl_bench_micro(int argc, char **argv)
     /* distinct codes: a partial Fisher-Yates shuffle of all indices */
     size_t n = keys.nitems + keys.nscale;
     if ((size_t)sample > n)
-        sample = (long)n;
+        sample = (long long)n;
     uint32_t *all = malloc(n * sizeof(uint32_t));
     if (!all)
         goto out;
@@ -209,8 +216,8 @@ int pl_bench_micro(int argc, char **argv)
     pl_memo_stats(memo, &ms);
     pl_memo_free(memo);
     uint64_t hits = st2.hits - st1.hits, hit_misses = st2.misses - st1.misses;
-    printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%ld,"
-           "\"rounds\":%ld,\"miss_ns\":%.1f,\"hit_ns\":%.1f,\"nocache_ns\":%.1f,"
+    printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
+           "\"rounds\":%lld,\"miss_ns\":%.1f,\"hit_ns\":%.1f,\"nocache_ns\":%.1f,"
            "\"memo_hit_ns\":%.1f,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_big\":%llu},"
            "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
            "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"too_big\":%llu,\"not_ok\":%llu,\"cache_slots\":%llu}\n",
@@ -222,7 +229,7 @@ int pl_bench_micro(int argc, char **argv)
            (unsigned long long)hit_misses, (unsigned long long)st2.too_big, (unsigned long long)bad, (unsigned long long)st2.nslots);
     if (hit_misses > st2.too_big)
         fprintf(stderr,
-                "pricelane-bench micro: %llu misses in the hit passes: the cache (%ld MiB) is "
+                "pricelane-bench micro: %llu misses in the hit passes: the cache (%lld MiB) is "
                 "smaller than the sample\n",
                 (unsigned long long)hit_misses, cache_mb);
     status = 0;

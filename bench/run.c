@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "bench.h"
+#include "opts.h"
 #include "run.h"
+
+#define CMD "pricelane-bench run"
 
 static void usage(FILE *f)
 {
@@ -55,45 +58,6 @@ static void usage(FILE *f)
                "code that was asked. Exit status: 0 no errors, 1 some answer was wrong or a\n"
                "connection failed, 2 usage or setup error. UDP losses are reported, not\n"
                "errors.\n");
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    if (!colon || (size_t)(colon - s) >= sizeof(host))
-        return -1;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port <= 0 || port > 65535)
-        return -1;
-    memset(a, 0, sizeof(*a));
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (!strcmp(host, "localhost"))
-        strcpy(host, "127.0.0.1");
-    return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
-}
-
-static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
-{
-    char *end;
-    double x = strtod(s, &end);
-    if (end != s && (*end == 'k' || *end == 'K')) {
-        x *= 1e3;
-        end++;
-    } else if (end != s && (*end == 'M' || *end == 'm')) {
-        x *= 1e6;
-        end++;
-    }
-    if (end == s || *end || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "pricelane-bench run: %s %s: want a number in [%g, %g]\n", opt, s, lo, hi);
-        return -1;
-    }
-    *v = x;
-    return 0;
 }
 
 static void report_table(const run_opts_t *o, const pl_keys_t *k, const run_stats_t *s, double tput,
@@ -226,12 +190,16 @@ int pl_bench_run(int argc, char **argv)
                                        {"label", 1, 0, O_LABEL},     {"json", 0, 0, O_JSON},
                                        {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
     int opt;
-    double v;
+    long long n;
+    if (pl_opt_addr(CMD, "--server", o.server, 1, &o.addr))
+        return 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
         case O_SERVER:
             o.server = optarg;
+            if (pl_opt_addr(CMD, "--server", o.server, 1, &o.addr))
+                return 2;
             break;
         case O_PROTO: {
             int p = bp_parse_name(optarg);
@@ -249,36 +217,36 @@ int pl_bench_run(int argc, char **argv)
             o.target = "echo";
             break;
         case O_CONNS:
-            if (parse_num("--conns", optarg, 1, 10000, &v))
+            if (pl_opt_int(CMD, "--conns", optarg, 1, 10000, PL_OPT_SUFFIX, &n))
                 return 2;
-            o.conns = (int)v;
+            o.conns = (int)n;
             conns_set = 1;
             break;
         case O_DEPTH:
-            if (parse_num("--depth", optarg, 1, 4096, &v))
+            if (pl_opt_int(CMD, "--depth", optarg, 1, 4096, PL_OPT_SUFFIX, &n))
                 return 2;
-            o.depth = (int)v;
+            o.depth = (int)n;
             depth_set = 1;
             break;
         case O_RATE:
-            if (parse_num("--rate", optarg, 1, 1e9, &o.rate))
+            if (pl_opt_real(CMD, "--rate", optarg, 1, 1e9, PL_OPT_SUFFIX, &o.rate))
                 return 2;
             break;
         case O_THREADS:
-            if (parse_num("--threads", optarg, 1, 256, &v))
+            if (pl_opt_int(CMD, "--threads", optarg, 1, 256, PL_OPT_SUFFIX, &n))
                 return 2;
-            o.threads = (int)v;
+            o.threads = (int)n;
             break;
         case O_DUR:
-            if (parse_num("--duration", optarg, 0.1, 86400, &o.duration))
+            if (pl_opt_real(CMD, "--duration", optarg, 0.1, 86400, PL_OPT_SUFFIX, &o.duration))
                 return 2;
             break;
         case O_WARM:
-            if (parse_num("--warmup", optarg, 0, 3600, &o.warmup))
+            if (pl_opt_real(CMD, "--warmup", optarg, 0, 3600, PL_OPT_SUFFIX, &o.warmup))
                 return 2;
             break;
         case O_TIMEOUT:
-            if (parse_num("--timeout", optarg, 0.001, 60, &o.timeout))
+            if (pl_opt_real(CMD, "--timeout", optarg, 0.001, 60, PL_OPT_SUFFIX, &o.timeout))
                 return 2;
             break;
         case O_KEYS:
@@ -288,21 +256,20 @@ int pl_bench_run(int argc, char **argv)
             dist = optarg;
             break;
         case O_ZIPF:
-            if (parse_num("--zipf-s", optarg, 0, 10, &o.mix.zipf_s))
+            if (pl_opt_real(CMD, "--zipf-s", optarg, 0, 10, PL_OPT_SUFFIX, &o.mix.zipf_s))
                 return 2;
             break;
         case O_MISSING:
-            if (parse_num("--missing", optarg, 0, 1, &o.mix.missing))
+            if (pl_opt_real(CMD, "--missing", optarg, 0, 1, PL_OPT_SUFFIX, &o.mix.missing))
                 return 2;
             break;
         case O_SCALE:
-            if (parse_num("--scale", optarg, 0, 1, &o.mix.scale))
+            if (pl_opt_real(CMD, "--scale", optarg, 0, 1, PL_OPT_SUFFIX, &o.mix.scale))
                 return 2;
             break;
         case O_SEED:
-            if (parse_num("--seed", optarg, 0, 1e18, &v))
+            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, PL_OPT_SUFFIX, &o.mix.seed))
                 return 2;
-            o.mix.seed = (uint64_t)v;
             break;
         case O_NOCHECK:
             o.check = 0;
@@ -323,10 +290,6 @@ int pl_bench_run(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "pricelane-bench run: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (parse_addr(o.server, &o.addr)) {
-        fprintf(stderr, "pricelane-bench run: --server %s: want IPV4:PORT\n", o.server);
         return 2;
     }
     if (!strcmp(dist, "zipf"))
