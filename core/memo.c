@@ -47,6 +47,19 @@ struct pl_memo {
     pl_memo_stats_t st;
 };
 
+/* Faults the whole table in now, at start-up, rather than while answering:
+ * a first touch of a huge page zeroes 2 MiB and may have to compact memory
+ * to find one, a stall of up to milliseconds in the middle of a request. */
+static void populate(char *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    for (size_t off = 0; off < len; off += 4096) /* kernels before 5.14 */
+        p[off] = 0;
+}
+
 int pl_memo_new(size_t bytes, pl_memo_t **out)
 {
     *out = NULL;
@@ -77,6 +90,7 @@ int pl_memo_new(size_t bytes, pl_memo_t **out)
 #ifdef MADV_HUGEPAGE
     madvise(start, len, MADV_HUGEPAGE); /* advice only: fine if refused */
 #endif
+    populate(start, len);
     m->b = (bucket_t *)start;
     m->map_len = len;
     m->nbuckets = nb;
@@ -97,8 +111,7 @@ void pl_memo_clear(pl_memo_t *m)
 {
     if (!m)
         return;
-    /* Drops the pages too: they read as zeros (empty) again. */
-    madvise(m->b, m->map_len, MADV_DONTNEED);
+    memset(m->b, 0, m->map_len); /* zeros: every entry empty */
 }
 
 static bucket_t *bucket_at(const pl_memo_t *m, uint64_t x)

@@ -13,7 +13,9 @@
  *
  * One memo per worker thread: no sharing, no lock, no atomic. Set-associative
  * (buckets of 4 entries behind one cache line of tags), fixed-size entries;
- * an answer that does not fit an entry is simply not kept. The table is one anonymous mapping, advised for huge pages, so
+ * an answer that does not fit an entry is simply not kept. The whole table is
+ * faulted in when it is made, so its memory is taken at start-up and no
+ * request ever waits for a page. The table is one anonymous mapping, advised for huge pages, so
  * that a random probe costs as few TLB misses as possible.
  */
 #pragma once
