@@ -14,7 +14,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     for opt in ("machine", "versions", "command", "items", "keys", "rounds", "duration", "warmup",
-                "dist", "import-s", "answer-bytes", "cache-mb", "memo-mb", "client-cpu", "server-cpu", "load"):
+                "dist", "import-s", "answer-bytes", "cache-mb", "memo-mb", "fill", "client-cpu", "server-cpu", "load"):
         ap.add_argument("--" + opt, default="?")
     a = ap.parse_args()
 
@@ -46,9 +46,10 @@ def main():
       (a.items, a.keys, a.import_s, a.answer_bytes, a.dist, " (s=0.99)" if a.dist == "zipf" else ""))
     w("- %s round(s), %s s measured after %s s warm-up per run, servers alternating; medians over "
       "rounds. Client pinned to CPU %s (1 thread), each server to CPU %s (1 worker thread); "
-      "pricelaned cache variants: shared cache %s MiB and memo %s MiB; nocache variants: "
-      "neither." % (a.rounds, a.duration, a.warmup, a.client_cpu, a.server_cpu, a.cache_mb,
-                    a.memo_mb))
+      "pricelaned cache variants: shared cache %s MiB (filled before the rounds) and memo %s "
+      "MiB (filled by %s s of uniform lookups after each start, not measured); nocache "
+      "variants: neither." % (a.rounds, a.duration, a.warmup, a.client_cpu, a.server_cpu,
+                              a.cache_mb, a.memo_mb, a.fill))
     w("- load average (1/5/15 min) %s: other work on the machine shares the two cores and "
       "lowers every number alike." % a.load)
     w("")
@@ -87,7 +88,7 @@ def main():
                                                ratio(t(pl), t(mc)), ratio(t(pl), t(ec)),
                                                ratio(t(plr), t(ecr))))
     w("")
-    w("Targets (issue 5):")
+    w("Speed targets:")
     w("")
 
     def target(name, val, goal, fmt="%.2f"):
