@@ -481,11 +481,15 @@ static void puts_(out_t *o, const char *s)
     put(o, s, strlen(s));
 }
 
+/* Digits by hand: every RESP reply carries a length, and the printf family
+ * costs more than the rest of framing it. */
 static void put_size(out_t *o, size_t v)
 {
-    char b[24];
-    int n = snprintf(b, sizeof b, "%zu", v);
-    put(o, b, (size_t)n);
+    char b[24], *e = b + sizeof b, *p = e;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    put(o, p, (size_t)(e - p));
 }
 
 static size_t done(out_t *o)

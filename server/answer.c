@@ -73,7 +73,11 @@ static size_t lookup(answer_ctx_t *ax, const pl_req_t *req, pl_slice_t code, pl_
         memcpy(st, store.p, store.len);
         st[store.len] = 0;
     } else {
-        snprintf(st, sizeof(st), "%s", ax->store ? ax->store : "");
+        /* the setting is checked at load: at most PL_SCOPE_MAX bytes */
+        size_t n = ax->store ? strnlen(ax->store, PL_SCOPE_MAX) : 0;
+        if (n)
+            memcpy(st, ax->store, n);
+        st[n] = 0;
     }
     snapshot(ax);
     pl_status_t as;
