@@ -333,8 +333,9 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Instants at which the charged price may change, newest first. */
-static int breakpoints(const view_t *v, int64_t *out)
+/* Instants at which the charged price may change, in no order: every price
+ * row's start, every promotion's start and end. */
+static int change_instants(const view_t *v, int64_t *out)
 {
     int n = 0;
     for (int i = 0; i < v->nprices; i++)
@@ -343,6 +344,13 @@ static int breakpoints(const view_t *v, int64_t *out)
         out[n++] = v->promos[i].start;
         out[n++] = v->promos[i].end;
     }
+    return n;
+}
+
+/* The same, newest first. */
+static int breakpoints(const view_t *v, int64_t *out)
+{
+    int n = change_instants(v, out);
     qsort(out, (size_t)n, sizeof(*out), cmp_desc);
     return n;
 }
@@ -439,13 +447,7 @@ int64_t view_next_change(const view_t *v, int64_t now)
 {
     int64_t until = INT64_MAX;
     int64_t bp[VIEW_PRICES + 2 * VIEW_PROMOS];
-    int n = 0;
-    for (int i = 0; i < v->nprices; i++)
-        bp[n++] = v->prices[i].start;
-    for (int i = 0; i < v->npromos; i++) {
-        bp[n++] = v->promos[i].start;
-        bp[n++] = v->promos[i].end;
-    }
+    int n = change_instants(v, bp);
     for (int i = 0; i < n; i++) {
         sooner(&until, now, bp[i], 0);
         sooner(&until, now, bp[i], 1);
