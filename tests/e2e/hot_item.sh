@@ -8,7 +8,7 @@ source "$PL_SOURCE_DIR/tests/e2e/lib/common.bash"
 NOW=$(date +%s)
 T0=$((NOW - 3 * 3600))
 "$BIN/pricelane-load" init --db "$T/db" >/dev/null
-"$BIN/pricelane-load" import --now "@$((T0 - 86400))" --db "$T/db" "$SRC/tests/data/small.csv" >/dev/null
+"$BIN/pricelane-load" import --now "@$((T0 - 86400))" --db "$T/db" "$(fixture small.csv.in "@$NOW")" >/dev/null
 applied=0 low=5990 prev= last=
 for i in $(seq 1 150); do
     cents=$(( (50 + i % 7) * 100 + i % 100 ))

@@ -9,7 +9,10 @@ fails=0; checks=0
 check() { checks=$((checks+1)); if grep -qF -- "$2" "$T/err"; then echo "ok   reported: $1"; else echo "FAIL not reported: $1 ($2)"; fails=$((fails+1)); fi; }
 
 "$BIN/pricelane-load" init --db "$T/db" >/dev/null
-"$BIN/pricelane-load" import --db "$T/db" "$SRC/tests/data/small.csv" >/dev/null
+# The sample is expanded around a fixed day and imported at a fixed instant:
+# the snapshots compare answers at one named instant (--at).
+python3 "$SRC/tests/e2e/lib/fixture.py" --anchor 2026-11-30 "$SRC/tests/data/small.csv.in" >"$T/small.csv"
+"$BIN/pricelane-load" import --db "$T/db" --now 2026-11-25T09:00:00+08:00 "$T/small.csv" >/dev/null
 snapshot() { "$BIN/pricelane" lookup --db "$T/db" --at 2026-12-02 6901234567892 6920000000012 036000291452 100002 2>&1 || true; }
 snapshot >"$T/before"
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # pricelane lookup --db: answers for barcodes, keyed codes and scale codes;
 # promotion windows (--at before, inside, after); member prices; zone and
-# store prices; bad codes. Each check prints what it verified.
+# store prices; bad codes. Each check prints what it verified. The
+# catalogue's instants are relative to the run's clock (day D is today in the
+# catalogue's offset): the import is dated D-5, the flyer runs from D+1 08:00
+# to D+8 08:00, and every lookup names its instant with --at.
 set -euo pipefail
 BIN=${PL_BIN:?}; SRC=${PL_SOURCE_DIR:?}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -13,52 +16,56 @@ expect() { # expect DESCRIPTION JSON FIELD VALUE
 }
 look() { "$BIN/pricelane" lookup --db "$T/db" "$@" || true; }
 
+ANCHOR=@$(date +%s)
+day() { python3 "$SRC/tests/e2e/lib/fixture.py" --anchor "$ANCHOR" --at "$1"; }
+python3 "$SRC/tests/e2e/lib/fixture.py" --anchor "$ANCHOR" "$SRC/tests/data/small.csv.in" >"$T/small.csv"
 "$BIN/pricelane-load" init --db "$T/db" >/dev/null
-"$BIN/pricelane-load" import --db "$T/db" "$SRC/tests/data/small.csv" >/dev/null
+"$BIN/pricelane-load" import --db "$T/db" --now "$(day 'D-5 09:00')" "$T/small.csv" >/dev/null
+FLYER_START=$(day 'D+1 08:00') FLYER_END=$(day 'D+8 08:00') D2=$(day 'D+2')
 
-a=$(look --at 2026-11-30T12:00:00+08:00 6901234567892)
+a=$(look --at "$(day 'D 12:00')" 6901234567892)
 expect "before the flyer window" "$a" price 5990
 expect "before the flyer window" "$a" source base
-a=$(look --at "2026-12-01 08:00" 6901234567892)
+a=$(look --at "$FLYER_START" 6901234567892)
 expect "flyer starts at its instant" "$a" price 2990
 expect "flyer starts at its instant" "$a" source flyer
 expect "flyer starts at its instant" "$a" promo_id P-flyer
-expect "flyer starts at its instant" "$a" promo_ends 2026-12-08T08:00:00+08:00
+expect "flyer starts at its instant" "$a" promo_ends "$FLYER_END"
 expect "flyer starts at its instant" "$a" prev_price 5990
-expect "flyer starts at its instant" "$a" prev_changed_at 2026-12-01T08:00:00+08:00
-a=$(look --at "2026-12-08 07:59:59" 6901234567885)
+expect "flyer starts at its instant" "$a" prev_changed_at "$FLYER_START"
+a=$(look --at "$(day 'D+8 07:59:59')" 6901234567885)
 expect "second barcode, last second of the window" "$a" price 2990
-a=$(look --at "2026-12-08 08:00" 6901234567892)
+a=$(look --at "$FLYER_END" 6901234567892)
 expect "flyer ends at its instant" "$a" price 5990
 expect "flyer ends at its instant" "$a" low_7d 2990
 
-a=$(look --at 2026-12-02 6920000000012)
+a=$(look --at "$D2" 6920000000012)
 expect "member price not given to non-members" "$a" price 6500
-a=$(look --at 2026-12-02 --member 6920000000012)
+a=$(look --at "$D2" --member 6920000000012)
 expect "member price: 10% off" "$a" price 5850
 expect "member price: 10% off" "$a" source member
-a=$(look --at 2026-12-02 --store S1 6920000000012)
+a=$(look --at "$D2" --store S1 6920000000012)
 expect "zone price for a store of the zone" "$a" price 6200
 expect "zone price for a store of the zone" "$a" source zone
-a=$(look --at 2026-12-02 --store S3 6920000000012)
+a=$(look --at "$D2" --store S3 6920000000012)
 expect "store price beats the base price" "$a" price 6300
 expect "store price beats the base price" "$a" source store
-a=$(look --at 2026-12-02 --store S1 --member 6920000000012)
+a=$(look --at "$D2" --store S1 --member 6920000000012)
 expect "member percent applies to the zone price" "$a" price 5580
 
-a=$(look --at 2026-12-02 --store S3 036000291452)
+a=$(look --at "$D2" --store S3 036000291452)
 expect "UPC-A, zone-scoped special in its zone" "$a" price 250
-a=$(look --at 2026-12-02 --store S1 036000291452)
+a=$(look --at "$D2" --store S1 036000291452)
 expect "zone-scoped special not in another zone" "$a" price 350
-a=$(look --at 2026-12-02 100003)
+a=$(look --at "$D2" 100003)
 expect "keyed item code" "$a" sku 100003
 expect "keyed item code answers with the primary barcode" "$a" gtin 00036000291452
 
-a=$(look --at 2026-12-02 2112345012346)
+a=$(look --at "$D2" 2112345012346)
 expect "scale code: 1.234 kg at 39.80/kg" "$a" price 4911
 expect "scale code weight" "$a" weight_g 1234
 expect "scale code unit price" "$a" unit_price 3980
-a=$(look --at 2026-12-02 2012345019959)
+a=$(look --at "$D2" 2012345019959)
 expect "scale code with an embedded price" "$a" price 1995
 expect "scale code with an embedded price" "$a" source embedded
 

@@ -44,14 +44,26 @@ finish() {
     [ "$fails" = 0 ]
 }
 
-# The import is dated a day back: fields such as low_7d look at the past,
-# and a catalogue imported this very second would answer differently one
-# second later, making answers taken a moment apart differ.
+# fixture TEMPLATE [ANCHOR]: a fixture of tests/data/ with its instants
+# written relative to ANCHOR (@EPOCH or YYYY-MM-DD; default: the run's
+# clock), expanded into $T; prints the file's path (tests/e2e/lib/fixture.py).
+fixture() {
+    local out=$T/$(basename "$1" .in)
+    python3 "$SRC/tests/e2e/lib/fixture.py" ${2:+--anchor "$2"} "$SRC/tests/data/$1" >"$out"
+    echo "$out"
+}
+
+# The sample's promotions are relative to the run's clock: the flyer starts
+# tomorrow at 08:00, the member and zone promotions are in force. The import
+# is dated a day back: fields such as low_7d look at the past, and a
+# catalogue imported this very second would answer differently one second
+# later, making answers taken a moment apart differ.
 make_catalogue() { # [DIR]
-    local db=${1:-$T/db}
+    local db=${1:-$T/db} now
+    now=$(date +%s)
     "$BIN/pricelane-load" init --db "$db" >/dev/null
-    "$BIN/pricelane-load" import --db "$db" --now "@$(($(date +%s) - 86400))" \
-        "$SRC/tests/data/small.csv" >/dev/null
+    "$BIN/pricelane-load" import --db "$db" --now "@$((now - 86400))" \
+        "$(fixture small.csv.in "@$now")" >/dev/null
 }
 
 # start_server NAME ENGINE [FLAGS...]: starts pricelaned (under $PL_WRAP, a
