@@ -62,15 +62,15 @@ for ENGINE in $ENGINES; do
     # RESP2 through the real redis-cli.
     if command -v redis-cli >/dev/null; then
         want=$(offline 6901234567892)
-        check_eq "$ENGINE resp: redis-cli GET" "$(timeout 10 redis-cli -p "$PORT" GET 6901234567892)" "$want"
+        check_eq "$ENGINE resp: redis-cli GET" "$(rcli -p "$PORT" GET 6901234567892)" "$want"
         want=$(offline --store S1 6920000000012)
-        check_eq "$ENGINE resp: GET store:code" "$(timeout 10 redis-cli -p "$PORT" GET S1:6920000000012)" "$want"
-        got=$(timeout 10 redis-cli -p "$PORT" MGET 6901234567892 S3:6920000000012 6901234567809)
+        check_eq "$ENGINE resp: GET store:code" "$(rcli -p "$PORT" GET S1:6920000000012)" "$want"
+        got=$(rcli -p "$PORT" MGET 6901234567892 S3:6920000000012 6901234567809)
         check_eq "$ENGINE resp: MGET answers every key in order" \
             "$(while read -r l; do field "$l" status; done <<<"$got" | tr '\n' ' ')" "ok ok not_found "
-        check_eq "$ENGINE resp: PING" "$(timeout 10 redis-cli -p "$PORT" PING)" PONG
-        check_eq "$ENGINE resp: ECHO" "$(timeout 10 redis-cli -p "$PORT" ECHO 价格)" 价格
-        check_match "$ENGINE resp: INFO" "$(timeout 10 redis-cli -p "$PORT" INFO)" "pricelane_version:0\.1\.0"
+        check_eq "$ENGINE resp: PING" "$(rcli -p "$PORT" PING)" PONG
+        check_eq "$ENGINE resp: ECHO" "$(rcli -p "$PORT" ECHO 价格)" 价格
+        check_match "$ENGINE resp: INFO" "$(rcli -p "$PORT" INFO)" "pricelane_version:0\.1\.0"
     else
         echo "skip resp checks: no redis-cli"
     fi

@@ -18,6 +18,11 @@ checks=0
 ENGINES=${PL_ENGINES:-uring uv}
 plnet() { timeout 60 python3 "$SRC/tests/e2e/lib/plnet.py" "$@"; }
 
+# redis-cli reads no price and needs no faked clock; under tests/clock.sh
+# its allocator (jemalloc) calls clock_gettime before libfaketime has set
+# itself up, and it would hang, so it runs on the real clock (bounded).
+rcli() { timeout 10 env -u LD_PRELOAD -u FAKETIME redis-cli "$@"; }
+
 ok() { checks=$((checks + 1)); echo "ok   $*"; }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
 check_eq() { # DESCRIPTION GOT WANT

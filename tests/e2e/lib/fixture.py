@@ -22,7 +22,8 @@ A TOKEN is what stands between the braces ("D+1 08:00").
 import datetime
 import re
 import sys
-import time
+
+from wallclock import wall
 
 TOKEN = re.compile(r"\{D(?:([+-])(\d+))?(?: (\d\d):(\d\d)(?::(\d\d))?)?\}")
 
@@ -37,7 +38,7 @@ def parse_offset(s):
 
 def anchor_date(anchor, tz):
     if anchor is None:
-        anchor = "@%d" % int(time.time())
+        anchor = "@%d" % int(wall())
     if anchor.startswith("@"):
         return datetime.datetime.fromtimestamp(int(anchor[1:]), tz).date()
     try:

@@ -16,6 +16,8 @@ import socket
 import sys
 import time
 
+from wallclock import sleep
+
 
 def unescape(s):
     return s.encode("utf-8").decode("unicode_escape").encode("latin-1")
@@ -28,13 +30,13 @@ def cmd_tcp(a):
     for i in range(0, len(data), step):
         s.sendall(data[i:i + step])
         if a.pause:
-            time.sleep(a.pause / 1000.0)
+            sleep(a.pause / 1000.0)
     if a.shut:
         s.shutdown(socket.SHUT_WR)
     out, closed = b"", False
-    deadline = time.time() + a.timeout
+    deadline = time.monotonic() + a.timeout
     while a.lines is None or out.count(b"\n") < a.lines:
-        left = deadline - time.time()
+        left = deadline - time.monotonic()
         if left <= 0:
             break
         s.settimeout(left)
