@@ -32,7 +32,7 @@
 #include "pricelane/err.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-#define LAYOUT_VERSION 2u /* 2: a checksum of each value in its length word */
+#define LAYOUT_VERSION 3u /* 2: a checksum of each value in its length word; 3: tagged by catalogue state */
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 
@@ -40,7 +40,7 @@
 enum {
     W_SEQ = 0,   /* even: stable (0: never written); odd: being written */
     W_HASH = 1,  /* XXH3-64 of the key */
-    W_GEN = 2,   /* price generation of the value */
+    W_TAG = 2,   /* catalogue state the value was built from (pl_meta_t.state) */
     W_STAMP = 3, /* segment clock at store time: eviction order */
     W_LEN = 4,   /* key length | value length << 16 | value checksum << 32 */
     W_KEY = 5,
@@ -143,15 +143,15 @@ static size_t words(size_t bytes)
     return (bytes + 7) / 8;
 }
 
-/* The value's checksum, bound to its key hash and generation. The header
+/* The value's checksum, bound to its key hash and tag. The header
  * checksum cannot cover the slots (they change under other processes), and
  * a value that only looks intact would be answered from: a stray write
  * into the segment (it is a plain file, writable by its owner) could
  * change a price. A torn read never needs it: the sequence word catches
  * that first. */
-static uint64_t value_sum(const void *val, size_t vlen, uint64_t h, uint64_t gen)
+static uint64_t value_sum(const void *val, size_t vlen, uint64_t h, uint64_t tag)
 {
-    return XXH3_64bits_withSeed(val, vlen, h ^ gen) >> 32;
+    return XXH3_64bits_withSeed(val, vlen, h ^ tag) >> 32;
 }
 
 /* ---- segment file ----------------------------------------------------- */
@@ -391,7 +391,7 @@ enum read_result { R_MISS, R_HIT, R_RACE };
 /* Seqlock read of one slot. Fields read before the re-check may be torn,
  * so they only ever turn a slot into a miss; a hit is returned only after
  * the sequence word is found unchanged. */
-static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t gen,
+static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t tag,
                      uint64_t *vbuf, size_t *vlen)
 {
     uint64_t seq = atomic_load_explicit(&s->w[W_SEQ], memory_order_acquire);
@@ -399,7 +399,7 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
         return R_MISS;
     if (seq & 1)
         return R_RACE;
-    if (ld(s, W_HASH) != h || ld(s, W_GEN) != gen)
+    if (ld(s, W_HASH) != h || ld(s, W_TAG) != tag)
         return R_MISS;
     uint64_t lens = ld(s, W_LEN);
     size_t kl = lens & 0xffff, vl = (size_t)(lens >> 16 & 0xffff);
@@ -416,13 +416,13 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
         return R_RACE;
     /* Untorn, so a mismatch is damage: never answered from (a put of the
      * key overwrites it). */
-    if (value_sum(vbuf, vl, h, gen) != lens >> 32)
+    if (value_sum(vbuf, vl, h, tag) != lens >> 32)
         return R_MISS;
     *vlen = vl;
     return R_HIT;
 }
 
-int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void *val, size_t cap,
+int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
                  size_t *vlen)
 {
     uint64_t kw[KEY_WORDS], vbuf[VAL_WORDS];
@@ -433,10 +433,10 @@ int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void
         slot_t *b = bucket_of(c, h);
         pack(kw, key, klen);
         /* Every slot is looked at: a key may sit in two slots (two puts
-         * racing), with different generations. */
+         * racing), with different tags. */
         for (unsigned i = 0; i < BUCKET; i++) {
             size_t n;
-            int r = slot_read(&b[probe(h, i)], h, kw, klen, gen, vbuf, &n);
+            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, vbuf, &n);
             if (r == R_RACE)
                 raced = 1;
             if (r != R_HIT)
@@ -456,27 +456,30 @@ int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void
 }
 
 /* A slot a put may take, best first: the key's own slot, then an empty
- * one, then the entry of the oldest generation, stored longest ago. */
+ * one, then an entry of another catalogue state (no get can hit it any
+ * more), then the entry stored longest ago. */
 typedef struct cand {
     slot_t *s;
     uint64_t seq;
-    int rank; /* 0 same key, 1 empty, 2 another key (eviction) */
-    uint64_t gen, stamp;
+    int rank;    /* 0 same key, 1 empty, 2 another key (eviction) */
+    int current; /* evicting: the entry is of the put's own state */
+    uint64_t stamp;
 } cand_t;
 
 static int cand_before(const cand_t *a, const cand_t *b)
 {
     if (a->rank != b->rank)
         return a->rank < b->rank;
-    if (a->gen != b->gen)
-        return a->gen < b->gen;
+    if (a->current != b->current)
+        return a->current < b->current;
     return a->stamp < b->stamp;
 }
 
 /* Collects the bucket's slots that are not being written, sorted. What is
  * read here may be stale by the time of the CAS; the CAS on the observed
  * sequence makes sure the slot did not change since. */
-static int candidates(slot_t *b, uint64_t h, const uint64_t *kw, size_t klen, cand_t *out)
+static int candidates(slot_t *b, uint64_t h, uint64_t tag, const uint64_t *kw, size_t klen,
+                      cand_t *out)
 {
     int n = 0;
     for (unsigned i = 0; i < BUCKET; i++) {
@@ -490,7 +493,7 @@ static int candidates(slot_t *b, uint64_t h, const uint64_t *kw, size_t klen, ca
                    key_equal(s, kw, klen)) {
             k.rank = 0;
         } else {
-            k.gen = ld(s, W_GEN);
+            k.current = ld(s, W_TAG) == tag;
             k.stamp = ld(s, W_STAMP);
         }
         int j = n++;
@@ -501,13 +504,13 @@ static int candidates(slot_t *b, uint64_t h, const uint64_t *kw, size_t klen, ca
     return n;
 }
 
-static void slot_write(slot_t *s, uint64_t h, uint64_t gen, uint64_t stamp, const uint64_t *kw,
+static void slot_write(slot_t *s, uint64_t h, uint64_t tag, uint64_t stamp, const uint64_t *kw,
                        size_t klen, const void *val, size_t vlen)
 {
     st(s, W_HASH, h);
-    st(s, W_GEN, gen);
+    st(s, W_TAG, tag);
     st(s, W_STAMP, stamp);
-    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(val, vlen, h, gen) << 32);
+    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(val, vlen, h, tag) << 32);
     for (size_t j = 0; j < words(klen); j++)
         st(s, W_KEY + (int)j, kw[j]);
     const unsigned char *v = val;
@@ -519,7 +522,7 @@ static void slot_write(slot_t *s, uint64_t h, uint64_t gen, uint64_t stamp, cons
     }
 }
 
-int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, const void *val,
+int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
                  size_t vlen)
 {
     uint64_t kw[KEY_WORDS];
@@ -531,7 +534,7 @@ int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, cons
     }
     uint64_t h = XXH3_64bits(key, klen);
     pack(kw, key, klen);
-    int n = candidates(bucket_of(c, h), h, kw, klen, cand);
+    int n = candidates(bucket_of(c, h), h, tag, kw, klen, cand);
     for (int i = 0; i < n; i++) {
         slot_t *s = cand[i].s;
         uint64_t seq = cand[i].seq;
@@ -544,7 +547,7 @@ int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, cons
          * fence pairs with this one). */
         FENCE(memory_order_release);
         uint64_t stamp = atomic_fetch_add_explicit(&c->hdr->clock, 1, memory_order_relaxed);
-        slot_write(s, h, gen, stamp, kw, klen, val, vlen);
+        slot_write(s, h, tag, stamp, kw, klen, val, vlen);
         atomic_store_explicit(&s->w[W_SEQ], cand[i].seq + 2, memory_order_release);
         bump(&c->n.inserts);
         if (cand[i].rank == 2)

@@ -6,7 +6,7 @@
  * the table fills evenly instead of overflowing a few buckets, where keys
  * looked up in turn would evict each other every time); the bucket count
  * need not be a power of two (the hash is scaled to it). A put reuses the
- * key's own entry, else an empty one or one of an older generation in
+ * key's own entry, else an empty one or one of another state in
  * whichever bucket has more of them, else replaces the first bucket's entries in the order they
  * were stored (its round-robin cursor). */
 #include <errno.h>
@@ -22,7 +22,7 @@
 #define HUGE_PAGE (2u << 20)
 
 typedef struct entry {
-    uint64_t gen;
+    uint64_t state;
     int64_t from, until;
     uint16_t klen, len; /* klen 0: empty */
     int32_t tag;
@@ -136,7 +136,7 @@ static entry_t *find_in(bucket_t *b, uint64_t h, const void *key, size_t klen)
     return NULL;
 }
 
-const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t now,
+const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t now,
                         size_t *len, int *tag)
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX)
@@ -148,7 +148,7 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen
     if (!x)
         x = find_in(b[1], h, key, klen);
     if (x) {
-        if (x->gen == gen && x->from <= now && now < x->until) {
+        if (x->state == state && x->from <= now && now < x->until) {
             m->st.hits++;
             *len = x->len;
             *tag = x->tag;
@@ -159,7 +159,7 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen
     return NULL;
 }
 
-void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t from,
+void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t from,
                  int64_t until, int tag, const void *val, size_t len)
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX || until <= from)
@@ -177,12 +177,12 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64
         in = b[1];
     if (!x) {
         /* the emptier bucket's first free entry (empty, or of an older
-         * generation): two choices keep every bucket's load near the mean */
+         * state): two choices keep every bucket's load near the mean */
         entry_t *fr[2] = {NULL, NULL};
         int nfree[2] = {0, 0};
         for (int k = 0; k < 2; k++)
             for (int w = 0; w < WAYS; w++)
-                if (!b[k]->e[w].klen || b[k]->e[w].gen != gen) {
+                if (!b[k]->e[w].klen || b[k]->e[w].state != state) {
                     nfree[k]++;
                     if (!fr[k])
                         fr[k] = &b[k]->e[w];
@@ -198,7 +198,7 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64
         x = &in->e[w];
     }
     in->hash[x - in->e] = h;
-    x->gen = gen;
+    x->state = state;
     x->from = from;
     x->until = until;
     x->klen = (uint16_t)klen;

@@ -24,8 +24,9 @@ struct pl_resolver {
     pl_txn_t *txn;
     int active;
     uint64_t gen;
+    uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
-    uint64_t stores_gen;
+    uint64_t stores_state;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
     size_t nstores, capstores;
@@ -89,7 +90,7 @@ static int reload_stores(pl_resolver_t *r)
         return rc;
     if (r->nstores) /* qsort and bsearch must not be given NULL, even for 0 */
         qsort(r->stores, r->nstores, sizeof(*r->stores), store_cmp);
-    r->stores_gen = r->gen;
+    r->stores_state = r->state;
     r->stores_loaded = 1;
     return 0;
 }
@@ -127,8 +128,9 @@ int pl_resolver_refresh(pl_resolver_t *r)
     if (rc)
         return rc;
     r->gen = m.gen;
+    r->state = m.state;
     r->utc_offset = m.utc_offset_min;
-    if (!r->stores_loaded || r->stores_gen != r->gen)
+    if (!r->stores_loaded || r->stores_state != r->state)
         rc = reload_stores(r);
     return rc;
 }
@@ -199,7 +201,7 @@ static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t n
     size_t vlen;
     if (!r->cache || !klen)
         return 0;
-    if (pl_cache_get(r->cache, key, klen, r->gen, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
+    if (pl_cache_get(r->cache, key, klen, r->state, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
         return 0;
     /* A view answers for instants from its build time on. */
     return view_unpack(r->packbuf, vlen, &r->view) == 0 && r->view.gen == r->gen &&
@@ -212,7 +214,7 @@ static void cache_store(pl_resolver_t *r, const char *key, size_t klen)
         return;
     size_t vlen = view_pack(&r->view, r->packbuf, pl_cache_value_max());
     if (vlen)
-        pl_cache_put(r->cache, key, klen, r->gen, r->packbuf, vlen);
+        pl_cache_put(r->cache, key, klen, r->state, r->packbuf, vlen);
 }
 
 int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku)
@@ -389,7 +391,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     if (memo && (r->active || pl_resolver_refresh(r) == 0)) {
         klen = memo_key(key, store, code, len, member);
         int tag;
-        const char *hit = pl_memo_get(memo, key, klen, r->gen, now, out_len, &tag);
+        const char *hit = pl_memo_get(memo, key, klen, r->state, now, out_len, &tag);
         if (hit) {
             *status = (pl_status_t)tag;
             return hit;
@@ -402,7 +404,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     if (!jl)
         return NULL;
     if (klen)
-        pl_memo_put(memo, key, klen, ans.gen, now, ans.valid_until, (int)ans.status, scratch, jl);
+        pl_memo_put(memo, key, klen, r->state, now, ans.valid_until, (int)ans.status, scratch, jl);
     *out_len = jl;
     return scratch;
 }

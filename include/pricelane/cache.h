@@ -18,10 +18,11 @@
  * word: a writer CASes it from even to odd, writes, then stores it even + 2;
  * a reader copies the slot and re-checks the word (seqlock). No lock is ever
  * held; a reader that races a writer sees a miss, never torn data.
- * Entries carry the price generation they were built from; a get with another
- * generation is a miss. Each value carries a checksum (bound to its key and
- * generation): an entry whose bytes were changed behind the cache's back is
- * a miss, never a hit. All functions are safe to call from any thread and
+ * Entries carry a 64-bit tag, the catalogue state they were built from
+ * (pl_meta_t.state, never the generation number alone: a restored catalogue
+ * repeats generation numbers); a get with another tag is a miss. Each
+ * value carries a checksum (bound to its key and tag): an entry whose bytes
+ * were changed behind the cache's back is a miss, never a hit. All functions are safe to call from any thread and
  * any process sharing the segment.
  *
  * Caveats: a process killed in the middle of a put leaves that one slot
@@ -56,21 +57,21 @@ int pl_cache_open(const char *path, size_t bytes, uint64_t catalog_id, pl_cache_
 /* Unmaps and frees the handle; the segment file stays. NULL is a no-op. */
 void pl_cache_close(pl_cache_t *c);
 
-/* Copies the value stored for key[0..klen) with generation `gen` into
+/* Copies the value stored for key[0..klen) with tag `tag` into
  * val[0..cap) and its length into *vlen. Returns 0 on a hit; PL_ENOTFOUND on a
- * miss (absent, other generation, concurrent write, value > cap, or klen >
+ * miss (absent, other tag, concurrent write, value > cap, or klen >
  * PL_CACHE_KEY_MAX); val and *vlen are untouched on a miss. */
-int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, void *val, size_t cap,
+int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
                  size_t *vlen);
 
-/* Stores a value for key with generation `gen`, replacing an entry with the
- * same key (whatever its generation), else taking an empty slot, else
- * evicting the bucket's entry of the lowest generation, and among those the
+/* Stores a value for key with tag `tag`, replacing an entry with the
+ * same key (whatever its tag), else taking an empty slot, else
+ * evicting an entry of another tag first, and among those the
  * one stored longest ago (gets do not refresh an entry). Returns 0,
  * PL_ETOOBIG (klen > PL_CACHE_KEY_MAX or vlen > pl_cache_value_max()), or
  * PL_EBUSY (every candidate slot was being written by someone else; nothing
  * stored). */
-int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t gen, const void *val,
+int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
                  size_t vlen);
 
 /* Largest value a slot holds: PL_CACHE_SLOT_SIZE less 40 bytes of slot

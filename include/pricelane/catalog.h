@@ -1,6 +1,6 @@
 /* The catalogue: one LMDB environment (a directory) with named databases.
  *
- *  meta      "schema","catalog_id","gen","last_batch","currency","utc_offset"
+ *  meta      "schema","catalog_id","gen","state","last_batch","currency","utc_offset"
  *  items     sku → item record
  *  barcodes  barcode key (14-digit GTIN, or "P"+PLU) → sku
  *  itemcodes sku → barcode key (dupsort; the item's barcodes, first = primary)
@@ -95,14 +95,24 @@ typedef struct pl_meta {
     uint32_t schema;
     uint64_t catalog_id;
     uint64_t gen;           /* price generation: +1 per committed batch/import */
+    /* The catalogue's state: a random 64-bit number drawn by init and again
+     * by every pl_meta_bump, in the same transaction as the change. Two
+     * catalogues, or one catalogue and a restored backup of it that has
+     * since taken other batches, reach the same generation by different
+     * histories but never share a state (except by a 2^-64 chance): every
+     * cache of answers is tagged with it, never with the generation alone.
+     * 0 in a catalogue made before states were kept, until its next batch. */
+    uint64_t state;
     char last_batch[PL_BATCH_ID_MAX + 1];
     char currency[4];
     int32_t utc_offset_min;
 } pl_meta_t;
 
 int pl_meta_get(pl_txn_t *txn, pl_meta_t *m);
-/* Bumps the generation and records the batch id; returns the new generation
- * in *gen. */
+/* Bumps the generation, draws a new state and records the batch id;
+ * returns the new generation in *gen. Every write transaction that changes
+ * what a lookup answers must call it before commit. Returns 0, or
+ * PL_ECORRUPT / an LMDB error (the transaction is then failed). */
 int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
 
 /* ---- items and barcodes --------------------------------------------------- */

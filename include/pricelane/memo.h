@@ -3,11 +3,12 @@
  * The shared cache holds item views; evaluating a view and encoding the
  * answer still costs more than the rest of a request. The memo keeps the
  * encoded answer itself, keyed by exactly what the answer depends on (the
- * code as sent, the store, the member flag), tagged with the price
- * generation it was built from and the interval of instants [from, until)
+ * code as sent, the store, the member flag), tagged with the catalogue
+ * state it was built from (pl_meta_t.state, not the generation number,
+ * which a restored catalogue repeats) and the interval of instants [from, until)
  * over which the evaluation cannot change (no price row, promotion bound,
  * 7-day window edge or label due instant falls inside it). A get answers only
- * for the same generation and an instant inside that interval, so a memoized
+ * for the same state and an instant inside that interval, so a memoized
  * answer is byte-identical to a fresh one, and a batch or a promotion's start
  * turns it into a miss at once.
  *
@@ -39,15 +40,15 @@ typedef struct pl_memo_stats {
 int pl_memo_new(size_t bytes, pl_memo_t **out);
 void pl_memo_free(pl_memo_t *m);
 
-/* The answer stored for key[0..klen) with generation gen and valid at now:
+/* The answer stored for key[0..klen) with catalogue state `state` and valid at now:
  * a pointer to its bytes (valid until the next put) and *len, *tag set; or
  * NULL. */
-const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t now,
+const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t now,
                         size_t *len, int *tag);
 
-/* Stores an answer valid for generation gen over [from, until). Nothing is
+/* Stores an answer valid for catalogue state `state` over [from, until). Nothing is
  * stored when until <= from or when key and answer do not fit one entry. */
-void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t gen, int64_t from,
+void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t from,
                  int64_t until, int tag, const void *val, size_t len);
 
 /* Forgets every entry (counters stay). */
