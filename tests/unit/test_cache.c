@@ -1,4 +1,4 @@
-/* Unit test of the shared-memory cache (core/cache.c): put/get, generations,
+/* Unit test of the shared-memory cache (core/cache.c): put/get, tags (catalogue states),
  * overwrite, eviction, size limits, persistence and re-initialization
  * (other catalogue, corrupt or truncated segment), concurrent opens from
  * several processes, and a seqlock test where writers and readers hammer a
@@ -62,7 +62,7 @@ static void test_basic(void)
     CHECK_INT(get_str(c, "06901234567892|Z1", 6, v, sizeof v), PL_ENOTFOUND);
     CHECK_INT(get_str(c, "06901234567892|Z1", 4, v, sizeof v), PL_ENOTFOUND);
     CHECK_INT(get_str(c, "06901234567892|Z2", 5, v, sizeof v), PL_ENOTFOUND);
-    printf("put/get: hit with the same generation, miss with another or another key\n");
+    printf("put/get: hit with the same tag, miss with another or another key\n");
 
     /* Overwrite: same key, newer generation and value, same slot. */
     CHECK_INT(put_str(c, "06901234567892|Z1", 6, "{\"price\":490}"), 0);
@@ -166,7 +166,8 @@ static void test_eviction(void)
         CHECK_INT(get_str(c, k, 2, v, sizeof v), 0);
     }
 
-    /* An older generation goes first, even when stored more recently. */
+    /* An entry of another tag (catalogue state) goes first, even when stored
+     * more recently: no get can hit it any more. */
     CHECK_INT(put_str(c, "key5", 1, "old"), 0); /* overwrite: no eviction */
     CHECK_INT(stats(c).evictions, 1);
     CHECK_INT(put_str(c, "key9", 2, "key9"), 0);
@@ -174,7 +175,7 @@ static void test_eviction(void)
     CHECK_INT(get_str(c, "key5", 1, v, sizeof v), PL_ENOTFOUND);
     CHECK_INT(get_str(c, "key1", 2, v, sizeof v), 0);
     CHECK_INT(get_str(c, "key9", 2, v, sizeof v), 0);
-    printf("eviction: a full bucket drops the oldest generation, then the oldest store\n");
+    printf("eviction: a full bucket drops an entry of another tag, then the oldest store\n");
     pl_cache_close(c);
 }
 
@@ -284,11 +285,11 @@ static void damage_version(const char *path)
     int fd = open(path, O_RDONLY);
     CHECK(pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h, "read header");
     close(fd);
-    CHECK(h.magic == 0x3145484341434c50ull && h.version == 2 && h.slot_size == PL_CACHE_SLOT_SIZE &&
+    CHECK(h.magic == 0x3145484341434c50ull && h.version == 3 && h.slot_size == PL_CACHE_SLOT_SIZE &&
               h.key_max == PL_CACHE_KEY_MAX && h.bucket == 8 && h.nslots == 32 &&
               h.catalog_id == 9 && h.checksum == XXH3_64bits(&h, offsetof(hdr_id_t, checksum)),
           "header laid out as expected");
-    h.version = 3; /* a future layout, with a valid checksum */
+    h.version = 4; /* a future layout, with a valid checksum */
     h.checksum = XXH3_64bits(&h, offsetof(hdr_id_t, checksum));
     write_at(path, &h, sizeof h, 0);
 }
