@@ -661,11 +661,11 @@ static enum fmt format_by_name(const char *path)
 }
 
 /* Reads up to cap bytes, short only at the end of the file. */
-static ssize_t read_block(int fd, char *buf, size_t cap)
+static ssize_t read_block(int fd, off_t *off, char *buf, size_t cap)
 {
     size_t got = 0;
     while (got < cap) {
-        ssize_t n = read(fd, buf + got, cap - got);
+        ssize_t n = pread(fd, buf + got, cap - got, *off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -673,6 +673,7 @@ static ssize_t read_block(int fd, char *buf, size_t cap)
         if (n == 0)
             break;
         got += (size_t)n;
+        *off += n;
     }
     return (ssize_t)got;
 }
@@ -680,20 +681,30 @@ static ssize_t read_block(int fd, char *buf, size_t cap)
 int pl_rows_read(const char *path, const char *const *known, int nknown,
                  int (*fn)(const pl_row_t *row, void *arg), void *arg, pl_diags_t *d, void *digest)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = -errno;
+        pl_diag(d, path, 0, NULL, "cannot open: %s", strerror(-rc));
+        return rc;
+    }
+    int rc = pl_rows_read_fd(fd, path, known, nknown, fn, arg, d, digest);
+    close(fd);
+    return rc;
+}
+
+int pl_rows_read_fd(int fd, const char *path, const char *const *known, int nknown,
+                    int (*fn)(const pl_row_t *row, void *arg), void *arg, pl_diags_t *d,
+                    void *digest)
+{
     struct reader r = {
         .path = path, .known = known, .nknown = nknown, .fn = fn, .arg = arg, .d = d, .line = 1};
     char *block = NULL;
-    int rc = 0, fd = -1;
+    int rc = 0;
+    off_t off = 0;
 
     if (nknown < 0 || nknown > PL_ROWS_COLS_MAX) {
         pl_diag(d, path, 0, NULL, "%d known columns: at most %d", nknown, PL_ROWS_COLS_MAX);
         return PL_EINVAL;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = -errno;
-        pl_diag(d, path, 0, NULL, "cannot open: %s", strerror(-rc));
-        return rc;
     }
     block = malloc(BLOCK_SIZE);
     r.store = malloc((size_t)PL_ROWS_COLS_MAX * (PL_ROWS_FIELD_MAX + 1));
@@ -706,7 +717,7 @@ int pl_rows_read(const char *path, const char *const *known, int nknown,
     enum fmt fmt = format_by_name(path);
     int first = 1;
     for (;;) {
-        ssize_t n = read_block(fd, block, BLOCK_SIZE);
+        ssize_t n = read_block(fd, &off, block, BLOCK_SIZE);
         if (n < 0) {
             rc = (int)n;
             pl_diag(d, path, r.line, NULL, "read error: %s", strerror(-rc));
@@ -768,7 +779,6 @@ out_free:
     free(r.lbuf);
     free(r.store);
     free(block);
-    close(fd);
     return rc;
 }
 

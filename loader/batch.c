@@ -2,10 +2,12 @@
  * all (import), with the batch ledger, the generation bump, label
  * reconciliation, idempotency and map growth. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -111,18 +113,48 @@ static int find_batch_id(const pl_row_t *row, void *arg)
     return PL_EDONE; /* the first row only */
 }
 
-static int hash_file(const char *path, XXH3_state_t *st)
+/* The files of one transaction, each opened once: every pass reads the
+ * same descriptor, and what fstat said at the start is compared again
+ * before the commit. */
+typedef struct input {
+    const char *path;
+    int fd;
+    struct stat st;
+} input_t;
+
+static int hash_file(const input_t *in, XXH3_state_t *st)
 {
     char buf[65536];
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = pread(in->fd, buf, sizeof(buf), off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        XXH3_128bits_update(st, buf, (size_t)n);
+        off += n;
+    }
+}
+
+/* 0 when the file is as it was when opened, else PL_ECHANGED with the
+ * reason in d. */
+static int unchanged(const input_t *in, pl_diags_t *d)
+{
+    struct stat now;
+    if (fstat(in->fd, &now) != 0)
         return -errno;
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        XXH3_128bits_update(st, buf, n);
-    int rc = ferror(f) ? -EIO : 0;
-    fclose(f);
-    return rc;
+    if (now.st_size == in->st.st_size && now.st_mtim.tv_sec == in->st.st_mtim.tv_sec &&
+        now.st_mtim.tv_nsec == in->st.st_mtim.tv_nsec)
+        return 0;
+    pl_diag(d, in->path, 0, NULL,
+            "the file changed while it was read (%lld bytes when opened, %lld now): nothing "
+            "of it was applied; write a batch file elsewhere and rename it into place when "
+            "complete",
+            (long long)in->st.st_size, (long long)now.st_size);
+    return PL_ECHANGED;
 }
 
 static void digest_hex(XXH3_state_t *st, char out[33])
@@ -133,7 +165,7 @@ static void digest_hex(XXH3_state_t *st, char out[33])
 
 /* Fills id; id->ok = 0 when it cannot be known before the rows are read
  * (an unreadable file, an over-long id): the main pass then reports why. */
-static void batch_identity(char **files, int n, identity_t *id)
+static void batch_identity(const input_t *files, int n, identity_t *id)
 {
     struct id_find f = {{0}, 0, 0, 0};
     int uncertain = 0;
@@ -144,12 +176,13 @@ static void batch_identity(char **files, int n, identity_t *id)
     XXH3_128bits_reset(st);
     int rc = 0;
     for (int i = 0; i < n && !rc; i++)
-        rc = hash_file(files[i], st);
+        rc = hash_file(&files[i], st);
     for (int i = 0; i < n && !rc && !f.found; i++) {
         pl_diags_t quiet; /* the main pass reports problems */
         pl_diags_init(&quiet);
         f.has_column = 0;
-        int r = pl_rows_read(files[i], batch_columns, batch_ncolumns, find_batch_id, &f, &quiet, NULL);
+        int r = pl_rows_read_fd(files[i].fd, files[i].path, batch_columns, batch_ncolumns,
+                                find_batch_id, &f, &quiet, NULL);
         pl_diags_free(&quiet);
         if (r && r != PL_EDONE)
             rc = r;
@@ -160,7 +193,7 @@ static void batch_identity(char **files, int n, identity_t *id)
         if (f.found)
             snprintf(id->id, sizeof(id->id), "%s", f.id);
         else
-            file_stem(files[0], id->id, sizeof(id->id));
+            file_stem(files[0].path, id->id, sizeof(id->id));
         digest_hex(st, id->digest);
         id->ok = 1;
     }
@@ -169,7 +202,7 @@ static void batch_identity(char **files, int n, identity_t *id)
 
 /* One attempt at one transaction over files[0..n). Returns 0 (committed or
  * already applied), PL_EMAPFULL (caller grows and retries), or an error. */
-static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int64_t now,
+static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t *o, int64_t now,
                    const identity_t *ident, pl_diags_t *d, load_result_t *res)
 {
     pl_txn_t *txn;
@@ -194,7 +227,7 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
             return 0;
         }
         if (ident->certain) {
-            pl_diag(d, files[0], 0, NULL,
+            pl_diag(d, files[0].path, 0, NULL,
                     "batch %s was applied before (generation %" PRIu64 ") with other content: "
                     "a batch id names one content; use a new id",
                     ident->id, old.gen);
@@ -215,7 +248,7 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     b.import = o->import;
     b.now = now;
     b.utc_offset = meta.utc_offset_min;
-    file_stem(files[0], b.id, sizeof(b.id));
+    file_stem(files[0].path, b.id, sizeof(b.id));
     progress_t pg = {o->progress, 0, {0, 0}, {0, 0}};
     clock_gettime(CLOCK_MONOTONIC, &pg.start);
     pg.last = pg.start;
@@ -228,7 +261,8 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
         XXH3_128bits_reset(digest);
     size_t before = d->count;
     for (int i = 0; i < n && !rc; i++) {
-        rc = pl_rows_read(files[i], batch_columns, batch_ncolumns, on_row, &rd, d, digest);
+        rc = pl_rows_read_fd(files[i].fd, files[i].path, batch_columns, batch_ncolumns, on_row,
+                             &rd, d, digest);
         if (rd.fatal)
             rc = rd.fatal;
     }
@@ -244,11 +278,17 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
         snprintf(rec.id, sizeof(rec.id), "%s", b.id);
         if (ident->ok && (strcmp(rec.digest, ident->digest) != 0 ||
                           (ident->certain && strcmp(rec.id, ident->id) != 0))) {
-            pl_diag(d, files[0], 0, NULL,
-                    "the file changed while it was being applied (it must be complete before "
-                    "it is given to the loader); nothing of it was applied");
-            rc = PL_EBUSY;
+            pl_diag(d, files[0].path, 0, NULL,
+                    "the file changed while it was read (its bytes differ between two "
+                    "readings): nothing of it was applied; write a batch file elsewhere and "
+                    "rename it into place when complete");
+            rc = PL_ECHANGED;
         }
+    }
+    for (int i = 0; i < n && (!rc || rc == PL_EFORMAT); i++) {
+        int u = unchanged(&files[i], d);
+        if (u)
+            rc = u; /* truncated or appended to: the rows' own errors may be its effect */
     }
     if (!rc) {
         g = pl_batch_get(txn, b.id, &old);
@@ -257,7 +297,7 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
                 res->already = 1;
                 res->gen = old.gen;
             } else {
-                pl_diag(d, files[0], 0, NULL,
+                pl_diag(d, files[0].path, 0, NULL,
                         "batch %s was applied before (generation %" PRIu64 ") with other content: "
                         "a batch id names one content; use a new id",
                         b.id, old.gen);
@@ -289,8 +329,8 @@ static int attempt(pl_cat_t *cat, char **files, int n, const load_opts_t *o, int
     return rc;
 }
 
-static int run_txn(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
-                   load_result_t *res)
+static int run_txn(pl_cat_t *cat, const input_t *files, int n, const load_opts_t *o,
+                   pl_diags_t *d, load_result_t *res)
 {
     int64_t now = o->now ? o->now : pl_time_now();
     int tries = o->max_retries_map_full ? o->max_retries_map_full : 8;
@@ -314,14 +354,14 @@ static int run_txn(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_
             return rc;
         /* Nothing was written: grow the map and run the whole batch again. */
         if (res->map_grown >= tries) {
-            pl_diag(d, files[0], 0, NULL, "catalogue map still full after growing it %d times",
+            pl_diag(d, files[0].path, 0, NULL, "catalogue map still full after growing it %d times",
                     res->map_grown);
             return rc;
         }
         int grown = res->map_grown + 1;
         rc = pl_cat_grow(cat, 0);
         if (rc) {
-            pl_diag(d, files[0], 0, NULL, "growing the catalogue map: %s", pl_strerror(rc));
+            pl_diag(d, files[0].path, 0, NULL, "growing the catalogue map: %s", pl_strerror(rc));
             return rc;
         }
         memset(res, 0, sizeof(*res));
@@ -329,15 +369,55 @@ static int run_txn(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_
     }
 }
 
+/* Opens path (unless the caller did: fd >= 0) and checks it is a regular
+ * file: a batch is read more than once, which a pipe or a device cannot be. */
+static int input_open(const char *path, int fd, input_t *in, pl_diags_t *d)
+{
+    in->path = path;
+    in->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (in->fd < 0) {
+        int rc = -errno;
+        pl_diag(d, path, 0, NULL, "cannot open: %s", strerror(-rc));
+        return rc;
+    }
+    if (fstat(in->fd, &in->st) != 0) {
+        int rc = -errno;
+        pl_diag(d, path, 0, NULL, "cannot stat: %s", strerror(-rc));
+        return rc;
+    }
+    if (!S_ISREG(in->st.st_mode)) {
+        pl_diag(d, path, 0, NULL,
+                "not a regular file (%s): a batch is read more than once; give a file",
+                S_ISFIFO(in->st.st_mode)  ? "a FIFO or pipe"
+                : S_ISDIR(in->st.st_mode) ? "a directory"
+                : S_ISCHR(in->st.st_mode) || S_ISBLK(in->st.st_mode) ? "a device"
+                : S_ISSOCK(in->st.st_mode)                           ? "a socket"
+                                                                     : "another kind");
+        return S_ISDIR(in->st.st_mode) ? -EISDIR : -EINVAL;
+    }
+    return 0;
+}
+
 int load_files(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
                load_result_t *results)
 {
-    if (o->import)
-        return run_txn(cat, files, n, o, d, &results[0]);
-    for (int i = 0; i < n; i++) {
-        int rc = run_txn(cat, &files[i], 1, o, d, &results[i]);
-        if (rc)
-            return rc;
+    input_t *in = calloc((size_t)(n > 0 ? n : 1), sizeof(*in));
+    if (!in)
+        return -ENOMEM;
+    /* An import opens every file first (one transaction); apply opens each
+     * file when its turn comes, as the batches before it commit. */
+    int rc = 0, opened = 0, group = o->import ? n : 1;
+    for (int first = 0; first < n && !rc; first += group) {
+        for (; opened < first + group && !rc; opened++) {
+            in[opened].fd = -1;
+            rc = input_open(files[opened], o->fds ? o->fds[opened] : -1, &in[opened], d);
+        }
+        if (!rc)
+            rc = run_txn(cat, &in[first], group, o, d, &results[o->import ? 0 : first]);
     }
-    return 0;
+    for (int i = 0; i < opened && !o->fds; i++)
+        if (in[i].fd >= 0)
+            close(in[i].fd);
+    free(in);
+    return rc;
 }

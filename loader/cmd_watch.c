@@ -3,7 +3,17 @@
  * A file is complete when it has been renamed into INBOX under a batch name
  * (*.csv, *.jsonl, *.ndjson): writers write "name.csv.tmp", "name.part" or
  * ".name.csv" and rename it when done, so a file is never seen half written.
- * Dot-files and other names are ignored.
+ * Dot-files, other names and directories are ignored.
+ *
+ * Every name in INBOX is an attacker's: a file is opened relative to the
+ * inbox with O_NOFOLLOW | O_NONBLOCK, and only a regular file (fstat on the
+ * descriptor) is read, through that one descriptor; a symbolic link, a FIFO,
+ * a device or a socket goes to failed/ unread. A file written in place
+ * rather than renamed in is applied only once it has not changed for
+ * --settle seconds, and one that changes while it is read is left in INBOX
+ * (load_files compares fstat before the commit). NAME.err files are created
+ * with the refused file's permissions (0640 for anything not a regular
+ * file), never wider.
  *
  * Restart safety comes from the batch ledger, not from the directory: a file
  * is moved to done/ only after its batch committed, so a crash before the
@@ -30,6 +40,7 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -38,7 +49,7 @@
 #include "pricelane/err.h"
 
 static const char usage_text[] =
-    "usage: pricelane-load watch --db DIR [--once] [--rescan SECONDS] INBOX\n"
+    "usage: pricelane-load watch --db DIR [--once] [--rescan SECONDS] [--settle SECONDS] INBOX\n"
     "\n"
     "Applies the batch files dropped into the directory INBOX, each as one batch\n"
     "(like apply), in byte order of their names, then moves each to INBOX/done/\n"
@@ -52,6 +63,13 @@ static const char usage_text[] =
     "atomic, so a file is never read half written. Name files so that byte order\n"
     "is the order to apply them (2026-11-26T0800-0001.csv...).\n"
     "\n"
+    "Safety: only regular files are read. A symbolic link, a FIFO, a device or a\n"
+    "socket under a batch name is moved to failed/ unread (directories are left\n"
+    "alone). A file modified less than --settle seconds ago is left in INBOX until\n"
+    "it has not changed for that long, and a file that changes while it is read\n"
+    "is not applied and stays in INBOX: a file written in place is applied whole,\n"
+    "once its writer has stopped.\n"
+    "\n"
     "Restarts: a file leaves INBOX only after its batch has committed. If the\n"
     "watcher stops in between, the next run applies the file again, the batch\n"
     "ledger recognizes it (same batch id, same content) and it moves to done/ as\n"
@@ -63,6 +81,8 @@ static const char usage_text[] =
     "  --once             process the files there now and exit (cron, tests)\n"
     "  --rescan SECONDS   rescan INBOX this often even without a file event\n"
     "                     (default 30; events can be lost on network file systems)\n"
+    "  --settle SECONDS   a file must not have changed for this long before it is\n"
+    "                     read (default 1; 0 to 3600; --once waits for it)\n"
     "\n"
     "SIGTERM or SIGINT: the file being applied is finished, then the watcher exits 0.\n"
     "Only one watcher runs per INBOX (a lock on INBOX/.pricelane-watch.lock).\n"
@@ -77,7 +97,16 @@ typedef struct watcher {
     uv_async_t wake;
     pl_cat_t *cat; /* NULL after a catalogue error: reopened before the next file */
     const char *db, *inbox;
-    unsigned rescan_ms;
+    int dirfd; /* INBOX, every file is opened relative to it */
+    unsigned rescan_ms, settle_ms;
+    int64_t retry_ms; /* > 0: the first file left waits to settle; retry after this */
+    /* The file left to settle, as last seen, and since when (monotonic ms)
+     * it has looked the same: it also settles by that, whatever its mtime
+     * says (a clock set back, a file dated in the future). */
+    char wait_name[NAME_MAX + 1];
+    off_t wait_size;
+    struct timespec wait_mtime;
+    int64_t wait_since;
     int failed; /* files moved to failed/ */
     int stuck;  /* a file left in INBOX after a catalogue error */
     int fatal;
@@ -126,18 +155,30 @@ static int move_to(const watcher_t *w, const char *sub, const char *name, char *
     return rename(from, out) == 0 ? 0 : -errno;
 }
 
-/* Writes the reasons of a failed file next to it, atomically. */
-static int write_err(const char *path, const char *name, int rc, const pl_diags_t *d)
+/* Writes the reasons of a failed file next to it, atomically, with mode
+ * `mode` (the file's own permissions): what a reason quotes of the file is
+ * never readable by more people than the file was. */
+static int write_err(const char *path, const char *name, int rc, const pl_diags_t *d,
+                     mode_t mode)
 {
     char tmp[PATH_MAX + 8], fin[PATH_MAX + 8];
     snprintf(fin, sizeof(fin), "%s.err", path);
     snprintf(tmp, sizeof(tmp), "%s.err.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -errno;
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        int e = -errno;
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    fchmod(fd, mode); /* exactly that, whatever the umask */
     fprintf(f, "%s: not applied: %s\n", name,
             rc == PL_EFORMAT     ? "bad rows (listed below); nothing of the file was applied"
             : rc == PL_ECONFLICT ? "its batch id was applied before with other content"
+            : rc == -ELOOP       ? "a symbolic link; the inbox takes regular files only (not read)"
+            : rc == -EINVAL      ? "not a regular file; the inbox takes regular files only (not read)"
                                  : pl_strerror(rc));
     size_t kept = d->count < (d->limit ? d->limit : 1000) ? d->count : (d->limit ? d->limit : 1000);
     for (size_t i = 0; i < kept && d->msgs && d->msgs[i]; i++)
@@ -159,7 +200,58 @@ static int write_err(const char *path, const char *name, int rc, const pl_diags_
 static int file_fault(int rc)
 {
     return rc == PL_EFORMAT || rc == PL_ECONFLICT || rc == PL_ETXNFULL || rc == -EACCES ||
-           rc == -EISDIR || rc == -EINVAL;
+           rc == -EISDIR || rc == -EINVAL || rc == -ELOOP;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0 when name (as st shows it) has not changed for settle_ms, by its mtime
+ * or by how long this watcher has seen it unchanged; else the milliseconds
+ * left to wait, and the file is remembered. */
+static int64_t settle_left(watcher_t *w, const char *name, const struct stat *st)
+{
+    int64_t now = clock_ms(CLOCK_MONOTONIC);
+    int64_t age = clock_ms(CLOCK_REALTIME) -
+                  ((int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000);
+    if (strcmp(w->wait_name, name) != 0 || w->wait_size != st->st_size ||
+        w->wait_mtime.tv_sec != st->st_mtim.tv_sec || w->wait_mtime.tv_nsec != st->st_mtim.tv_nsec) {
+        snprintf(w->wait_name, sizeof(w->wait_name), "%s", name);
+        w->wait_size = st->st_size;
+        w->wait_mtime = st->st_mtim;
+        w->wait_since = now;
+    }
+    int64_t seen = now - w->wait_since;
+    if (age >= (int64_t)w->settle_ms || seen >= (int64_t)w->settle_ms)
+        return 0;
+    int64_t left = (int64_t)w->settle_ms - (age > seen ? age : seen);
+    return left > 0 ? left : 1;
+}
+
+/* Opens INBOX/name for reading, never following a link nor blocking on a
+ * FIFO. Returns the descriptor, or -errno (-ELOOP: a symbolic link, -EINVAL:
+ * not a regular file, with *st filled when it could be). */
+static int open_inbox_file(const watcher_t *w, const char *name, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_mode = S_IFREG | 0640;
+    int fd = openat(w->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, st) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
 }
 
 /* Returns 0 when the file was dealt with (done, failed or vanished), -1 when
@@ -182,8 +274,44 @@ static int process(watcher_t *w, const char *name)
         fflush(stdout);
         return -1;
     }
-    int rc = load_files(w->cat, files, 1, &o, &d, &res);
+    struct stat st;
+    int rc = 0, fd = open_inbox_file(w, name, &st);
+    if (fd == -ELOOP || fd == -EINVAL) {
+        rc = fd;
+        pl_diag(&d, path, 0, NULL, "%s: refused unread; the inbox takes regular files only",
+                fd == -ELOOP                ? "a symbolic link"
+                : S_ISFIFO(st.st_mode)      ? "a FIFO"
+                : S_ISSOCK(st.st_mode)      ? "a socket"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                             : "not a regular file");
+        st.st_mode = S_IFREG | 0640;
+    } else if (fd < 0) {
+        rc = fd;
+    } else {
+        int64_t left = settle_left(w, name, &st);
+        if (left > 0) {
+            w->retry_ms = left + 10;
+            printf("%s: changed %.1f s ago: left in the inbox until it has not changed for %u s\n",
+                   name, (double)(w->settle_ms - left) / 1000, w->settle_ms / 1000);
+            close(fd);
+            fflush(stdout);
+            pl_diags_free(&d);
+            return -1;
+        }
+        o.fds = &fd;
+        rc = load_files(w->cat, files, 1, &o, &d, &res);
+        close(fd);
+    }
     int status = 0;
+    if (rc == PL_ECHANGED) {
+        w->retry_ms = (int64_t)w->settle_ms + 10;
+        printf("%s: changed while it was read: not applied; left in the inbox until it has not "
+               "changed for %u s\n",
+               name, w->settle_ms / 1000);
+        fflush(stdout);
+        pl_diags_free(&d);
+        return -1;
+    }
     if (rc == 0) {
         int mv = move_to(w, "done", name, dest, sizeof(dest));
         if (res.already)
@@ -205,7 +333,7 @@ static int process(watcher_t *w, const char *name)
     } else if (file_fault(rc)) {
         pl_diags_print(&d);
         int mv = move_to(w, "failed", name, dest, sizeof(dest));
-        int we = mv ? 0 : write_err(dest, name, rc, &d);
+        int we = mv ? 0 : write_err(dest, name, rc, &d, st.st_mode & 0666);
         printf("%s: FAILED (%zu problem%s): %s", name, d.count, d.count == 1 ? "" : "s",
                rc == PL_EFORMAT ? "bad rows" : pl_strerror(rc));
         if (mv)
@@ -252,8 +380,8 @@ static void scan(watcher_t *w)
     w->stuck = 0;
     while ((e = readdir(dir)) != NULL) {
         struct stat st;
-        if (!batch_name(e->d_name) || fstatat(dirfd(dir), e->d_name, &st, 0) != 0 ||
-            !S_ISREG(st.st_mode))
+        if (!batch_name(e->d_name) ||
+            fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -268,6 +396,7 @@ static void scan(watcher_t *w)
     closedir(dir);
     if (n) /* qsort must not be given NULL, even for 0 elements */
         qsort(names, n, sizeof(*names), cmp_name);
+    w->retry_ms = 0;
     for (size_t i = 0; i < n && !stop_requested; i++)
         if (process(w, names[i]) != 0)
             break;
@@ -276,6 +405,7 @@ static void scan(watcher_t *w)
     free(names);
 }
 
+/* A scan, then another when a file is left to settle. */
 static void on_kick(uv_timer_t *t)
 {
     watcher_t *w = t->data;
@@ -283,6 +413,27 @@ static void on_kick(uv_timer_t *t)
         scan(w);
     if (stop_requested)
         uv_stop(&w->loop);
+    else if (w->retry_ms > 0)
+        uv_timer_start(&w->kick, on_kick, (uint64_t)w->retry_ms, 0);
+}
+
+/* --once: scans until no file is left waiting to settle (a file that keeps
+ * changing for a minute is left, and the run fails), or a signal. */
+static void scan_settled(watcher_t *w)
+{
+    int64_t waited = 0;
+    scan(w);
+    while (w->retry_ms > 0 && !stop_requested && waited < 60000) {
+        for (int64_t left = w->retry_ms; left > 0 && !stop_requested; left -= 50) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+            waited += 50;
+        }
+        if (!stop_requested)
+            scan(w);
+    }
+    if (w->retry_ms > 0)
+        w->stuck = 1;
 }
 
 static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
@@ -343,10 +494,11 @@ static int lock_inbox(const char *inbox)
 int cmd_watch(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"db", 1, 0, 'd'}, {"once", 0, 0, 'o'}, {"rescan", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0}};
+        {"db", 1, 0, 'd'},     {"once", 0, 0, 'o'}, {"rescan", 1, 0, 'r'},
+        {"settle", 1, 0, 's'}, {"help", 0, 0, 'h'}, {0}};
     const char *db = NULL;
     int once = 0, c;
-    unsigned long rescan = 30;
+    unsigned long rescan = 30, settle = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -362,6 +514,18 @@ int cmd_watch(int argc, char **argv)
             if (!optarg[0] || *end || errno || rescan < 1 || rescan > 86400) {
                 fprintf(stderr,
                         "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 's': {
+            char *end;
+            errno = 0;
+            settle = strtoul(optarg, &end, 10);
+            if (!optarg[0] || *end || errno || settle > 3600 || optarg[0] == '-') {
+                fprintf(stderr,
+                        "pricelane-load watch: --settle \"%s\": a number of seconds, 0 to 3600\n",
                         optarg);
                 return 2;
             }
@@ -387,6 +551,8 @@ int cmd_watch(int argc, char **argv)
     w->db = db;
     w->inbox = argv[optind];
     w->rescan_ms = (unsigned)rescan * 1000u;
+    w->settle_ms = (unsigned)settle * 1000u;
+    w->dirfd = -1;
     struct stat st;
     int se = stat(w->inbox, &st) == 0 ? 0 : errno;
     if (se || !S_ISDIR(st.st_mode)) {
@@ -399,6 +565,11 @@ int cmd_watch(int argc, char **argv)
     if (make_dir(w->inbox, "done") || make_dir(w->inbox, "failed") ||
         (lock = lock_inbox(w->inbox)) < 0)
         goto out_free;
+    w->dirfd = open(w->inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->dirfd < 0) {
+        fprintf(stderr, "pricelane-load watch: %s: %s\n", w->inbox, strerror(errno));
+        goto out_lock;
+    }
     w->cat = cmd_open_db(db, 0);
     if (!w->cat)
         goto out_lock;
@@ -424,7 +595,7 @@ int cmd_watch(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     if (once) {
-        scan(w);
+        scan_settled(w);
         status = w->failed || w->stuck ? 1 : 0;
     } else {
         rc = uv_fs_event_start(&w->ev, on_event, w->inbox, 0);
@@ -436,6 +607,8 @@ int cmd_watch(int argc, char **argv)
         uv_timer_start(&w->rescan, on_kick, w->rescan_ms, w->rescan_ms);
         printf("watching %s (rescan every %lus)\n", w->inbox, rescan);
         scan(w); /* what arrived while no watcher ran */
+        if (w->retry_ms > 0)
+            uv_timer_start(&w->kick, on_kick, (uint64_t)w->retry_ms, 0);
         if (!stop_requested)
             uv_run(&w->loop, UV_RUN_DEFAULT);
         printf("stopped\n");
@@ -454,6 +627,8 @@ int cmd_watch(int argc, char **argv)
 out_cat:
     pl_cat_close(w->cat);
 out_lock:
+    if (w->dirfd >= 0)
+        close(w->dirfd);
     close(lock);
 out_free:
     free(w);

@@ -13,6 +13,12 @@ typedef struct load_opts {
     int64_t now;  /* commit instant; 0 = the current time */
     int progress; /* show rows and rows/s on stderr */
     int max_retries_map_full;
+    /* Descriptors already open for files[i] (watch opens them itself), or
+     * NULL: load_files opens each path. Either way every pass over a file
+     * reads the same descriptor, and a file that is not a regular file, or
+     * whose size, modification time or identity changed by the time of the
+     * commit, is refused with nothing applied (PL_ECHANGED). */
+    const int *fds;
 } load_opts_t;
 
 typedef struct load_result {
@@ -28,7 +34,8 @@ typedef struct load_result {
  * batch (apply; results[i] per file). Every bad row is reported to d; when
  * any row of a transaction is bad nothing of it is written. Returns 0, or the
  * first failing code: PL_EFORMAT (bad rows, see d), PL_ECONFLICT (same batch
- * id, other content), or a catalogue/system error. */
+ * id, other content), PL_ECHANGED (a file changed while it was read),
+ * -EINVAL (not a regular file), or a catalogue/system error. */
 int load_files(pl_cat_t *cat, char **files, int n, const load_opts_t *o, pl_diags_t *d,
                load_result_t *results);
 

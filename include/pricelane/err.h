@@ -25,7 +25,8 @@
     X(PL_EDBFULL, -1014, "too many named databases")                                               \
     X(PL_EMDB, -1015, "catalogue storage error")                                                   \
     X(PL_EDONE, -1016, "already applied")                                                          \
-    X(PL_EINVAL, -1017, "invalid argument")
+    X(PL_EINVAL, -1017, "invalid argument")                                                        \
+    X(PL_ECHANGED, -1018, "the input changed while it was read")
 
 enum pl_err {
 #define PL_ERR_ENUM(name, value, text) name = value,

@@ -59,6 +59,14 @@ int pl_rows_read(const char *path, const char *const *known, int nknown,
                  int (*fn)(const pl_row_t *row, void *arg), void *arg, pl_diags_t *d,
                  void *digest);
 
+/* The same from an open descriptor, read from offset 0 with pread (the
+ * descriptor's offset is not used, so a file may be read several times
+ * through one descriptor). `path` names the file in diagnostics and gives
+ * its format (by extension). The descriptor stays open. */
+int pl_rows_read_fd(int fd, const char *path, const char *const *known, int nknown,
+                    int (*fn)(const pl_row_t *row, void *arg), void *arg, pl_diags_t *d,
+                    void *digest);
+
 /* ---- field parsers: each returns 0, or adds a diagnostic and returns
  * PL_EFORMAT ---- */
 

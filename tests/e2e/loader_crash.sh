@@ -86,6 +86,12 @@ for round in $(seq "$ROUNDS"); do
     fi
     problems=""
     [ "$state" != torn ] || problems+=" catalogue neither before nor after the batch;"
+    # The catalogue state (what caches are tagged with) moves with the batch.
+    if [ "$state" = before ] && [ "$(cat_state "$W")" != "$(cat_state "$BASE")" ]; then
+        problems+=" records as before the batch, but a new catalogue state;"
+    elif [ "$state" = after ] && [ "$(cat_state "$W")" = "$(cat_state "$BASE")" ]; then
+        problems+=" records as after the batch, but the old catalogue state;"
+    fi
     "$LOAD" verify --db "$W" >"$T/verify.out" 2>&1 || problems+=" verify failed: $(head -3 "$T/verify.out" | tr '\n' ' ');"
     rc2=0
     "$LOAD" apply --db "$W" --quiet --now "$NOW1" "$T/crash.csv" >"$T/again.out" 2>&1 || rc2=$?
