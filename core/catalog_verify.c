@@ -134,13 +134,16 @@ static int need_item(verify_t *v, const char *sku, pl_item_t *it, const char *wh
     return rc ? rc : 1;
 }
 
-/* A label or price scope: "" (chain), a zone with stores, or a store. */
+/* A label or price scope: "" (chain), a zone, or a store. A zone need not
+ * have stores: a batch may only create rows for a zone that has some, but
+ * its stores may all move to other zones later, which leaves its rows in
+ * place, unused until a store joins the zone again. */
 static void need_scope(verify_t *v, int level, const char *scope, const char *what)
 {
     if (level == PL_LEVEL_BASE && scope[0])
         report(v, "%s: chain level with scope \"%s\" (the chain's scope is \"\")", what, scope);
-    else if (level == PL_LEVEL_ZONE && !in_set(v->zones, v->nzones, scope))
-        report(v, "%s: zone %s has no store", what, scope);
+    else if (level == PL_LEVEL_ZONE && !scope[0])
+        report(v, "%s: zone level without a zone", what);
     else if (level == PL_LEVEL_STORE && !in_set(v->stores, v->nstores, scope))
         report(v, "%s: store %s does not exist", what, scope);
     else if (level > PL_LEVEL_STORE)

@@ -35,6 +35,24 @@ printf 'op,sku\ndiscontinue,B1\n' >"$T/v2.csv"
 "$LOAD" apply --db "$DB" --quiet --now "$NOW2" "$T/v2.csv"
 run "$LOAD" verify --db "$DB"
 check_eq "after batches, an ack and a discontinue: exit 0" "$RC" 0
+
+# Every store of zone Z2 moves to a new zone: the batch applies, and verify
+# agrees with it: Z2's price stays (dormant) and holds again when a store
+# comes back to Z2.
+printf 'op,store,zone,name\nstore,S3,Z9,北京一店\n' >"$T/v3.csv"
+run "$LOAD" apply --db "$DB" --now "$NOW2" "$T/v3.csv"
+check_eq "the last store of a zone moves away: applied" "$RC" 0
+run "$LOAD" verify --db "$DB"
+check_eq "a zone left without stores: verify exit 0" "$RC" 0
+check_not_contains "a zone left without stores: no violation" "$OUT" "has no store"
+check_eq "the zone's price is not charged in the new zone" \
+    "$(field "$(answer "$DB" A4 --at "$NOW2" --store S3)" price)" 6000
+printf 'op,store,zone,name\nstore,S3,Z2,北京一店\n' >"$T/v4.csv"
+"$LOAD" apply --db "$DB" --quiet --now "$NOW2" "$T/v4.csv"
+check_eq "back in its zone: the zone's price holds again" \
+    "$(field "$(answer "$DB" A4 --at "$NOW2" --store S3)" price)" 5900
+run "$LOAD" verify --db "$DB"
+check_eq "back in its zone: verify exit 0" "$RC" 0
 cp -a "$DB" "$T/good"
 
 # load DB DATABASE KEY VALUE: writes one record in mdb_load's text form
