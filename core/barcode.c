@@ -336,7 +336,8 @@ static int finish_gtin(const pl_barcode_cfg_t *cfg, const char *g14, size_t scan
     memcpy(out->gtin, g14, 14);
     out->gtin[14] = '\0';
     out->kind = PL_CODE_GTIN;
-    if (!in_store_range(g14, scanned))
+    out->in_store = in_store_range(g14, scanned);
+    if (!out->in_store)
         return 0;
 
     const char *code = g14 + 14 - scanned;

@@ -13,6 +13,7 @@
 
 #include "catalog_int.h"
 #include "pricelane/catalog_verify.h"
+#include "pricelane/barcode.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
 #include "rec.h"
@@ -295,6 +296,19 @@ static int check_barcode(verify_t *v, const MDB_val *k, const MDB_val *val)
         report(v, "barcode %s: value \"%s\" is not a SKU", key,
                show(val->mv_data, val->mv_size, sh, sizeof(sh)));
         return 0;
+    }
+    if (key[0] != 'P') {
+        pl_barcode_cfg_t cfg;
+        pl_code_t c;
+        pl_barcode_cfg_default(&cfg);
+        cfg.nformats = 0;
+        /* An EAN-8 is stored as 000000 + 8 digits: read back as scanned. */
+        int ean8 = strncmp(key, "000000", 6) == 0;
+        if (pl_barcode_normalize(&cfg, ean8 ? key + 6 : key, ean8 ? 8 : 14, &c) == 0 && c.in_store)
+            report(v, "barcode %s of item %s is an in-store code (prefix 02, 20-29): lanes decode "
+                      "it as a scale label, never as this barcode; remove it (barcode_remove) and "
+                      "give the item a plu",
+                   key, sku);
     }
     char what[128];
     snprintf(what, sizeof(what), "barcode %s", key);

@@ -356,8 +356,9 @@ static int op_discontinue(batch_t *b, const pl_row_t *row)
     return pl_item_put(b->txn, &it);
 }
 
-/* A barcode column as a catalogue key (GTIN-14). */
-static int barcode_key(batch_t *b, const pl_row_t *row, char *key)
+/* A barcode column as a catalogue key (GTIN-14). An in-store code is
+ * refused unless `in_store_ok` (removing one that an older version let in). */
+static int barcode_key(batch_t *b, const pl_row_t *row, char *key, int in_store_ok)
 {
     const char *s = pl_row_get(row, "barcode");
     if (!s) {
@@ -376,6 +377,13 @@ static int barcode_key(batch_t *b, const pl_row_t *row, char *key)
         BAD(b, row, "barcode", "\"%s\" is not a GTIN (EAN-13/8, UPC-A/E, GTIN-14, ISBN)", s);
         return PL_EFORMAT;
     }
+    if (c.in_store && !in_store_ok) {
+        BAD(b, row, "barcode",
+            "\"%s\" is an in-store code (prefix 02, 20-29), not a GTIN: lanes decode it as a "
+            "scale label; give the item a plu instead",
+            s);
+        return PL_EFORMAT;
+    }
     pl_barcode_key(&c, key, PL_BARCODE_KEY_MAX + 1);
     return 0;
 }
@@ -386,7 +394,7 @@ static int op_barcode(batch_t *b, const pl_row_t *row)
     char key[PL_BARCODE_KEY_MAX + 1], other[PL_ITEM_CODE_MAX + 1];
     pl_item_t it;
     int bad = ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= barcode_key(b, row, key);
+    bad |= barcode_key(b, row, key, 0);
     if (bad || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
     int rc = pl_barcode_add(b->txn, key, sku, other);
@@ -402,7 +410,7 @@ static int op_barcode_remove(batch_t *b, const pl_row_t *row)
     const char *sku;
     char key[PL_BARCODE_KEY_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
     int bad = ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= barcode_key(b, row, key);
+    bad |= barcode_key(b, row, key, 1);
     if (bad)
         return PL_EFORMAT;
     int rc = pl_barcode_get(b->txn, key, owner);
@@ -422,7 +430,7 @@ static int op_barcode_move(batch_t *b, const pl_row_t *row)
     char key[PL_BARCODE_KEY_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
     pl_item_t it;
     int bad = ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= barcode_key(b, row, key);
+    bad |= barcode_key(b, row, key, 0);
     if (bad || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
     int rc = pl_barcode_get(b->txn, key, owner);

@@ -76,6 +76,11 @@ typedef struct pl_code {
     pl_measure_t measure; /* VARIABLE only */
     int64_t amount;       /* VARIABLE only: the embedded price/weight/count */
     int format;           /* VARIABLE only: index into cfg->formats */
+    /* GTIN and VARIABLE: 1 when the code is a restricted-circulation number
+     * (an in-store code: prefix 02 or 20-29, UPC-A number system 2, an
+     * EAN-8 starting with 2), whether or not a format decoded it. Such a
+     * code is the store's, never a trade item's barcode. */
+    int in_store;
     /* On error: a one-line message naming what is wrong, e.g.
      * "check digit is 3, expected 7" or "13 digits but prefix 978 ISBN...". */
     char error[128];

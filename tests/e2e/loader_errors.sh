@@ -74,6 +74,12 @@ one() { # NAME HEADER ROW EXPECTED
 }
 one unknown_item "op,sku,price" "price,ZZ9,1.00" "sku: unknown item ZZ9"
 one unknown_op "op,sku" "explode,A1" "op: unknown operation"
+one in_store_barcode "op,sku,barcode" "barcode,A1,2112345007502" \
+    "barcode: \"2112345007502\" is an in-store code (prefix 02, 20-29), not a GTIN"
+one in_store_barcode_upca "op,sku,barcode" "barcode,A1,212345678909" \
+    "barcode: \"212345678909\" is an in-store code"
+one in_store_barcode_move "op,sku,barcode" "barcode_move,A1,2012345019959" \
+    "barcode: \"2012345019959\" is an in-store code"
 one missing_op "op,sku,price" ",A1,1.00" "op: missing"
 one bad_number "op,sku,pack_qty" "item,A1,six" "pack_qty: \"six\" is not a whole number"
 one negative_price "op,sku,price" "price,A1,-0.01" "price: \"-0.01\" is negative"

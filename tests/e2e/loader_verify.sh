@@ -70,6 +70,12 @@ broken() { # WHAT EXPECTED...
     cp -a "$T/good" "$DB"
 }
 
+# An in-store code (a scale label of item W1's range) stored as a barcode,
+# as an older loader accepted: lanes would never reach it.
+load "$DB" barcodes 02112345007502 A1
+load "$DB" itemcodes A1 02112345007502
+broken "an in-store code as a barcode" "barcode 02112345007502 of item A1 is an in-store code"
+
 load "$DB" barcodes 06901234560077 GHOST
 broken "barcode of a missing item" "barcodes: barcode 06901234560077: item GHOST does not exist" \
     "lacks it"
