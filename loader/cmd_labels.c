@@ -22,8 +22,8 @@
 #include "pricelane/timefmt.h"
 
 static const char usage_text[] =
-    "usage: pricelane-load labels list   --db DIR [--due-before TIME] [--store S] [--all]\n"
-    "       pricelane-load labels export --db DIR [--format csv] [--due-before TIME] [--store S]\n"
+    "usage: pricelane-load labels list   --db DIR [--due-by TIME] [--store S] [--all]\n"
+    "       pricelane-load labels export --db DIR [--format csv] [--due-by TIME] [--store S]\n"
     "                                    [--output FILE]\n"
     "       pricelane-load labels ack    --db DIR [--now TIME] JOB... | --batch ID\n"
     "\n"
@@ -46,8 +46,11 @@ static const char usage_text[] =
     "         acked. --batch ID acks every pending job of batch ID that is due.\n"
     "\n"
     "  --db DIR           the catalogue\n"
-    "  --due-before TIME  only jobs due before TIME (RFC 3339, 'YYYY-MM-DD HH:MM' in\n"
-    "                     the catalogue's offset, or @unix-seconds)\n"
+    "  --due-by TIME      only jobs due at TIME or before it (RFC 3339, 'YYYY-MM-DD\n"
+    "                     HH:MM' in the catalogue's offset, or @unix-seconds): the\n"
+    "                     evening export for the next opening is --due-by 'DAY 08:00'\n"
+    "                     and includes the flyer that starts at 08:00\n"
+    "  --due-before TIME  only jobs due strictly before TIME\n"
     "  --store S          only the labels store S shows: jobs for S, for S's zone and\n"
     "                     for the chain\n"
     "  --all              list: also acked and superseded jobs (with their state)\n"
@@ -65,9 +68,10 @@ static const char *const sub_names[] = {"list", "export", "ack"};
 
 typedef struct opts {
     enum sub sub;
-    const char *db, *due_before_s, *store, *format, *output, *batch, *now_s;
+    const char *db, *due_s, *store, *format, *output, *batch, *now_s;
+    int due_inclusive; /* --due-by: jobs due at the bound too; --due-before: strictly before */
     int all;
-    int64_t due_before;
+    int64_t due;
     int utc_offset;
     /* --store: the scopes whose labels the store shows */
     char scope_store[PL_SCOPE_MAX + 1], scope_zone[PL_SCOPE_MAX + 1];
@@ -81,7 +85,7 @@ typedef struct joblist {
 
 static int wanted(const opts_t *o, const pl_label_job_t *j)
 {
-    if (o->due_before_s && j->due >= o->due_before)
+    if (o->due_s && (o->due_inclusive ? j->due > o->due : j->due >= o->due))
         return 0;
     if (o->store && j->scope[0] && strcmp(j->scope, o->scope_store) != 0 &&
         (!o->scope_zone[0] || strcmp(j->scope, o->scope_zone) != 0))
@@ -530,6 +534,7 @@ static int resolve_store(pl_cat_t *cat, opts_t *o)
 int cmd_labels(int argc, char **argv)
 {
     static const struct option lo[] = {{"db", 1, 0, 'd'},     {"due-before", 1, 0, 'b'},
+                                       {"due-by", 1, 0, 'y'},
                                        {"store", 1, 0, 's'},  {"all", 0, 0, 'a'},
                                        {"format", 1, 0, 'f'}, {"output", 1, 0, 'o'},
                                        {"batch", 1, 0, 'B'},  {"now", 1, 0, 'n'},
@@ -557,7 +562,13 @@ int cmd_labels(int argc, char **argv)
             o.db = optarg;
             break;
         case 'b':
-            o.due_before_s = optarg;
+        case 'y':
+            if (o.due_s) {
+                fprintf(stderr, "pricelane-load labels: give one of --due-by and --due-before, once\n");
+                return 2;
+            }
+            o.due_s = optarg;
+            o.due_inclusive = c == 'y';
             break;
         case 's':
             o.store = optarg;
@@ -595,7 +606,7 @@ int cmd_labels(int argc, char **argv)
                 nargs ? "takes no arguments besides options" : "--batch and --now are for ack");
         return 2;
     }
-    if (o.sub == SUB_ACK && (o.due_before_s || o.store || o.all || o.format || o.output)) {
+    if (o.sub == SUB_ACK && (o.due_s || o.store || o.all || o.format || o.output)) {
         fprintf(stderr, "pricelane-load labels ack: takes JOB ids or --batch ID (and --now); "
                         "the filters are for list and export\n");
         return 2;
@@ -626,8 +637,8 @@ int cmd_labels(int argc, char **argv)
     int status = 1;
     if (cmd_utc_offset(cat, &o.utc_offset))
         goto out;
-    if (o.due_before_s &&
-        cmd_parse_time(name, "due-before", o.due_before_s, o.utc_offset, &o.due_before)) {
+    if (o.due_s && cmd_parse_time(name, o.due_inclusive ? "due-by" : "due-before", o.due_s,
+                                  o.utc_offset, &o.due)) {
         status = 2;
         goto out;
     }

@@ -159,6 +159,16 @@ check_eq "promo: end job old price is the promo price" "$(jobcol "$JPE" old_pric
 run "$LOAD" labels list --db "$DB" --due-before 2026-03-06T00:00:00+08:00
 check_contains "list --due-before: the start job" "$OUT" "周末惊爆"
 check_not_contains "list --due-before: not the end job" "$OUT" "promo_end  pr"
+# The bound: --due-by includes a job due at that very instant (the flyer
+# that starts at opening), --due-before does not.
+run "$LOAD" labels export --db "$DB" --due-by 2026-03-05T00:00:00+08:00
+check_contains "export --due-by T: the job due at T" "$OUT" "$JPS,2026-03-05T00:00:00+08:00"
+run "$LOAD" labels export --db "$DB" --due-before 2026-03-05T00:00:00+08:00
+check_not_contains "export --due-before T: not the job due at T" "$OUT" "$JPS,"
+run "$LOAD" labels export --db "$DB" --due-by '2026-03-04 23:59:59'
+check_not_contains "export --due-by one second earlier: not the job" "$OUT" "$JPS,"
+run "$LOAD" labels export --db "$DB" --due-by 2026-03-05 --due-before 2026-03-05
+check_eq "--due-by and --due-before together: usage error" "$RC" 2
 
 # ack --batch: the due jobs of a batch; later ones stay.
 run "$LOAD" labels ack --db "$DB" --now 2026-03-05T07:00:00+08:00 --batch pr
