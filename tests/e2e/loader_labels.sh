@@ -203,6 +203,32 @@ run "$LOAD" labels list --db "$DB" --due-before yesterday
 check_eq "--due-before yesterday: usage error" "$RC" 2
 check_contains "--due-before yesterday: says what it expects" "$OUT" "--due-before \"yesterday\""
 
+# Member prices are not on shelf labels: on a fresh catalogue, member-only
+# promotions (the member kind, or any kind with member=true), fixed or
+# percent, in force now or later, create no label job, and member lookups
+# show no pending label.
+MDB=$T/mdb
+base_catalogue "$MDB"
+jobs_before=$("$LOAD" labels export --db "$MDB" | wc -l)
+printf 'op,promo,kind,items,price,pct_off,member,start,end\n%s\n%s\n%s\n' \
+    "promo,PM1,member,A3,40.00,,,2026-03-01 00:00,2026-04-01 00:00" \
+    "promo,PM2,member,A4,,10,,2026-03-10 00:00,2026-03-12 00:00" \
+    "promo,PM3,special,A2,6.00,,true,2026-03-04 12:00,2026-03-30 00:00" >"$T/member.csv"
+run "$LOAD" apply --db "$MDB" --now "$NOW1" "$T/member.csv"
+check_contains "member promotions: applied with no label job" "$OUT" "0 label jobs"
+check_eq "member promotions: the pending queue is unchanged" "$("$LOAD" labels export --db "$MDB" | wc -l)" "$jobs_before"
+while read -r sku at_ src; do
+    a=$(answer "$MDB" "$sku" --member --at "$at_")
+    check_eq "member lookup of $sku: the member price, no pending label" \
+        "$(field "$a" source)/$(field "$a" label_pending)" "$src/false"
+done <<'EOF'
+A3 2026-03-05T00:00:00+08:00 member
+A4 2026-03-11T00:00:00+08:00 member
+A2 2026-03-05T00:00:00+08:00 special
+EOF
+run "$LOAD" verify --db "$MDB"
+check_eq "verify after member promotions: exit 0" "$RC" 0
+
 run "$LOAD" verify --db "$DB"
 check_eq "verify after the label lifecycle: exit 0" "$RC" 0
 finish
