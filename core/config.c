@@ -63,9 +63,16 @@ static const pl_config_opt_t opts[] = {
      "Token bucket depth for udp_rate: datagrams one source may send back to back.", F(udp_burst),
      0},
     {"max_connections", PL_CFG_INT, "4096", 1, 1000000, NULL, 0, "N", NULL,
-     "TCP connections open at once, whole server (split evenly over the workers). Further "
-     "connections are accepted and closed at once.",
+     "TCP connections open at once, whole server (split evenly over the workers). At the "
+     "limit a new connection evicts the one idle longest (idle for a second or more); when "
+     "none is idle it is accepted and closed at once.",
      F(max_connections), 0},
+    {"max_connections_per_source", PL_CFG_INT, "1024", 0, 1000000, NULL, PL_CFG_RELOAD, "N",
+     NULL,
+     "TCP connections one client address may hold at once, whole server (split evenly over "
+     "the workers); 0 for no limit. Further connections from it are accepted and closed at "
+     "once, so one address cannot take every slot.",
+     F(max_connections_per_source), 0},
     {"idle_timeout", PL_CFG_INT, "60", 1, 86400, NULL, PL_CFG_RELOAD, "SECONDS", NULL,
      "A TCP connection with no request received and no reply byte sent for this long is "
      "closed. This also ends a client that stops reading its replies.",

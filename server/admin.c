@@ -1,6 +1,12 @@
 /* Admin HTTP plumbing: accept, parse with http-parser, answer, close. Kept
  * deliberately small: one request per connection, bounded request size and
- * connection count, a deadline per connection. */
+ * connection count, a deadline per connection.
+ *
+ * Monitoring must get through whatever other clients do: a request must
+ * arrive whole within ADMIN_REQUEST_MS, and when every one of the
+ * ADMIN_MAX_CONNS slots is taken, a new connection evicts the oldest one
+ * that has not sent its request yet (an idle or slow client), so a health
+ * check is never locked out by connections that send nothing. */
 #include <errno.h>
 #include <http_parser.h>
 #include <stdio.h>
@@ -12,7 +18,8 @@
 #define ADMIN_MAX_CONNS 32
 #define ADMIN_MAX_REQUEST 16384
 #define ADMIN_URL_MAX 1024
-#define ADMIN_DEADLINE_MS 10000
+#define ADMIN_REQUEST_MS 2000  /* to send the whole request */
+#define ADMIN_DEADLINE_MS 10000 /* to send it and read the answer */
 
 typedef struct aconn aconn_t;
 
@@ -215,9 +222,19 @@ static void on_connection(uv_stream_t *ls, int status)
     a->conns = c;
     a->nconns++;
     c->started_ms = uv_now(a->loop);
-    if (uv_accept(ls, (uv_stream_t *)&c->h) != 0 || a->nconns > ADMIN_MAX_CONNS) {
+    if (uv_accept(ls, (uv_stream_t *)&c->h) != 0) {
         conn_close(c);
         return;
+    }
+    if (a->nconns > ADMIN_MAX_CONNS) {
+        /* The list runs newest first: the last waiting one is the oldest. */
+        aconn_t *oldest = NULL;
+        for (aconn_t *o = c->next; o; o = o->next)
+            if (!o->answered && !o->closing)
+                oldest = o;
+        conn_close(oldest ? oldest : c);
+        if (!oldest)
+            return; /* every slot is sending an answer: those finish first */
     }
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
@@ -232,7 +249,8 @@ static void on_sweep(uv_timer_t *t)
     uint64_t now = uv_now(a->loop);
     for (aconn_t *c = a->conns, *next; c; c = next) {
         next = c->next;
-        if (now - c->started_ms > ADMIN_DEADLINE_MS)
+        uint64_t age = now - c->started_ms;
+        if (age > ADMIN_DEADLINE_MS || (!c->answered && age > ADMIN_REQUEST_MS))
             conn_close(c);
     }
 }
@@ -265,7 +283,7 @@ int admin_start(server_t *srv, uv_loop_t *loop, admin_t **out, char *err, size_t
     uv_timer_init(loop, &a->sweep);
     a->sweep.data = a;
     a->open_handles++;
-    uv_timer_start(&a->sweep, on_sweep, 1000, 1000);
+    uv_timer_start(&a->sweep, on_sweep, 250, 250);
     uv_unref((uv_handle_t *)&a->sweep);
     *out = a;
     return 0;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "conn.h"
 #include "server.h"
 
@@ -256,4 +257,34 @@ int conn_linger_begin(worker_t *w, conn_t *c)
     if (w->draining && w->drain_deadline_ms < c->linger_until_ms)
         c->linger_until_ms = w->drain_deadline_ms;
     return 1;
+}
+
+int tcp_admit(worker_t *w, const struct sockaddr *sa, conn_t *self, conn_t **evict)
+{
+    uint8_t key[16];
+    *evict = NULL;
+    if (admit_key(sa, key) != 0) {
+        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
+        return 0;
+    }
+    int n = w->srv->nworkers > 0 ? w->srv->nworkers : 1;
+    uint32_t per_source = w->pol.per_source ? (w->pol.per_source + (uint32_t)n - 1) / (uint32_t)n : 0;
+    switch (admit_tcp(&w->conns, w->conn_limit, &w->pol.allow, per_source, sa, key, self,
+                      w->now_ms, evict)) {
+    case ADMIT_OK:
+        if (self)
+            memcpy(self->src, key, 16);
+        memcpy(w->admit_key, key, 16);
+        return 1;
+    case ADMIT_DENIED:
+        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
+        return 0;
+    case ADMIT_SOURCE_CAP:
+        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_SOURCE, 1);
+        return 0;
+    case ADMIT_CAP:
+        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_CAP, 1);
+        return 0;
+    }
+    return 0;
 }

@@ -202,18 +202,25 @@ void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
         close(fd);
         return;
     }
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-        !pl_allow_match(&w->pol.allow, (struct sockaddr *)&ss)) {
+    conn_t *victim = NULL;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
         pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
         close(fd);
         return;
     }
+    if (!tcp_admit(w, (struct sockaddr *)&ss, NULL, &victim)) {
+        close(fd);
+        return;
+    }
+    if (victim)
+        uconn_close(w, e, victim, PL_ST_TCP_CLOSED_EVICTED);
     conn_t *c = conn_open(&w->conns, fd, w->now_ms);
     if (!c) {
         pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_CAP, 1);
         close(fd);
         return;
     }
+    memcpy(c->src, w->admit_key, sizeof(c->src));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     pl_stat_add(&w->stats, PL_ST_TCP_ACCEPTED, 1);

@@ -235,14 +235,18 @@ static void on_connection(uv_stream_t *ls, int status)
     h->data = c;
     struct sockaddr_storage ss;
     int sl = sizeof(ss);
-    if (uv_accept(ls, (uv_stream_t *)h) != 0 ||
-        uv_tcp_getpeername(h, (struct sockaddr *)&ss, &sl) != 0 ||
-        !pl_allow_match(&w->pol.allow, (struct sockaddr *)&ss)) {
+    conn_t *victim = NULL;
+    int ok = uv_accept(ls, (uv_stream_t *)h) == 0 &&
+             uv_tcp_getpeername(h, (struct sockaddr *)&ss, &sl) == 0;
+    if (!ok)
         pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
+    if (!ok || !tcp_admit(w, (struct sockaddr *)&ss, c, &victim)) {
         c->state = CONN_CLOSING;
         uv_close((uv_handle_t *)h, on_closed);
         return;
     }
+    if (victim)
+        uclose(w, victim, PL_ST_TCP_CLOSED_EVICTED);
     uv_tcp_nodelay(h, 1);
     pl_stat_add(&w->stats, PL_ST_TCP_ACCEPTED, 1);
     pl_stat_set(&w->stats, PL_ST_TCP_CONNECTIONS, w->conns.nopen);

@@ -17,7 +17,7 @@ typedef struct control {
     server_t *srv;
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint, sighup;
-    uv_async_t worker_died;
+    uv_async_t worker_died; /* a worker stopped on an error, or any worker returned */
     admin_t *admin;
     pl_config_t live; /* the configuration as last (re)loaded */
     int shutting_down;
@@ -39,6 +39,7 @@ void policy_from_config(policy_t *p, const pl_config_t *c)
     p->idle_timeout_ms = (int64_t)c->idle_timeout * 1000;
     p->drain_timeout_ms = (int64_t)c->drain_timeout * 1000;
     p->max_output = (size_t)c->max_output_kb * 1024;
+    p->per_source = (uint32_t)c->max_connections_per_source;
     snprintf(p->store, sizeof(p->store), "%s", c->store);
 }
 
@@ -95,10 +96,10 @@ static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     int rc = w->srv->engine == ENGINE_URING ? uring_worker_run(w) : uv_worker_run(w);
-    if (rc) {
+    if (rc)
         w->failed = 1;
-        uv_async_send(&ctl.worker_died);
-    }
+    __atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
+    uv_async_send(&ctl.worker_died);
     return NULL;
 }
 
@@ -109,18 +110,35 @@ static void stop_workers(server_t *srv)
         worker_wake(&srv->workers[i]);
 }
 
-static void begin_shutdown(control_t *c)
+static int all_exited(const server_t *srv)
 {
-    if (c->shutting_down)
+    for (int i = 0; i < srv->nworkers; i++)
+        if (!__atomic_load_n(&srv->workers[i].exited, __ATOMIC_ACQUIRE))
+            return 0;
+    return 1;
+}
+
+/* Once every worker has drained and returned, the admin port closes and
+ * the loop ends; until then /healthz keeps answering "503 draining". */
+static void end_when_drained(control_t *c)
+{
+    if (!c->shutting_down || !all_exited(c->srv))
         return;
-    c->shutting_down = 1;
-    stop_workers(c->srv);
     admin_stop(c->admin);
     c->admin = NULL;
     /* The signal handles stay until the workers are joined: closed, they
      * would restore the default action and a second SIGTERM would kill the
      * drain. worker_died stays for the same span. */
     uv_stop(c->loop);
+}
+
+static void begin_shutdown(control_t *c)
+{
+    if (c->shutting_down)
+        return;
+    c->shutting_down = 1;
+    stop_workers(c->srv);
+    end_when_drained(c);
 }
 
 /* SIGHUP: the file and the flags again; only reloadable settings change. */
@@ -184,8 +202,15 @@ static void on_signal(uv_signal_t *h, int signum)
 static void on_worker_died(uv_async_t *h)
 {
     control_t *c = h->data;
-    fprintf(stderr, "pricelaned: a worker stopped on an error; shutting down\n");
-    begin_shutdown(c);
+    int failed = 0;
+    for (int i = 0; i < c->srv->nworkers; i++)
+        failed |= __atomic_load_n(&c->srv->workers[i].exited, __ATOMIC_ACQUIRE) &&
+                  c->srv->workers[i].failed;
+    if (failed && !c->shutting_down)
+        fprintf(stderr, "pricelaned: a worker stopped on an error; shutting down\n");
+    if (failed || c->shutting_down)
+        begin_shutdown(c);
+    end_when_drained(c);
 }
 
 static void usage_error(const char *msg)

@@ -34,6 +34,7 @@ typedef struct policy {
     int64_t idle_timeout_ms;
     int64_t drain_timeout_ms;
     size_t max_output;
+    uint32_t per_source; /* max_connections_per_source, whole server (0: none) */
     char store[PL_CFG_STORE_MAX];
 } policy_t;
 
@@ -51,6 +52,8 @@ typedef struct worker {
     policy_t pol;
     unsigned pol_seq;
     ratelimit_t rl;
+    uint32_t conn_limit; /* open TCP connections at most (conns.cap - ADMIT_RESERVE) */
+    uint8_t admit_key[16]; /* the address tcp_admit last let in */
     conn_table_t conns;
     size_t max_request;
     int draining;
@@ -58,6 +61,7 @@ typedef struct worker {
     int64_t now_ms; /* CLOCK_MONOTONIC, refreshed per batch */
     void *eng;      /* engine-private state */
     int failed;     /* set when the worker stopped on an error */
+    int exited;     /* set (atomically) when its run function has returned */
     int alive;      /* under srv->wake_mu: its wake handle may be used */
 } worker_t;
 
@@ -142,6 +146,13 @@ int net_bind_workers(server_t *srv, char *err, size_t errlen);
 /* Allowlist and rate limit for a datagram from sa; counts the drop and
  * returns 0 when it must not be answered. */
 int udp_admit(worker_t *w, const struct sockaddr *sa);
+/* Allowlist, per-source cap and table limit for a new TCP connection from
+ * sa (server/admit.h). Returns 1 to serve it; else counts the refusal by
+ * reason and returns 0. *evict: a connection the caller must close first
+ * (PL_ST_TCP_CLOSED_EVICTED), or NULL. self: the newcomer's slot when the
+ * engine took one before accepting (its src is set), else NULL (the
+ * address is kept in w->admit_key for the slot the engine opens next). */
+int tcp_admit(worker_t *w, const struct sockaddr *sa, conn_t *self, conn_t **evict);
 /* The reply to one datagram into out[cap]; 0 = nothing to send (a blank
  * datagram, or a reply that does not fit: counted). */
 size_t udp_answer(worker_t *w, const char *p, size_t len, char *out, size_t cap);

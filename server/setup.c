@@ -7,6 +7,7 @@
 
 #include "pricelane/memo.h"
 #include "pricelane/timefmt.h"
+#include "admit.h"
 #include "server.h"
 
 static int pick_engine(server_t *srv, char *err, size_t errlen)
@@ -43,7 +44,8 @@ static int worker_init(server_t *srv, worker_t *w, int id)
     w->pol_seq = srv->policy_seq;
     w->max_request = (size_t)c->max_request;
     uint32_t cap = (uint32_t)((c->max_connections + srv->nworkers - 1) / srv->nworkers);
-    if (conn_table_init(&w->conns, cap) != 0 || rl_init(&w->rl) != 0)
+    w->conn_limit = cap;
+    if (conn_table_init(&w->conns, cap + ADMIT_RESERVE) != 0 || rl_init(&w->rl) != 0)
         return -ENOMEM;
     w->cache = srv->cache;
     int rc = pl_resolver_new(srv->cat, w->cache, &w->res);

@@ -34,6 +34,7 @@ typedef struct pl_config {
     int udp_rate;                 /* datagrams per second per source; 0 = no limit */
     int udp_burst;
     int max_connections;          /* TCP, whole server */
+    int max_connections_per_source; /* TCP, one client address, whole server; 0 = no limit */
     int idle_timeout;             /* seconds */
     int max_output_kb;            /* unsent replies per connection before it is paused */
     int max_request;              /* bytes: one TCP request, one UDP datagram */

@@ -62,6 +62,8 @@ typedef enum pl_stat_kind {
       "TCP connections closed at once, by reason.")                                                \
     X(TCP_REJECTED_DENIED, COUNTER, "pricelane_tcp_rejected_total", "reason=\"denied\"",          \
       "TCP connections closed at once, by reason.")                                                \
+    X(TCP_REJECTED_SOURCE, COUNTER, "pricelane_tcp_rejected_total", "reason=\"source_cap\"",     \
+      "TCP connections closed at once, by reason.")                                                \
     X(TCP_CLOSED_CLIENT, COUNTER, "pricelane_tcp_closed_total", "reason=\"client\"",              \
       "TCP connections closed, by reason.")                                                        \
     X(TCP_CLOSED_IDLE, COUNTER, "pricelane_tcp_closed_total", "reason=\"idle\"",                  \
@@ -71,6 +73,8 @@ typedef enum pl_stat_kind {
     X(TCP_CLOSED_PROTOCOL, COUNTER, "pricelane_tcp_closed_total", "reason=\"protocol\"",          \
       "TCP connections closed, by reason.")                                                        \
     X(TCP_CLOSED_QUIT, COUNTER, "pricelane_tcp_closed_total", "reason=\"quit\"",                  \
+      "TCP connections closed, by reason.")                                                        \
+    X(TCP_CLOSED_EVICTED, COUNTER, "pricelane_tcp_closed_total", "reason=\"evicted\"",          \
       "TCP connections closed, by reason.")                                                        \
     X(TCP_CLOSED_SHUTDOWN, COUNTER, "pricelane_tcp_closed_total", "reason=\"shutdown\"",          \
       "TCP connections closed, by reason.")                                                        \

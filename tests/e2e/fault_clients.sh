@@ -154,14 +154,25 @@ PY
     check_eq "$ENGINE $FLOOD connections at once, cap $CAP: held, closed, served" "$(cat "$T/flood" 2>/dev/null || echo "$r")" \
         "open=$CAP closed=$((FLOOD - CAP)) served=20"
     # (read until it shows: an admin request may time out on a loaded machine)
-    wait_until 20 metric_equals "$ADMIN" 'pricelane_tcp_rejected_total{reason="connection_cap"}' \
-        $((FLOOD - CAP)) || true
-    check_eq "$ENGINE ... the surplus counted" \
-        "$(metric "$ADMIN" 'pricelane_tcp_rejected_total{reason="connection_cap"}') $(metric "$ADMIN" pricelane_tcp_connections)" \
-        "$((FLOOD - CAP)) $CAP"
+    # Each connection past the cap closes one: itself (refused), or, once
+    # the held ones have been idle for a second, the one idle longest.
+    surplus() {
+        echo $(($(metric "$ADMIN" 'pricelane_tcp_rejected_total{reason="connection_cap"}') +
+            $(metric "$ADMIN" 'pricelane_tcp_closed_total{reason="evicted"}')))
+    }
+    wait_until 20 test "$(surplus)" = $((FLOOD - CAP)) || true
+    check_eq "$ENGINE ... the surplus counted (refused + evicted)" \
+        "$(surplus) $(metric "$ADMIN" pricelane_tcp_connections)" "$((FLOOD - CAP)) $CAP"
     check_eq "$ENGINE ... UDP answered while the cap is full" "$(plnet udp "$PORT" PING)" PONG
-    check_eq "$ENGINE ... a new TCP client is refused while it is (the cap holds)" \
-        "$(printf 'PING\n' | plnet tcp "$PORT" --close-check)" "<closed>"
+    # The held connections have sent nothing for over a second: a new
+    # client evicts the one idle longest and is served; the cap holds.
+    ev0=$(metric "$ADMIN" 'pricelane_tcp_closed_total{reason="evicted"}')
+    check_eq "$ENGINE ... a new TCP client evicts an idle one and is served" \
+        "$(printf 'PING\n' | plnet tcp "$PORT" --lines 1)" PONG
+    wait_until 10 metric_equals "$ADMIN" pricelane_tcp_connections $((CAP - 1)) || true
+    check_eq "$ENGINE ... one idle connection evicted (and the new client gone)" \
+        "$(($(metric "$ADMIN" 'pricelane_tcp_closed_total{reason="evicted"}') - ev0)) $(metric "$ADMIN" pricelane_tcp_connections)" \
+        "1 $((CAP - 1))"
     touch "$T/release"
     wait "$fp" || true
     wait_until 20 metric_equals "$ADMIN" pricelane_tcp_connections 0 2>/dev/null || true

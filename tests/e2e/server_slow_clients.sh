@@ -82,8 +82,35 @@ PY
     stop_server srv "$SPID"
     check_eq "$ENGINE exit status" "$STOP_RC" 0
 
-    # Connection cap: one worker, two connections; the third is refused.
+    # Connection cap: one worker, two connections, each in the middle of a
+    # request (busy, never evicted); the third is refused.
     rc=0; start_server cap "$ENGINE" --threads 1 --max-connections 2 || rc=$?
+    [ $rc = 0 ] || exit 1
+    exec {c1}<> "/dev/tcp/127.0.0.1/$PORT"
+    exec {c2}<> "/dev/tcp/127.0.0.1/$PORT"
+    printf 'PI' >&$c1
+    printf 'PI' >&$c2
+    wait_until 10 metric_equals "$ADMIN" pricelane_tcp_connections 2 || true
+    got=$(printf 'PING\n' | plnet tcp "$PORT" --close-check 2>/dev/null || true)
+    check_eq "$ENGINE cap: third connection closed unanswered" "$got" "<closed>"
+    check_eq "$ENGINE cap: counted" "$(metric "$ADMIN" 'pricelane_tcp_rejected_total{reason="connection_cap"}')" 1
+    printf 'NG\n' >&$c1
+    printf 'NG\n' >&$c2
+    read -r -t 5 r1 <&$c1 || true
+    read -r -t 5 r2 <&$c2 || true
+    check_eq "$ENGINE cap: the two connections served" "$r1 $r2" "PONG PONG"
+    # Now both are idle: once one has been for a second, a new client
+    # evicts the one idle longest and is served (retried until then).
+    got=""
+    wait_until 10 eval 'got=$(printf "PING\n" | plnet tcp "$PORT" --lines 1 2>/dev/null); [ "$got" = PONG ]' || true
+    check_eq "$ENGINE cap: with both idle, a new client evicts one and is served" "$got" PONG
+    check_eq "$ENGINE cap: eviction counted" "$(metric "$ADMIN" 'pricelane_tcp_closed_total{reason="evicted"}')" 1
+    exec {c1}<&- {c2}<&-
+
+    # Per-source cap: two connections from 127.0.0.1 at most; 127.0.0.2 is
+    # another source and is served.
+    stop_server cap "$SPID"
+    rc=0; start_server cap "$ENGINE" --threads 1 --max-connections-per-source 2 || rc=$?
     [ $rc = 0 ] || exit 1
     exec {c1}<> "/dev/tcp/127.0.0.1/$PORT"
     exec {c2}<> "/dev/tcp/127.0.0.1/$PORT"
@@ -91,10 +118,12 @@ PY
     printf 'PING\n' >&$c2
     read -r -t 5 r1 <&$c1 || true
     read -r -t 5 r2 <&$c2 || true
-    check_eq "$ENGINE cap: two connections served" "$r1 $r2" "PONG PONG"
+    check_eq "$ENGINE per source: two connections served" "$r1 $r2" "PONG PONG"
     got=$(printf 'PING\n' | plnet tcp "$PORT" --close-check 2>/dev/null || true)
-    check_eq "$ENGINE cap: third connection closed unanswered" "$got" "<closed>"
-    check_eq "$ENGINE cap: counted" "$(metric "$ADMIN" 'pricelane_tcp_rejected_total{reason="connection_cap"}')" 1
+    check_eq "$ENGINE per source: a third from the same address refused" "$got" "<closed>"
+    check_eq "$ENGINE per source: counted" "$(metric "$ADMIN" 'pricelane_tcp_rejected_total{reason="source_cap"}')" 1
+    got=$(printf 'PING\n' | plnet tcp "$PORT" --source 127.0.0.2 --lines 1 2>/dev/null || true)
+    check_eq "$ENGINE per source: another address is served" "$got" PONG
     exec {c1}<&- {c2}<&-
     stop_server cap "$SPID"
     check_eq "$ENGINE cap server exit status" "$STOP_RC" 0

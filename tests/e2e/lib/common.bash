@@ -122,6 +122,8 @@ metric() { # ADMIN_PORT 'name{labels}' → value (0 when absent)
     echo "${v:-0}"
 }
 
+metric_equals() { [ "$(metric "$1" "$2")" = "$3" ]; } # ADMIN_PORT NAME VALUE
+
 # wait_until SECONDS CMD...: re-runs CMD until it succeeds or SECONDS pass
 # (for conditions the server reaches asynchronously, e.g. a gauge falling
 # back to 0 after a client vanished). Returns CMD's last status.

@@ -25,7 +25,8 @@ def unescape(s):
 
 def cmd_tcp(a):
     data = sys.stdin.buffer.read()
-    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+    s = socket.create_connection((a.host, a.port), timeout=a.timeout,
+                                 source_address=(a.source, 0) if a.source else None)
     step = a.chunk or max(len(data), 1)
     for i in range(0, len(data), step):
         s.sendall(data[i:i + step])
@@ -109,6 +110,7 @@ def main():
     t.add_argument("--pause", type=float, default=0)
     t.add_argument("--shut", action="store_true")
     t.add_argument("--close-check", action="store_true")
+    t.add_argument("--source", help="local address to connect from (a loopback one)")
     u = sub.add_parser("udp")
     u.add_argument("port", type=int)
     u.add_argument("payload", nargs="+")
