@@ -200,14 +200,14 @@ static int load_cmd(int argc, char **argv, int import)
                    r->map_grown ? " (map grown)" : "");
     }
     if (rc) {
-        char hint[96];
+        char why[192];
         const char *what = import ? argv[optind] : argv[optind + done];
         if (rc == PL_EFORMAT)
             fprintf(stderr, "pricelane-load %s: %s: %zu problem%s; nothing of it was applied\n",
                     name, what, d.count, d.count == 1 ? "" : "s");
         else
-            fprintf(stderr, "pricelane-load %s: %s: %s%s; nothing of it was applied\n", name, what,
-                    pl_strerror(rc), cmd_storage_hint(db, rc, hint, sizeof(hint)));
+            fprintf(stderr, "pricelane-load %s: %s: %s; nothing of it was applied\n", name, what,
+                    cmd_storage_error(db, rc, why, sizeof(why)));
         if (!import && done < n - 1)
             fprintf(stderr, "pricelane-load %s: %d later file%s not attempted\n", name,
                     n - done - 1, n - done - 1 == 1 ? "" : "s");

@@ -240,14 +240,17 @@ void cmd_table_free(cmd_table_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-const char *cmd_storage_hint(const char *db, int rc, char *buf, size_t cap)
+const char *cmd_storage_error(const char *db, int rc, char *buf, size_t cap)
 {
     struct statvfs sv;
-    buf[0] = '\0';
+    snprintf(buf, cap, "%s", pl_strerror(rc));
     if ((rc == -EIO || rc == -ENOSPC || rc == -EDQUOT) && db && statvfs(db, &sv) == 0) {
         unsigned long long kib = (unsigned long long)sv.f_bavail * sv.f_frsize / 1024;
         if (kib < 1024)
-            snprintf(buf, cap, "; the catalogue's file system is full (%llu KiB free)", kib);
+            snprintf(buf, cap,
+                     "no space left on the catalogue's file system (%llu KiB free; the write "
+                     "failed with: %s)",
+                     kib, pl_strerror(rc));
     }
     return buf;
 }

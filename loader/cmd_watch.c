@@ -348,9 +348,9 @@ static int process(watcher_t *w, const char *name)
         status = mv ? -1 : 0;
     } else {
         pl_diags_print(&d);
-        char hint[96];
-        printf("%s: not applied: %s%s; left in the inbox, retried at the next scan\n", name,
-               pl_strerror(rc), cmd_storage_hint(w->db, rc, hint, sizeof(hint)));
+        char why[192];
+        printf("%s: not applied: %s; left in the inbox, retried at the next scan\n", name,
+               cmd_storage_error(w->db, rc, why, sizeof(why)));
         status = -1;
         /* After a failed write of its meta page LMDB refuses every later
          * transaction of this environment (MDB_PANIC) although the file is

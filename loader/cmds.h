@@ -37,12 +37,13 @@ int cmd_parse_time(const char *cmd, const char *opt, const char *s, int utc_offs
 /* The catalogue's UTC offset in minutes (0 and a message when unreadable). */
 int cmd_utc_offset(struct pl_cat *cat, int *off);
 
-/* What to say after `rc` from writing to the catalogue in `db`: when it is
- * an I/O error (-EIO, -ENOSPC, -EDQUOT) and the catalogue's file system has
- * less than 1 MiB left, "; the catalogue's file system is full (N KiB
- * free)" (LMDB reports a disk that filled up in the middle of its page
- * writes as EIO, a short write); otherwise "". Returns buf. */
-const char *cmd_storage_hint(const char *db, int rc, char *buf, size_t cap);
+/* Why a write to the catalogue in `db` failed with `rc`, in words: when it
+ * is an I/O error (-EIO, -ENOSPC, -EDQUOT) and the catalogue's file system
+ * has less than 1 MiB left, "no space left on the catalogue's file system
+ * (N KiB free; the write failed with: Input/output error)" (LMDB reports a
+ * disk that filled up in the middle of its page writes as EIO, a short
+ * write); otherwise pl_strerror(rc). Returns buf. */
+const char *cmd_storage_error(const char *db, int rc, char *buf, size_t cap);
 
 /* Finds the item a code names, the way a lookup does: a barcode, a scale
  * code (with the store's formats when store is given) or a keyed item code.

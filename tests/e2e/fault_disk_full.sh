@@ -40,7 +40,7 @@ full_then_room() {
     snapshot "$db" "$T/before.snap" N10000
     run "$@"
     [ "$RC" = 1 ] || problems+=" exit $RC, want 1;"
-    [[ "$OUT" == *"file system is full"* ]] || problems+=" message: $(tr '\n' ' ' <<<"$OUT");"
+    [[ "$OUT" == *"no space left on the catalogue's file system ("* ]] || problems+=" message: $(tr '\n' ' ' <<<"$OUT");"
     dump "$db" "$T/after.dump"
     cmp -s "$T/before.dump" "$T/after.dump" || problems+=" the catalogue changed (mdb_dump);"
     snapshot "$db" "$T/after.snap" N10000
@@ -48,7 +48,7 @@ full_then_room() {
         problems+=" lookups, history or labels changed: $(diff "$T/before.snap" "$T/after.snap" | head -4 | tr '\n' ' ' || true);"
     "$LOAD" verify --db "$db" >"$T/verify.out" 2>&1 || problems+=" verify: $(head -2 "$T/verify.out" | tr '\n' ' ');"
     if [ -z "$problems" ]; then
-        ok "$desc: exit 1, '$(grep -o "[^:]*; the catalogue's file system is full ([0-9]* KiB free)" <<<"$OUT")', catalogue unchanged, verify ok"
+        ok "$desc: exit 1, '$(grep -o "no space left on the catalogue's file system ([^)]*)" <<<"$OUT")', catalogue unchanged, verify ok"
     else
         bad "$desc:$problems"
     fi
