@@ -8,16 +8,14 @@
  * that has not sent its request yet (an idle or slow client), so a health
  * check is never locked out by connections that send nothing. */
 #include <errno.h>
-#include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
+#include "admin_req.h"
 
 #define ADMIN_MAX_CONNS 32
-#define ADMIN_MAX_REQUEST 16384
-#define ADMIN_URL_MAX 1024
 #define ADMIN_REQUEST_MS 2000  /* to send the whole request */
 #define ADMIN_DEADLINE_MS 10000 /* to send it and read the answer */
 
@@ -37,11 +35,8 @@ struct admin {
 struct aconn {
     uv_tcp_t h;
     admin_t *a;
-    http_parser parser;
-    char url[ADMIN_URL_MAX];
-    size_t url_len;
-    size_t nread;
-    int answered, closing, url_too_long;
+    admin_req_t req;
+    int answered, closing;
     uint64_t started_ms;
     uv_write_t wreq;
     char *resp;
@@ -124,57 +119,6 @@ static void respond_text(aconn_t *c, int code, const char *text)
     respond(c, code, "text/plain; charset=utf-8", text, strlen(text), 0);
 }
 
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-    aconn_t *c = p->data;
-    if (c->url_len + len >= sizeof(c->url)) {
-        c->url_too_long = 1;
-        return 0;
-    }
-    memcpy(c->url + c->url_len, at, len);
-    c->url_len += len;
-    c->url[c->url_len] = 0;
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    aconn_t *c = p->data;
-    if (c->url_too_long) {
-        respond_text(c, 400, "URL too long\n");
-        return 1;
-    }
-    int head = p->method == HTTP_HEAD;
-    if (p->method != HTTP_GET && !head) {
-        respond_text(c, 405, "only GET and HEAD\n");
-        return 1;
-    }
-    struct http_parser_url u;
-    http_parser_url_init(&u);
-    char path[ADMIN_URL_MAX] = "/";
-    if (http_parser_parse_url(c->url, c->url_len, 0, &u) == 0 && (u.field_set & (1 << UF_PATH))) {
-        snprintf(path, sizeof(path), "%.*s", (int)u.field_data[UF_PATH].len,
-                 c->url + u.field_data[UF_PATH].off);
-    }
-    int code;
-    const char *type = "text/plain; charset=utf-8";
-    size_t len = 0;
-    char *body = admin_render(c->a->srv, path, &code, &type, &len);
-    if (!body && code == 404)
-        respond_text(c, 404, "not found: try /metrics, /healthz or /stats\n");
-    else if (!body)
-        respond_text(c, 503, "out of memory\n");
-    else
-        respond(c, code, type, body, len, head);
-    free(body);
-    return 1; /* one request per connection: stop parsing */
-}
-
-static const http_parser_settings settings = {
-    .on_url = on_url,
-    .on_message_complete = on_message_complete,
-};
-
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     aconn_t *c = (aconn_t *)h;
@@ -190,17 +134,22 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         conn_close(c);
         return;
     }
-    c->nread += (size_t)nread;
-    if (c->nread > ADMIN_MAX_REQUEST) {
-        respond_text(c, 400, "request too large\n");
-        return;
-    }
-    size_t used = http_parser_execute(&c->parser, &settings, buf->base, (size_t)nread);
-    if (!c->answered && (c->parser.http_errno != HPE_OK || used != (size_t)nread)) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "bad request: %s\n",
-                 http_errno_name((enum http_errno)c->parser.http_errno));
-        respond_text(c, 400, msg);
+    admin_decision_t d;
+    admin_req_feed(&c->req, buf->base, (size_t)nread, &d);
+    if (d.verdict == ADMIN_REFUSE) {
+        respond_text(c, d.status, d.message);
+    } else if (d.verdict == ADMIN_ROUTE) {
+        int code;
+        const char *type = "text/plain; charset=utf-8";
+        size_t len = 0;
+        char *body = admin_render(c->a->srv, d.path, &code, &type, &len);
+        if (!body && code == 404)
+            respond_text(c, 404, "not found: try /metrics, /healthz or /stats\n");
+        else if (!body)
+            respond_text(c, 503, "out of memory\n");
+        else
+            respond(c, code, type, body, len, d.head);
+        free(body);
     }
 }
 
@@ -236,8 +185,7 @@ static void on_connection(uv_stream_t *ls, int status)
         if (!oldest)
             return; /* every slot is sending an answer: those finish first */
     }
-    http_parser_init(&c->parser, HTTP_REQUEST);
-    c->parser.data = c;
+    admin_req_init(&c->req);
     uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
 }
 
