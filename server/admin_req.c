@@ -59,6 +59,10 @@ static void decide(admin_req_t *r, admin_decision_t *d)
     if (http_parser_parse_url(r->url, r->url_len, 0, &u) == 0 && (u.field_set & (1 << UF_PATH)))
         snprintf(d->path, sizeof(d->path), "%.*s", (int)u.field_data[UF_PATH].len,
                  r->url + u.field_data[UF_PATH].off);
+    if (d->path[0] != '/') { /* the asterisk form ("*metrics") and the like */
+        refuse(d, 400, "bad request: the URL must be a path such as /metrics");
+        return;
+    }
     d->head = m == HTTP_HEAD;
     d->verdict = ADMIN_ROUTE;
 }
