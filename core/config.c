@@ -396,7 +396,7 @@ int pl_config_from_args(pl_config_t *c, int argc, char **argv, pl_config_action_
         if (!o) {
             char where[80];
             snprintf(where, sizeof(where), "--%s", name);
-            return failf(err, errlen, where, "unknown option (see --help)");
+            return failf(err, errlen, where, "unknown option (see pricelaned --help)");
         }
         const char *val = flag_arg(argc, argv, &i, eq ? eq + 1 : NULL);
         char where[80];

@@ -215,7 +215,7 @@ static void on_worker_died(uv_async_t *h)
 
 static void usage_error(const char *msg)
 {
-    fprintf(stderr, "pricelaned: %s\n(see pricelaned --help)\n", msg);
+    fprintf(stderr, "pricelaned: %s\n", msg);
 }
 
 int main(int argc, char **argv)

@@ -19,14 +19,14 @@ usage() { # expected message, args...
     local want=$1 rc=0
     shift
     "$D" "$@" >/dev/null 2>"$T/err" || rc=$?
-    check_eq "exit 2 and message for: $*" "$rc|$(head -1 "$T/err")" "2|pricelaned: $want"
+    check_eq "exit 2 and one line for: $*" "$rc|$(cat "$T/err")" "2|pricelaned: $want"
 }
 usage '--threads: "abc" is not a whole number' --db "$T/db" --threads abc
 usage '--threads: 999 is out of range 0..256' --db "$T/db" --threads=999
 usage '--engine: "epoll" is not one of auto|uring|uv' --db "$T/db" --engine epoll
 usage '--listen: "localhost:7070": host is not a numeric IPv4 or IPv6 address' --db "$T/db" --listen localhost:7070
 usage '--allow: allowlist entry "10.1.2.3/8": host bits set below the prefix' --db "$T/db" --allow 10.1.2.3/8
-usage '--colour: unknown option (see --help)' --db "$T/db" --colour=red
+usage '--colour: unknown option (see pricelaned --help)' --db "$T/db" --colour=red
 usage '--db: is required (flag or config file key)'
 printf '[pricelaned]\nthreads = 2\n\nudp_rate = -5\n' >"$T/bad1.conf"
 usage "$T/bad1.conf:4: udp_rate: -5 is out of range 0..10000000" --config "$T/bad1.conf" --db "$T/db"

@@ -125,7 +125,7 @@ static void test_args(void)
     CHECK_STR(err, "extra: unexpected argument (options start with --)");
     const char *a4[] = {"pricelaned", "--cache_mb", "1", "--db", "x"};
     CHECK_INT(from_args(&c, a4, 5), PL_EINVAL);
-    CHECK_STR(err, "--cache_mb: unknown option (see --help)");
+    CHECK_STR(err, "--cache_mb: unknown option (see pricelaned --help)");
     const char *a5[] = {"pricelaned", "--threads", "1"};
     CHECK_INT(from_args(&c, a5, 3), PL_EINVAL);
     CHECK_STR(err, "--db: is required (flag or config file key)");
