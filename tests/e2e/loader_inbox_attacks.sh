@@ -49,13 +49,7 @@ check_contains "FIFO: says it is a FIFO" "$(cat "$IN/failed/005-fifo.csv.err")" 
 check_eq "FIFO: moved to failed/" "$([ -p "$IN/failed/005-fifo.csv" ] && echo fifo)" fifo
 
 # The daemon: a FIFO dropped while it runs, then a good file, then SIGTERM.
-mkfifo "$T/w.fifo"
-"$LOAD" watch --db "$DB" --rescan 3600 --settle 0 "$IN" >"$T/w.fifo" 2>"$T/w.err" &
-WPID=$!
-LOADER_PIDS+=("$WPID")
-exec {WFD}<"$T/w.fifo"
-line=""
-read -r -t 20 -u "$WFD" line || true
+start_watcher --db "$DB" --rescan 3600 --settle 0 "$IN"
 check_contains "daemon: ready line" "$line" "watching $IN"
 mkfifo "$IN/006-fifo.csv"
 read -r -t 20 -u "$WFD" line || true
@@ -70,17 +64,10 @@ check_eq "daemon: its price" "$(price_of A2)" 606
 # The writer has written the header and 3 of 20 rows: the watcher (settle
 # one hour) leaves it. Then the writer finishes, and the file is dated as
 # written long ago: the watcher, woken by the change, applies all 20 rows.
-kill -TERM "$WPID"
-wrc=0
-timeout 30 tail --pid="$WPID" -f /dev/null || true
-wait "$WPID" || wrc=$?
-check_eq "SIGTERM after a FIFO: exit 0" "$wrc" 0
+stop_watcher
+check_eq "SIGTERM after a FIFO: exit 0" "$WRC" 0
 exec {WFD}<&-
-"$LOAD" watch --db "$DB" --rescan 3600 --settle 3600 "$IN" >"$T/w.fifo" 2>"$T/w.err" &
-WPID=$!
-LOADER_PIDS+=("$WPID")
-exec {WFD}<"$T/w.fifo"
-read -r -t 20 -u "$WFD" line || true
+start_watcher --db "$DB" --rescan 3600 --settle 3600 "$IN"
 g1=$(gen "$DB")
 gen_batch "$T/ten.csv" 60000 10
 head -4 "$T/ten.csv" >"$IN/008-inplace.csv"
@@ -93,11 +80,8 @@ touch -d '-2 hours' "$IN/008-inplace.csv"
 while read -r -t 20 -u "$WFD" line && [[ "$line" == *"until it has not changed"* ]]; do :; done
 check_contains "in place: applied once settled" "$line" "008-inplace.csv: applied batch 008-inplace: 20 rows"
 check_eq "in place: the last row is there" "$(field "$(answer "$DB" N60009)" status)" ok
-kill -TERM "$WPID"
-wrc=0
-timeout 30 tail --pid="$WPID" -f /dev/null || true
-wait "$WPID" || wrc=$?
-check_eq "SIGTERM while a file settles: exit 0" "$wrc" 0
+stop_watcher
+check_eq "SIGTERM while a file settles: exit 0" "$WRC" 0
 exec {WFD}<&-
 
 # ---- apply -----------------------------------------------------------------------

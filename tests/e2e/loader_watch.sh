@@ -75,13 +75,7 @@ check_eq "same id, other content: exit 1" "$RC" 1
 check_contains "same id, other content: its .err says why" "$(cat "$IN/failed/009.csv.err")" "other content"
 
 # ---- the daemon: file events, SIGTERM -----------------------------------------
-mkfifo "$T/w.fifo"
-"$LOAD" watch --db "$DB" --rescan 3600 "$IN" >"$T/w.fifo" 2>"$T/w.err" &
-WPID=$!
-LOADER_PIDS+=("$WPID")
-exec {WFD}<"$T/w.fifo"
-line=""
-read -r -t 20 -u "$WFD" line || true
+start_watcher --db "$DB" --rescan 3600 "$IN"
 check_contains "daemon: ready line" "$line" "watching $IN"
 
 run "$LOAD" watch --db "$DB" --once "$IN"
@@ -102,11 +96,8 @@ check_eq "daemon: moved to done/" "$(ls "$IN/done" | grep -c '^010.csv$')" 1
 gen_batch "$T/big.csv" 50000 4000
 cp "$T/big.csv" "$IN/.011.csv"
 mv "$IN/.011.csv" "$IN/011.csv"
-kill -TERM "$WPID"
-wrc=0
-timeout 60 tail --pid="$WPID" -f /dev/null || true
-wait "$WPID" || wrc=$?
-check_eq "SIGTERM: exit 0" "$wrc" 0
+stop_watcher
+check_eq "SIGTERM: exit 0" "$WRC" 0
 rest=$(cat <&"$WFD" || true)
 exec {WFD}<&-
 check_contains "SIGTERM: says stopped" "$rest" "stopped"

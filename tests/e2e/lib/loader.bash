@@ -179,3 +179,26 @@ with open(path, "w") as f:
         f.write("barcode,N%d,%s,,,\n" % (i, body + check(body)))
 EOF
 }
+
+# start_watcher ARGS...: pricelane-load watch ARGS in the background, its
+# standard output readable on fd $WFD (through a FIFO); waits (bounded) for
+# its first line, left in $line. Sets WPID and WFD.
+start_watcher() {
+    rm -f "$T/w.fifo"
+    mkfifo "$T/w.fifo"
+    "$LOAD" watch "$@" >"$T/w.fifo" 2>"$T/w.err" &
+    WPID=$!
+    LOADER_PIDS+=("$WPID")
+    exec {WFD}<"$T/w.fifo"
+    line=""
+    read -r -t 20 -u "$WFD" line || true
+}
+
+# stop_watcher: SIGTERM to $WPID and a bounded wait for it; its exit status
+# in WRC. Its output stays readable on $WFD until the caller closes it.
+stop_watcher() {
+    kill -TERM "$WPID"
+    WRC=0
+    timeout 60 tail --pid="$WPID" -f /dev/null || true
+    wait "$WPID" || WRC=$?
+}
