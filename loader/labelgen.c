@@ -57,8 +57,13 @@ static int scope_of_price(const pl_price_t *p, void *arg)
     return 0;
 }
 
+/* A promotion's zones or stores are label scopes of their own, unless it
+ * is for members only: shelf labels show the price everyone pays, and a
+ * member price never changes what a shelf label must show. */
 static int scope_of_promo(const pl_promo_t *pr, void *arg)
 {
+    if (pr->member_only)
+        return 0;
     int level = pr->scope_kind == PL_SCOPE_ZONES ? PL_LEVEL_ZONE : PL_LEVEL_STORE;
     for (int i = 0; pr->scope_kind != PL_SCOPE_ALL && i < pr->nscope; i++)
         add_scope(arg, level, pr->scope[i]);

@@ -210,10 +210,15 @@ check_contains "--due-before yesterday: says what it expects" "$OUT" "--due-befo
 MDB=$T/mdb
 base_catalogue "$MDB"
 jobs_before=$("$LOAD" labels export --db "$MDB" | wc -l)
-printf 'op,promo,kind,items,price,pct_off,member,start,end\n%s\n%s\n%s\n' \
-    "promo,PM1,member,A3,40.00,,,2026-03-01 00:00,2026-04-01 00:00" \
-    "promo,PM2,member,A4,,10,,2026-03-10 00:00,2026-03-12 00:00" \
-    "promo,PM3,special,A2,6.00,,true,2026-03-04 12:00,2026-03-30 00:00" >"$T/member.csv"
+# (PM4 and PM5 are scoped to a store and a zone whose labels the chain's and
+# zone's labels stand for: a member promotion must not make them scopes of
+# their own, with jobs at unchanged prices.)
+printf 'op,promo,kind,items,price,pct_off,member,start,end,scope\n%s\n%s\n%s\n%s\n%s\n' \
+    "promo,PM1,member,A3,40.00,,,2026-03-01 00:00,2026-04-01 00:00," \
+    "promo,PM2,member,A4,,10,,2026-03-10 00:00,2026-03-12 00:00," \
+    "promo,PM3,special,A2,6.00,,true,2026-03-04 12:00,2026-03-30 00:00," \
+    "promo,PM4,member,A4,50.00,,,2026-03-04 00:00,2026-03-30 00:00,store:S1" \
+    "promo,PM5,flyer,A1,2.00,,yes,2026-03-04 00:00,2026-03-30 00:00,zone:Z2" >"$T/member.csv"
 run "$LOAD" apply --db "$MDB" --now "$NOW1" "$T/member.csv"
 check_contains "member promotions: applied with no label job" "$OUT" "0 label jobs"
 check_eq "member promotions: the pending queue is unchanged" "$("$LOAD" labels export --db "$MDB" | wc -l)" "$jobs_before"
@@ -226,6 +231,12 @@ A3 2026-03-05T00:00:00+08:00 member
 A4 2026-03-11T00:00:00+08:00 member
 A2 2026-03-05T00:00:00+08:00 special
 EOF
+for c in "A4 S1 member" "A1 S3 flyer"; do
+    read -r sku store src <<<"$c"
+    a=$(answer "$MDB" "$sku" --member --store "$store" --at 2026-03-05T00:00:00+08:00)
+    check_eq "member lookup of $sku in $store (a scoped member promotion): no pending label" \
+        "$(field "$a" source)/$(field "$a" label_pending)" "$src/false"
+done
 run "$LOAD" verify --db "$MDB"
 check_eq "verify after member promotions: exit 0" "$RC" 0
 
