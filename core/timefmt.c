@@ -107,6 +107,13 @@ int64_t pl_time_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t pl_time_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---- parsing ------------------------------------------------------------ */
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)

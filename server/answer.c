@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "answer.h"
+#include "pricelane/timefmt.h"
 #include "pricelane/catalog.h"
 
 #ifndef PL_VERSION
@@ -10,13 +11,6 @@
 #endif
 
 #define LAT_SAMPLE 8
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void answer_batch_begin(answer_ctx_t *ax, int64_t now)
 {
@@ -155,7 +149,7 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
     /* The latency histogram samples one request in LAT_SAMPLE: reading the
      * clock twice would cost more than a memoized answer. */
     int timed = (ax->lat_tick++ % LAT_SAMPLE) == 0;
-    int64_t t0 = timed ? now_ns() : 0;
+    int64_t t0 = timed ? pl_time_mono_ns() : 0;
     uint64_t counts[PL_SS__COUNT] = {0};
     int status = PL_SS_OTHER;
     size_t n = 0;
@@ -216,7 +210,7 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
         if (counts[s])
             pl_stat_add(ax->stats, PL_STAT_REQ(sp, s), counts[s]);
     if (timed)
-        pl_stat_latency(ax->stats, (uint64_t)(now_ns() - t0));
+        pl_stat_latency(ax->stats, (uint64_t)(pl_time_mono_ns() - t0));
     return n;
 }
 

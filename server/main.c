@@ -23,12 +23,6 @@ typedef struct control {
     int shutting_down;
 } control_t;
 
-int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void policy_from_config(policy_t *p, const pl_config_t *c)
 {

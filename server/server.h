@@ -19,6 +19,7 @@
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
 #include "pricelane/stats.h"
+#include "pricelane/timefmt.h"
 #include "ratelimit.h"
 
 #ifndef PL_VERSION
@@ -88,11 +89,10 @@ struct server {
     int64_t started_at;  /* realtime seconds */
 };
 
-/* Monotonic clock in nanoseconds / milliseconds. */
-int64_t mono_ns(void);
+/* Monotonic clock in milliseconds. */
 static inline int64_t mono_ms(void)
 {
-    return mono_ns() / 1000000;
+    return pl_time_mono_ns() / 1000000;
 }
 
 /* Fills a policy from a configuration. */

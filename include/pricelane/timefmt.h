@@ -17,3 +17,7 @@ int pl_time_parse(const char *s, int utc_offset_min, int64_t *t, char *err, size
 
 /* Current time in seconds (CLOCK_REALTIME). */
 int64_t pl_time_now(void);
+
+/* The monotonic clock in nanoseconds (CLOCK_MONOTONIC): for durations and
+ * timeouts, never for instants a price is evaluated at. */
+int64_t pl_time_mono_ns(void);
