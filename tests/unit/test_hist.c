@@ -3,10 +3,10 @@
  * exact value's bucket, not below it, and less than a bucket width above. */
 #include "check.h"
 
-/* The histogram is part of the pricelane-bench executable, not of the core
- * library: compile the unit under test into this test. */
-#include "../../bench/hist.c"
-#include "../../bench/zipf.c"
+#include <math.h>
+
+#include "hist.h"
+#include "zipf.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

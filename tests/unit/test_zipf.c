@@ -5,8 +5,7 @@
 
 #include "check.h"
 
-/* Part of the pricelane-bench executable: compiled into this test. */
-#include "../../bench/zipf.c"
+#include "zipf.h"
 
 static void check_freq(uint64_t n, double s, uint64_t draws, uint64_t seed)
 {
