@@ -591,7 +591,7 @@ int pl_item_put(pl_txn_t *t, const pl_item_t *it)
 
 /* ---- barcodes ------------------------------------------------------------- */
 
-int pl_barcode_get(pl_txn_t *t, const char *key, char *sku)
+int pl_cat_barcode_get(pl_txn_t *t, const char *key, char *sku)
 {
     MDB_val v;
     int rc = cat_get(t, DB_BARCODES, key, strlen(key), &v);
@@ -604,7 +604,7 @@ int pl_barcode_get(pl_txn_t *t, const char *key, char *sku)
     return 0;
 }
 
-int pl_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *other)
+int pl_cat_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *other)
 {
     if (!t->write)
         return PL_EINVAL;
@@ -630,10 +630,10 @@ int pl_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *other)
     return rc;
 }
 
-int pl_barcode_del(pl_txn_t *t, const char *key, const char *sku)
+int pl_cat_barcode_del(pl_txn_t *t, const char *key, const char *sku)
 {
     char owner[PL_ITEM_CODE_MAX + 1];
-    int rc = pl_barcode_get(t, key, owner);
+    int rc = pl_cat_barcode_get(t, key, owner);
     if (rc)
         return rc;
     if (strcmp(owner, sku) != 0)
@@ -660,7 +660,7 @@ static int bc_walk_one(const void *v, size_t len, void *arg)
     return w->fn(key, w->arg);
 }
 
-int pl_barcode_each(pl_txn_t *t, const char *sku, int (*fn)(const char *key, void *arg), void *arg)
+int pl_cat_barcode_each(pl_txn_t *t, const char *sku, int (*fn)(const char *key, void *arg), void *arg)
 {
     struct bc_walk w = {fn, arg};
     return cat_each_dup(t, DB_ITEMCODES, sku, strlen(sku), bc_walk_one, &w);

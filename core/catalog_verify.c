@@ -263,7 +263,7 @@ static int check_item(verify_t *v, const MDB_val *k, const MDB_val *val)
         report(v, "item %s: pack quantity 0", sku);
     if (it.plu[0]) {
         snprintf(key, sizeof(key), "P%s", it.plu);
-        rc = pl_barcode_get(v->t, key, owner);
+        rc = pl_cat_barcode_get(v->t, key, owner);
         if (rc == PL_ENOTFOUND)
             report(v, "item %s: its scale code %s is not in barcodes", sku, it.plu);
         else if (!rc && strcmp(owner, sku) != 0)
@@ -333,7 +333,7 @@ static int check_itemcode(verify_t *v, const MDB_val *k, const MDB_val *val)
                show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
         return 0;
     }
-    int rc = pl_barcode_get(v->t, key, owner);
+    int rc = pl_cat_barcode_get(v->t, key, owner);
     if (rc == PL_ENOTFOUND)
         report(v, "item %s lists barcode %s, which is on no item in barcodes", sku, key);
     else if (!rc && strcmp(owner, sku) != 0)

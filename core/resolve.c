@@ -225,7 +225,7 @@ int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku)
         return 0;
     }
     pl_barcode_key(c, key, sizeof(key));
-    return pl_barcode_get(txn, key, sku);
+    return pl_cat_barcode_get(txn, key, sku);
 }
 
 static int all_digits(const char *s, size_t n)

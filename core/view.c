@@ -221,7 +221,7 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
     v->built_at = now;
     v->per_store = store != NULL;
     memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));
-    rc = pl_barcode_each(txn, sku, first_gtin, v->gtin);
+    rc = pl_cat_barcode_each(txn, sku, first_gtin, v->gtin);
     if (rc == 1)
         rc = 0;
     if (!rc)

@@ -146,7 +146,7 @@ static int add_bc(const char *key, void *arg)
 static void print_item(pl_txn_t *txn, const pl_item_t *it)
 {
     char bcs[1024] = "";
-    pl_barcode_each(txn, it->sku, add_bc, bcs);
+    pl_cat_barcode_each(txn, it->sku, add_bc, bcs);
     printf("item %s  %s\n", it->sku, it->name);
     printf("  unit %s, pack quantity %u%s%s", it->unit, it->pack_qty,
            it->dept[0] ? ", department " : "", it->dept);

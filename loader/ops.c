@@ -315,7 +315,7 @@ static int op_item(batch_t *b, const pl_row_t *row)
     if (plu && strcmp(plu, it.plu) != 0) {
         char key[PL_PLU_MAX + 2], other[PL_ITEM_CODE_MAX + 1];
         snprintf(key, sizeof(key), "P%s", plu);
-        int rc = pl_barcode_add(b->txn, key, sku, other);
+        int rc = pl_cat_barcode_add(b->txn, key, sku, other);
         if (rc == PL_ECONFLICT) {
             BAD(b, row, "plu", "scale code %s already belongs to item %s", plu, other);
             return PL_EFORMAT;
@@ -324,7 +324,7 @@ static int op_item(batch_t *b, const pl_row_t *row)
             return rc;
         if (it.plu[0]) {
             snprintf(key, sizeof(key), "P%s", it.plu);
-            rc = pl_barcode_del(b->txn, key, sku);
+            rc = pl_cat_barcode_del(b->txn, key, sku);
             if (rc && rc != PL_ENOTFOUND)
                 return rc;
         }
@@ -397,7 +397,7 @@ static int op_barcode(batch_t *b, const pl_row_t *row)
     bad |= barcode_key(b, row, key, 0);
     if (bad || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
-    int rc = pl_barcode_add(b->txn, key, sku, other);
+    int rc = pl_cat_barcode_add(b->txn, key, sku, other);
     if (rc == PL_ECONFLICT) {
         BAD(b, row, "barcode", "%s already belongs to item %s (use barcode_move)", key, other);
         return PL_EFORMAT;
@@ -413,7 +413,7 @@ static int op_barcode_remove(batch_t *b, const pl_row_t *row)
     bad |= barcode_key(b, row, key, 1);
     if (bad)
         return PL_EFORMAT;
-    int rc = pl_barcode_get(b->txn, key, owner);
+    int rc = pl_cat_barcode_get(b->txn, key, owner);
     if (rc == PL_ENOTFOUND || (!rc && strcmp(owner, sku) != 0)) {
         if (rc)
             BAD(b, row, "barcode", "%s is on no item", key);
@@ -421,7 +421,7 @@ static int op_barcode_remove(batch_t *b, const pl_row_t *row)
             BAD(b, row, "barcode", "%s belongs to item %s, not %s", key, owner, sku);
         return PL_EFORMAT;
     }
-    return rc ? rc : pl_barcode_del(b->txn, key, sku);
+    return rc ? rc : pl_cat_barcode_del(b->txn, key, sku);
 }
 
 static int op_barcode_move(batch_t *b, const pl_row_t *row)
@@ -433,14 +433,14 @@ static int op_barcode_move(batch_t *b, const pl_row_t *row)
     bad |= barcode_key(b, row, key, 0);
     if (bad || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
-    int rc = pl_barcode_get(b->txn, key, owner);
+    int rc = pl_cat_barcode_get(b->txn, key, owner);
     if (rc == PL_ENOTFOUND) {
         BAD(b, row, "barcode", "%s is on no item: use op barcode to add it", key);
         return PL_EFORMAT;
     }
     if (!rc && strcmp(owner, sku) != 0)
-        rc = pl_barcode_del(b->txn, key, owner);
-    return rc ? rc : pl_barcode_add(b->txn, key, sku, NULL);
+        rc = pl_cat_barcode_del(b->txn, key, owner);
+    return rc ? rc : pl_cat_barcode_add(b->txn, key, sku, NULL);
 }
 
 static int op_price(batch_t *b, const pl_row_t *row)

@@ -144,15 +144,15 @@ int pl_item_get(pl_txn_t *txn, const char *sku, pl_item_t *it);
 int pl_item_put(pl_txn_t *txn, const pl_item_t *it);
 
 /* Barcode key → SKU (out: PL_ITEM_CODE_MAX + 1 bytes). 0 or PL_ENOTFOUND. */
-int pl_barcode_get(pl_txn_t *txn, const char *key, char *sku);
+int pl_cat_barcode_get(pl_txn_t *txn, const char *key, char *sku);
 /* Adds barcode key to sku. PL_ECONFLICT (with the other SKU in `other`, may
  * be NULL) when the key belongs to another item; 0 when already on this one. */
-int pl_barcode_add(pl_txn_t *txn, const char *key, const char *sku, char *other);
+int pl_cat_barcode_add(pl_txn_t *txn, const char *key, const char *sku, char *other);
 /* Removes barcode key (must belong to sku): 0, PL_ENOTFOUND, PL_ECONFLICT. */
-int pl_barcode_del(pl_txn_t *txn, const char *key, const char *sku);
+int pl_cat_barcode_del(pl_txn_t *txn, const char *key, const char *sku);
 /* The item's barcodes, in key order: calls fn for each; fn returning non-zero
  * stops the walk and is returned. */
-int pl_barcode_each(pl_txn_t *txn, const char *sku, int (*fn)(const char *key, void *arg),
+int pl_cat_barcode_each(pl_txn_t *txn, const char *sku, int (*fn)(const char *key, void *arg),
                     void *arg);
 
 /* ---- stores --------------------------------------------------------------- */

@@ -227,8 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         TERMINATED(it.plu);
     }
     char sku[PL_ITEM_CODE_MAX + 1];
-    expect(pl_barcode_get(t, FUZZ_BARCODE, sku), "pl_barcode_get");
-    expect(pl_barcode_each(t, FUZZ_SKU, on_key, NULL), "pl_barcode_each");
+    expect(pl_cat_barcode_get(t, FUZZ_BARCODE, sku), "pl_cat_barcode_get");
+    expect(pl_cat_barcode_each(t, FUZZ_SKU, on_key, NULL), "pl_cat_barcode_each");
     expect(pl_store_each(t, on_store, NULL), "pl_store_each");
     expect(pl_price_each(t, FUZZ_SKU, on_price, NULL), "pl_price_each");
     expect(pl_promo_each_for_item(t, FUZZ_SKU, on_promo, NULL), "pl_promo_each_for_item");

@@ -87,8 +87,8 @@ static void fill(pl_cat_t *cat)
     uint64_t gen;
 
     if ((rc = pl_item_put(t, &it)) || (rc = pl_item_put(t, &w)) ||
-        (rc = pl_barcode_add(t, FUZZ_BARCODE, FUZZ_SKU, NULL)) ||
-        (rc = pl_barcode_add(t, "P12345", "200001", NULL)) || (rc = pl_store_put(t, &s1)) ||
+        (rc = pl_cat_barcode_add(t, FUZZ_BARCODE, FUZZ_SKU, NULL)) ||
+        (rc = pl_cat_barcode_add(t, "P12345", "200001", NULL)) || (rc = pl_store_put(t, &s1)) ||
         (rc = pl_store_put(t, &s2)) || (rc = pl_price_put(t, &base)) ||
         (rc = pl_price_put(t, &zone)) || (rc = pl_price_put(t, &store)) ||
         (rc = pl_price_put(t, &removed)) || (rc = pl_promo_put(t, &flyer, skus, 2)) ||

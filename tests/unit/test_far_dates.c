@@ -39,7 +39,7 @@ static void item(const char *sku, const char *gtin14, int64_t since, int64_t p)
     snprintf(it.unit, sizeof(it.unit), "each");
     it.pack_qty = 1;
     CHECK_INT(pl_item_put(txn, &it), 0);
-    CHECK_INT(pl_barcode_add(txn, gtin14, sku, NULL), 0);
+    CHECK_INT(pl_cat_barcode_add(txn, gtin14, sku, NULL), 0);
     pl_price_t pr = {0};
     snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
     pr.level = PL_LEVEL_BASE;

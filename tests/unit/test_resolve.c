@@ -31,13 +31,13 @@ static void item(const char *sku, const char *name, uint32_t flags, const char *
     if (plu) {
         char key[16];
         snprintf(key, sizeof(key), "P%s", plu);
-        CHECK_INT(pl_barcode_add(txn, key, sku, NULL), 0);
+        CHECK_INT(pl_cat_barcode_add(txn, key, sku, NULL), 0);
     }
 }
 
 static void barcode(const char *gtin14, const char *sku)
 {
-    CHECK_INT(pl_barcode_add(txn, gtin14, sku, NULL), 0);
+    CHECK_INT(pl_cat_barcode_add(txn, gtin14, sku, NULL), 0);
 }
 
 static void price(const char *sku, int level, const char *scope, int64_t start, int64_t p)

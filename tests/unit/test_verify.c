@@ -60,7 +60,7 @@ static pl_cat_t *build(void)
         snprintf(it.unit, sizeof(it.unit), "each");
         it.pack_qty = 1;
         CHECK_INT(pl_item_put(t, &it), 0);
-        CHECK_INT(pl_barcode_add(t, bcs[i], skus[i], NULL), 0);
+        CHECK_INT(pl_cat_barcode_add(t, bcs[i], skus[i], NULL), 0);
         pl_price_t p = {0};
         snprintf(p.sku, sizeof(p.sku), "%s", skus[i]);
         p.start = T0;
