@@ -660,7 +660,8 @@ static int bc_walk_one(const void *v, size_t len, void *arg)
     return w->fn(key, w->arg);
 }
 
-int pl_cat_barcode_each(pl_txn_t *t, const char *sku, int (*fn)(const char *key, void *arg), void *arg)
+int pl_cat_barcode_each(pl_txn_t *t, const char *sku, int (*fn)(const char *key, void *arg),
+                        void *arg)
 {
     struct bc_walk w = {fn, arg};
     return cat_each_dup(t, DB_ITEMCODES, sku, strlen(sku), bc_walk_one, &w);

@@ -153,7 +153,7 @@ int pl_cat_barcode_del(pl_txn_t *txn, const char *key, const char *sku);
 /* The item's barcodes, in key order: calls fn for each; fn returning non-zero
  * stops the walk and is returned. */
 int pl_cat_barcode_each(pl_txn_t *txn, const char *sku, int (*fn)(const char *key, void *arg),
-                    void *arg);
+                        void *arg);
 
 /* ---- stores --------------------------------------------------------------- */
 

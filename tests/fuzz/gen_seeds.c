@@ -93,8 +93,8 @@ static void fill(pl_cat_t *cat)
         (rc = pl_price_put(t, &zone)) || (rc = pl_price_put(t, &store)) ||
         (rc = pl_price_put(t, &removed)) || (rc = pl_promo_put(t, &flyer, skus, 2)) ||
         (rc = pl_promo_put(t, &member, skus, 1)) || (rc = pl_label_put(t, &lb)) ||
-        (rc = pl_label_put(t, &lbz)) || (rc = pl_job_add(t, &job)) ||
-        (rc = pl_batch_put(t, &b)) || (rc = pl_meta_bump(t, "b-0003", &gen)))
+        (rc = pl_label_put(t, &lbz)) || (rc = pl_job_add(t, &job)) || (rc = pl_batch_put(t, &b)) ||
+        (rc = pl_meta_bump(t, "b-0003", &gen)))
         die("filling the catalogue", rc);
     if ((rc = pl_txn_commit(t)))
         die("commit", rc);
