@@ -32,7 +32,8 @@
 #include "pricelane/err.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-#define LAYOUT_VERSION 3u /* 2: a checksum of each value in its length word; 3: tagged by catalogue state */
+#define LAYOUT_VERSION                                                                             \
+    3u /* 2: a checksum of each value in its length word; 3: tagged by catalogue state */
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 

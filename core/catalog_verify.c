@@ -305,9 +305,10 @@ static int check_barcode(verify_t *v, const MDB_val *k, const MDB_val *val)
         /* An EAN-8 is stored as 000000 + 8 digits: read back as scanned. */
         int ean8 = strncmp(key, "000000", 6) == 0;
         if (pl_barcode_normalize(&cfg, ean8 ? key + 6 : key, ean8 ? 8 : 14, &c) == 0 && c.in_store)
-            report(v, "barcode %s of item %s is an in-store code (prefix 02, 20-29): lanes decode "
-                      "it as a scale label, never as this barcode; remove it (barcode_remove) and "
-                      "give the item a plu",
+            report(v,
+                   "barcode %s of item %s is an in-store code (prefix 02, 20-29): lanes decode "
+                   "it as a scale label, never as this barcode; remove it (barcode_remove) and "
+                   "give the item a plu",
                    key, sku);
     }
     char what[128];

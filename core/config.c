@@ -49,8 +49,8 @@ static const pl_config_opt_t opts[] = {
      "Store id used for requests that name none (a store server sets its own id). Empty = "
      "chain-wide base prices and chain-wide promotions.",
      F(store), 0},
-    {"allow", PL_CFG_ALLOW, "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16",
-     0, 0, NULL, PL_CFG_RELOAD, "CIDRS", NULL,
+    {"allow", PL_CFG_ALLOW, "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16", 0, 0,
+     NULL, PL_CFG_RELOAD, "CIDRS", NULL,
      "Client networks allowed to query, comma-separated CIDR (\"any\" = everyone). UDP "
      "datagrams from elsewhere are dropped; TCP connections are closed at once.",
      F(allow), offsetof(pl_config_t, allow_list)},
@@ -67,8 +67,7 @@ static const pl_config_opt_t opts[] = {
      "limit a new connection evicts the one idle longest (idle for a second or more); when "
      "none is idle it is accepted and closed at once.",
      F(max_connections), 0},
-    {"max_connections_per_source", PL_CFG_INT, "1024", 0, 1000000, NULL, PL_CFG_RELOAD, "N",
-     NULL,
+    {"max_connections_per_source", PL_CFG_INT, "1024", 0, 1000000, NULL, PL_CFG_RELOAD, "N", NULL,
      "TCP connections one client address may hold at once, whole server (split evenly over "
      "the workers); 0 for no limit. Further connections from it are accepted and closed at "
      "once, so one address cannot take every slot.",

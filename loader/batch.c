@@ -261,8 +261,8 @@ static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t
         XXH3_128bits_reset(digest);
     size_t before = d->count;
     for (int i = 0; i < n && !rc; i++) {
-        rc = pl_rows_read_fd(files[i].fd, files[i].path, batch_columns, batch_ncolumns, on_row,
-                             &rd, d, digest);
+        rc = pl_rows_read_fd(files[i].fd, files[i].path, batch_columns, batch_ncolumns, on_row, &rd,
+                             d, digest);
         if (rd.fatal)
             rc = rd.fatal;
     }
@@ -329,8 +329,8 @@ static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t
     return rc;
 }
 
-static int run_txn(pl_cat_t *cat, const input_t *files, int n, const load_opts_t *o,
-                   pl_diags_t *d, load_result_t *res)
+static int run_txn(pl_cat_t *cat, const input_t *files, int n, const load_opts_t *o, pl_diags_t *d,
+                   load_result_t *res)
 {
     int64_t now = o->now ? o->now : pl_time_now();
     int tries = o->max_retries_map_full ? o->max_retries_map_full : 8;
@@ -388,8 +388,8 @@ static int input_open(const char *path, int fd, input_t *in, pl_diags_t *d)
     if (!S_ISREG(in->st.st_mode)) {
         pl_diag(d, path, 0, NULL,
                 "not a regular file (%s): a batch is read more than once; give a file",
-                S_ISFIFO(in->st.st_mode)  ? "a FIFO or pipe"
-                : S_ISDIR(in->st.st_mode) ? "a directory"
+                S_ISFIFO(in->st.st_mode)                             ? "a FIFO or pipe"
+                : S_ISDIR(in->st.st_mode)                            ? "a directory"
                 : S_ISCHR(in->st.st_mode) || S_ISBLK(in->st.st_mode) ? "a device"
                 : S_ISSOCK(in->st.st_mode)                           ? "a socket"
                                                                      : "another kind");

@@ -533,12 +533,17 @@ static int resolve_store(pl_cat_t *cat, opts_t *o)
 
 int cmd_labels(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"due-before", 1, 0, 'b'},
+    static const struct option lo[] = {{"db", 1, 0, 'd'},
+                                       {"due-before", 1, 0, 'b'},
                                        {"due-by", 1, 0, 'y'},
-                                       {"store", 1, 0, 's'},  {"all", 0, 0, 'a'},
-                                       {"format", 1, 0, 'f'}, {"output", 1, 0, 'o'},
-                                       {"batch", 1, 0, 'B'},  {"now", 1, 0, 'n'},
-                                       {"help", 0, 0, 'h'},   {0}};
+                                       {"store", 1, 0, 's'},
+                                       {"all", 0, 0, 'a'},
+                                       {"format", 1, 0, 'f'},
+                                       {"output", 1, 0, 'o'},
+                                       {"batch", 1, 0, 'B'},
+                                       {"now", 1, 0, 'n'},
+                                       {"help", 0, 0, 'h'},
+                                       {0}};
     opts_t o;
     memset(&o, 0, sizeof(o));
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -564,7 +569,8 @@ int cmd_labels(int argc, char **argv)
         case 'b':
         case 'y':
             if (o.due_s) {
-                fprintf(stderr, "pricelane-load labels: give one of --due-by and --due-before, once\n");
+                fprintf(stderr,
+                        "pricelane-load labels: give one of --due-by and --due-before, once\n");
                 return 2;
             }
             o.due_s = optarg;

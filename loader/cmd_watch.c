@@ -158,8 +158,7 @@ static int move_to(const watcher_t *w, const char *sub, const char *name, char *
 /* Writes the reasons of a failed file next to it, atomically, with mode
  * `mode` (the file's own permissions): what a reason quotes of the file is
  * never readable by more people than the file was. */
-static int write_err(const char *path, const char *name, int rc, const pl_diags_t *d,
-                     mode_t mode)
+static int write_err(const char *path, const char *name, int rc, const pl_diags_t *d, mode_t mode)
 {
     char tmp[PATH_MAX + 8], fin[PATH_MAX + 8];
     snprintf(fin, sizeof(fin), "%s.err", path);
@@ -178,8 +177,8 @@ static int write_err(const char *path, const char *name, int rc, const pl_diags_
             rc == PL_EFORMAT     ? "bad rows (listed below); nothing of the file was applied"
             : rc == PL_ECONFLICT ? "its batch id was applied before with other content"
             : rc == -ELOOP       ? "a symbolic link; the inbox takes regular files only (not read)"
-            : rc == -EINVAL      ? "not a regular file; the inbox takes regular files only (not read)"
-                                 : pl_strerror(rc));
+            : rc == -EINVAL ? "not a regular file; the inbox takes regular files only (not read)"
+                            : pl_strerror(rc));
     size_t kept = d->count < (d->limit ? d->limit : 1000) ? d->count : (d->limit ? d->limit : 1000);
     for (size_t i = 0; i < kept && d->msgs && d->msgs[i]; i++)
         fprintf(f, "%s\n", d->msgs[i]);
@@ -219,7 +218,8 @@ static int64_t settle_left(watcher_t *w, const char *name, const struct stat *st
     int64_t age = clock_ms(CLOCK_REALTIME) -
                   ((int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000);
     if (strcmp(w->wait_name, name) != 0 || w->wait_size != st->st_size ||
-        w->wait_mtime.tv_sec != st->st_mtim.tv_sec || w->wait_mtime.tv_nsec != st->st_mtim.tv_nsec) {
+        w->wait_mtime.tv_sec != st->st_mtim.tv_sec ||
+        w->wait_mtime.tv_nsec != st->st_mtim.tv_nsec) {
         snprintf(w->wait_name, sizeof(w->wait_name), "%s", name);
         w->wait_size = st->st_size;
         w->wait_mtime = st->st_mtim;
@@ -279,9 +279,9 @@ static int process(watcher_t *w, const char *name)
     if (fd == -ELOOP || fd == -EINVAL) {
         rc = fd;
         pl_diag(&d, path, 0, NULL, "%s: refused unread; the inbox takes regular files only",
-                fd == -ELOOP                ? "a symbolic link"
-                : S_ISFIFO(st.st_mode)      ? "a FIFO"
-                : S_ISSOCK(st.st_mode)      ? "a socket"
+                fd == -ELOOP                                 ? "a symbolic link"
+                : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                : S_ISSOCK(st.st_mode)                       ? "a socket"
                 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                              : "not a regular file");
         st.st_mode = S_IFREG | 0640;
@@ -493,9 +493,9 @@ static int lock_inbox(const char *inbox)
 
 int cmd_watch(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"once", 0, 0, 'o'}, {"rescan", 1, 0, 'r'},
-        {"settle", 1, 0, 's'}, {"help", 0, 0, 'h'}, {0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"once", 0, 0, 'o'},
+                                       {"rescan", 1, 0, 'r'}, {"settle", 1, 0, 's'},
+                                       {"help", 0, 0, 'h'},   {0}};
     const char *db = NULL;
     int once = 0, c;
     unsigned long rescan = 30, settle = 1;

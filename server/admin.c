@@ -16,7 +16,7 @@
 #include "admin_req.h"
 
 #define ADMIN_MAX_CONNS 32
-#define ADMIN_REQUEST_MS 2000  /* to send the whole request */
+#define ADMIN_REQUEST_MS 2000   /* to send the whole request */
 #define ADMIN_DEADLINE_MS 10000 /* to send it and read the answer */
 
 typedef struct aconn aconn_t;

@@ -26,10 +26,10 @@ typedef enum admin_verdict {
 
 typedef struct admin_decision {
     admin_verdict_t verdict;
-    int head;      /* ADMIN_ROUTE: HEAD (headers only) */
+    int head;                 /* ADMIN_ROUTE: HEAD (headers only) */
     char path[ADMIN_URL_MAX]; /* ADMIN_ROUTE: the URL's path, "/" when it has none */
-    int status;    /* ADMIN_REFUSE: 400 or 405 */
-    char message[128]; /* ADMIN_REFUSE: one line ending in \n */
+    int status;               /* ADMIN_REFUSE: 400 or 405 */
+    char message[128];        /* ADMIN_REFUSE: one line ending in \n */
 } admin_decision_t;
 
 void admin_req_init(admin_req_t *r);

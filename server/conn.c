@@ -268,9 +268,10 @@ int tcp_admit(worker_t *w, const struct sockaddr *sa, conn_t *self, conn_t **evi
         return 0;
     }
     int n = w->srv->nworkers > 0 ? w->srv->nworkers : 1;
-    uint32_t per_source = w->pol.per_source ? (w->pol.per_source + (uint32_t)n - 1) / (uint32_t)n : 0;
-    switch (admit_tcp(&w->conns, w->conn_limit, &w->pol.allow, per_source, sa, key, self,
-                      w->now_ms, evict)) {
+    uint32_t per_source =
+        w->pol.per_source ? (w->pol.per_source + (uint32_t)n - 1) / (uint32_t)n : 0;
+    switch (admit_tcp(&w->conns, w->conn_limit, &w->pol.allow, per_source, sa, key, self, w->now_ms,
+                      evict)) {
     case ADMIT_OK:
         if (self)
             memcpy(self->src, key, 16);

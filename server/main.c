@@ -23,7 +23,6 @@ typedef struct control {
     int shutting_down;
 } control_t;
 
-
 void policy_from_config(policy_t *p, const pl_config_t *c)
 {
     memset(p, 0, sizeof(*p));

@@ -53,7 +53,7 @@ typedef struct worker {
     policy_t pol;
     unsigned pol_seq;
     ratelimit_t rl;
-    uint32_t conn_limit; /* open TCP connections at most (conns.cap - ADMIT_RESERVE) */
+    uint32_t conn_limit;   /* open TCP connections at most (conns.cap - ADMIT_RESERVE) */
     uint8_t admit_key[16]; /* the address tcp_admit last let in */
     conn_table_t conns;
     size_t max_request;

@@ -22,8 +22,8 @@
  * (pl_meta_t.state, never the generation number alone: a restored catalogue
  * repeats generation numbers); a get with another tag is a miss. Each
  * value carries a checksum (bound to its key and tag): an entry whose bytes
- * were changed behind the cache's back is a miss, never a hit. All functions are safe to call from any thread and
- * any process sharing the segment.
+ * were changed behind the cache's back is a miss, never a hit. All functions are safe to call from
+ * any thread and any process sharing the segment.
  *
  * Caveats: a process killed in the middle of a put leaves that one slot
  * marked as being written until the segment is re-initialized (its bucket

@@ -44,76 +44,76 @@ typedef enum pl_stat_kind {
     PL_REQ_ROW(X, UDP, "udp")                                                                      \
     PL_REQ_ROW(X, TCP, "tcp")                                                                      \
     PL_REQ_ROW(X, RESP, "resp")                                                                    \
-    X(UDP_DROP_TRUNCATED, COUNTER, "pricelane_udp_dropped_total", "reason=\"truncated\"",         \
+    X(UDP_DROP_TRUNCATED, COUNTER, "pricelane_udp_dropped_total", "reason=\"truncated\"",          \
       "UDP datagrams dropped unanswered, by reason.")                                              \
-    X(UDP_DROP_RATE_LIMITED, COUNTER, "pricelane_udp_dropped_total", "reason=\"rate_limited\"",   \
+    X(UDP_DROP_RATE_LIMITED, COUNTER, "pricelane_udp_dropped_total", "reason=\"rate_limited\"",    \
       "UDP datagrams dropped unanswered, by reason.")                                              \
-    X(UDP_DROP_DENIED, COUNTER, "pricelane_udp_dropped_total", "reason=\"denied\"",               \
+    X(UDP_DROP_DENIED, COUNTER, "pricelane_udp_dropped_total", "reason=\"denied\"",                \
       "UDP datagrams dropped unanswered, by reason.")                                              \
-    X(UDP_DROP_NO_BUFFER, COUNTER, "pricelane_udp_dropped_total", "reason=\"no_reply_buffer\"",   \
+    X(UDP_DROP_NO_BUFFER, COUNTER, "pricelane_udp_dropped_total", "reason=\"no_reply_buffer\"",    \
       "UDP datagrams dropped unanswered, by reason.")                                              \
-    X(UDP_DROP_SEND_ERROR, COUNTER, "pricelane_udp_dropped_total", "reason=\"send_error\"",       \
+    X(UDP_DROP_SEND_ERROR, COUNTER, "pricelane_udp_dropped_total", "reason=\"send_error\"",        \
       "UDP datagrams dropped unanswered, by reason.")                                              \
-    X(UDP_REARM, COUNTER, "pricelane_udp_rearm_total", "",                                       \
+    X(UDP_REARM, COUNTER, "pricelane_udp_rearm_total", "",                                         \
       "Times the multishot UDP receive ended (e.g. out of buffers) and was armed again.")          \
-    X(TCP_ACCEPTED, COUNTER, "pricelane_tcp_accepted_total", "",                                  \
+    X(TCP_ACCEPTED, COUNTER, "pricelane_tcp_accepted_total", "",                                   \
       "TCP connections accepted and served.")                                                      \
-    X(TCP_REJECTED_CAP, COUNTER, "pricelane_tcp_rejected_total", "reason=\"connection_cap\"",     \
+    X(TCP_REJECTED_CAP, COUNTER, "pricelane_tcp_rejected_total", "reason=\"connection_cap\"",      \
       "TCP connections closed at once, by reason.")                                                \
-    X(TCP_REJECTED_DENIED, COUNTER, "pricelane_tcp_rejected_total", "reason=\"denied\"",          \
+    X(TCP_REJECTED_DENIED, COUNTER, "pricelane_tcp_rejected_total", "reason=\"denied\"",           \
       "TCP connections closed at once, by reason.")                                                \
-    X(TCP_REJECTED_SOURCE, COUNTER, "pricelane_tcp_rejected_total", "reason=\"source_cap\"",     \
+    X(TCP_REJECTED_SOURCE, COUNTER, "pricelane_tcp_rejected_total", "reason=\"source_cap\"",       \
       "TCP connections closed at once, by reason.")                                                \
-    X(TCP_CLOSED_CLIENT, COUNTER, "pricelane_tcp_closed_total", "reason=\"client\"",              \
+    X(TCP_CLOSED_CLIENT, COUNTER, "pricelane_tcp_closed_total", "reason=\"client\"",               \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_IDLE, COUNTER, "pricelane_tcp_closed_total", "reason=\"idle\"",                  \
+    X(TCP_CLOSED_IDLE, COUNTER, "pricelane_tcp_closed_total", "reason=\"idle\"",                   \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_ERROR, COUNTER, "pricelane_tcp_closed_total", "reason=\"error\"",                \
+    X(TCP_CLOSED_ERROR, COUNTER, "pricelane_tcp_closed_total", "reason=\"error\"",                 \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_PROTOCOL, COUNTER, "pricelane_tcp_closed_total", "reason=\"protocol\"",          \
+    X(TCP_CLOSED_PROTOCOL, COUNTER, "pricelane_tcp_closed_total", "reason=\"protocol\"",           \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_QUIT, COUNTER, "pricelane_tcp_closed_total", "reason=\"quit\"",                  \
+    X(TCP_CLOSED_QUIT, COUNTER, "pricelane_tcp_closed_total", "reason=\"quit\"",                   \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_EVICTED, COUNTER, "pricelane_tcp_closed_total", "reason=\"evicted\"",          \
+    X(TCP_CLOSED_EVICTED, COUNTER, "pricelane_tcp_closed_total", "reason=\"evicted\"",             \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CLOSED_SHUTDOWN, COUNTER, "pricelane_tcp_closed_total", "reason=\"shutdown\"",          \
+    X(TCP_CLOSED_SHUTDOWN, COUNTER, "pricelane_tcp_closed_total", "reason=\"shutdown\"",           \
       "TCP connections closed, by reason.")                                                        \
-    X(TCP_CONNECTIONS, GAUGE, "pricelane_tcp_connections", "", "TCP connections open now.")       \
-    X(TCP_BACKPRESSURE, COUNTER, "pricelane_tcp_backpressure_total", "",                          \
-      "Times a connection stopped being read because its client was not reading replies.")        \
-    X(RX_BYTES_UDP, COUNTER, "pricelane_received_bytes_total", "proto=\"udp\"",                   \
+    X(TCP_CONNECTIONS, GAUGE, "pricelane_tcp_connections", "", "TCP connections open now.")        \
+    X(TCP_BACKPRESSURE, COUNTER, "pricelane_tcp_backpressure_total", "",                           \
+      "Times a connection stopped being read because its client was not reading replies.")         \
+    X(RX_BYTES_UDP, COUNTER, "pricelane_received_bytes_total", "proto=\"udp\"",                    \
       "Request bytes received.")                                                                   \
-    X(RX_BYTES_TCP, COUNTER, "pricelane_received_bytes_total", "proto=\"tcp\"",                   \
+    X(RX_BYTES_TCP, COUNTER, "pricelane_received_bytes_total", "proto=\"tcp\"",                    \
       "Request bytes received.")                                                                   \
-    X(TX_BYTES_UDP, COUNTER, "pricelane_sent_bytes_total", "proto=\"udp\"",                       \
-      "Reply bytes sent.")                                                                         \
-    X(TX_BYTES_TCP, COUNTER, "pricelane_sent_bytes_total", "proto=\"tcp\"", "Reply bytes sent.")  \
-    X(SNAPSHOTS, COUNTER, "pricelane_snapshots_total", "",                                        \
-      "Catalogue read snapshots taken (at most one per batch of completions).")                  \
-    X(SNAPSHOT_ERRORS, COUNTER, "pricelane_snapshot_errors_total", "",                            \
-      "Catalogue read snapshots that failed (requests then get status error).")                   \
-    X(GENERATION, MAX, "pricelane_generation", "",                                                \
+    X(TX_BYTES_UDP, COUNTER, "pricelane_sent_bytes_total", "proto=\"udp\"", "Reply bytes sent.")   \
+    X(TX_BYTES_TCP, COUNTER, "pricelane_sent_bytes_total", "proto=\"tcp\"", "Reply bytes sent.")   \
+    X(SNAPSHOTS, COUNTER, "pricelane_snapshots_total", "",                                         \
+      "Catalogue read snapshots taken (at most one per batch of completions).")                    \
+    X(SNAPSHOT_ERRORS, COUNTER, "pricelane_snapshot_errors_total", "",                             \
+      "Catalogue read snapshots that failed (requests then get status error).")                    \
+    X(GENERATION, MAX, "pricelane_generation", "",                                                 \
       "Price generation of the newest snapshot (highest over workers).")                           \
-    X(BATCHES, COUNTER, "pricelane_event_batches_total", "",                                      \
-      "Batches of completions (io_uring) or loop iterations (libuv) handled.")                   \
-    X(SQ_FULL, COUNTER, "pricelane_uring_sq_full_total", "",                                      \
-      "Times the io_uring submission queue was full and was submitted early.")                    \
-    X(CACHE_HITS, COUNTER, "pricelane_cache_hits_total", "", "Shared cache lookups that hit.")    \
-    X(CACHE_MISSES, COUNTER, "pricelane_cache_misses_total", "",                                  \
-      "Shared cache lookups that missed (absent, other generation, or racing a writer).")        \
-    X(CACHE_INSERTS, COUNTER, "pricelane_cache_inserts_total", "", "Shared cache entries written.") \
-    X(CACHE_EVICTIONS, COUNTER, "pricelane_cache_evictions_total", "",                            \
+    X(BATCHES, COUNTER, "pricelane_event_batches_total", "",                                       \
+      "Batches of completions (io_uring) or loop iterations (libuv) handled.")                     \
+    X(SQ_FULL, COUNTER, "pricelane_uring_sq_full_total", "",                                       \
+      "Times the io_uring submission queue was full and was submitted early.")                     \
+    X(CACHE_HITS, COUNTER, "pricelane_cache_hits_total", "", "Shared cache lookups that hit.")     \
+    X(CACHE_MISSES, COUNTER, "pricelane_cache_misses_total", "",                                   \
+      "Shared cache lookups that missed (absent, other generation, or racing a writer).")          \
+    X(CACHE_INSERTS, COUNTER, "pricelane_cache_inserts_total", "",                                 \
+      "Shared cache entries written.")                                                             \
+    X(CACHE_EVICTIONS, COUNTER, "pricelane_cache_evictions_total", "",                             \
       "Shared cache entries replaced by another key.")                                             \
-    X(WORKERS, GAUGE, "pricelane_workers", "", "Worker threads running.")                         \
-    X(CACHE_TOO_BIG, COUNTER, "pricelane_cache_too_big_total", "",                                \
-      "Answers not cached because their data does not fit a slot (e.g. a long price history).")  \
-    X(CACHE_RACES, COUNTER, "pricelane_cache_races_total", "",                                    \
-      "Shared cache reads or writes that met a concurrent writer (counted as misses).")          \
-    X(CACHE_REINITS, COUNTER, "pricelane_cache_reinits_total", "",                                \
-      "Times the cache segment was found mismatched or corrupt and rebuilt.")                    \
-    X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                        \
-      "Lookups answered from a worker's memo of finished answers.")                               \
-    X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                    \
+    X(WORKERS, GAUGE, "pricelane_workers", "", "Worker threads running.")                          \
+    X(CACHE_TOO_BIG, COUNTER, "pricelane_cache_too_big_total", "",                                 \
+      "Answers not cached because their data does not fit a slot (e.g. a long price history).")    \
+    X(CACHE_RACES, COUNTER, "pricelane_cache_races_total", "",                                     \
+      "Shared cache reads or writes that met a concurrent writer (counted as misses).")            \
+    X(CACHE_REINITS, COUNTER, "pricelane_cache_reinits_total", "",                                 \
+      "Times the cache segment was found mismatched or corrupt and rebuilt.")                      \
+    X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
+      "Lookups answered from a worker's memo of finished answers.")                                \
+    X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \
       "Lookups the memo did not hold (absent, other generation, or past their validity).")
 
 typedef enum pl_stat_id {

@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(strcmp(whole.path, pieces.path) == 0 && whole.head == pieces.head,
                        "path \"%s\" whole, \"%s\" in pieces", whole.path, pieces.path);
         if (whole.verdict == ADMIN_REFUSE)
-            FUZZ_CHECK(whole.status == pieces.status, "status %d whole, %d in pieces",
-                       whole.status, pieces.status);
+            FUZZ_CHECK(whole.status == pieces.status, "status %d whole, %d in pieces", whole.status,
+                       pieces.status);
     }
     (void)fed_pieces;
     return 0;

@@ -76,7 +76,8 @@ int main(void)
     CHECK(ev == NULL, "no eviction of connections idle for less than %d ms", ADMIT_EVICT_IDLE_MS);
     conns[1].last_ms = -50; /* idle longest */
     CHECK_INT(ask("127.0.0.3", 0, 2000, &ev), ADMIT_OK);
-    CHECK(ev == &conns[1], "evicts the connection idle longest (slot %ld)", ev ? (long)(ev - conns) : -1L);
+    CHECK(ev == &conns[1], "evicts the connection idle longest (slot %ld)",
+          ev ? (long)(ev - conns) : -1L);
     for (int i = 0; i < 3; i++) { /* only busy ones left to evict: refused */
         conns[i].in_len = 1;
     }

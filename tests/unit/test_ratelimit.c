@@ -104,8 +104,9 @@ static void check_attacks(const char *who, uint64_t seed,
         ratelimit_t rl;
         CHECK_INT(rl_init_seeded(&rl, seed), 0);
         int got = attack(&rl, victim, col, n, k, seconds);
-        CHECK(got <= most, "%s, %d colliders between the victim's datagrams: %d replies, at most %d",
-              who, k, got, most);
+        CHECK(got <= most,
+              "%s, %d colliders between the victim's datagrams: %d replies, at most %d", who, k,
+              got, most);
         CHECK(got >= RATE * seconds / 2 || k >= RL_WAYS,
               "%s, %d colliders: the victim is still answered (%d)", who, k, got);
         rl_free(&rl);
