@@ -18,6 +18,27 @@
  * strings are UTF-8; money is an integer count of minor units. All write
  * functions work inside a caller's write transaction, so a whole import or
  * batch commits at once or not at all.
+ *
+ * Contract of every function below, unless its comment says more:
+ *  - returns 0, or a negative code: PL_ENOTFOUND (a get of an absent key),
+ *    PL_ECORRUPT (a record that does not decode: never trusted),
+ *    PL_EVERSION (a record of another version), PL_EMAPFULL / PL_ETXNFULL
+ *    (a write that does not fit: grow the map, pl_cat_grow, and run the whole
+ *    transaction again), PL_EINVAL (an argument out of its bounds), -ENOMEM,
+ *    or another LMDB error converted by pl_err_from_mdb;
+ *  - the first error of a write transaction is sticky: pl_txn_commit then
+ *    returns it and commits nothing; only pl_txn_abort is useful after it;
+ *  - records are copied into the caller's structs (strings NUL-terminated
+ *    within their fields): nothing returned points into the map, so results
+ *    stay valid after the transaction ends;
+ *  - _each functions call fn once per record in key order; fn returning
+ *    non-zero stops the walk and that value is returned;
+ *  - threads: a pl_cat_t is shared by every thread of a process; a
+ *    transaction belongs to the thread that began it. One write transaction
+ *    at a time per catalogue (others wait in pl_txn_begin); a thread holds
+ *    at most one read transaction unless the catalogue was opened with
+ *    no_tls (then a read transaction may also move between threads, never
+ *    be used by two at once).
  */
 #pragma once
 #include <stddef.h>
@@ -108,6 +129,8 @@ typedef struct pl_meta {
     int32_t utc_offset_min;
 } pl_meta_t;
 
+/* The catalogue's meta record: 0, PL_ENOTFOUND (a key missing: not a
+ * catalogue, or a damaged one), PL_ECORRUPT. */
 int pl_meta_get(pl_txn_t *txn, pl_meta_t *m);
 /* Bumps the generation, draws a new state and records the batch id;
  * returns the new generation in *gen. Every write transaction that changes
@@ -164,6 +187,9 @@ typedef struct pl_store {
     char formats[128]; /* scale formats, comma-separated patterns; "" = defaults */
 } pl_store_t;
 
+/* A store by id: 0, PL_ENOTFOUND, PL_ECORRUPT. put creates or replaces it
+ * (its zone may change: the zone's rows stay). each: every store in id
+ * order. */
 int pl_store_get(pl_txn_t *txn, const char *id, pl_store_t *st);
 int pl_store_put(pl_txn_t *txn, const pl_store_t *st);
 int pl_store_each(pl_txn_t *txn, int (*fn)(const pl_store_t *st, void *arg), void *arg);
@@ -189,7 +215,9 @@ typedef struct pl_price {
     char batch[PL_BATCH_ID_MAX + 1];
 } pl_price_t;
 
-/* Writes a price row (same sku/level/scope/start replaces). */
+/* Writes a price row (same sku/level/scope/start replaces). 0, or a write
+ * error (PL_EMAPFULL...); the row is not checked against items or scopes:
+ * the loader does that. */
 int pl_price_put(pl_txn_t *txn, const pl_price_t *p);
 /* Every price row of an item, ordered by level, scope, start. */
 int pl_price_each(pl_txn_t *txn, const char *sku, int (*fn)(const pl_price_t *p, void *arg),
@@ -272,6 +300,8 @@ typedef struct pl_label_job {
     int64_t acked_at;
 } pl_label_job_t;
 
+/* The label record of (sku, scope): 0, PL_ENOTFOUND (no label printed for
+ * that scope yet), PL_ECORRUPT. put creates or replaces it. */
 int pl_label_get(pl_txn_t *txn, const char *sku, const char *scope, pl_label_t *lb);
 int pl_label_put(pl_txn_t *txn, const pl_label_t *lb);
 /* Every label record of an item (all scopes). */
@@ -306,6 +336,9 @@ typedef struct pl_batch_rec {
     uint64_t gen;      /* generation the batch committed as */
 } pl_batch_rec_t;
 
+/* The ledger record of batch id: 0, PL_ENOTFOUND (never applied),
+ * PL_ECORRUPT. put records a batch (in the batch's own transaction, after
+ * pl_meta_bump). each: every record in id order. */
 int pl_batch_get(pl_txn_t *txn, const char *id, pl_batch_rec_t *b);
 int pl_batch_put(pl_txn_t *txn, const pl_batch_rec_t *b);
 int pl_batch_each(pl_txn_t *txn, int (*fn)(const pl_batch_rec_t *b, void *arg), void *arg);
