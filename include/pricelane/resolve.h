@@ -9,7 +9,10 @@
  * Freshness: a request answered after pl_resolver_refresh() sees every batch
  * committed before that call. Time windows (promotions, scheduled prices) are
  * evaluated per request against `now`, after the cache, so they switch at
- * their instant with no loader run.
+ * their instant with no loader run. Cached views and memoized answers are
+ * tagged with the catalogue's state (pl_meta_t.state), never with the
+ * generation number alone, so a restored catalogue never meets an answer of
+ * the history it replaced.
  */
 #pragma once
 #include <stddef.h>
@@ -34,14 +37,16 @@ typedef enum pl_status {
 typedef struct pl_answer {
     pl_status_t status;
     char code[PL_CODE_ECHO_MAX + 1]; /* the code as given (trimmed) */
-    char gtin[15];                   /* normalized GTIN-14, or "" */
+    char gtin[15]; /* normalized GTIN-14; a keyed code: the item's first barcode; else "" (null) */
     char sku[PL_ITEM_CODE_MAX + 1];
     char name[PL_NAME_MAX + 1];
     char unit[PL_UNIT_MAX + 1];
     uint32_t pack_qty;
     int64_t base_price;      /* base (chain) price in force now */
     int64_t price;           /* what to charge now */
-    const char *source;      /* "base","zone","store","scheduled" or a promo kind */
+    /* "base","zone","store","scheduled", "embedded" or a promotion kind:
+     * a static string (never freed, valid for the life of the process). */
+    const char *source;
     char promo_id[PL_PROMO_ID_MAX + 1];
     int64_t promo_ends;      /* PL_TIME_NONE when no promotion applies */
     int64_t label_price;     /* what the shelf label shows now */
@@ -70,8 +75,9 @@ typedef struct pl_cache pl_cache_t;
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out);
 void pl_resolver_free(pl_resolver_t *r);
 
-/* Starts (or renews) the read transaction and reads the price generation and
- * the store table if it changed. Call at the start of each batch of work.
+/* Starts (or renews) the read transaction and reads the price generation,
+ * the catalogue state and the store table if the state changed. Call at the
+ * start of each batch of work.
  * Returns 0 or a negative code (the resolver then answers PL_ANS_ERROR). */
 int pl_resolver_refresh(pl_resolver_t *r);
 
@@ -90,7 +96,7 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
                int member, pl_answer_t *ans);
 
 /* The JSON answer (pl_answer_json) to a lookup, from the memo when it holds
- * one for this generation and instant, else resolved, encoded into
+ * one for this catalogue state and instant, else resolved, encoded into
  * scratch[0..cap) and memoized. memo may be NULL. Returns the answer's bytes
  * (scratch, or memory of the memo valid until its next put) and *len and
  * *status; NULL when the answer does not fit scratch. */
