@@ -126,13 +126,15 @@ metric_equals() { [ "$(metric "$1" "$2")" = "$3" ]; } # ADMIN_PORT NAME VALUE
 
 # wait_until SECONDS CMD...: re-runs CMD until it succeeds or SECONDS pass
 # (for conditions the server reaches asynchronously, e.g. a gauge falling
-# back to 0 after a client vanished). Returns CMD's last status.
+# back to 0 after a client vanished). Returns CMD's last status. The deadline
+# is bash's own SECONDS counter: nanoseconds since the epoch (date +%s%N)
+# overflow a shell integer in the years the faked-clock runs reach.
 wait_until() {
     local limit=$1 end
     shift
-    end=$(($(date +%s%N) + limit * 1000000000))
+    end=$((SECONDS + limit + 1))
     until "$@"; do
-        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        [ "$SECONDS" -lt "$end" ] || return 1
         sleep 0.05
     done
 }
