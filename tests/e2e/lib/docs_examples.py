@@ -21,6 +21,7 @@ port and "7071" its admin port.
 usage: docs_examples.py BUILD_DIR SOURCE_DIR DOC...
 Prints each command with ok/FAIL; exits 1 when any differs.
 """
+import glob
 import os
 import re
 import shutil
@@ -59,7 +60,15 @@ def start_server(build, db, work):
     # which ASan refuses unless told that this is intended.
     env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""),
                                                  "verify_asan_link_order=0"]))
-    cmd = ["faketime", "-f", "@" + SERVER_NOW, os.path.join(build, "pricelaned"), "--db", db,
+    # libfaketime preloaded into pricelaned itself (the faketime command
+    # would run it as its child, and a SIGTERM to the command would leave
+    # the server running).
+    libs = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    if not libs:
+        sys.exit("libfaketime not found (ops/install-deps installs faketime)")
+    env["LD_PRELOAD"] = libs[0]
+    env["FAKETIME"] = "@" + SERVER_NOW
+    cmd = [os.path.join(build, "pricelaned"), "--db", db,
            "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--threads", "1",
            "--cache-path", os.path.join(work, "cache")]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
