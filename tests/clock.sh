@@ -10,11 +10,7 @@
 # prices, promotions, labels and history are evaluated against, is faked.
 set -euo pipefail
 if [ -n "${PL_FAKETIME:-}" ]; then
-    # The library is preloaded into the test itself (and so into everything
-    # it starts): the faketime command would run the test as its child, and
-    # ctest's kill at a timeout would not reach it.
-    lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
-    [ -n "$lib" ] || { echo "clock.sh: libfaketime not found (ops/install-deps)"; exit 1; }
-    export LD_PRELOAD=$lib FAKETIME=$PL_FAKETIME FAKETIME_DONT_FAKE_MONOTONIC=1
+    export FAKETIME_DONT_FAKE_MONOTONIC=1
+    exec faketime -m -f "$PL_FAKETIME" "$@"
 fi
 exec "$@"
