@@ -11,6 +11,11 @@
 set -euo pipefail
 if [ -n "${PL_FAKETIME:-}" ]; then
     export FAKETIME_DONT_FAKE_MONOTONIC=1
+    # faketime names its semaphore and shared memory after its own process
+    # id, which after exec is this shell's: ones left by a faketime that was
+    # killed with the same id would make it refuse to start ("sem_open: File
+    # exists").
+    rm -f "/dev/shm/sem.faketime_sem_$$" "/dev/shm/faketime_shm_$$"
     exec faketime -m -f "$PL_FAKETIME" "$@"
 fi
 exec "$@"
