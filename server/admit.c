@@ -1,22 +1,6 @@
-#include <netinet/in.h>
 #include <string.h>
 
 #include "admit.h"
-
-int admit_key(const struct sockaddr *sa, uint8_t key[16])
-{
-    memset(key, 0, 16);
-    if (sa->sa_family == AF_INET) {
-        key[10] = key[11] = 0xff;
-        memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return 0;
-    }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-        return 0;
-    }
-    return -1;
-}
 
 /* Nothing in progress: no partial request, no reply owed or being sent. */
 static int idle(const conn_t *c)

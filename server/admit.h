@@ -26,11 +26,7 @@ typedef enum admit {
     ADMIT_CAP,        /* the table is full of connections in use */
 } admit_t;
 
-/* The 16-byte key of an address (IPv4 as IPv4-mapped IPv6); 0, or -1 for
- * another family. */
-int admit_key(const struct sockaddr *sa, uint8_t key[16]);
-
-/* Decides for a connection from sa (key from admit_key) at now_ms, in table
+/* Decides for a connection from sa (key from pl_addr_key) at now_ms, in table
  * t whose limit of open connections is `limit` (t->cap - ADMIT_RESERVE).
  * `self`, when not NULL, is the newcomer's own slot, already taken (the
  * libuv engine takes a slot before it accepts): it is not counted. On

@@ -263,7 +263,7 @@ int tcp_admit(worker_t *w, const struct sockaddr *sa, conn_t *self, conn_t **evi
 {
     uint8_t key[16];
     *evict = NULL;
-    if (admit_key(sa, key) != 0) {
+    if (pl_addr_key(sa, key) != 0) {
         pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
         return 0;
     }

@@ -54,7 +54,7 @@ typedef struct conn {
     size_t out_off; /* bytes of out already sent */
     obuf_t pend;
     int64_t last_ms; /* last progress: a whole request received, or bytes sent */
-    uint8_t src[16]; /* the peer's address (admit_key), for the per-source cap */
+    uint8_t src[16]; /* the peer's address (pl_addr_key), for the per-source cap */
     void *eng;       /* engine handle (libuv: the uv_tcp_t) */
 } conn_t;
 

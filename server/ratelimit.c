@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "pricelane/netaddr.h"
 #include "ratelimit.h"
 
 int rl_init_seeded(ratelimit_t *rl, uint64_t seed)
@@ -83,15 +84,9 @@ int rl_allow(ratelimit_t *rl, const struct sockaddr *sa, int rate, int burst, in
 {
     if (rate <= 0)
         return 1;
-    uint8_t key[16] = {0};
-    if (sa->sa_family == AF_INET) {
-        key[10] = key[11] = 0xff;
-        memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    } else {
+    uint8_t key[16];
+    if (pl_addr_key(sa, key) != 0)
         return 0;
-    }
     rl_slot_t *s = entry(rl, key, rate, burst, now_ns);
     refill(s, rate, burst, now_ns);
     if (s->tokens < 1.0)

@@ -58,5 +58,10 @@ typedef struct pl_allow {
  * nothing. Returns 0, or PL_EINVAL with the reason (naming the entry). */
 int pl_allow_parse(const char *list, pl_allow_t *al, char *err, size_t errlen);
 
+/* The 16-byte key of a client address, for per-source tables: IPv6 as is,
+ * IPv4 as IPv4-mapped IPv6 (so both forms of one client are one key); the
+ * port is left out. Returns 0, or -1 (key zeroed) for another family. */
+int pl_addr_key(const struct sockaddr *sa, uint8_t key[16]);
+
 /* 1 when the client address sa is in the allowlist, else 0. */
 int pl_allow_match(const pl_allow_t *al, const struct sockaddr *sa);

@@ -30,7 +30,7 @@ static conn_t *open_conn(const char *ip, int64_t last_ms)
             memset(&conns[i], 0, sizeof(conns[i]));
             conns[i].state = CONN_OPEN;
             conns[i].last_ms = last_ms;
-            admit_key((struct sockaddr *)&a, conns[i].src);
+            pl_addr_key((struct sockaddr *)&a, conns[i].src);
             return &conns[i];
         }
     return NULL;
@@ -40,7 +40,7 @@ static admit_t ask(const char *ip, uint32_t per_source, int64_t now, conn_t **ev
 {
     struct sockaddr_in a = addr(ip);
     uint8_t key[16];
-    CHECK_INT(admit_key((struct sockaddr *)&a, key), 0);
+    CHECK_INT(pl_addr_key((struct sockaddr *)&a, key), 0);
     pl_allow_t allow;
     char err[128];
     CHECK_INT(pl_allow_parse("127.0.0.0/8", &allow, err, sizeof(err)), 0);
