@@ -22,7 +22,8 @@ struct pl_resolver {
     pl_cat_t *cat;
     pl_cache_t *cache;
     pl_txn_t *txn;
-    int active;
+    int active; /* a snapshot is held */
+    int stale;  /* requests arrived since it was taken: the next lookup renews it */
     uint64_t gen;
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
@@ -113,6 +114,7 @@ static const char *zone_of(void *arg, const char *store)
 int pl_resolver_refresh(pl_resolver_t *r)
 {
     int rc;
+    r->stale = 0;
     if (!r->txn) {
         rc = pl_txn_begin(r->cat, 0, &r->txn);
     } else {
@@ -133,6 +135,19 @@ int pl_resolver_refresh(pl_resolver_t *r)
     if (!r->stores_loaded || r->stores_state != r->state)
         rc = reload_stores(r);
     return rc;
+}
+
+int pl_resolver_snapshot(pl_resolver_t *r)
+{
+    if (r->active && !r->stale)
+        return 0;
+    int rc = pl_resolver_refresh(r);
+    return rc ? rc : 1;
+}
+
+void pl_resolver_stale(pl_resolver_t *r)
+{
+    r->stale = 1;
 }
 
 void pl_resolver_release(pl_resolver_t *r)
@@ -322,11 +337,9 @@ static void apply_measure(const pl_code_t *c, pl_answer_t *a)
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *a)
 {
-    int rc = 0;
-    if (!r->active)
-        rc = pl_resolver_refresh(r);
+    int rc = pl_resolver_snapshot(r);
     answer_init(a, code, len, r->gen);
-    if (rc)
+    if (rc < 0)
         return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
 
     const rstore_t *st = NULL;
@@ -388,7 +401,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
 {
     char key[PL_MEMO_KEY_MAX];
     size_t klen = 0;
-    if (memo && (r->active || pl_resolver_refresh(r) == 0)) {
+    if (memo && pl_resolver_snapshot(r) >= 0) {
         klen = memo_key(key, store, code, len, member);
         int tag;
         const char *hit = pl_memo_get(memo, key, klen, r->state, now, out_len, &tag);

@@ -5,12 +5,8 @@
 #include <string.h>
 
 #include "admin.h"
+#include "pricelane/err.h"
 #include "pricelane/timefmt.h"
-
-static const char *engine_name(const server_t *srv)
-{
-    return srv->engine == ENGINE_URING ? "uring" : "uv";
-}
 
 static char *render_metrics(server_t *srv, size_t *len)
 {
@@ -28,7 +24,7 @@ static char *render_metrics(server_t *srv, size_t *len)
             "# HELP pricelane_uptime_seconds Seconds since the server started.\n"
             "# TYPE pricelane_uptime_seconds gauge\n"
             "pricelane_uptime_seconds %lld\n",
-            PL_VERSION, engine_name(srv), (long long)(pl_time_now() - srv->started_at));
+            PL_VERSION, srv->crew.engine->name, (long long)(pl_time_now() - srv->started_at));
     fclose(f);
     return buf;
 }
@@ -46,7 +42,7 @@ static char *render_health(server_t *srv, int *code, size_t *len)
         rc = pl_meta_get(txn, &m);
         pl_txn_abort(txn);
     }
-    if (__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE)) {
+    if (__atomic_load_n(&srv->crew.stopping, __ATOMIC_ACQUIRE)) {
         *code = 503;
         snprintf(text, sizeof(text), "draining\n");
     } else if (sum.v[PL_ST_WORKERS] < (uint64_t)srv->nworkers) {
@@ -79,11 +75,11 @@ static char *render_stats(server_t *srv, size_t *len)
     server_collect(srv, &sum);
     json_t *root = json_object();
     json_object_set_new(root, "version", json_string(PL_VERSION));
-    json_object_set_new(root, "engine", json_string(engine_name(srv)));
+    json_object_set_new(root, "engine", json_string(srv->crew.engine->name));
     json_object_set_new(root, "threads", json_integer(srv->nworkers));
     json_object_set_new(root, "uptime_s", json_integer(pl_time_now() - srv->started_at));
     json_object_set_new(root, "draining",
-                        json_boolean(__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE)));
+                        json_boolean(__atomic_load_n(&srv->crew.stopping, __ATOMIC_ACQUIRE)));
     json_object_set_new(root, "listen",
                         json_string(pl_addr_format((struct sockaddr *)&srv->bound.ss, a, sizeof(a))));
     json_object_set_new(root, "generation", json_integer((json_int_t)sum.v[PL_ST_GENERATION]));

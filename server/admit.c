@@ -11,7 +11,7 @@ static int idle(const conn_t *c)
 
 admit_t admit_tcp(const conn_table_t *t, uint32_t limit, const pl_allow_t *allow,
                   uint32_t per_source, const struct sockaddr *sa, const uint8_t key[16],
-                  const conn_t *self, int64_t now_ms, conn_t **evict)
+                  int64_t now_ms, conn_t **evict)
 {
     *evict = NULL;
     if (!pl_allow_match(allow, sa))
@@ -20,7 +20,7 @@ admit_t admit_tcp(const conn_table_t *t, uint32_t limit, const pl_allow_t *allow
     conn_t *oldest = NULL;
     for (uint32_t i = 0; i < t->cap; i++) {
         conn_t *c = &t->c[i];
-        if (c == self || c->state == CONN_FREE)
+        if (c->state == CONN_FREE)
             continue;
         open++; /* CLOSING slots still hold their slot */
         if (c->state == CONN_OPEN && memcmp(c->src, key, 16) == 0)

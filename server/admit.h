@@ -28,10 +28,9 @@ typedef enum admit {
 
 /* Decides for a connection from sa (key from pl_addr_key) at now_ms, in table
  * t whose limit of open connections is `limit` (t->cap - ADMIT_RESERVE).
- * `self`, when not NULL, is the newcomer's own slot, already taken (the
- * libuv engine takes a slot before it accepts): it is not counted. On
+ * The newcomer holds no slot yet. On
  * ADMIT_OK, *evict is the connection to close first to stay within the
  * limit, or NULL. per_source 0: no per-source cap. */
 admit_t admit_tcp(const conn_table_t *t, uint32_t limit, const pl_allow_t *allow,
                   uint32_t per_source, const struct sockaddr *sa, const uint8_t key[16],
-                  const conn_t *self, int64_t now_ms, conn_t **evict);
+                  int64_t now_ms, conn_t **evict);

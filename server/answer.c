@@ -15,26 +15,28 @@
 void answer_batch_begin(answer_ctx_t *ax, int64_t now)
 {
     ax->now = now;
-    ax->fresh = 0;
+    pl_resolver_stale(ax->res);
+}
+
+void answer_stale(answer_ctx_t *ax)
+{
+    pl_resolver_stale(ax->res);
 }
 
 void answer_idle(answer_ctx_t *ax)
 {
     pl_resolver_release(ax->res);
-    ax->fresh = 0;
 }
 
+/* Takes the snapshot if the rule calls for one (resolve.h), and counts it. */
 static void snapshot(answer_ctx_t *ax)
 {
-    if (ax->fresh)
-        return;
-    int rc = pl_resolver_refresh(ax->res);
-    pl_stat_add(ax->stats, rc ? PL_ST_SNAPSHOT_ERRORS : PL_ST_SNAPSHOTS, 1);
+    int rc = pl_resolver_snapshot(ax->res);
     if (rc == 0)
+        return;
+    pl_stat_add(ax->stats, rc < 0 ? PL_ST_SNAPSHOT_ERRORS : PL_ST_SNAPSHOTS, 1);
+    if (rc > 0)
         pl_stat_set(ax->stats, PL_ST_GENERATION, pl_resolver_gen(ax->res));
-    /* On failure the resolver answers PL_ANS_ERROR; retrying within the
-     * batch would only repeat the failure. */
-    ax->fresh = 1;
 }
 
 static int status_of(pl_status_t s)

@@ -3,10 +3,10 @@
  * test can call it with bytes alone.
  *
  * A worker's answer context holds its resolver and its stats. The read
- * snapshot is taken lazily by the first lookup after answer_batch_begin(),
- * so a request always sees every batch committed before its batch of
- * completions was reaped, and released by answer_idle() before the worker
- * waits.
+ * snapshot follows the resolver's rule (pricelane/resolve.h): the first
+ * lookup after answer_batch_begin() or answer_stale() takes a new one, so a
+ * request always sees every batch committed before it was received;
+ * answer_idle() releases it before the worker waits.
  */
 #pragma once
 #include <stddef.h>
@@ -24,7 +24,6 @@ typedef struct answer_ctx {
     const char *store;  /* default store ("" = chain-wide); owned by the caller */
     int64_t now;        /* seconds since the epoch for this batch */
     int64_t started_at; /* server start (INFO uptime) */
-    int fresh;          /* a snapshot was taken in this batch */
     unsigned lat_tick;  /* requests seen: the latency histogram samples some */
     char json[4096];    /* scratch for one JSON answer */
 } answer_ctx_t;
@@ -33,17 +32,14 @@ enum answer_flags {
     ANSWER_CLOSE = 1, /* close the connection once this reply is sent (QUIT) */
 };
 
-/* Starts a batch: the next lookup takes a fresh snapshot; `now` is the
- * instant promotions and scheduled prices are evaluated at. */
+/* Starts a batch: the snapshot is stale (the next lookup takes a new one);
+ * `now` is the instant promotions and scheduled prices are evaluated at. */
 void answer_batch_begin(answer_ctx_t *ax, int64_t now);
 
-/* The next lookup takes a new snapshot: for engines that read requests one
- * read at a time after the batch began (libuv), so that a request is never
- * answered from a snapshot older than the read that brought it. */
-static inline void answer_stale(answer_ctx_t *ax)
-{
-    ax->fresh = 0;
-}
+/* Requests were read after the batch began (engines that read one socket at
+ * a time, libuv): the next lookup takes a new snapshot, so a request is
+ * never answered from a snapshot older than the read that brought it. */
+void answer_stale(answer_ctx_t *ax);
 
 /* Releases the read snapshot (before an idle wait). */
 void answer_idle(answer_ctx_t *ax);

@@ -49,26 +49,60 @@ void cancel_ud(worker_t *w, ueng_t *e, uint64_t ud)
 
 /* ---- connections ---------------------------------------------------------- */
 
+static int io_send(void *eng, conn_t *c)
+{
+    ueng_t *e = eng;
+    struct io_uring_sqe *s = sqe_get(e->w, e);
+    if (!s)
+        return -EAGAIN; /* the tick kicks again */
+    io_uring_prep_send(s, c->fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(s, UD(OP_SEND, c->slot, c->gen));
+    c->inflight++;
+    return 0;
+}
+
+static int io_recv(void *eng, conn_t *c, size_t room)
+{
+    ueng_t *e = eng;
+    struct io_uring_sqe *s = sqe_get(e->w, e);
+    if (!s)
+        return -EAGAIN;
+    io_uring_prep_recv(s, c->fd, c->in + c->in_len, room, 0);
+    io_uring_sqe_set_data64(s, UD(OP_RECV, c->slot, c->gen));
+    c->inflight++;
+    return 0;
+}
+
+static int io_recv_stop(void *eng, conn_t *c)
+{
+    ueng_t *e = eng;
+    cancel_ud(e->w, e, UD(OP_RECV, c->slot, c->gen));
+    return 0; /* the receive completes, cancelled or with data */
+}
+
+static int io_shutdown(void *eng, conn_t *c)
+{
+    (void)eng;
+    shutdown(c->fd, SHUT_WR); /* FIN after the replies already queued */
+    return 0;
+}
+
 static void conn_finish(worker_t *w, conn_t *c)
 {
     close(c->fd);
-    conn_release(&w->conns, c);
-    pl_stat_set(&w->stats, PL_ST_TCP_CONNECTIONS, w->conns.nopen);
+    tcp_released(&w->tcp, c);
 }
 
-void uconn_close(worker_t *w, ueng_t *e, conn_t *c, pl_stat_id_t reason)
+static void io_close(void *eng, conn_t *c)
 {
-    if (c->state != CONN_OPEN)
-        return;
-    c->state = CONN_CLOSING;
-    pl_stat_add(&w->stats, reason, 1);
+    ueng_t *e = eng;
     if (c->inflight == 0) {
-        conn_finish(w, c);
+        conn_finish(e->w, c);
         return;
     }
     /* Pending recv/send complete (cancelled) before the fd is closed, so the
      * fd number cannot be reused under them. */
-    struct io_uring_sqe *s = sqe_get(w, e);
+    struct io_uring_sqe *s = sqe_get(e->w, e);
     if (s) {
         io_uring_prep_cancel_fd(s, c->fd, IORING_ASYNC_CANCEL_ALL);
         io_uring_sqe_set_data64(s, UD(OP_CANCEL, 0, 0));
@@ -76,46 +110,27 @@ void uconn_close(worker_t *w, ueng_t *e, conn_t *c, pl_stat_id_t reason)
     shutdown(c->fd, SHUT_RDWR);
 }
 
-void uconn_kick(worker_t *w, ueng_t *e, conn_t *c)
-{
-    if (c->state != CONN_OPEN)
-        return;
-    if (!c->sending && conn_next_send(c)) {
-        struct io_uring_sqe *s = sqe_get(w, e);
-        if (s) {
-            io_uring_prep_send(s, c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-                               MSG_NOSIGNAL);
-            io_uring_sqe_set_data64(s, UD(OP_SEND, c->slot, c->gen));
-            c->sending = 1;
-            c->inflight++;
-        }
-    }
-    if (conn_done(c) && !c->lingering) {
-        if (!conn_linger_begin(w, c)) {
-            uconn_close(w, e, c, c->close_reason);
-            return;
-        }
-        shutdown(c->fd, SHUT_WR); /* FIN after the replies already queued */
-    }
-    if (!c->reading && (c->lingering || (!c->eof && !c->close_after && !c->paused))) {
-        size_t room = conn_in_room(c, w->max_request);
-        struct io_uring_sqe *s = room ? sqe_get(w, e) : NULL;
-        if (s) {
-            io_uring_prep_recv(s, c->fd, c->in + c->in_len, room, 0);
-            io_uring_sqe_set_data64(s, UD(OP_RECV, c->slot, c->gen));
-            c->reading = 1;
-            c->inflight++;
-        }
-    }
-}
+const conn_io_t uring_conn_io = {io_send, io_recv, io_recv_stop, io_shutdown, io_close};
 
 static conn_t *conn_of(worker_t *w, uint64_t ud)
 {
     uint32_t slot = UD_SLOT(ud);
-    if (slot >= w->conns.cap)
+    if (slot >= w->tcp.conns.cap)
         return NULL;
-    conn_t *c = &w->conns.c[slot];
+    conn_t *c = &w->tcp.conns.c[slot];
     return (c->gen == UD_GEN(ud) && c->state != CONN_FREE) ? c : NULL;
+}
+
+/* A receive or send on c completed: 1 when the connection is closing (the
+ * completion only ends an operation in flight), else 0. */
+static int op_done(worker_t *w, conn_t *c)
+{
+    c->inflight--;
+    if (c->state != CONN_CLOSING)
+        return 0;
+    if (c->inflight == 0)
+        conn_finish(w, c);
+    return 1;
 }
 
 void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
@@ -123,40 +138,17 @@ void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     conn_t *c = conn_of(w, cqe->user_data);
     if (!c)
         return;
-    c->inflight--;
-    c->reading = 0;
-    if (c->state == CONN_CLOSING) {
-        if (c->inflight == 0)
-            conn_finish(w, c);
+    tcp_recv_ended(c);
+    if (op_done(w, c))
         return;
-    }
-    if (c->lingering) {
-        /* Input after our FIN is read and dropped until the peer closes. */
-        if (cqe->res > 0) {
-            c->in_len = 0;
-            uconn_kick(w, e, c);
-        } else {
-            uconn_close(w, e, c, c->close_reason);
-        }
-        return;
-    }
-    if (cqe->res > 0) {
-        c->in_len += (size_t)cqe->res;
-        pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)cqe->res);
-        conn_process(w, c);
-    } else if (cqe->res == 0 || cqe->res == -ECANCELED) {
-        /* Peer finished sending, or we stopped reading to drain: answer
-         * what is buffered, flush, then close. */
-        c->eof = 1;
-        c->peer_eof = cqe->res == 0;
-        if (!c->close_after)
-            c->close_reason = w->draining ? PL_ST_TCP_CLOSED_SHUTDOWN : PL_ST_TCP_CLOSED_CLIENT;
-    } else {
-        uconn_close(w, e, c,
-                   cqe->res == -ECONNRESET ? PL_ST_TCP_CLOSED_CLIENT : PL_ST_TCP_CLOSED_ERROR);
-        return;
-    }
-    uconn_kick(w, e, c);
+    if (cqe->res > 0)
+        tcp_input(&w->tcp, c, (size_t)cqe->res);
+    else if (cqe->res == 0)
+        tcp_eof(&w->tcp, c);
+    else if (cqe->res == -ECANCELED)
+        tcp_kick(&w->tcp, c); /* reading was stopped (pause, drain) */
+    else
+        tcp_fail(&w->tcp, c, cqe->res);
 }
 
 void on_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
@@ -164,26 +156,13 @@ void on_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     conn_t *c = conn_of(w, cqe->user_data);
     if (!c)
         return;
-    c->inflight--;
     c->sending = 0;
-    if (c->state == CONN_CLOSING) {
-        if (c->inflight == 0)
-            conn_finish(w, c);
+    if (op_done(w, c))
         return;
-    }
-    if (cqe->res < 0) {
-        int r = cqe->res;
-        uconn_close(w, e, c,
-                   (r == -EPIPE || r == -ECONNRESET) ? PL_ST_TCP_CLOSED_CLIENT
-                                                     : PL_ST_TCP_CLOSED_ERROR);
-        return;
-    }
-    int was_paused = c->paused;
-    /* A short send leaves the rest of `out`; conn_kick sends it next. */
-    conn_sent(w, c, (size_t)cqe->res);
-    if (was_paused && !c->paused)
-        conn_process(w, c);
-    uconn_kick(w, e, c);
+    if (cqe->res < 0)
+        tcp_fail(&w->tcp, c, cqe->res);
+    else
+        tcp_sent(&w->tcp, c, (size_t)cqe->res);
 }
 
 void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
@@ -198,34 +177,15 @@ void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     int fd = cqe->res;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    if (w->draining) {
-        close(fd);
-        return;
-    }
-    conn_t *victim = NULL;
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
-        close(fd);
-        return;
-    }
-    if (!tcp_admit(w, (struct sockaddr *)&ss, NULL, &victim)) {
-        close(fd);
-        return;
-    }
-    if (victim)
-        uconn_close(w, e, victim, PL_ST_TCP_CLOSED_EVICTED);
-    conn_t *c = conn_open(&w->conns, fd, w->now_ms);
+    int known = getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL);
     if (!c) {
-        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_CAP, 1);
         close(fd);
         return;
     }
-    memcpy(c->src, w->admit_key, sizeof(c->src));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    pl_stat_add(&w->stats, PL_ST_TCP_ACCEPTED, 1);
-    pl_stat_set(&w->stats, PL_ST_TCP_CONNECTIONS, w->conns.nopen);
-    uconn_kick(w, e, c);
+    tcp_kick(&w->tcp, c);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */

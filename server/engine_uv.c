@@ -16,7 +16,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "server.h"
+#include "worker.h"
 
 typedef struct uveng {
     uv_loop_t loop;
@@ -28,7 +28,6 @@ typedef struct uveng {
     int batch_open;
     int udp_open, listener_open, udp_receiving;
     uint32_t udp_pending; /* uv_udp_send requests in flight */
-    uv_tcp_t *handles;    /* one per connection slot */
     uv_write_t *wreqs;
     uv_shutdown_t *sreqs; /* lingering close: one FIN per connection slot */
     char udp_in[UDP_PAYLOAD_MAX];
@@ -38,6 +37,7 @@ typedef struct uveng {
 typedef struct udp_send_req {
     uv_udp_send_t req;
     worker_t *w;
+    size_t len;
     char data[];
 } udp_send_req_t;
 
@@ -61,7 +61,7 @@ static void on_prepare(uv_prepare_t *h)
 static void maybe_finish(worker_t *w)
 {
     uveng_t *e = w->eng;
-    if (!w->draining || w->conns.nopen || e->udp_pending || e->listener_open)
+    if (!w->draining || w->tcp.conns.nopen || e->udp_pending || e->listener_open)
         return;
     if (e->udp_open) {
         uv_close((uv_handle_t *)&e->udp, NULL);
@@ -77,32 +77,21 @@ static void maybe_finish(worker_t *w)
 
 /* ---- TCP ------------------------------------------------------------------ */
 
-static void ukick(worker_t *w, conn_t *c);
-
 static void on_closed(uv_handle_t *h)
 {
     conn_t *c = h->data;
     worker_t *w = h->loop->data;
-    conn_release(&w->conns, c);
-    pl_stat_set(&w->stats, PL_ST_TCP_CONNECTIONS, w->conns.nopen);
+    if (c)
+        tcp_released(&w->tcp, c);
+    free(h);
     maybe_finish(w);
-}
-
-static void uclose(worker_t *w, conn_t *c, pl_stat_id_t reason)
-{
-    if (c->state != CONN_OPEN)
-        return;
-    c->state = CONN_CLOSING;
-    pl_stat_add(&w->stats, reason, 1);
-    /* Pending writes are cancelled first (on_write sees CLOSING). */
-    uv_close((uv_handle_t *)c->eng, on_closed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     conn_t *c = h->data;
     worker_t *w = h->loop->data;
-    size_t room = conn_in_room(c, w->max_request);
+    size_t room = conn_in_room(c, w->tcp.max_request);
     *buf = uv_buf_init(room ? c->in + c->in_len : NULL, (unsigned)room);
 }
 
@@ -113,32 +102,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->state != CONN_OPEN || nread == 0)
         return;
     batch(w);
-    if (c->lingering) {
-        /* Input after our FIN is dropped until the peer closes. */
-        if (nread > 0)
-            c->in_len = 0;
-        else
-            uclose(w, c, c->close_reason);
-        return;
-    }
     if (nread > 0) {
         answer_stale(&w->ax);
-        c->in_len += (size_t)nread;
-        pl_stat_add(&w->stats, PL_ST_RX_BYTES_TCP, (uint64_t)nread);
-        conn_process(w, c);
+        tcp_input(&w->tcp, c, (size_t)nread);
     } else if (nread == UV_EOF) {
-        c->eof = 1;
-        c->peer_eof = 1;
-        if (!c->close_after)
-            c->close_reason = w->draining ? PL_ST_TCP_CLOSED_SHUTDOWN : PL_ST_TCP_CLOSED_CLIENT;
-    } else if (nread == UV_ENOBUFS) {
-        /* The buffer is full at max_request: conn_process has said so. */
-        c->eof = 1;
+        tcp_eof(&w->tcp, c);
     } else {
-        uclose(w, c, nread == UV_ECONNRESET ? PL_ST_TCP_CLOSED_CLIENT : PL_ST_TCP_CLOSED_ERROR);
-        return;
+        /* UV_ENOBUFS: no memory for the receive buffer. */
+        tcp_fail(&w->tcp, c, nread == UV_ENOBUFS ? -ENOMEM : (int)nread);
     }
-    ukick(w, c);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -149,18 +121,10 @@ static void on_write(uv_write_t *req, int status)
     if (c->state != CONN_OPEN)
         return;
     batch(w);
-    if (status < 0) {
-        uclose(w, c,
-               (status == UV_EPIPE || status == UV_ECONNRESET) ? PL_ST_TCP_CLOSED_CLIENT
-                                                              : PL_ST_TCP_CLOSED_ERROR);
-        return;
-    }
-    int was_paused = c->paused;
-    /* uv_write completes only when every byte is written. */
-    conn_sent(w, c, c->out.len - c->out_off);
-    if (was_paused && !c->paused)
-        conn_process(w, c);
-    ukick(w, c);
+    if (status < 0)
+        tcp_fail(&w->tcp, c, status);
+    else /* uv_write completes only when every byte is written */
+        tcp_sent(&w->tcp, c, c->out.len - c->out_off);
 }
 
 /* The FIN is out (or the connection is closing and it was cancelled). */
@@ -169,45 +133,45 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     conn_t *c = req->handle->data;
     worker_t *w = req->handle->loop->data;
     if (c->state == CONN_OPEN && status < 0)
-        uclose(w, c, PL_ST_TCP_CLOSED_ERROR);
+        tcp_close(&w->tcp, c, PL_ST_TCP_CLOSED_ERROR);
 }
 
-static void ukick(worker_t *w, conn_t *c)
+static int io_send(void *eng, conn_t *c)
 {
-    uveng_t *e = w->eng;
-    if (c->state != CONN_OPEN)
-        return;
-    uv_stream_t *s = c->eng;
-    if (!c->sending && conn_next_send(c)) {
-        uv_buf_t b = uv_buf_init(c->out.p + c->out_off, (unsigned)(c->out.len - c->out_off));
-        if (uv_write(&e->wreqs[c->slot], s, &b, 1, on_write) == 0)
-            c->sending = 1;
-        else {
-            uclose(w, c, PL_ST_TCP_CLOSED_ERROR);
-            return;
-        }
-    }
-    if (conn_done(c) && !c->lingering) {
-        if (!conn_linger_begin(w, c) ||
-            uv_shutdown(&e->sreqs[c->slot], s, on_shutdown) != 0) {
-            uclose(w, c, c->close_reason);
-            return;
-        }
-    }
-    int want = c->lingering || (!c->eof && !c->close_after && !c->paused);
-    if (want && !c->reading) {
-        if (uv_read_start(s, on_alloc, on_read) == 0)
-            c->reading = 1;
-    } else if (!want && c->reading) {
-        uv_read_stop(s);
-        c->reading = 0;
-    }
+    uveng_t *e = eng;
+    uv_buf_t b = uv_buf_init(c->out.p + c->out_off, (unsigned)(c->out.len - c->out_off));
+    int rc = uv_write(&e->wreqs[c->slot], c->eng, &b, 1, on_write);
+    return rc == UV_EAGAIN ? UV_EIO : rc; /* a refused write is the connection's end */
 }
 
-static void on_reject_closed(uv_handle_t *h)
+static int io_recv(void *eng, conn_t *c, size_t room)
 {
-    free(h);
+    (void)eng;
+    (void)room; /* on_alloc asks for the room at each read */
+    return uv_read_start(c->eng, on_alloc, on_read);
 }
+
+static int io_recv_stop(void *eng, conn_t *c)
+{
+    (void)eng;
+    uv_read_stop(c->eng);
+    return 1;
+}
+
+static int io_shutdown(void *eng, conn_t *c)
+{
+    uveng_t *e = eng;
+    return uv_shutdown(&e->sreqs[c->slot], c->eng, on_shutdown);
+}
+
+static void io_close(void *eng, conn_t *c)
+{
+    (void)eng;
+    /* Pending writes are cancelled first (on_write sees CLOSING). */
+    uv_close((uv_handle_t *)c->eng, on_closed);
+}
+
+static const conn_io_t uv_conn_io = {io_send, io_recv, io_recv_stop, io_shutdown, io_close};
 
 static void on_connection(uv_stream_t *ls, int status)
 {
@@ -216,41 +180,31 @@ static void on_connection(uv_stream_t *ls, int status)
     if (status < 0)
         return;
     batch(w);
-    conn_t *c = w->draining ? NULL : conn_open(&w->conns, -1, w->now_ms);
-    if (!c) {
-        /* Accept and close at once, so the client learns instead of
-         * waiting in the backlog. */
-        uv_tcp_t *t = malloc(sizeof(*t));
-        if (t && uv_tcp_init(&e->loop, t) == 0) {
-            if (uv_accept(ls, (uv_stream_t *)t) == 0 && !w->draining)
-                pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_CAP, 1);
-            uv_close((uv_handle_t *)t, on_reject_closed);
-        } else {
-            free(t);
-        }
+    uv_tcp_t *h = malloc(sizeof(*h));
+    if (!h || uv_tcp_init(&e->loop, h) != 0) {
+        free(h);
         return;
     }
-    uv_tcp_t *h = c->eng;
-    uv_tcp_init(&e->loop, h);
-    h->data = c;
-    struct sockaddr_storage ss;
-    int sl = sizeof(ss);
-    conn_t *victim = NULL;
-    int ok = uv_accept(ls, (uv_stream_t *)h) == 0 &&
-             uv_tcp_getpeername(h, (struct sockaddr *)&ss, &sl) == 0;
-    if (!ok)
-        pl_stat_add(&w->stats, PL_ST_TCP_REJECTED_DENIED, 1);
-    if (!ok || !tcp_admit(w, (struct sockaddr *)&ss, c, &victim)) {
-        c->state = CONN_CLOSING;
+    h->data = NULL;
+    if (uv_accept(ls, (uv_stream_t *)h) != 0) {
         uv_close((uv_handle_t *)h, on_closed);
         return;
     }
-    if (victim)
-        uclose(w, victim, PL_ST_TCP_CLOSED_EVICTED);
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    uv_os_fd_t fd = -1;
+    uv_fileno((uv_handle_t *)h, &fd);
+    int known = uv_tcp_getpeername(h, (struct sockaddr *)&ss, &sl) == 0;
+    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL);
+    if (!c) {
+        /* Closed at once, so the client learns instead of waiting. */
+        uv_close((uv_handle_t *)h, on_closed);
+        return;
+    }
+    c->eng = h;
+    h->data = c;
     uv_tcp_nodelay(h, 1);
-    pl_stat_add(&w->stats, PL_ST_TCP_ACCEPTED, 1);
-    pl_stat_set(&w->stats, PL_ST_TCP_CONNECTIONS, w->conns.nopen);
-    ukick(w, c);
+    tcp_kick(&w->tcp, c);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */
@@ -269,6 +223,8 @@ static void on_udp_sent(uv_udp_send_t *req, int status)
     uveng_t *e = w->eng;
     if (status < 0)
         pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
+    else
+        pl_stat_add(&w->stats, PL_ST_TX_BYTES_UDP, r->len);
     e->udp_pending--;
     free(r);
     maybe_finish(w);
@@ -304,14 +260,13 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
     }
     /* Socket buffer full: queue a copy, up to as many as io_uring has reply
      * slots, so both engines bound their memory alike. */
-    udp_send_req_t *q = e->udp_pending < (uint32_t)w->srv->cfg.udp_buffers
-                            ? malloc(sizeof(*q) + n)
-                            : NULL;
+    udp_send_req_t *q = e->udp_pending < w->udp_buffers ? malloc(sizeof(*q) + n) : NULL;
     if (!q) {
         pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
         return;
     }
     q->w = w;
+    q->len = n;
     memcpy(q->data, e->reply, n);
     b = uv_buf_init(q->data, (unsigned)n);
     if (uv_udp_send(&q->req, h, &b, 1, addr, on_udp_sent) != 0) {
@@ -319,17 +274,16 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
         pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
         return;
     }
-    pl_stat_add(&w->stats, PL_ST_TX_BYTES_UDP, n);
     e->udp_pending++;
 }
 
 /* ---- loop ----------------------------------------------------------------- */
 
+/* A stop was requested: no more datagrams or connections; the open ones
+ * finish (tcp_drain). */
 static void begin_drain(worker_t *w)
 {
     uveng_t *e = w->eng;
-    w->draining = 1;
-    w->drain_deadline_ms = w->now_ms + w->pol.drain_timeout_ms;
     if (e->udp_receiving) {
         uv_udp_recv_stop(&e->udp);
         e->udp_receiving = 0;
@@ -338,15 +292,7 @@ static void begin_drain(worker_t *w)
         uv_close((uv_handle_t *)&e->listener, NULL);
         e->listener_open = 0;
     }
-    for (uint32_t i = 0; i < w->conns.cap; i++) {
-        conn_t *c = &w->conns.c[i];
-        if (c->state != CONN_OPEN)
-            continue;
-        c->eof = 1;
-        if (!c->close_after)
-            c->close_reason = PL_ST_TCP_CLOSED_SHUTDOWN;
-        ukick(w, c);
-    }
+    worker_drain(w);
     maybe_finish(w);
 }
 
@@ -354,7 +300,7 @@ static void on_async(uv_async_t *h)
 {
     worker_t *w = h->data;
     batch(w);
-    if (__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE) && !w->draining)
+    if (worker_stop_requested(w))
         begin_drain(w);
 }
 
@@ -362,24 +308,13 @@ static void on_tick(uv_timer_t *t)
 {
     worker_t *w = t->data;
     batch(w);
-    if (__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE) && !w->draining)
+    if (worker_stop_requested(w))
         begin_drain(w);
-    for (uint32_t i = 0; i < w->conns.cap; i++) {
-        conn_t *c = &w->conns.c[i];
-        if (c->state != CONN_OPEN)
-            continue;
-        if (c->lingering) {
-            if (w->now_ms >= c->linger_until_ms)
-                uclose(w, c, c->close_reason);
-        } else if (w->draining && w->now_ms >= w->drain_deadline_ms)
-            uclose(w, c, PL_ST_TCP_CLOSED_SHUTDOWN);
-        else if (w->now_ms - c->last_ms >= w->pol.idle_timeout_ms)
-            uclose(w, c, PL_ST_TCP_CLOSED_IDLE);
-    }
+    tcp_tick(&w->tcp);
     maybe_finish(w);
 }
 
-void uv_worker_wake(worker_t *w)
+static void uv_worker_wake(worker_t *w)
 {
     uveng_t *e = w->eng;
     if (e)
@@ -392,13 +327,12 @@ static int setup(worker_t *w, uveng_t *e)
     if (rc)
         return rc;
     e->loop.data = w;
-    e->handles = calloc(w->conns.cap, sizeof(*e->handles));
-    e->wreqs = calloc(w->conns.cap, sizeof(*e->wreqs));
-    e->sreqs = calloc(w->conns.cap, sizeof(*e->sreqs));
-    if (!e->handles || !e->wreqs || !e->sreqs)
+    e->wreqs = calloc(w->tcp.conns.cap, sizeof(*e->wreqs));
+    e->sreqs = calloc(w->tcp.conns.cap, sizeof(*e->sreqs));
+    if (!e->wreqs || !e->sreqs)
         return -ENOMEM;
-    for (uint32_t i = 0; i < w->conns.cap; i++)
-        w->conns.c[i].eng = &e->handles[i];
+    w->tcp.io = &uv_conn_io;
+    w->tcp.eng = e;
 
     if ((rc = uv_udp_init(&e->loop, &e->udp)) || (rc = uv_udp_open(&e->udp, w->udp_fd)))
         return rc;
@@ -433,7 +367,7 @@ static void walk_close(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-int uv_worker_run(worker_t *w)
+static int uv_worker_run(worker_t *w)
 {
     uveng_t *e = calloc(1, sizeof(*e));
     if (!e) {
@@ -441,7 +375,7 @@ int uv_worker_run(worker_t *w)
         return -ENOMEM;
     }
     w->eng = e;
-    w->now_ms = mono_ms();
+    w->now_ms = w->tcp.now_ms = mono_ms();
     int rc = setup(w, e);
     if (rc) {
         fprintf(stderr, "pricelaned: worker %d: libuv setup: %s\n", w->id, uv_strerror(rc));
@@ -457,10 +391,17 @@ int uv_worker_run(worker_t *w)
     answer_idle(&w->ax);
     worker_set_alive(w, 0);
     uv_loop_close(&e->loop);
-    free(e->handles);
     free(e->wreqs);
     free(e->sreqs);
     free(e);
     w->eng = NULL;
     return rc < 0 ? rc : 0;
 }
+
+static int uv_probe(unsigned udp_buffers)
+{
+    (void)udp_buffers;
+    return 0;
+}
+
+const engine_t engine_uv = {"uv", uv_probe, uv_worker_run, uv_worker_wake};

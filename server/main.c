@@ -23,82 +23,18 @@ typedef struct control {
     int shutting_down;
 } control_t;
 
-void policy_from_config(policy_t *p, const pl_config_t *c)
-{
-    memset(p, 0, sizeof(*p));
-    p->allow = c->allow_list;
-    p->udp_rate = c->udp_rate;
-    p->udp_burst = c->udp_burst;
-    p->idle_timeout_ms = (int64_t)c->idle_timeout * 1000;
-    p->drain_timeout_ms = (int64_t)c->drain_timeout * 1000;
-    p->max_output = (size_t)c->max_output_kb * 1024;
-    p->per_source = (uint32_t)c->max_connections_per_source;
-    snprintf(p->store, sizeof(p->store), "%s", c->store);
-}
-
-void worker_batch_begin(worker_t *w)
-{
-    server_t *srv = w->srv;
-    w->now_ms = mono_ms();
-    if (__atomic_load_n(&srv->policy_seq, __ATOMIC_ACQUIRE) != w->pol_seq) {
-        pthread_mutex_lock(&srv->policy_mu);
-        w->pol = srv->policy;
-        w->pol_seq = srv->policy_seq;
-        pthread_mutex_unlock(&srv->policy_mu);
-    }
-    answer_batch_begin(&w->ax, pl_time_now());
-    pl_stat_add(&w->stats, PL_ST_BATCHES, 1);
-}
-
-void worker_set_alive(worker_t *w, int alive)
-{
-    pthread_mutex_lock(&w->srv->wake_mu);
-    w->alive = alive;
-    pthread_mutex_unlock(&w->srv->wake_mu);
-}
-
-void worker_wake(worker_t *w)
-{
-    pthread_mutex_lock(&w->srv->wake_mu);
-    if (w->alive) {
-        if (w->srv->engine == ENGINE_URING)
-            uring_worker_wake(w);
-        else
-            uv_worker_wake(w);
-    }
-    pthread_mutex_unlock(&w->srv->wake_mu);
-}
-
-void worker_report_ready(worker_t *w, int ok)
-{
-    server_t *srv = w->srv;
-    if (ok)
-        worker_set_alive(w, 1);
-    pthread_mutex_lock(&srv->ready_mu);
-    if (ok)
-        srv->nready++;
-    else
-        srv->nfailed++;
-    pthread_cond_broadcast(&srv->ready_cv);
-    pthread_mutex_unlock(&srv->ready_mu);
-}
-
 static control_t ctl;
 
 static void *worker_main(void *arg)
 {
-    worker_t *w = arg;
-    int rc = w->srv->engine == ENGINE_URING ? uring_worker_run(w) : uv_worker_run(w);
-    if (rc)
-        w->failed = 1;
-    __atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
+    worker_run(arg);
     uv_async_send(&ctl.worker_died);
     return NULL;
 }
 
 static void stop_workers(server_t *srv)
 {
-    __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&srv->crew.stopping, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < srv->nworkers; i++)
         worker_wake(&srv->workers[i]);
 }
@@ -174,10 +110,10 @@ static void reload(control_t *c)
     free(nc);
     policy_t p;
     policy_from_config(&p, &c->live);
-    pthread_mutex_lock(&srv->policy_mu);
-    srv->policy = p;
-    __atomic_store_n(&srv->policy_seq, srv->policy_seq + 1, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&srv->policy_mu);
+    pthread_mutex_lock(&srv->crew.policy_mu);
+    srv->crew.policy = p;
+    __atomic_store_n(&srv->crew.policy_seq, srv->crew.policy_seq + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&srv->crew.policy_mu);
     for (int i = 0; i < srv->nworkers; i++)
         worker_wake(&srv->workers[i]);
     fprintf(stderr, "pricelaned: reloaded %s\n", srv->config_path);
@@ -239,10 +175,10 @@ int main(int argc, char **argv)
     srv.argc = argc;
     srv.argv = argv;
     signal(SIGPIPE, SIG_IGN);
-    pthread_mutex_init(&srv.policy_mu, NULL);
-    pthread_mutex_init(&srv.wake_mu, NULL);
-    pthread_mutex_init(&srv.ready_mu, NULL);
-    pthread_cond_init(&srv.ready_cv, NULL);
+    pthread_mutex_init(&srv.crew.policy_mu, NULL);
+    pthread_mutex_init(&srv.crew.wake_mu, NULL);
+    pthread_mutex_init(&srv.crew.ready_mu, NULL);
+    pthread_cond_init(&srv.crew.ready_cv, NULL);
     if (server_setup(&srv, err, sizeof(err)) != 0) {
         fprintf(stderr, "pricelaned: %s\n", err);
         server_teardown(&srv);
@@ -274,11 +210,11 @@ int main(int argc, char **argv)
             break;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-    pthread_mutex_lock(&srv.ready_mu);
-    while (srv.nready + srv.nfailed < started)
-        pthread_cond_wait(&srv.ready_cv, &srv.ready_mu);
-    int ok = started == srv.nworkers && srv.nfailed == 0;
-    pthread_mutex_unlock(&srv.ready_mu);
+    pthread_mutex_lock(&srv.crew.ready_mu);
+    while (srv.crew.nready + srv.crew.nfailed < started)
+        pthread_cond_wait(&srv.crew.ready_cv, &srv.crew.ready_mu);
+    int ok = started == srv.nworkers && srv.crew.nfailed == 0;
+    pthread_mutex_unlock(&srv.crew.ready_mu);
 
     if (ok) {
         uv_signal_init(ctl.loop, &ctl.sigterm);
@@ -295,7 +231,7 @@ int main(int argc, char **argv)
         else
             snprintf(b, sizeof(b), "off");
         printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d\n", a, a, b,
-               srv.engine == ENGINE_URING ? "uring" : "uv", srv.nworkers);
+               srv.crew.engine->name, srv.nworkers);
         fflush(stdout);
         uv_run(ctl.loop, UV_RUN_DEFAULT);
     } else {

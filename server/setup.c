@@ -5,21 +5,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pricelane/memo.h"
+#include "pricelane/err.h"
 #include "pricelane/timefmt.h"
-#include "admit.h"
 #include "server.h"
 
 static int pick_engine(server_t *srv, char *err, size_t errlen)
 {
     const char *want = srv->cfg.engine;
     if (strcmp(want, "uv") == 0) {
-        srv->engine = ENGINE_UV;
+        srv->crew.engine = &engine_uv;
         return 0;
     }
-    int rc = uring_probe((unsigned)srv->cfg.udp_buffers);
+    int rc = engine_uring.probe((unsigned)srv->cfg.udp_buffers);
     if (rc == 0) {
-        srv->engine = ENGINE_URING;
+        srv->crew.engine = &engine_uring;
         return 0;
     }
     if (strcmp(want, "uring") == 0) {
@@ -30,33 +29,7 @@ static int pick_engine(server_t *srv, char *err, size_t errlen)
      * an old kernel. Same service, other engine. */
     fprintf(stderr, "pricelaned: io_uring not usable (%s): using the libuv engine\n",
             pl_strerror(rc));
-    srv->engine = ENGINE_UV;
-    return 0;
-}
-
-static int worker_init(server_t *srv, worker_t *w, int id)
-{
-    const pl_config_t *c = &srv->cfg;
-    w->id = id;
-    w->srv = srv;
-    w->udp_fd = w->tcp_fd = -1;
-    w->pol = srv->policy;
-    w->pol_seq = srv->policy_seq;
-    w->max_request = (size_t)c->max_request;
-    uint32_t cap = (uint32_t)((c->max_connections + srv->nworkers - 1) / srv->nworkers);
-    w->conn_limit = cap;
-    if (conn_table_init(&w->conns, cap + ADMIT_RESERVE) != 0 || rl_init(&w->rl) != 0)
-        return -ENOMEM;
-    w->cache = srv->cache;
-    int rc = pl_resolver_new(srv->cat, w->cache, &w->res);
-    if (rc)
-        return rc;
-    if (c->memo_mb > 0 && (rc = pl_memo_new((size_t)c->memo_mb << 20, &w->ax.memo)))
-        return rc;
-    w->ax.res = w->res;
-    w->ax.stats = &w->stats;
-    w->ax.store = w->pol.store;
-    w->ax.started_at = srv->started_at;
+    srv->crew.engine = &engine_uv;
     return 0;
 }
 
@@ -64,7 +37,7 @@ int server_setup(server_t *srv, char *err, size_t errlen)
 {
     const pl_config_t *c = &srv->cfg;
     srv->started_at = pl_time_now();
-    policy_from_config(&srv->policy, c);
+    policy_from_config(&srv->crew.policy, c);
 
     pl_cat_opts_t o;
     memset(&o, 0, sizeof(o));
@@ -105,7 +78,8 @@ int server_setup(server_t *srv, char *err, size_t errlen)
         return -ENOMEM;
     }
     for (int i = 0; i < srv->nworkers; i++) {
-        if ((rc = worker_init(srv, &srv->workers[i], i))) {
+        if ((rc = worker_init(&srv->workers[i], &srv->crew, i, srv->nworkers, c, srv->cat,
+                              srv->cache, srv->started_at))) {
             snprintf(err, errlen, "worker %d: %s", i, pl_strerror(rc));
             return rc;
         }
@@ -115,20 +89,8 @@ int server_setup(server_t *srv, char *err, size_t errlen)
 
 void server_teardown(server_t *srv)
 {
-    for (int i = 0; srv->workers && i < srv->nworkers; i++) {
-        worker_t *w = &srv->workers[i];
-        for (uint32_t k = 0; w->conns.c && k < w->conns.cap; k++)
-            if (w->conns.c[k].state != CONN_FREE && w->conns.c[k].fd >= 0)
-                close(w->conns.c[k].fd);
-        conn_table_free(&w->conns);
-        rl_free(&w->rl);
-        pl_resolver_free(w->res);
-        pl_memo_free(w->ax.memo);
-        if (w->udp_fd >= 0)
-            close(w->udp_fd);
-        if (w->tcp_fd >= 0)
-            close(w->tcp_fd);
-    }
+    for (int i = 0; srv->workers && i < srv->nworkers; i++)
+        worker_free(&srv->workers[i]);
     free(srv->workers);
     srv->workers = NULL;
     pl_cache_close(srv->cache);
@@ -145,9 +107,9 @@ void server_collect(server_t *srv, pl_stats_t *sum)
     for (int i = 0; i < srv->nworkers; i++) {
         worker_t *w = &srv->workers[i];
         pl_stats_accumulate(sum, &w->stats);
-        pthread_mutex_lock(&srv->wake_mu);
+        pthread_mutex_lock(&srv->crew.wake_mu);
         running += w->alive;
-        pthread_mutex_unlock(&srv->wake_mu);
+        pthread_mutex_unlock(&srv->crew.wake_mu);
     }
     sum->v[PL_ST_WORKERS] = (uint64_t)running;
     if (srv->cache) {

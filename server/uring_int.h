@@ -1,10 +1,10 @@
-/* io_uring engine internals, shared by engine_uring.c (completion handlers)
- * and uring_loop.c (setup, the loop, drain). */
+/* io_uring engine internals, shared by engine_uring.c (completion handlers
+ * and the connection I/O) and uring_loop.c (setup, the loop, drain). */
 #pragma once
 #include <liburing.h>
 #include <netinet/in.h>
 
-#include "server.h"
+#include "worker.h"
 
 #define BGID 7
 #define SQ_ENTRIES 1024
@@ -27,6 +27,7 @@ typedef struct udp_reply {
 } udp_reply_t;
 
 typedef struct ueng {
+    worker_t *w;
     struct io_uring ring;
     struct io_uring_buf_ring *br;
     size_t br_bytes;
@@ -46,8 +47,7 @@ typedef struct ueng {
 
 struct io_uring_sqe *sqe_get(worker_t *w, ueng_t *e);
 void cancel_ud(worker_t *w, ueng_t *e, uint64_t ud);
-void uconn_close(worker_t *w, ueng_t *e, conn_t *c, pl_stat_id_t reason);
-void uconn_kick(worker_t *w, ueng_t *e, conn_t *c);
+extern const conn_io_t uring_conn_io;
 void on_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
 void on_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
 void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);

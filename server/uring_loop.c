@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "pricelane/err.h"
 #include "uring_int.h"
 
 static int ring_init(struct io_uring *ring)
@@ -30,7 +31,7 @@ static int ring_init(struct io_uring *ring)
     return rc;
 }
 
-int uring_probe(unsigned nbufs)
+static int uring_probe(unsigned nbufs)
 {
     struct utsname u;
     int major = 0, minor = 0;
@@ -95,6 +96,7 @@ static int eng_setup(worker_t *w, ueng_t **out)
     ueng_t *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
+    e->w = w;
     e->wake_fd = -1;
     e->ring.ring_fd = -1;
     int rc = ring_init(&e->ring);
@@ -102,7 +104,7 @@ static int eng_setup(worker_t *w, ueng_t **out)
         e->ring.ring_fd = -1;
         goto fail;
     }
-    e->nbufs = (unsigned)w->srv->cfg.udp_buffers;
+    e->nbufs = w->udp_buffers;
     e->br_bytes = e->nbufs * sizeof(struct io_uring_buf);
     e->br = mmap(NULL, e->br_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (e->br == MAP_FAILED) {
@@ -180,24 +182,6 @@ static void arm_all(worker_t *w, ueng_t *e)
     }
 }
 
-static void begin_drain(worker_t *w, ueng_t *e)
-{
-    w->draining = 1;
-    w->drain_deadline_ms = w->now_ms + w->pol.drain_timeout_ms;
-    for (uint32_t i = 0; i < w->conns.cap; i++) {
-        conn_t *c = &w->conns.c[i];
-        if (c->state != CONN_OPEN)
-            continue;
-        /* Stop reading; what is buffered is answered and flushed. */
-        c->eof = 1;
-        if (!c->close_after)
-            c->close_reason = PL_ST_TCP_CLOSED_SHUTDOWN;
-        if (c->reading && !c->lingering)
-            cancel_ud(w, e, UD(OP_RECV, c->slot, c->gen));
-        uconn_kick(w, e, c);
-    }
-}
-
 /* Once a second: idle connections, the drain deadline, and anything a
  * missing SQE left unarmed. */
 static void on_tick(worker_t *w, ueng_t *e)
@@ -209,20 +193,7 @@ static void on_tick(worker_t *w, ueng_t *e)
         if (e->udp_armed)
             cancel_ud(w, e, UD(OP_UDP_RECV, 0, 0));
     }
-    for (uint32_t i = 0; i < w->conns.cap; i++) {
-        conn_t *c = &w->conns.c[i];
-        if (c->state != CONN_OPEN)
-            continue;
-        if (c->lingering) {
-            if (w->now_ms >= c->linger_until_ms)
-                uconn_close(w, e, c, c->close_reason);
-        } else if (w->draining && w->now_ms >= w->drain_deadline_ms)
-            uconn_close(w, e, c, PL_ST_TCP_CLOSED_SHUTDOWN);
-        else if (w->now_ms - c->last_ms >= w->pol.idle_timeout_ms)
-            uconn_close(w, e, c, PL_ST_TCP_CLOSED_IDLE);
-        else
-            uconn_kick(w, e, c);
-    }
+    tcp_tick(&w->tcp);
 }
 
 static void dispatch(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
@@ -254,7 +225,7 @@ static void dispatch(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     }
 }
 
-void uring_worker_wake(worker_t *w)
+static void uring_worker_wake(worker_t *w)
 {
     ueng_t *e = w->eng;
     uint64_t one = 1;
@@ -263,7 +234,7 @@ void uring_worker_wake(worker_t *w)
     }
 }
 
-int uring_worker_run(worker_t *w)
+static int uring_worker_run(worker_t *w)
 {
     ueng_t *e = NULL;
     int rc = eng_setup(w, &e);
@@ -273,12 +244,14 @@ int uring_worker_run(worker_t *w)
         return rc;
     }
     w->eng = e;
-    w->now_ms = mono_ms();
+    w->tcp.io = &uring_conn_io;
+    w->tcp.eng = e;
+    w->now_ms = w->tcp.now_ms = mono_ms();
     arm_all(w, e);
     worker_report_ready(w, 1);
 
     for (;;) {
-        if (w->draining && w->conns.nopen == 0 && w->tcp_fd < 0 && w->udp_fd < 0)
+        if (w->draining && w->tcp.conns.nopen == 0 && w->tcp_fd < 0 && w->udp_fd < 0)
             break;
         /* No read snapshot is held across a wait: it would pin old pages. */
         if (io_uring_cq_ready(&e->ring) == 0)
@@ -290,8 +263,8 @@ int uring_worker_run(worker_t *w)
             break;
         }
         worker_batch_begin(w);
-        if (__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE) && !w->draining)
-            begin_drain(w, e);
+        if (worker_stop_requested(w))
+            worker_drain(w); /* the tick cancels the accept and the UDP receive */
         /* The batch is the completions present now. The snapshot is taken
          * lazily at its first lookup, so after every one of them was posted:
          * nothing in the batch was received after the snapshot. Completions
@@ -326,3 +299,5 @@ int uring_worker_run(worker_t *w)
     eng_free(w, e);
     return rc;
 }
+
+const engine_t engine_uring = {"uring", uring_probe, uring_worker_run, uring_worker_wake};

@@ -1,13 +1,21 @@
 /* resolve: from a scanned code to the answer a lane needs.
  *
- * A resolver is per worker (never shared between threads). It owns one LMDB
- * read transaction that the worker renews with pl_resolver_refresh() at the
- * start of each batch of completions and releases with pl_resolver_release()
- * before it waits idle (a held read transaction blocks page reuse), and an
- * optional handle on the shared-memory cache.
+ * A resolver is per worker (never shared between threads). It holds one
+ * LMDB read transaction, its snapshot of the catalogue, and an optional
+ * handle on the shared-memory cache.
  *
- * Freshness: a request answered after pl_resolver_refresh() sees every batch
- * committed before that call. Time windows (promotions, scheduled prices) are
+ * The snapshot rule (DESIGN principle 1), decided in pl_resolver_snapshot()
+ * alone: a lookup reads the snapshot held; the first lookup after
+ * pl_resolver_stale() or pl_resolver_release() (or the first ever) takes a
+ * new one. A server marks the snapshot stale whenever requests may have
+ * arrived after it was taken (at the start of each batch of completions;
+ * after each read when reads come one at a time) and releases it before it
+ * waits idle (a held read transaction blocks page reuse). So a request is
+ * never answered from a snapshot taken before it arrived, and a batch of
+ * requests costs one snapshot.
+ *
+ * Freshness: a request answered after a snapshot was taken sees every batch
+ * committed before it. Time windows (promotions, scheduled prices) are
  * evaluated per request against `now`, after the cache, so they switch at
  * their instant with no loader run. Cached views and memoized answers are
  * tagged with the catalogue's state (pl_meta_t.state), never with the
@@ -75,13 +83,27 @@ typedef struct pl_cache pl_cache_t;
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out);
 void pl_resolver_free(pl_resolver_t *r);
 
-/* Starts (or renews) the read transaction and reads the price generation,
- * the catalogue state and the store table if the state changed. Call at the
- * start of each batch of work.
- * Returns 0 or a negative code (the resolver then answers PL_ANS_ERROR). */
+/* Takes a new snapshot now: starts (or renews) the read transaction and
+ * reads the price generation, the catalogue state and the store table if
+ * the state changed. For tools that read at one moment; a server lets
+ * lookups take it (pl_resolver_snapshot).
+ * Returns 0 or a negative code (lookups then answer PL_ANS_ERROR and the
+ * next one tries again). */
 int pl_resolver_refresh(pl_resolver_t *r);
 
-/* Ends the read transaction (before an idle wait). Cheap; idempotent. */
+/* The snapshot rule (top of this file): takes a new snapshot when none is
+ * held or the one held is stale; every lookup calls it first. Returns 0
+ * when the snapshot held is kept, 1 when a new one was taken, or the
+ * negative code pl_resolver_refresh returned. */
+int pl_resolver_snapshot(pl_resolver_t *r);
+
+/* Requests may have arrived since the snapshot was taken: the next lookup
+ * takes a new one. Cheap (no system call); the transaction is kept until
+ * then. */
+void pl_resolver_stale(pl_resolver_t *r);
+
+/* Ends the read transaction (before an idle wait); the next lookup takes a
+ * new snapshot. Cheap; idempotent. */
 void pl_resolver_release(pl_resolver_t *r);
 
 /* Generation of the current snapshot (0 before the first refresh). */
@@ -90,8 +112,8 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r);
 /* Resolves code[0..len) for store (NUL-terminated; "" or NULL = chain-wide
  * base prices and chain-wide promotions) at instant `now` (seconds since the
  * epoch), as a member or not. Always fills *ans (status says how it went);
- * returns 0, or a negative code when the catalogue could not be read. Refreshes
- * the read transaction itself if none is active. */
+ * returns 0, or a negative code when the catalogue could not be read. Reads
+ * the snapshot pl_resolver_snapshot() holds or takes. */
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *ans);
 

@@ -44,7 +44,7 @@ static admit_t ask(const char *ip, uint32_t per_source, int64_t now, conn_t **ev
     pl_allow_t allow;
     char err[128];
     CHECK_INT(pl_allow_parse("127.0.0.0/8", &allow, err, sizeof(err)), 0);
-    return admit_tcp(&t, LIMIT, &allow, per_source, (struct sockaddr *)&a, key, NULL, now, evict);
+    return admit_tcp(&t, LIMIT, &allow, per_source, (struct sockaddr *)&a, key, now, evict);
 }
 
 int main(void)
