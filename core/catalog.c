@@ -2,12 +2,10 @@
  * Prices and promotions are in catalog_price.c, labels, label jobs and the
  * batch ledger in catalog_label.c. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 
 #include "catalog_int.h"
 #include "pricelane/err.h"
+#include "pricelane/random.h"
 #include "rec.h"
 
 #define REC_VERSION 1
@@ -270,22 +269,6 @@ static int meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v)
     return r.err ? PL_ECORRUPT : 0;
 }
 
-/* A number no other catalogue state will draw: the kernel's random bytes,
- * else (getrandom refused: an old kernel or a seccomp filter) the clock,
- * the process id and a per-process counter, mixed. */
-static uint64_t random_u64(void)
-{
-    static _Atomic uint64_t counter;
-    uint64_t v = 0;
-    if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
-        return v;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t in[4] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec, (uint64_t)getpid(),
-                      atomic_fetch_add(&counter, 1)};
-    return XXH3_64bits(in, sizeof(in));
-}
-
 static int meta_put_str(pl_txn_t *t, const char *k, const char *s)
 {
     return cat_put(t, DB_META, k, strlen(k), s, strlen(s), 0);
@@ -327,7 +310,7 @@ int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min,
     int rc = env_open(dir, &o, 1, &cat);
     if (rc)
         return rc;
-    uint64_t id = random_u64();
+    uint64_t id = pl_random_u64();
     pl_txn_t *t = NULL;
     rc = pl_txn_begin(cat, 1, &t);
     if (rc)
@@ -335,7 +318,7 @@ int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min,
     meta_put_u64(t, "schema", PL_SCHEMA_VERSION);
     meta_put_u64(t, "catalog_id", id);
     meta_put_u64(t, "gen", 0);
-    meta_put_u64(t, "state", random_u64());
+    meta_put_u64(t, "state", pl_random_u64());
     meta_put_u64(t, "next_job", 1);
     meta_put_u64(t, "utc_offset", (uint64_t)(int64_t)utc_offset_min);
     meta_put_str(t, "currency", currency);
@@ -517,7 +500,7 @@ int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
     if (!rc)
         rc = meta_put_u64(t, "gen", g + 1);
     if (!rc)
-        rc = meta_put_u64(t, "state", random_u64());
+        rc = meta_put_u64(t, "state", pl_random_u64());
     if (!rc)
         rc = meta_put_str(t, "last_batch", batch_id ? batch_id : "");
     if (!rc && gen)

@@ -1,12 +1,10 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include "pricelane/netaddr.h"
+#include "pricelane/random.h"
 #include "ratelimit.h"
 
 int rl_init_seeded(ratelimit_t *rl, uint64_t seed)
@@ -18,17 +16,7 @@ int rl_init_seeded(ratelimit_t *rl, uint64_t seed)
 
 int rl_init(ratelimit_t *rl)
 {
-    uint64_t seed;
-    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
-        /* getrandom refused (an old kernel, a seccomp filter): still
-         * unknown outside this process, if weaker than the kernel's. */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t in[4] = {(uint64_t)ts.tv_nsec, (uint64_t)ts.tv_sec, (uint64_t)getpid(),
-                          (uint64_t)(uintptr_t)rl};
-        seed = XXH3_64bits(in, sizeof(in));
-    }
-    return rl_init_seeded(rl, seed);
+    return rl_init_seeded(rl, pl_random_u64());
 }
 
 void rl_free(ratelimit_t *rl)
