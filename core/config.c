@@ -91,6 +91,31 @@ static const pl_config_opt_t opts[] = {
     {"drain_timeout", PL_CFG_INT, "5", 0, 300, NULL, PL_CFG_RELOAD, "SECONDS", NULL,
      "On SIGTERM, time allowed to send the replies already due before connections are closed.",
      F(drain_timeout), 0},
+    {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
+     "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
+     "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "
+     "(docs/price-checker.md).",
+     F(cit_listen), offsetof(pl_config_t, cit_addr)},
+    {"cit_reply_port", PL_CFG_INT, "0", 0, 65535, NULL, PL_CFG_RELOAD, "PORT", NULL,
+     "UDP port the price checkers listen on for answers (the device's own setting); 0 = "
+     "answer to the port the request came from.",
+     F(cit_reply_port), 0},
+    {"cit_stores", PL_CFG_STOREMAP, "", 0, 0, NULL, PL_CFG_RELOAD, "NET=STORE,...",
+     "10.1.2.0/24=S001, 10.1.3.0/24=S002",
+     "Which store a price checker is in, by its address: comma-separated NETWORK=STORE; the "
+     "most specific network wins. A device in none of them shows the prices of `store`.",
+     F(cit_stores), offsetof(pl_config_t, cit_store_map)},
+    {"cit_gb18030", PL_CFG_ALLOW, "", 0, 0, NULL, PL_CFG_RELOAD, "CIDRS", NULL,
+     "Price checkers set to GB18030 text, comma-separated CIDR; the others get UTF-8.",
+     F(cit_gb18030), offsetof(pl_config_t, cit_gb18030_list)},
+    {"cit_width", PL_CFG_INT, "20", 8, 80, NULL, PL_CFG_RELOAD, "COLUMNS", NULL,
+     "Price checker display width in columns (a Chinese character takes two); longer text "
+     "is wrapped, never cut inside a character.",
+     F(cit_width), 0},
+    {"cit_layout", PL_CFG_STR, "", 0, 0, NULL, PL_CFG_RELOAD, "TEMPLATE", NULL,
+     "The price checker screen: which fields on which line, fonts and alignment "
+     "(docs/price-checker.md); empty = the default Chinese screen.",
+     F(cit_layout), 0},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -190,6 +215,23 @@ int pl_config_set(pl_config_t *c, const pl_config_opt_t *o, const char *val, con
         }
         memcpy((char *)c + o->off2, al, sizeof(*al));
         free(al);
+        strcpy(field, val);
+        return 0;
+    }
+    case PL_CFG_STOREMAP: {
+        pl_storemap_t *m = malloc(sizeof(*m));
+        if (!m)
+            return -ENOMEM;
+        if (strlen(val) >= o->size) {
+            free(m);
+            return failf(err, errlen, where, "list too long");
+        }
+        if (pl_storemap_parse(val, m, why, sizeof(why)) != 0) {
+            free(m);
+            return failf(err, errlen, where, why);
+        }
+        memcpy((char *)c + o->off2, m, sizeof(*m));
+        free(m);
         strcpy(field, val);
         return 0;
     }
@@ -319,6 +361,9 @@ int pl_config_check(const pl_config_t *c, char *err, size_t errlen)
     if (c->admin_addr.ss.ss_family != AF_UNSPEC && c->listen_addr.ss.ss_family != AF_UNSPEC &&
         strcmp(c->admin, c->listen) == 0 && pl_addr_port((const void *)&c->listen_addr.ss) != 0)
         return failf(err, errlen, "admin", "must differ from listen");
+    if (c->cit_addr.ss.ss_family != AF_UNSPEC && c->listen_addr.ss.ss_family != AF_UNSPEC &&
+        strcmp(c->cit_listen, c->listen) == 0 && pl_addr_port((const void *)&c->cit_addr.ss) != 0)
+        return failf(err, errlen, "cit_listen", "must differ from listen");
     return 0;
 }
 

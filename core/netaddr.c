@@ -14,6 +14,13 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *arg)
     return PL_EINVAL;
 }
 
+static int failw(char *err, size_t errlen, const char *what, const char *entry, const char *why)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s entry \"%s\": %s", what, entry, why);
+    return PL_EINVAL;
+}
+
 static int parse_port(const char *p, unsigned *port)
 {
     if (!*p)
@@ -157,13 +164,14 @@ static int prefix_match(const uint8_t *a, const uint8_t *net, unsigned bits)
     return 1;
 }
 
-static int parse_cidr(const char *s, pl_cidr_t *c, char *err, size_t errlen)
+/* One network; `what` names the list in messages ("allowlist"). */
+static int parse_cidr(const char *what, const char *s, pl_cidr_t *c, char *err, size_t errlen)
 {
     char host[INET6_ADDRSTRLEN + 1];
     const char *slash = strchr(s, '/');
     size_t hl = slash ? (size_t)(slash - s) : strlen(s);
     if (hl == 0 || hl >= sizeof(host))
-        return fail(err, errlen, "allowlist entry \"%s\": bad address", s);
+        return failw(err, errlen, what, s, "bad address");
     memcpy(host, s, hl);
     host[hl] = 0;
     memset(c, 0, sizeof(*c));
@@ -175,20 +183,20 @@ static int parse_cidr(const char *s, pl_cidr_t *c, char *err, size_t errlen)
         c->family = AF_INET6;
         maxbits = 128;
     } else {
-        return fail(err, errlen, "allowlist entry \"%s\": not an IPv4 or IPv6 network", s);
+        return failw(err, errlen, what, s, "not an IPv4 or IPv6 network");
     }
     unsigned bits = maxbits;
     if (slash) {
         unsigned v;
         if (parse_port(slash + 1, &v) < 0 || v > maxbits)
-            return fail(err, errlen, "allowlist entry \"%s\": prefix length out of range", s);
+            return failw(err, errlen, what, s, "prefix length out of range");
         bits = v;
     }
     c->bits = (uint8_t)bits;
     /* Host bits below the prefix must be zero. */
     for (unsigned i = bits; i < maxbits; i++)
         if (c->addr[i / 8] & (0x80u >> (i % 8)))
-            return fail(err, errlen, "allowlist entry \"%s\": host bits set below the prefix", s);
+            return failw(err, errlen, what, s, "host bits set below the prefix");
     return 0;
 }
 
@@ -218,7 +226,7 @@ int pl_allow_parse(const char *list, pl_allow_t *al, char *err, size_t errlen)
         } else {
             if (al->n >= PL_ALLOW_MAX)
                 return fail(err, errlen, "allowlist: more than %s networks", "64");
-            int rc = parse_cidr(tok, &al->nets[al->n], err, errlen);
+            int rc = parse_cidr("allowlist", tok, &al->nets[al->n], err, errlen);
             if (rc)
                 return rc;
             al->n++;
@@ -228,26 +236,80 @@ int pl_allow_parse(const char *list, pl_allow_t *al, char *err, size_t errlen)
     return 0;
 }
 
-int pl_allow_match(const pl_allow_t *al, const struct sockaddr *sa)
+/* 1 when the client address sa is in network n; a v4-mapped client also
+ * matches IPv6 networks as the IPv6 address it is on the wire. */
+static int cidr_match(const pl_cidr_t *n, const struct sockaddr *sa)
 {
-    if (al->any)
-        return 1;
     uint8_t b[16];
     int fam = raw_addr(sa, b);
     if (!fam)
         return 0;
-    for (int i = 0; i < al->n; i++)
-        if (al->nets[i].family == fam && prefix_match(b, al->nets[i].addr, al->nets[i].bits))
-            return 1;
-    /* A v4-mapped client also matches IPv6 entries as the IPv6 address it
-     * is on the wire (::ffff:0:0/96, ::/0). */
-    if (sa->sa_family == AF_INET6 && fam == AF_INET) {
-        const uint8_t *a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-        for (int i = 0; i < al->n; i++)
-            if (al->nets[i].family == AF_INET6 &&
-                prefix_match(a6, al->nets[i].addr, al->nets[i].bits))
-                return 1;
+    if (n->family == fam && prefix_match(b, n->addr, n->bits))
+        return 1;
+    return sa->sa_family == AF_INET6 && fam == AF_INET && n->family == AF_INET6 &&
+           prefix_match(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, n->addr, n->bits);
+}
+
+int pl_storemap_parse(const char *list, pl_storemap_t *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    const char *p = list ? list : "";
+    while (*p) {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != ',' && !isspace((unsigned char)*e))
+            e++;
+        char tok[INET6_ADDRSTRLEN + 8 + PL_STOREMAP_ID_MAX];
+        size_t tl = (size_t)(e - p);
+        if (tl >= sizeof(tok)) {
+            char shown[24];
+            snprintf(shown, sizeof(shown), "%.16s...", p);
+            return failw(err, errlen, "store map", shown, "too long");
+        }
+        memcpy(tok, p, tl);
+        tok[tl] = 0;
+        p = e;
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            return failw(err, errlen, "store map", tok, "want NETWORK=STORE");
+        *eq = 0;
+        const char *store = eq + 1;
+        size_t sl = strlen(store);
+        if (sl == 0 || sl > PL_STOREMAP_ID_MAX) {
+            *eq = '=';
+            return failw(err, errlen, "store map", tok,
+                         sl ? "store id longer than 15 bytes" : "no store id after '='");
+        }
+        if (m->n >= PL_STOREMAP_MAX)
+            return fail(err, errlen, "store map: more than %s networks", "64");
+        int rc = parse_cidr("store map", tok, &m->nets[m->n], err, errlen);
+        if (rc)
+            return rc;
+        memcpy(m->store[m->n], store, sl + 1);
+        m->n++;
     }
+    return 0;
+}
+
+const char *pl_storemap_find(const pl_storemap_t *m, const struct sockaddr *sa)
+{
+    int best = -1;
+    for (int i = 0; i < m->n; i++)
+        if (cidr_match(&m->nets[i], sa) && (best < 0 || m->nets[i].bits > m->nets[best].bits))
+            best = i;
+    return best < 0 ? NULL : m->store[best];
+}
+
+int pl_allow_match(const pl_allow_t *al, const struct sockaddr *sa)
+{
+    if (al->any)
+        return 1;
+    for (int i = 0; i < al->n; i++)
+        if (cidr_match(&al->nets[i], sa))
+            return 1;
     return 0;
 }
 

@@ -40,19 +40,29 @@ typedef struct pl_config {
     int max_request;              /* bytes: one TCP request, one UDP datagram */
     int udp_buffers;              /* provided receive buffers per worker */
     int drain_timeout;            /* seconds to finish in-flight work on SIGTERM */
+    char cit_listen[PL_ADDR_STR_MAX];  /* price checkers (NQuire CIT), TCP and UDP; "off" */
+    int cit_reply_port;                /* UDP port devices hear answers on; 0 = source port */
+    char cit_stores[PL_CFG_LIST_MAX];  /* device network → store */
+    char cit_gb18030[PL_CFG_LIST_MAX]; /* devices set to GB18030 text */
+    int cit_width;                     /* display columns */
+    char cit_layout[PL_CFG_LIST_MAX];  /* screen template; "" = the default */
 
     /* Parsed forms, kept in step with the text by pl_config_set(). */
     pl_addr_t listen_addr;
     pl_addr_t admin_addr; /* ss_family == AF_UNSPEC when "off" */
     pl_allow_t allow_list;
+    pl_addr_t cit_addr; /* ss_family == AF_UNSPEC when "off" */
+    pl_storemap_t cit_store_map;
+    pl_allow_t cit_gb18030_list;
 } pl_config_t;
 
 typedef enum pl_cfg_type {
     PL_CFG_STR = 0,
     PL_CFG_INT,
-    PL_CFG_ENUM,  /* one of `choices` ("a|b|c") */
-    PL_CFG_ADDR,  /* HOST:PORT, parsed into a pl_addr_t */
-    PL_CFG_ALLOW, /* CIDR list, parsed into a pl_allow_t */
+    PL_CFG_ENUM,     /* one of `choices` ("a|b|c") */
+    PL_CFG_ADDR,     /* HOST:PORT, parsed into a pl_addr_t */
+    PL_CFG_ALLOW,    /* CIDR list, parsed into a pl_allow_t */
+    PL_CFG_STOREMAP, /* NETWORK=STORE list, parsed into a pl_storemap_t */
 } pl_cfg_type_t;
 
 enum pl_cfg_flags {

@@ -58,6 +58,24 @@ typedef struct pl_allow {
  * nothing. Returns 0, or PL_EINVAL with the reason (naming the entry). */
 int pl_allow_parse(const char *list, pl_allow_t *al, char *err, size_t errlen);
 
+#define PL_STOREMAP_MAX 64
+#define PL_STOREMAP_ID_MAX 15 /* PL_SCOPE_MAX */
+
+/* Which store a device belongs to, by its network: "10.1.2.0/24=S001,
+ * 10.1.3.7=S002". The most specific network that matches wins. */
+typedef struct pl_storemap {
+    int n;
+    pl_cidr_t nets[PL_STOREMAP_MAX];
+    char store[PL_STOREMAP_MAX][PL_STOREMAP_ID_MAX + 1];
+} pl_storemap_t;
+
+/* Parses a store map (comma- or space-separated NETWORK=STORE entries;
+ * empty: no entry). Returns 0, or PL_EINVAL naming the entry and why. */
+int pl_storemap_parse(const char *list, pl_storemap_t *m, char *err, size_t errlen);
+/* The store of the device at sa (longest prefix), or NULL when none
+ * matches. The string lives as long as m. */
+const char *pl_storemap_find(const pl_storemap_t *m, const struct sockaddr *sa);
+
 /* The 16-byte key of a client address, for per-source tables: IPv6 as is,
  * IPv4 as IPv4-mapped IPv6 (so both forms of one client are one key); the
  * port is left out. Returns 0, or -1 (key zeroed) for another family. */

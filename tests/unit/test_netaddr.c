@@ -108,9 +108,43 @@ static void test_allow(void)
     CHECK_INT(pl_allow_parse("fe80::/129", &al, err, sizeof(err)), PL_EINVAL);
 }
 
+/* Device networks to stores: the most specific network wins; errors name
+ * the entry. */
+static void test_storemap(void)
+{
+    static pl_storemap_t m;
+    CHECK_INT(pl_storemap_parse("10.0.0.0/8=CHAIN, 10.1.2.0/24=S001 10.1.2.7=S002,"
+                                "fd00::/8=S6",
+                                &m, err, sizeof(err)),
+              0);
+    CHECK_INT(m.n, 4);
+    struct sockaddr_storage a = v4("10.1.2.7"), b = v4("10.1.2.8"), c = v4("10.9.9.9"),
+                            d = v4("192.168.1.1"), e = v6("fd00::5"), f = v6("::ffff:10.1.2.9");
+    CHECK_STR(pl_storemap_find(&m, (struct sockaddr *)&a), "S002");
+    CHECK_STR(pl_storemap_find(&m, (struct sockaddr *)&b), "S001");
+    CHECK_STR(pl_storemap_find(&m, (struct sockaddr *)&c), "CHAIN");
+    CHECK(pl_storemap_find(&m, (struct sockaddr *)&d) == NULL, "no network: no store");
+    CHECK_STR(pl_storemap_find(&m, (struct sockaddr *)&e), "S6");
+    CHECK_STR(pl_storemap_find(&m, (struct sockaddr *)&f), "S001");
+    CHECK_INT(pl_storemap_parse("", &m, err, sizeof(err)), 0);
+    CHECK_INT(m.n, 0);
+    CHECK_INT(pl_storemap_parse("10.1.2.0/24", &m, err, sizeof(err)), PL_EINVAL);
+    CHECK_STR(err, "store map entry \"10.1.2.0/24\": want NETWORK=STORE");
+    CHECK_INT(pl_storemap_parse("10.1.2.0/24=", &m, err, sizeof(err)), PL_EINVAL);
+    CHECK_STR(err, "store map entry \"10.1.2.0/24=\": no store id after '='");
+    CHECK_INT(pl_storemap_parse("10.1.2.0/24=S0123456789012345", &m, err, sizeof(err)), PL_EINVAL);
+    CHECK_STR(err,
+              "store map entry \"10.1.2.0/24=S0123456789012345\": store id longer than 15 bytes");
+    CHECK_INT(pl_storemap_parse("10.1.2.1/24=S1", &m, err, sizeof(err)), PL_EINVAL);
+    CHECK_STR(err, "store map entry \"10.1.2.1/24\": host bits set below the prefix");
+    CHECK_INT(pl_storemap_parse("shop=S1", &m, err, sizeof(err)), PL_EINVAL);
+    CHECK_STR(err, "store map entry \"shop\": not an IPv4 or IPv6 network");
+}
+
 int main(void)
 {
     test_addr();
     test_allow();
+    test_storemap();
     return pl_test_done("test_netaddr");
 }
