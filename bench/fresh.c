@@ -431,18 +431,10 @@ out:
     return n > 0 ? 0 : -1;
 }
 
-int pl_bench_fresh(int argc, char **argv)
+/* Reads the command line into f and *keys_path. Returns -1 to go on, or the
+ * exit status (0 after --help, 2 for a usage error). */
+static int parse_options(fresh_t *f, int argc, char **argv, const char **keys_path)
 {
-    static fresh_t F;
-    fresh_t *f = &F;
-    memset(f, 0, sizeof(*f));
-    f->nitems = 8;
-    f->conns = 4;
-    f->depth = 8;
-    f->duration = 20;
-    f->nice = 10;
-    const char *keys_path = NULL;
-    char loader_buf[PATH_MAX], dir_buf[] = "/tmp/pricelane-fresh-XXXXXX";
     static const struct option lo[] = {
         {"server", 1, 0, 's'}, {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'},
         {"load", 1, 0, 'l'},   {"items", 1, 0, 'i'},    {"conns", 1, 0, 'c'},
@@ -451,9 +443,6 @@ int pl_bench_fresh(int argc, char **argv)
         {0, 0, 0, 0}};
     int opt;
     long long num;
-    f->server = "127.0.0.1:7070";
-    if (pl_opt_addr(CMD, "--server", f->server, 1, &f->addr))
-        return 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
@@ -466,7 +455,7 @@ int pl_bench_fresh(int argc, char **argv)
             f->db = optarg;
             break;
         case 'k':
-            keys_path = optarg;
+            *keys_path = optarg;
             break;
         case 'l':
             f->loader = optarg;
@@ -510,59 +499,74 @@ int pl_bench_fresh(int argc, char **argv)
             return 2;
         }
     }
-    if (!f->db || !keys_path) {
+    if (!f->db || !*keys_path) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* The loader beside this program unless --load named one (in loader_buf,
+ * PATH_MAX bytes), and a new directory for the batch files unless --dir named
+ * one (made from dir_buf; *made_dir set). Returns 0, or -1. */
+static int find_paths(fresh_t *f, char *loader_buf, char *dir_buf, int *made_dir)
+{
     if (!f->loader) {
-        ssize_t n = readlink("/proc/self/exe", loader_buf, sizeof(loader_buf) - 20);
+        ssize_t n = readlink("/proc/self/exe", loader_buf, PATH_MAX - 20);
         if (n <= 0)
-            return 2;
+            return -1;
         loader_buf[n] = 0;
         strcat(dirname(loader_buf), "/pricelane-load");
         f->loader = loader_buf;
     }
-    int made_dir = 0;
     if (!f->dir) {
         if (!mkdtemp(dir_buf)) {
             perror("pricelane-bench fresh: mkdtemp");
-            return 2;
+            return -1;
         }
         f->dir = dir_buf;
-        made_dir = 1;
+        *made_dir = 1;
     }
-    if (pick_items(f, keys_path))
-        return 2;
-    f->runid = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
-    f->commit = calloc(F_MAXB + 1, sizeof(uint64_t));
-    f->genval = malloc(F_GENS * sizeof(*f->genval));
-    checker_t *cs = calloc((size_t)f->conns, sizeof(*cs));
-    pthread_t *th = calloc((size_t)f->conns, sizeof(*th));
-    if (!f->commit || !f->genval || !cs || !th)
-        return 2;
-    for (size_t i = 0; i < F_GENS; i++)
-        atomic_init(&f->genval[i], -1);
-    int status = 2, nth = 0;
+    return 0;
+}
+
+/* Opens every checker's connection. Returns 0, or -1 after printing why. */
+static int connect_checkers(fresh_t *f, checker_t *cs)
+{
     for (int i = 0; i < f->conns; i++) {
         cs[i].f = f;
         cs[i].id = i;
         cs[i].rbuf = malloc(65536);
         if ((cs[i].fd = connect_server(f)) < 0 || !cs[i].rbuf) {
             fprintf(stderr, "pricelane-bench fresh: connect %s: %s\n", f->server, strerror(errno));
-            goto out;
+            return -1;
         }
     }
-    /* the checkers run before the first batch, during, and briefly after */
-    for (; nth < f->conns; nth++)
-        pthread_create(&th[nth], NULL, checker_main, &cs[nth]);
+    return 0;
+}
+
+/* Runs the checkers before the first batch, during, and briefly after (until
+ * the applier stops them). *nth counts the checker threads running. Returns
+ * the seconds from the first batch to the end. */
+static double run_checks(fresh_t *f, checker_t *cs, pthread_t *th, int *nth)
+{
+    for (; *nth < f->conns; (*nth)++)
+        pthread_create(&th[*nth], NULL, checker_main, &cs[*nth]);
     pthread_t ap;
     uint64_t t_start = now_ns();
     pthread_create(&ap, NULL, applier, f);
     pthread_join(ap, NULL);
-    for (int i = 0; i < nth; i++)
+    for (int i = 0; i < *nth; i++)
         pthread_join(th[i], NULL);
-    nth = 0;
-    double secs = (double)(now_ns() - t_start) / 1e9;
+    *nth = 0;
+    return (double)(now_ns() - t_start) / 1e9;
+}
+
+/* The final round, then the JSON report. Returns the exit status: 1 for any
+ * stale, mixed or backward answer, error or loader failure, or when no batch
+ * was committed or nothing was answered. */
+static int report(fresh_t *f, checker_t *cs, double secs)
+{
     /* after the last commit every item on every connection shows the last batch */
     uint64_t last = atomic_load(&f->ncommitted);
     for (int i = 0; i < f->conns; i++)
@@ -584,8 +588,13 @@ int pl_bench_fresh(int argc, char **argv)
            (unsigned long long)f->split_sets, (unsigned long long)f->max_seen,
            last ? f->apply_ms_sum / (double)last : 0.0, f->apply_ms_max,
            bad || !last || !f->answers ? "false" : "true");
-    status = bad || !last || !f->answers ? 1 : 0;
-out:
+    return bad || !last || !f->answers ? 1 : 0;
+}
+
+/* Stops and joins the checkers still running, closes their connections and
+ * removes a batch directory made for this run. */
+static void cleanup(fresh_t *f, checker_t *cs, pthread_t *th, int nth, int made_dir)
+{
     atomic_store(&f->stop, 1);
     for (int i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
@@ -600,6 +609,46 @@ out:
         unlink(p);
         rmdir(f->dir);
     }
+}
+
+int pl_bench_fresh(int argc, char **argv)
+{
+    static fresh_t F;
+    fresh_t *f = &F;
+    memset(f, 0, sizeof(*f));
+    f->nitems = 8;
+    f->conns = 4;
+    f->depth = 8;
+    f->duration = 20;
+    f->nice = 10;
+    const char *keys_path = NULL;
+    char loader_buf[PATH_MAX], dir_buf[] = "/tmp/pricelane-fresh-XXXXXX";
+    f->server = "127.0.0.1:7070";
+    if (pl_opt_addr(CMD, "--server", f->server, 1, &f->addr))
+        return 2;
+    int rc = parse_options(f, argc, argv, &keys_path);
+    if (rc >= 0)
+        return rc;
+    int made_dir = 0;
+    if (find_paths(f, loader_buf, dir_buf, &made_dir))
+        return 2;
+    if (pick_items(f, keys_path))
+        return 2;
+    f->runid = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+    f->commit = calloc(F_MAXB + 1, sizeof(uint64_t));
+    f->genval = malloc(F_GENS * sizeof(*f->genval));
+    checker_t *cs = calloc((size_t)f->conns, sizeof(*cs));
+    pthread_t *th = calloc((size_t)f->conns, sizeof(*th));
+    if (!f->commit || !f->genval || !cs || !th)
+        return 2;
+    for (size_t i = 0; i < F_GENS; i++)
+        atomic_init(&f->genval[i], -1);
+    int status = 2, nth = 0;
+    if (connect_checkers(f, cs) == 0) {
+        double secs = run_checks(f, cs, th, &nth);
+        status = report(f, cs, secs);
+    }
+    cleanup(f, cs, th, nth, made_dir);
     free(cs);
     free(th);
     free(f->commit);

@@ -88,35 +88,40 @@ static int read_replies(int fd, int count, const char *ok)
     return 0;
 }
 
-int pl_bench_kvload(int argc, char **argv)
+struct kv_opts {
+    const char *db, *keys_path, *redis, *mc, *dump;
+    struct sockaddr_in addr;
+};
+
+/* Reads the command line into o. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int parse_options(int argc, char **argv, struct kv_opts *o)
 {
-    const char *db = NULL, *keys_path = NULL, *redis = NULL, *mc = NULL, *dump = NULL;
     static const struct option lo[] = {
         {"db", 1, 0, 'd'},   {"keys", 1, 0, 'k'}, {"redis", 1, 0, 'r'}, {"memcached", 1, 0, 'm'},
         {"dump", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    struct sockaddr_in addr = {.sin_family = AF_INET};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
         case 'd':
-            db = optarg;
+            o->db = optarg;
             break;
         case 'k':
-            keys_path = optarg;
+            o->keys_path = optarg;
             break;
         case 'r':
-            redis = optarg;
-            if (pl_opt_addr(CMD, "--redis", optarg, 1, &addr))
+            o->redis = optarg;
+            if (pl_opt_addr(CMD, "--redis", optarg, 1, &o->addr))
                 return 2;
             break;
         case 'm':
-            mc = optarg;
-            if (pl_opt_addr(CMD, "--memcached", optarg, 1, &addr))
+            o->mc = optarg;
+            if (pl_opt_addr(CMD, "--memcached", optarg, 1, &o->addr))
                 return 2;
             break;
         case 'o':
-            dump = optarg;
+            o->dump = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -126,41 +131,71 @@ int pl_bench_kvload(int argc, char **argv)
             return 2;
         }
     }
-    if (!db || !keys_path || (!!redis + !!mc + !!dump) != 1) {
+    if (!o->db || !o->keys_path || (!!o->redis + !!o->mc + !!o->dump) != 1) {
         usage(stderr);
         return 2;
     }
-    pl_keys_t keys;
-    if (pl_keys_load(&keys, keys_path, 0, 1))
-        return 2;
-    pl_cat_t *cat = NULL;
-    pl_resolver_t *r = NULL;
-    pl_cat_opts_t co = {.read_only = 1};
-    int rc = pl_cat_open(db, &co, &cat), status = 1, fd = -1;
-    FILE *out = NULL;
-    char *buf = malloc(CHUNK * 4096);
-    if (rc || (rc = pl_resolver_new(cat, NULL, &r)) || (rc = pl_resolver_refresh(r))) {
-        fprintf(stderr, "pricelane-bench kv-load: %s: %s\n", db, pl_strerror(rc));
-        goto out;
+    return -1;
+}
+
+/* Where the answers go: the dump file, or a server's connection with the
+ * writes not yet sent (pending of them in buf[0..blen)). */
+struct sink {
+    FILE *out;
+    int fd;
+    char *buf;
+    size_t blen;
+    int pending;
+};
+
+/* Sends the pending writes and reads their replies. Returns 0 or -1. */
+static int flush_writes(const struct kv_opts *o, struct sink *k)
+{
+    if (write_all(k->fd, k->buf, k->blen) ||
+        read_replies(k->fd, k->pending, o->redis ? "+OK" : "STORED"))
+        return -1;
+    k->blen = 0;
+    k->pending = 0;
+    return 0;
+}
+
+/* Stores the answer of code (the last of the key file when last): a dump
+ * line, or a write to the server, sent with those before it every CHUNK
+ * writes and at the last. Returns 0, or -1 after printing why. */
+static int put_answer(const struct kv_opts *o, struct sink *k, const char *code, size_t clen,
+                      const char *json, size_t jlen, int last)
+{
+    if (k->out) {
+        fprintf(k->out, "%s\t%.*s\n", code, (int)jlen, json);
+        return 0;
     }
-    if (dump) {
-        out = fopen(dump, "w");
-        if (!out) {
-            fprintf(stderr, "pricelane-bench kv-load: %s: %s\n", dump, strerror(errno));
-            goto out;
-        }
-    } else if ((fd = connect_to(&addr)) < 0) {
-        fprintf(stderr, "pricelane-bench kv-load: cannot connect to %s\n", redis ? redis : mc);
-        goto out;
+    if (o->redis)
+        k->blen += (size_t)sprintf(k->buf + k->blen, "*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n",
+                                   clen, code, jlen);
+    else
+        k->blen += (size_t)sprintf(k->buf + k->blen, "set %s 0 0 %zu\r\n", code, jlen);
+    memcpy(k->buf + k->blen, json, jlen);
+    k->blen += jlen;
+    memcpy(k->buf + k->blen, "\r\n", 2);
+    k->blen += 2;
+    if ((++k->pending == CHUNK || last) && flush_writes(o, k)) {
+        fprintf(stderr, "pricelane-bench kv-load: writing to %s failed\n",
+                o->redis ? o->redis : o->mc);
+        return -1;
     }
+    return 0;
+}
+
+/* Resolves every code of keys and stores its answer. Returns 0, or -1. */
+static int load_answers(const struct kv_opts *o, pl_resolver_t *r, const pl_keys_t *keys,
+                        struct sink *k)
+{
     int64_t now = time(NULL);
     int off = pl_resolver_utc_offset(r);
     uint64_t bytes = 0, notok = 0;
-    size_t blen = 0;
-    int pending = 0;
-    for (size_t i = 0; i < keys.n; i++) {
+    for (size_t i = 0; i < keys->n; i++) {
         size_t clen;
-        const char *code = pl_keys_code(&keys, (uint32_t)i, &clen);
+        const char *code = pl_keys_code(keys, (uint32_t)i, &clen);
         pl_answer_t a;
         char json[2048];
         pl_resolve(r, NULL, code, clen, now, 0, &a);
@@ -169,46 +204,59 @@ int pl_bench_kvload(int argc, char **argv)
             continue;
         notok += a.status != PL_ANS_OK;
         bytes += jlen;
-        if (out) {
-            fprintf(out, "%s\t%.*s\n", code, (int)jlen, json);
-            continue;
-        }
-        if (redis)
-            blen += (size_t)sprintf(buf + blen, "*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n", clen,
-                                    code, jlen);
-        else
-            blen += (size_t)sprintf(buf + blen, "set %s 0 0 %zu\r\n", code, jlen);
-        memcpy(buf + blen, json, jlen);
-        blen += jlen;
-        memcpy(buf + blen, "\r\n", 2);
-        blen += 2;
-        if (++pending == CHUNK || i + 1 == keys.n) {
-            if (write_all(fd, buf, blen) || read_replies(fd, pending, redis ? "+OK" : "STORED")) {
-                fprintf(stderr, "pricelane-bench kv-load: writing to %s failed\n",
-                        redis ? redis : mc);
-                goto out;
-            }
-            blen = 0;
-            pending = 0;
-        }
-        if ((i & 4095) == 0)
+        if (put_answer(o, k, code, clen, json, jlen, i + 1 == keys->n))
+            return -1;
+        if (!k->out && (i & 4095) == 0)
             pl_resolver_refresh(r); /* do not pin one snapshot for the whole load */
     }
-    if (pending &&
-        (write_all(fd, buf, blen) || read_replies(fd, pending, redis ? "+OK" : "STORED")))
-        goto out;
+    if (k->pending && flush_writes(o, k))
+        return -1;
     printf("{\"loaded\":%zu,\"not_ok\":%llu,\"mean_answer_bytes\":%.1f,\"target\":\"%s\"}\n",
-           keys.n, (unsigned long long)notok, keys.n ? (double)bytes / (double)keys.n : 0.0,
-           redis ? "redis"
-           : mc  ? "memcached"
-                 : "dump");
-    status = 0;
+           keys->n, (unsigned long long)notok, keys->n ? (double)bytes / (double)keys->n : 0.0,
+           o->redis ? "redis"
+           : o->mc  ? "memcached"
+                    : "dump");
+    return 0;
+}
+
+int pl_bench_kvload(int argc, char **argv)
+{
+    struct kv_opts o = {.addr = {.sin_family = AF_INET}};
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    pl_keys_t keys;
+    if (pl_keys_load(&keys, o.keys_path, 0, 1))
+        return 2;
+    pl_cat_t *cat = NULL;
+    pl_resolver_t *r = NULL;
+    pl_cat_opts_t co = {.read_only = 1};
+    int rc = pl_cat_open(o.db, &co, &cat);
+    struct sink k = {.fd = -1, .buf = malloc(CHUNK * 4096)};
+    status = 1;
+    if (rc || (rc = pl_resolver_new(cat, NULL, &r)) || (rc = pl_resolver_refresh(r))) {
+        fprintf(stderr, "pricelane-bench kv-load: %s: %s\n", o.db, pl_strerror(rc));
+        goto out;
+    }
+    if (o.dump) {
+        k.out = fopen(o.dump, "w");
+        if (!k.out) {
+            fprintf(stderr, "pricelane-bench kv-load: %s: %s\n", o.dump, strerror(errno));
+            goto out;
+        }
+    } else if ((k.fd = connect_to(&o.addr)) < 0) {
+        fprintf(stderr, "pricelane-bench kv-load: cannot connect to %s\n",
+                o.redis ? o.redis : o.mc);
+        goto out;
+    }
+    if (load_answers(&o, r, &keys, &k) == 0)
+        status = 0;
 out:
-    if (out && fclose(out))
+    if (k.out && fclose(k.out))
         status = 1;
-    if (fd >= 0)
-        close(fd);
-    free(buf);
+    if (k.fd >= 0)
+        close(k.fd);
+    free(k.buf);
     pl_resolver_free(r);
     if (cat)
         pl_cat_close(cat);

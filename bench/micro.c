@@ -87,11 +87,16 @@ static double memo_pass(pl_resolver_t *r, pl_memo_t *m, const pl_keys_t *k, cons
     return (double)(t1 - t0) / (double)n;
 }
 
-int pl_bench_micro(int argc, char **argv)
+struct micro_opts {
+    const char *db, *keys_path;
+    long long sample, rounds, cache_mb;
+    uint64_t seed;
+};
+
+/* Reads the command line into o. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int parse_options(int argc, char **argv, struct micro_opts *o)
 {
-    const char *db = NULL, *keys_path = NULL;
-    long long sample = 100000, rounds = 5, cache_mb = 512;
-    uint64_t seed = 1;
     static const struct option lo[] = {
         {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'}, {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
         {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
@@ -100,25 +105,25 @@ int pl_bench_micro(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
         case 'd':
-            db = optarg;
+            o->db = optarg;
             break;
         case 'k':
-            keys_path = optarg;
+            o->keys_path = optarg;
             break;
         case 'n':
-            if (pl_opt_int(CMD, "--sample", optarg, 1, 100000000, 0, &sample))
+            if (pl_opt_int(CMD, "--sample", optarg, 1, 100000000, 0, &o->sample))
                 return 2;
             break;
         case 'r':
-            if (pl_opt_int(CMD, "--rounds", optarg, 1, 1000, 0, &rounds))
+            if (pl_opt_int(CMD, "--rounds", optarg, 1, 1000, 0, &o->rounds))
                 return 2;
             break;
         case 'c':
-            if (pl_opt_int(CMD, "--cache-mb", optarg, 1, 65536, 0, &cache_mb))
+            if (pl_opt_int(CMD, "--cache-mb", optarg, 1, 65536, 0, &o->cache_mb))
                 return 2;
             break;
         case 's':
-            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, 0, &seed))
+            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, 0, &o->seed))
                 return 2;
             break;
         case 'h':
@@ -129,35 +134,28 @@ int pl_bench_micro(int argc, char **argv)
             return 2;
         }
     }
-    if (!db || !keys_path) {
+    if (!o->db || !o->keys_path) {
         usage(stderr);
         return 2;
     }
-    pl_keys_t keys;
-    if (pl_keys_load(&keys, keys_path, 0, seed))
-        return 2;
-    int status = 1, rc;
-    pl_cat_t *cat = NULL;
-    pl_cache_t *cache = NULL;
-    pl_resolver_t *rc_cache = NULL, *rc_plain = NULL;
-    uint32_t *s = malloc((size_t)sample * sizeof(uint32_t));
-    char path[] = "/dev/shm/pricelane-micro-XXXXXX";
-    int tmpfd = -1;
-    pl_cat_opts_t co = {.read_only = 1};
-    if (!s)
-        goto out;
-    /* distinct codes: a partial Fisher-Yates shuffle of all indices */
-    size_t n = keys.nitems + keys.nscale;
-    if ((size_t)sample > n)
-        sample = (long long)n;
+    return -1;
+}
+
+/* Draws o->sample distinct codes of the n in keys into s (a partial
+ * Fisher-Yates shuffle of all indices); o->sample is cut to n. Returns 0, or
+ * -1 when out of memory. */
+static int draw_sample(struct micro_opts *o, size_t n, uint32_t *s)
+{
+    if ((size_t)o->sample > n)
+        o->sample = (long long)n;
     uint32_t *all = malloc(n * sizeof(uint32_t));
     if (!all)
-        goto out;
+        return -1;
     for (size_t i = 0; i < n; i++)
         all[i] = (uint32_t)i;
     pl_rng_t rng;
-    pl_rng_seed(&rng, seed);
-    for (size_t i = 0; i < (size_t)sample; i++) {
+    pl_rng_seed(&rng, o->seed);
+    for (size_t i = 0; i < (size_t)o->sample; i++) {
         size_t j = i + pl_rng_below(&rng, n - i);
         uint32_t t = all[i];
         all[i] = all[j];
@@ -165,8 +163,106 @@ int pl_bench_micro(int argc, char **argv)
         s[i] = all[i];
     }
     free(all);
-    if ((rc = pl_cat_open(db, &co, &cat))) {
-        fprintf(stderr, "pricelane-bench micro: %s: %s\n", db, pl_strerror(rc));
+    return 0;
+}
+
+/* The timings of one run and the counts behind them. */
+struct results {
+    double miss, hit, plain, memo_hit; /* ns per lookup */
+    uint64_t bad;                      /* answers neither ok nor no_price */
+    pl_cache_stats_t st0, st1, st2;    /* before the miss pass, after it, after the hit passes */
+    pl_memo_stats_t ms;
+};
+
+/* The passes: miss (empty cache), hit (best of the rounds), no cache (best of
+ * the rounds), then the memo's. Returns 0, or -1 when the memo could not be
+ * made. */
+static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint32_t *s,
+                   pl_cache_t *cache, pl_resolver_t *rc_cache, pl_resolver_t *rc_plain,
+                   struct results *res)
+{
+    int64_t t = time(NULL);
+    size_t n = (size_t)o->sample;
+    pl_cache_stats(cache, &res->st0);
+    res->miss = pass(rc_cache, keys, s, n, t, &res->bad);
+    pl_cache_stats(cache, &res->st1);
+    for (long i = 0; i < o->rounds; i++) {
+        double x = pass(rc_cache, keys, s, n, t, &res->bad);
+        if (i == 0 || x < res->hit)
+            res->hit = x; /* best round: the least disturbed by other work */
+    }
+    pl_cache_stats(cache, &res->st2);
+    for (long i = 0; i < o->rounds; i++) {
+        double x = pass(rc_plain, keys, s, n, t, &res->bad);
+        if (i == 0 || x < res->plain)
+            res->plain = x;
+    }
+    /* memo: room for the whole sample (640 bytes a code, two ways slack) */
+    pl_memo_t *memo = NULL;
+    int rc;
+    if ((rc = pl_memo_new(n * 640 + (1u << 20), &memo))) {
+        fprintf(stderr, "pricelane-bench micro: memo: %s\n", pl_strerror(rc));
+        return -1;
+    }
+    memo_pass(rc_cache, memo, keys, s, n, t, &res->bad); /* fills it */
+    for (long i = 0; i < o->rounds; i++) {
+        double x = memo_pass(rc_cache, memo, keys, s, n, t, &res->bad);
+        if (i == 0 || x < res->memo_hit)
+            res->memo_hit = x;
+    }
+    pl_memo_stats(memo, &res->ms);
+    pl_memo_free(memo);
+    return 0;
+}
+
+/* One JSON object on stdout; a warning when the hit passes missed. */
+static void report(const struct micro_opts *o, size_t n, const struct results *r)
+{
+    const pl_cache_stats_t *st0 = &r->st0, *st1 = &r->st1, *st2 = &r->st2;
+    uint64_t hits = st2->hits - st1->hits, hit_misses = st2->misses - st1->misses;
+    printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
+           "\"rounds\":%lld,\"miss_ns\":%.1f,\"hit_ns\":%.1f,\"nocache_ns\":%.1f,"
+           "\"memo_hit_ns\":%.1f,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_big\":%llu},"
+           "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
+           "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"too_big\":%llu,\"not_ok\":%llu,"
+           "\"cache_slots\":%llu}\n",
+           n, o->sample, o->rounds, r->miss, r->hit, r->plain, r->memo_hit,
+           (unsigned long long)r->ms.hits, (unsigned long long)r->ms.misses,
+           (unsigned long long)r->ms.too_big, (unsigned long long)(st1->hits - st0->hits),
+           (unsigned long long)(st1->misses - st0->misses),
+           (unsigned long long)(st1->inserts - st0->inserts), (unsigned long long)hits,
+           (unsigned long long)hit_misses, (unsigned long long)st2->too_big,
+           (unsigned long long)r->bad, (unsigned long long)st2->nslots);
+    if (hit_misses > st2->too_big)
+        fprintf(stderr,
+                "pricelane-bench micro: %llu misses in the hit passes: the cache (%lld MiB) is "
+                "smaller than the sample\n",
+                (unsigned long long)hit_misses, o->cache_mb);
+}
+
+int pl_bench_micro(int argc, char **argv)
+{
+    struct micro_opts o = {.sample = 100000, .rounds = 5, .cache_mb = 512, .seed = 1};
+    int status = parse_options(argc, argv, &o), rc;
+    if (status >= 0)
+        return status;
+    pl_keys_t keys;
+    if (pl_keys_load(&keys, o.keys_path, 0, o.seed))
+        return 2;
+    status = 1;
+    pl_cat_t *cat = NULL;
+    pl_cache_t *cache = NULL;
+    pl_resolver_t *rc_cache = NULL, *rc_plain = NULL;
+    uint32_t *s = malloc((size_t)o.sample * sizeof(uint32_t));
+    char path[] = "/dev/shm/pricelane-micro-XXXXXX";
+    int tmpfd = -1;
+    pl_cat_opts_t co = {.read_only = 1};
+    size_t n = keys.nitems + keys.nscale;
+    struct results res = {0};
+    if (!s || draw_sample(&o, n, s))
+        goto out;
+    if ((rc = pl_cat_open(o.db, &co, &cat))) {
+        fprintf(stderr, "pricelane-bench micro: %s: %s\n", o.db, pl_strerror(rc));
         goto out;
     }
     tmpfd = mkstemp(path);
@@ -174,64 +270,15 @@ int pl_bench_micro(int argc, char **argv)
         fprintf(stderr, "pricelane-bench micro: %s: %s\n", path, strerror(errno));
         goto out;
     }
-    if ((rc = pl_cache_open(path, (size_t)cache_mb << 20, pl_cat_id(cat), &cache)) ||
+    if ((rc = pl_cache_open(path, (size_t)o.cache_mb << 20, pl_cat_id(cat), &cache)) ||
         (rc = pl_resolver_new(cat, cache, &rc_cache)) ||
         (rc = pl_resolver_new(cat, NULL, &rc_plain))) {
         fprintf(stderr, "pricelane-bench micro: %s\n", pl_strerror(rc));
         goto out;
     }
-    int64_t t = time(NULL);
-    uint64_t bad = 0;
-    pl_cache_stats_t st0, st1, st2;
-    pl_cache_stats(cache, &st0);
-    double miss = pass(rc_cache, &keys, s, (size_t)sample, t, &bad);
-    pl_cache_stats(cache, &st1);
-    double hit = 0;
-    for (long i = 0; i < rounds; i++) {
-        double x = pass(rc_cache, &keys, s, (size_t)sample, t, &bad);
-        if (i == 0 || x < hit)
-            hit = x; /* best round: the least disturbed by other work */
-    }
-    pl_cache_stats(cache, &st2);
-    double plain = 0;
-    for (long i = 0; i < rounds; i++) {
-        double x = pass(rc_plain, &keys, s, (size_t)sample, t, &bad);
-        if (i == 0 || x < plain)
-            plain = x;
-    }
-    /* memo: room for the whole sample (640 bytes a code, two ways slack) */
-    pl_memo_t *memo = NULL;
-    double memo_hit = 0;
-    pl_memo_stats_t ms = {0};
-    if ((rc = pl_memo_new((size_t)sample * 640 + (1u << 20), &memo))) {
-        fprintf(stderr, "pricelane-bench micro: memo: %s\n", pl_strerror(rc));
+    if (measure(&o, &keys, s, cache, rc_cache, rc_plain, &res))
         goto out;
-    }
-    memo_pass(rc_cache, memo, &keys, s, (size_t)sample, t, &bad); /* fills it */
-    for (long i = 0; i < rounds; i++) {
-        double x = memo_pass(rc_cache, memo, &keys, s, (size_t)sample, t, &bad);
-        if (i == 0 || x < memo_hit)
-            memo_hit = x;
-    }
-    pl_memo_stats(memo, &ms);
-    pl_memo_free(memo);
-    uint64_t hits = st2.hits - st1.hits, hit_misses = st2.misses - st1.misses;
-    printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
-           "\"rounds\":%lld,\"miss_ns\":%.1f,\"hit_ns\":%.1f,\"nocache_ns\":%.1f,"
-           "\"memo_hit_ns\":%.1f,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_big\":%llu},"
-           "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
-           "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"too_big\":%llu,\"not_ok\":%llu,\"cache_slots\":%llu}\n",
-           n, sample, rounds, miss, hit, plain, memo_hit, (unsigned long long)ms.hits,
-           (unsigned long long)ms.misses, (unsigned long long)ms.too_big,
-           (unsigned long long)(st1.hits - st0.hits),
-           (unsigned long long)(st1.misses - st0.misses),
-           (unsigned long long)(st1.inserts - st0.inserts), (unsigned long long)hits,
-           (unsigned long long)hit_misses, (unsigned long long)st2.too_big, (unsigned long long)bad, (unsigned long long)st2.nslots);
-    if (hit_misses > st2.too_big)
-        fprintf(stderr,
-                "pricelane-bench micro: %llu misses in the hit passes: the cache (%lld MiB) is "
-                "smaller than the sample\n",
-                (unsigned long long)hit_misses, cache_mb);
+    report(&o, n, &res);
     status = 0;
 out:
     pl_resolver_free(rc_cache);

@@ -142,42 +142,164 @@ static void report_json(const run_opts_t *o, const pl_keys_t *k, const run_stats
            h->count ? h->max / 1e3 : 0.0, pl_hist_mean(h) / 1e3);
 }
 
-int pl_bench_run(int argc, char **argv)
+enum {
+    O_SERVER = 256,
+    O_PROTO,
+    O_TARGET,
+    O_ECHO,
+    O_CONNS,
+    O_DEPTH,
+    O_RATE,
+    O_THREADS,
+    O_DUR,
+    O_WARM,
+    O_TIMEOUT,
+    O_KEYS,
+    O_DIST,
+    O_ZIPF,
+    O_MISSING,
+    O_SCALE,
+    O_SEED,
+    O_NOCHECK,
+    O_LABEL,
+    O_JSON,
+    O_HELP
+};
+
+/* What the options leave to be settled once all are read. */
+struct pending {
+    int depth_set, conns_set;
+    const char *dist;
+};
+
+/* The options of the traffic: where to, how, how much, how long. Returns 0,
+ * 2 for a bad value, or -1 when opt is not one of them. */
+static int traffic_option(run_opts_t *o, struct pending *p, int opt, const char *arg)
 {
-    run_opts_t o = {.server = "127.0.0.1:7070",
-                    .proto = BP_LINE_TCP,
-                    .check = 1,
-                    .threads = 1,
-                    .duration = 10,
-                    .warmup = 2,
-                    .timeout = 0.5};
-    o.mix.zipf_s = 0.99;
-    o.mix.seed = 1;
-    int depth_set = 0, conns_set = 0;
-    const char *dist = "uniform";
-    enum {
-        O_SERVER = 256,
-        O_PROTO,
-        O_TARGET,
-        O_ECHO,
-        O_CONNS,
-        O_DEPTH,
-        O_RATE,
-        O_THREADS,
-        O_DUR,
-        O_WARM,
-        O_TIMEOUT,
-        O_KEYS,
-        O_DIST,
-        O_ZIPF,
-        O_MISSING,
-        O_SCALE,
-        O_SEED,
-        O_NOCHECK,
-        O_LABEL,
-        O_JSON,
-        O_HELP
-    };
+    long long n;
+    switch (opt) {
+    case O_SERVER:
+        o->server = arg;
+        return pl_opt_addr(CMD, "--server", o->server, 1, &o->addr) ? 2 : 0;
+    case O_PROTO: {
+        int pr = bp_parse_name(arg);
+        if (pr < 0) {
+            fprintf(stderr, "pricelane-bench run: unknown protocol '%s'\n", arg);
+            return 2;
+        }
+        o->proto = (bp_proto_t)pr;
+        return 0;
+    }
+    case O_CONNS:
+        if (pl_opt_int(CMD, "--conns", arg, 1, 10000, PL_OPT_SUFFIX, &n))
+            return 2;
+        o->conns = (int)n;
+        p->conns_set = 1;
+        return 0;
+    case O_DEPTH:
+        if (pl_opt_int(CMD, "--depth", arg, 1, 4096, PL_OPT_SUFFIX, &n))
+            return 2;
+        o->depth = (int)n;
+        p->depth_set = 1;
+        return 0;
+    case O_RATE:
+        return pl_opt_real(CMD, "--rate", arg, 1, 1e9, PL_OPT_SUFFIX, &o->rate) ? 2 : 0;
+    case O_THREADS:
+        if (pl_opt_int(CMD, "--threads", arg, 1, 256, PL_OPT_SUFFIX, &n))
+            return 2;
+        o->threads = (int)n;
+        return 0;
+    case O_DUR:
+        return pl_opt_real(CMD, "--duration", arg, 0.1, 86400, PL_OPT_SUFFIX, &o->duration) ? 2 : 0;
+    case O_WARM:
+        return pl_opt_real(CMD, "--warmup", arg, 0, 3600, PL_OPT_SUFFIX, &o->warmup) ? 2 : 0;
+    case O_TIMEOUT:
+        return pl_opt_real(CMD, "--timeout", arg, 0.001, 60, PL_OPT_SUFFIX, &o->timeout) ? 2 : 0;
+    }
+    return -1;
+}
+
+/* The options of what is asked and what is checked and reported. Returns 0,
+ * 2 for a bad value, or -1 when opt is not one of them. */
+static int keys_option(run_opts_t *o, struct pending *p, int opt, const char *arg)
+{
+    switch (opt) {
+    case O_TARGET:
+        o->target = arg;
+        return 0;
+    case O_ECHO:
+        o->target = "echo";
+        return 0;
+    case O_KEYS:
+        o->keys_path = arg;
+        return 0;
+    case O_DIST:
+        p->dist = arg;
+        return 0;
+    case O_ZIPF:
+        return pl_opt_real(CMD, "--zipf-s", arg, 0, 10, PL_OPT_SUFFIX, &o->mix.zipf_s) ? 2 : 0;
+    case O_MISSING:
+        return pl_opt_real(CMD, "--missing", arg, 0, 1, PL_OPT_SUFFIX, &o->mix.missing) ? 2 : 0;
+    case O_SCALE:
+        return pl_opt_real(CMD, "--scale", arg, 0, 1, PL_OPT_SUFFIX, &o->mix.scale) ? 2 : 0;
+    case O_SEED:
+        return pl_opt_u64(CMD, "--seed", arg, 0, UINT64_MAX, PL_OPT_SUFFIX, &o->mix.seed) ? 2 : 0;
+    case O_NOCHECK:
+        o->check = 0;
+        return 0;
+    case O_LABEL:
+        o->label = arg;
+        return 0;
+    case O_JSON:
+        o->json = 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* Checks the options together and fills in the defaults that depend on
+ * others. Returns -1 to go on, or 2. */
+static int settle_options(run_opts_t *o, const struct pending *p)
+{
+    if (!strcmp(p->dist, "zipf"))
+        o->mix.zipf = 1;
+    else if (strcmp(p->dist, "uniform")) {
+        fprintf(stderr, "pricelane-bench run: --dist %s: want uniform or zipf\n", p->dist);
+        return 2;
+    }
+    if (!o->target)
+        o->target = (o->proto == BP_MC_TCP || o->proto == BP_MC_UDP) ? "memcached" : "pricelaned";
+    if (!strcmp(o->target, "echo"))
+        o->echo = 1;
+    else if (!strcmp(o->target, "redis") || !strcmp(o->target, "memcached"))
+        o->kv = 1;
+    else if (strcmp(o->target, "pricelaned")) {
+        fprintf(stderr,
+                "pricelane-bench run: --target %s: want pricelaned, redis, memcached or echo\n",
+                o->target);
+        return 2;
+    }
+    if ((o->proto == BP_MC_TCP || o->proto == BP_MC_UDP) && strcmp(o->target, "memcached")) {
+        fprintf(stderr, "pricelane-bench run: the memcached protocol needs --target memcached\n");
+        return 2;
+    }
+    if (o->mix.missing + o->mix.scale > 1.0) {
+        fprintf(stderr, "pricelane-bench run: --missing + --scale > 1\n");
+        return 2;
+    }
+    if (!p->conns_set)
+        o->conns = bp_is_udp(o->proto) ? 8 : 50;
+    if (!p->depth_set)
+        o->depth = o->rate > 0 ? 256 : 1;
+    if (o->threads > o->conns)
+        o->threads = o->conns;
+    return -1;
+}
+
+/* Reads the command line into o. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int parse_options(int argc, char **argv, run_opts_t *o)
+{
     static const struct option lo[] = {{"server", 1, 0, O_SERVER},   {"proto", 1, 0, O_PROTO},
                                        {"target", 1, 0, O_TARGET},   {"echo", 0, 0, O_ECHO},
                                        {"conns", 1, 0, O_CONNS},     {"depth", 1, 0, O_DEPTH},
@@ -189,179 +311,113 @@ int pl_bench_run(int argc, char **argv)
                                        {"seed", 1, 0, O_SEED},       {"no-check", 0, 0, O_NOCHECK},
                                        {"label", 1, 0, O_LABEL},     {"json", 0, 0, O_JSON},
                                        {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
+    struct pending p = {.dist = "uniform"};
     int opt;
-    long long n;
-    if (pl_opt_addr(CMD, "--server", o.server, 1, &o.addr))
+    if (pl_opt_addr(CMD, "--server", o->server, 1, &o->addr))
         return 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (opt) {
-        case O_SERVER:
-            o.server = optarg;
-            if (pl_opt_addr(CMD, "--server", o.server, 1, &o.addr))
-                return 2;
-            break;
-        case O_PROTO: {
-            int p = bp_parse_name(optarg);
-            if (p < 0) {
-                fprintf(stderr, "pricelane-bench run: unknown protocol '%s'\n", optarg);
-                return 2;
-            }
-            o.proto = (bp_proto_t)p;
-            break;
-        }
-        case O_TARGET:
-            o.target = optarg;
-            break;
-        case O_ECHO:
-            o.target = "echo";
-            break;
-        case O_CONNS:
-            if (pl_opt_int(CMD, "--conns", optarg, 1, 10000, PL_OPT_SUFFIX, &n))
-                return 2;
-            o.conns = (int)n;
-            conns_set = 1;
-            break;
-        case O_DEPTH:
-            if (pl_opt_int(CMD, "--depth", optarg, 1, 4096, PL_OPT_SUFFIX, &n))
-                return 2;
-            o.depth = (int)n;
-            depth_set = 1;
-            break;
-        case O_RATE:
-            if (pl_opt_real(CMD, "--rate", optarg, 1, 1e9, PL_OPT_SUFFIX, &o.rate))
-                return 2;
-            break;
-        case O_THREADS:
-            if (pl_opt_int(CMD, "--threads", optarg, 1, 256, PL_OPT_SUFFIX, &n))
-                return 2;
-            o.threads = (int)n;
-            break;
-        case O_DUR:
-            if (pl_opt_real(CMD, "--duration", optarg, 0.1, 86400, PL_OPT_SUFFIX, &o.duration))
-                return 2;
-            break;
-        case O_WARM:
-            if (pl_opt_real(CMD, "--warmup", optarg, 0, 3600, PL_OPT_SUFFIX, &o.warmup))
-                return 2;
-            break;
-        case O_TIMEOUT:
-            if (pl_opt_real(CMD, "--timeout", optarg, 0.001, 60, PL_OPT_SUFFIX, &o.timeout))
-                return 2;
-            break;
-        case O_KEYS:
-            o.keys_path = optarg;
-            break;
-        case O_DIST:
-            dist = optarg;
-            break;
-        case O_ZIPF:
-            if (pl_opt_real(CMD, "--zipf-s", optarg, 0, 10, PL_OPT_SUFFIX, &o.mix.zipf_s))
-                return 2;
-            break;
-        case O_MISSING:
-            if (pl_opt_real(CMD, "--missing", optarg, 0, 1, PL_OPT_SUFFIX, &o.mix.missing))
-                return 2;
-            break;
-        case O_SCALE:
-            if (pl_opt_real(CMD, "--scale", optarg, 0, 1, PL_OPT_SUFFIX, &o.mix.scale))
-                return 2;
-            break;
-        case O_SEED:
-            if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, PL_OPT_SUFFIX, &o.mix.seed))
-                return 2;
-            break;
-        case O_NOCHECK:
-            o.check = 0;
-            break;
-        case O_LABEL:
-            o.label = optarg;
-            break;
-        case O_JSON:
-            o.json = 1;
-            break;
-        case O_HELP:
+        int rc = traffic_option(o, &p, opt, optarg);
+        if (rc < 0)
+            rc = keys_option(o, &p, opt, optarg);
+        if (rc > 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        if (opt == O_HELP) {
             usage(stdout);
             return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
+        usage(stderr);
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "pricelane-bench run: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!strcmp(dist, "zipf"))
-        o.mix.zipf = 1;
-    else if (strcmp(dist, "uniform")) {
-        fprintf(stderr, "pricelane-bench run: --dist %s: want uniform or zipf\n", dist);
-        return 2;
-    }
-    if (!o.target)
-        o.target = (o.proto == BP_MC_TCP || o.proto == BP_MC_UDP) ? "memcached" : "pricelaned";
-    if (!strcmp(o.target, "echo"))
-        o.echo = 1;
-    else if (!strcmp(o.target, "redis") || !strcmp(o.target, "memcached"))
-        o.kv = 1;
-    else if (strcmp(o.target, "pricelaned")) {
-        fprintf(stderr,
-                "pricelane-bench run: --target %s: want pricelaned, redis, memcached or echo\n",
-                o.target);
-        return 2;
-    }
-    if ((o.proto == BP_MC_TCP || o.proto == BP_MC_UDP) && strcmp(o.target, "memcached")) {
-        fprintf(stderr, "pricelane-bench run: the memcached protocol needs --target memcached\n");
-        return 2;
-    }
-    if (o.mix.missing + o.mix.scale > 1.0) {
-        fprintf(stderr, "pricelane-bench run: --missing + --scale > 1\n");
-        return 2;
-    }
-    if (!conns_set)
-        o.conns = bp_is_udp(o.proto) ? 8 : 50;
-    if (!depth_set)
-        o.depth = o.rate > 0 ? 256 : 1;
-    if (o.threads > o.conns)
-        o.threads = o.conns;
+    return settle_options(o, &p);
+}
 
-    pl_keys_t keys;
-    int rc = 2;
-    if (o.keys_path) {
-        if (pl_keys_load(&keys, o.keys_path, o.mix.missing > 0 ? 65536 : 0, o.mix.seed))
-            return 2;
-    } else if (o.echo) {
-        if (pl_keys_synthetic(&keys, 100000, o.mix.seed))
-            return 2;
-    } else {
-        fprintf(stderr, "pricelane-bench run: --keys FILE is required (except with --echo)\n");
-        return 2;
+/* The keys of --keys, or synthetic ones for the echo server. Returns 0, or
+ * -1 after printing why. */
+static int load_keys(const run_opts_t *o, pl_keys_t *keys)
+{
+    if (o->keys_path)
+        return pl_keys_load(keys, o->keys_path, o->mix.missing > 0 ? 65536 : 0, o->mix.seed);
+    if (o->echo)
+        return pl_keys_synthetic(keys, 100000, o->mix.seed);
+    fprintf(stderr, "pricelane-bench run: --keys FILE is required (except with --echo)\n");
+    return -1;
+}
+
+/* Each thread's request sequence and worker (with its share of the
+ * connections). Returns 0, or -1 when one could not be made. */
+static int make_workers(const run_ctx_t *ctx, run_worker_t **w, uint32_t *seq, size_t seqlen)
+{
+    const run_opts_t *o = ctx->o;
+    for (int t = 0; t < o->threads; t++) {
+        pl_keymix_t m = o->mix;
+        m.seed = o->mix.seed * 1000003u + (uint64_t)t;
+        if (pl_keys_sequence(ctx->keys, &m, seq + (size_t)t * seqlen, seqlen))
+            return -1;
     }
-    run_ctx_t ctx = {.o = &o, .keys = &keys};
-    run_worker_t **w = calloc((size_t)o.threads, sizeof(*w));
-    pthread_t *th = calloc((size_t)o.threads, sizeof(*th));
+    for (int t = 0; t < o->threads; t++) {
+        int first = o->conns * t / o->threads, last = o->conns * (t + 1) / o->threads;
+        w[t] = run_worker_new(ctx, t, first, last - first, seq + (size_t)t * seqlen, seqlen);
+        if (!w[t])
+            return -1;
+    }
+    return 0;
+}
+
+/* Adds one worker's counts to the sum. */
+static void add_stats(run_stats_t *sum, const run_stats_t *s)
+{
+    sum->sent += s->sent;
+    sum->answered += s->answered;
+    for (int i = 0; i < BC_COUNT; i++)
+        sum->checks[i] += s->checks[i];
+    sum->lost += s->lost;
+    sum->late += s->late;
+    sum->unsent += s->unsent;
+    sum->conn_errors += s->conn_errors;
+    pl_hist_merge(&sum->hist, &s->hist);
+}
+
+/* Prints the report of the summed counts. Returns the exit status: 1 when
+ * some answer was wrong or a connection failed. */
+static int report(const run_opts_t *o, const pl_keys_t *keys, const run_stats_t *sum)
+{
+    uint64_t errors = sum->conn_errors;
+    for (int i = 1; i < BC_COUNT; i++)
+        errors += sum->checks[i];
+    double tput = (double)sum->answered / o->duration;
+    if (o->json)
+        report_json(o, keys, sum, tput, errors);
+    else
+        report_table(o, keys, sum, tput, errors);
+    return errors ? 1 : 0;
+}
+
+/* Runs the workers, one thread each, from a common start instant, then
+ * reports. Returns the exit status. */
+static int run_load(const run_opts_t *o, const pl_keys_t *keys)
+{
+    run_ctx_t ctx = {.o = o, .keys = keys};
+    run_worker_t **w = calloc((size_t)o->threads, sizeof(*w));
+    pthread_t *th = calloc((size_t)o->threads, sizeof(*th));
     size_t seqlen = 1u << 20;
-    uint32_t *seq = malloc((size_t)o.threads * seqlen * sizeof(uint32_t));
-    int started = 0;
+    uint32_t *seq = malloc((size_t)o->threads * seqlen * sizeof(uint32_t));
+    int started = 0, rc = 2;
     if (!w || !th || !seq)
         goto out;
-    for (int t = 0; t < o.threads; t++) {
-        pl_keymix_t m = o.mix;
-        m.seed = o.mix.seed * 1000003u + (uint64_t)t;
-        if (pl_keys_sequence(&keys, &m, seq + (size_t)t * seqlen, seqlen))
-            goto out;
-    }
-    for (int t = 0; t < o.threads; t++) {
-        int first = o.conns * t / o.threads, last = o.conns * (t + 1) / o.threads;
-        w[t] = run_worker_new(&ctx, t, first, last - first, seq + (size_t)t * seqlen, seqlen);
-        if (!w[t])
-            goto out;
-    }
+    if (make_workers(&ctx, w, seq, seqlen))
+        goto out;
     ctx.t0 = run_now_ns() + 20000000;
-    ctx.t_warm = ctx.t0 + (uint64_t)(o.warmup * 1e9);
-    ctx.t_end = ctx.t_warm + (uint64_t)(o.duration * 1e9);
-    ctx.t_stop = ctx.t_end + (uint64_t)(o.timeout * 1e9);
-    for (; started < o.threads; started++)
+    ctx.t_warm = ctx.t0 + (uint64_t)(o->warmup * 1e9);
+    ctx.t_end = ctx.t_warm + (uint64_t)(o->duration * 1e9);
+    ctx.t_stop = ctx.t_end + (uint64_t)(o->timeout * 1e9);
+    for (; started < o->threads; started++)
         if (pthread_create(&th[started], NULL, run_worker_main, w[started])) {
             fprintf(stderr, "pricelane-bench run: cannot start a thread\n");
             goto out;
@@ -372,36 +428,41 @@ int pl_bench_run(int argc, char **argv)
     pl_hist_reset(&sum->hist);
     for (int t = 0; t < started; t++) {
         pthread_join(th[t], NULL);
-        const run_stats_t *s = run_worker_stats(w[t]);
-        sum->sent += s->sent;
-        sum->answered += s->answered;
-        for (int i = 0; i < BC_COUNT; i++)
-            sum->checks[i] += s->checks[i];
-        sum->lost += s->lost;
-        sum->late += s->late;
-        sum->unsent += s->unsent;
-        sum->conn_errors += s->conn_errors;
-        pl_hist_merge(&sum->hist, &s->hist);
+        add_stats(sum, run_worker_stats(w[t]));
     }
     started = 0;
-    uint64_t errors = sum->conn_errors;
-    for (int i = 1; i < BC_COUNT; i++)
-        errors += sum->checks[i];
-    double tput = (double)sum->answered / o.duration;
-    if (o.json)
-        report_json(&o, &keys, sum, tput, errors);
-    else
-        report_table(&o, &keys, sum, tput, errors);
-    rc = errors ? 1 : 0;
+    rc = report(o, keys, sum);
     free(sum);
 out:
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    for (int t = 0; w && t < o.threads; t++)
+    for (int t = 0; w && t < o->threads; t++)
         run_worker_free(w[t]);
     free(w);
     free(th);
     free(seq);
+    return rc;
+}
+
+int pl_bench_run(int argc, char **argv)
+{
+    run_opts_t o = {.server = "127.0.0.1:7070",
+                    .proto = BP_LINE_TCP,
+                    .check = 1,
+                    .threads = 1,
+                    .duration = 10,
+                    .warmup = 2,
+                    .timeout = 0.5};
+    o.mix.zipf_s = 0.99;
+    o.mix.seed = 1;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+
+    pl_keys_t keys;
+    if (load_keys(&o, &keys))
+        return 2;
+    rc = run_load(&o, &keys);
     pl_keys_free(&keys);
     return rc;
 }

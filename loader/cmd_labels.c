@@ -531,7 +531,29 @@ static int resolve_store(pl_cat_t *cat, opts_t *o)
     return 0;
 }
 
-int cmd_labels(int argc, char **argv)
+/* The subcommand, argv[1]. Returns -1 to go on, or the exit status (0 after
+ * --help, 2 for a usage error). */
+static int parse_sub(int argc, char **argv, opts_t *o)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    int found = 0;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(argv[1], sub_names[i]))
+            o->sub = (enum sub)i, found = 1;
+    if (!found) {
+        fprintf(stderr, "pricelane-load labels: unknown subcommand '%s' (list, export or ack)\n",
+                argv[1]);
+        return 2;
+    }
+    return -1;
+}
+
+/* The options after the subcommand (argv[0] is the subcommand). Returns -1 to
+ * go on, or the exit status. */
+static int parse_options(int argc, char **argv, opts_t *o)
 {
     static const struct option lo[] = {{"db", 1, 0, 'd'},
                                        {"due-before", 1, 0, 'b'},
@@ -544,55 +566,39 @@ int cmd_labels(int argc, char **argv)
                                        {"now", 1, 0, 'n'},
                                        {"help", 0, 0, 'h'},
                                        {0}};
-    opts_t o;
-    memset(&o, 0, sizeof(o));
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    int found = 0;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(argv[1], sub_names[i]))
-            o.sub = (enum sub)i, found = 1;
-    if (!found) {
-        fprintf(stderr, "pricelane-load labels: unknown subcommand '%s' (list, export or ack)\n",
-                argv[1]);
-        return 2;
-    }
-    argc--, argv++;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
-            o.db = optarg;
+            o->db = optarg;
             break;
         case 'b':
         case 'y':
-            if (o.due_s) {
+            if (o->due_s) {
                 fprintf(stderr,
                         "pricelane-load labels: give one of --due-by and --due-before, once\n");
                 return 2;
             }
-            o.due_s = optarg;
-            o.due_inclusive = c == 'y';
+            o->due_s = optarg;
+            o->due_inclusive = c == 'y';
             break;
         case 's':
-            o.store = optarg;
+            o->store = optarg;
             break;
         case 'a':
-            o.all = 1;
+            o->all = 1;
             break;
         case 'f':
-            o.format = optarg;
+            o->format = optarg;
             break;
         case 'o':
-            o.output = optarg;
+            o->output = optarg;
             break;
         case 'B':
-            o.batch = optarg;
+            o->batch = optarg;
             break;
         case 'n':
-            o.now_s = optarg;
+            o->now_s = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -601,46 +607,102 @@ int cmd_labels(int argc, char **argv)
             return 2;
         }
     }
-    const char *name = sub_names[o.sub];
-    int nargs = argc - optind;
-    if (!o.db) {
+    return -1;
+}
+
+/* Checks that the options fit the subcommand and each other; nargs is the
+ * count of arguments after them. Returns 0, or 2 after printing why. */
+static int check_options(const opts_t *o, int nargs)
+{
+    const char *name = sub_names[o->sub];
+    if (!o->db) {
         fprintf(stderr, "pricelane-load labels %s: --db DIR is required\n", name);
         return 2;
     }
-    if (o.sub != SUB_ACK && (nargs || o.batch || o.now_s)) {
+    if (o->sub != SUB_ACK && (nargs || o->batch || o->now_s)) {
         fprintf(stderr, "pricelane-load labels %s: %s\n", name,
                 nargs ? "takes no arguments besides options" : "--batch and --now are for ack");
         return 2;
     }
-    if (o.sub == SUB_ACK && (o.due_s || o.store || o.all || o.format || o.output)) {
+    if (o->sub == SUB_ACK && (o->due_s || o->store || o->all || o->format || o->output)) {
         fprintf(stderr, "pricelane-load labels ack: takes JOB ids or --batch ID (and --now); "
                         "the filters are for list and export\n");
         return 2;
     }
-    if (o.sub == SUB_ACK && !!nargs == !!o.batch) {
+    if (o->sub == SUB_ACK && !!nargs == !!o->batch) {
         fprintf(stderr, "pricelane-load labels ack: give job ids or --batch ID%s\n",
                 nargs ? ", not both" : "");
         return 2;
     }
-    if (o.sub != SUB_EXPORT && (o.format || o.output)) {
+    if (o->sub != SUB_EXPORT && (o->format || o->output)) {
         fprintf(stderr, "pricelane-load labels %s: --format and --output are for export\n", name);
         return 2;
     }
-    if (o.sub == SUB_EXPORT && o.all) {
+    if (o->sub == SUB_EXPORT && o->all) {
         fprintf(stderr,
                 "pricelane-load labels export: exports pending jobs only (--all is for list)\n");
         return 2;
     }
-    if (o.format && strcmp(o.format, "csv") != 0) {
+    if (o->format && strcmp(o->format, "csv") != 0) {
         fprintf(stderr, "pricelane-load labels export: --format %s: only csv is supported\n",
-                o.format);
+                o->format);
         return 2;
     }
+    return 0;
+}
+
+/* list and export: the wanted jobs, oldest first. Returns the exit status. */
+static int list_or_export(pl_cat_t *cat, const opts_t *o)
+{
+    const char *name = sub_names[o->sub];
+    int status = 1;
+    joblist_t l = {NULL, 0, 0, o};
+    pl_txn_t *txn = NULL;
+    int rc = pl_txn_begin(cat, 0, &txn);
+    if (rc)
+        txn = NULL;
+    else
+        rc = pl_job_each(txn, !o->all, collect, &l);
+    if (rc) {
+        fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name,
+                pl_strerror(rc));
+    } else {
+        if (l.n)
+            qsort(l.v, l.n, sizeof(*l.v), cmp_due);
+        if (o->sub == SUB_LIST) {
+            if (print_table(o, &l))
+                fprintf(stderr, "pricelane-load labels list: out of memory\n");
+            printf("%zu %slabel job%s\n", l.n, o->all ? "" : "pending ", l.n == 1 ? "" : "s");
+            status = fflush(stdout) == 0 ? 0 : 1;
+        } else {
+            status = do_export(o, txn, &l);
+        }
+    }
+    pl_txn_abort(txn);
+    free(l.v);
+    return status;
+}
+
+int cmd_labels(int argc, char **argv)
+{
+    opts_t o;
+    memset(&o, 0, sizeof(o));
+    int status = parse_sub(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    argc--, argv++;
+    status = parse_options(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    const char *name = sub_names[o.sub];
+    int nargs = argc - optind;
+    if (check_options(&o, nargs))
+        return 2;
 
     pl_cat_t *cat = cmd_open_db(o.db, o.sub != SUB_ACK);
     if (!cat)
         return 1;
-    int status = 1;
+    status = 1;
     if (cmd_utc_offset(cat, &o.utc_offset))
         goto out;
     if (o.due_s && cmd_parse_time(name, o.due_inclusive ? "due-by" : "due-before", o.due_s,
@@ -650,35 +712,10 @@ int cmd_labels(int argc, char **argv)
     }
     if (o.store && resolve_store(cat, &o))
         goto out;
-    if (o.sub == SUB_ACK) {
+    if (o.sub == SUB_ACK)
         status = do_ack(cat, &o, nargs, argv + optind);
-        goto out;
-    }
-
-    joblist_t l = {NULL, 0, 0, &o};
-    pl_txn_t *txn = NULL;
-    int rc = pl_txn_begin(cat, 0, &txn);
-    if (rc)
-        txn = NULL;
     else
-        rc = pl_job_each(txn, !o.all, collect, &l);
-    if (rc) {
-        fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name,
-                pl_strerror(rc));
-    } else {
-        if (l.n)
-            qsort(l.v, l.n, sizeof(*l.v), cmp_due);
-        if (o.sub == SUB_LIST) {
-            if (print_table(&o, &l))
-                fprintf(stderr, "pricelane-load labels list: out of memory\n");
-            printf("%zu %slabel job%s\n", l.n, o.all ? "" : "pending ", l.n == 1 ? "" : "s");
-            status = fflush(stdout) == 0 ? 0 : 1;
-        } else {
-            status = do_export(&o, txn, &l);
-        }
-    }
-    pl_txn_abort(txn);
-    free(l.v);
+        status = list_or_export(cat, &o);
 out:
     pl_cat_close(cat);
     return status;

@@ -90,24 +90,9 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(void)
+/* The items, their barcodes, prices and promotions. */
+static void write_items(void)
 {
-    char dir[] = "/tmp/pl-test-resolve-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
-    CHECK_INT(pl_cat_init(dir, "CNY", 480), PL_EEXIST);
-    pl_cat_t *cat;
-    pl_cat_opts_t opts = {0};
-    opts.no_tls = 1; /* two resolvers in one thread each hold a read transaction */
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
-    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
-
-    pl_store_t s1 = {"S1", "north", "Store 1", ""}, s2 = {"S2", "north", "Store 2", ""},
-               s3 = {"S3", "south", "Store 3", ""};
-    CHECK_INT(pl_store_put(txn, &s1), 0);
-    CHECK_INT(pl_store_put(txn, &s2), 0);
-    CHECK_INT(pl_store_put(txn, &s3), 0);
-
     /* A: base 1000 since T0-30d, cut to 900 at T0-2d; zone north 950 from
      * T0-1d; store S2 override 800 from T0-1d; scheduled base 850 at T0+1d. */
     item("A", "金龙鱼 调和油 5L", 0, NULL);
@@ -141,6 +126,21 @@ int main(void)
     item("N", "无价商品", 0, NULL);
     item("D", "停售商品", PL_ITEM_DISCONTINUED, NULL);
     price("D", PL_LEVEL_BASE, "", T0 - DAY, 100);
+}
+
+/* The stores, the items, A's label and the pending reprints of A and W, in
+ * one batch (generation 1). */
+static void write_catalogue(pl_cat_t *cat)
+{
+    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
+
+    pl_store_t s1 = {"S1", "north", "Store 1", ""}, s2 = {"S2", "north", "Store 2", ""},
+               s3 = {"S3", "south", "Store 3", ""};
+    CHECK_INT(pl_store_put(txn, &s1), 0);
+    CHECK_INT(pl_store_put(txn, &s2), 0);
+    CHECK_INT(pl_store_put(txn, &s3), 0);
+
+    write_items();
 
     pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
@@ -159,10 +159,10 @@ int main(void)
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
     CHECK_INT(gen, 1);
     CHECK_INT(pl_txn_commit(txn), 0);
+}
 
-    CHECK_INT(pl_resolver_new(cat, NULL, &res), 0);
-    CHECK_INT(pl_resolver_refresh(res), 0);
-    CHECK_INT(pl_resolver_gen(res), 1);
+static void test_price_levels(void)
+{
     printf("checking price levels and scheduled prices\n");
     const pl_answer_t *a = look(NULL, "6901234567892", T0, 0);
     CHECK_INT(a->status, PL_ANS_OK);
@@ -196,9 +196,12 @@ int main(void)
     a = look(NULL, "6901234567892", T0 - 10 * DAY, 0);
     CHECK_INT(a->price, 1000);
     CHECK_INT(a->prev_price, PL_PRICE_NONE);
+}
 
+static void test_promotions(void)
+{
     printf("checking promotion rules\n");
-    a = look(NULL, "6920000000012", T0, 0);
+    const pl_answer_t *a = look(NULL, "6920000000012", T0, 0);
     CHECK_INT(a->price, 400);
     CHECK_STR(a->source, "flyer");
     CHECK_STR(a->promo_id, "P-flyer");
@@ -221,19 +224,26 @@ int main(void)
     CHECK_INT(a->low_7d, 400);
     a = look(NULL, "6920000000012", T0 - 3601, 0);
     CHECK_INT(a->price, 500);
+}
 
+/* 21 12345 00500 C: 500 g of W; make_scale_code adds the check digit. */
+static char scale[14] = "211234500500";
+
+static void make_scale_code(void)
+{
+    scale[12] = 0;
+    int sum = 0;
+    for (int i = 0; i < 12; i++)
+        sum += (scale[11 - i] - '0') * (i % 2 == 0 ? 3 : 1);
+    scale[12] = (char)('0' + (10 - sum % 10) % 10);
+    scale[13] = 0;
+}
+
+static void test_codes(void)
+{
     printf("checking variable-measure, keyed and bad codes\n");
     /* 21 12345 00500 C: 500 g at 39.80/kg = 19.90 */
-    char scale[14] = "211234500500";
-    scale[12] = 0;
-    {
-        int sum = 0;
-        for (int i = 0; i < 12; i++)
-            sum += (scale[11 - i] - '0') * (i % 2 == 0 ? 3 : 1);
-        scale[12] = (char)('0' + (10 - sum % 10) % 10);
-        scale[13] = 0;
-    }
-    a = look(NULL, scale, T0, 0);
+    const pl_answer_t *a = look(NULL, scale, T0, 0);
     CHECK_INT(a->status, PL_ANS_OK);
     CHECK_STR(a->sku, "W");
     CHECK_INT(a->measure, PL_MEASURE_WEIGHT);
@@ -254,20 +264,33 @@ int main(void)
     CHECK_INT(a->status, PL_ANS_NOT_FOUND);
     a = look("NOPE", "A", T0, 0);
     CHECK_INT(a->status, PL_ANS_ERROR);
+}
 
+static void test_json(void)
+{
     printf("checking the JSON encoding\n");
     char json[2048];
-    a = look(NULL, "6920000000012", T0, 0);
+    const pl_answer_t *a = look(NULL, "6920000000012", T0, 0);
     size_t n = pl_answer_json(a, 480, json, sizeof(json));
     CHECK(n > 0, "json fits");
-    CHECK(strstr(json, "\"status\":\"ok\",\"code\":\"6920000000012\",\"gtin\":\"06920000000012\"") != NULL, "%s", json);
+    const char *head = "\"status\":\"ok\",\"code\":\"6920000000012\",\"gtin\":\"06920000000012\"";
+    CHECK(strstr(json, head) != NULL, "%s", json);
     CHECK(strstr(json, "\"promo_ends\":\"2026-09-21T23:13:20+08:00\"") != NULL, "%s", json);
     CHECK(strstr(json, "\"error\":null}") != NULL, "%s", json);
     CHECK_INT(pl_answer_json(a, 480, json, 20), 0);
     pl_resolve(res, NULL, "\"\xff\n", 3, T0, 0, &ans);
     n = pl_answer_json(&ans, 480, json, sizeof(json));
     CHECK(strstr(json, "\"code\":\"\\\"\\ufffd\"") != NULL, "escaped: %s", json);
+}
 
+/* The codes and stores the comparisons below go through. */
+static const char *const codes[] = {
+    "6901234567892", "6920000000012", "A", scale, "6901234567809", "N", "D"};
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+static const char *const stores[] = {NULL, "S1", "S2", "S3"};
+
+static void test_cache(pl_cat_t *cat, const char *dir)
+{
     printf("checking answers are byte-identical with the shared-memory cache\n");
     char cpath[300];
     snprintf(cpath, sizeof(cpath), "%s/cache.shm", dir);
@@ -275,12 +298,10 @@ int main(void)
     CHECK_INT(pl_cache_open(cpath, 4 << 20, pl_cat_id(cat), &cache), 0);
     pl_resolver_t *cached;
     CHECK_INT(pl_resolver_new(cat, cache, &cached), 0);
-    const char *codes[] = {"6901234567892", "6920000000012", "A", scale, "6901234567809", "N", "D"};
-    const char *stores[] = {NULL, "S1", "S2", "S3"};
     int64_t times[] = {T0 - 10 * DAY, T0, T0 + 3599, T0 + DAY};
     int same = 0, total = 0;
     for (int round = 0; round < 2; round++)
-        for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+        for (size_t c = 0; c < NCODES; c++)
             for (size_t s = 0; s < 4; s++)
                 for (size_t t = 0; t < 4; t++)
                     for (int m = 0; m < 2; m++) {
@@ -303,16 +324,15 @@ int main(void)
            (unsigned long long)st.hits, (unsigned long long)st.misses);
     pl_resolver_free(cached);
     pl_cache_close(cache);
+}
 
-    printf("checking memoized answers are byte-identical across every breakpoint\n");
-    pl_memo_t *memo;
-    CHECK_INT(pl_memo_new(1 << 20, &memo), 0);
-    CHECK_INT(pl_resolver_new(cat, NULL, &cached), 0);
-    /* Every instant where some answer of this catalogue changes, one and two
-     * seconds either side, the same a 7-day window later, and a coarse grid. */
-    const int64_t base[] = {T0 - 30 * DAY, T0 - 2 * DAY, T0 - DAY,       T0 + DAY,
+/* Every instant where some answer of this catalogue changes, one and two
+ * seconds either side, the same a 7-day window later, and a coarse grid;
+ * in order. Returns how many (when has room for 512). */
+static int breakpoints(int64_t *when)
+{
+    const int64_t base[] = {T0 - 30 * DAY, T0 - 2 * DAY, T0 - DAY,     T0 + DAY,
                             T0 - 3600,     T0 + 3600,    T0 + 5 * 3600};
-    int64_t when[512];
     int nw = 0;
     for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++)
         for (int64_t off = 0; off <= 7 * DAY; off += 7 * DAY)
@@ -321,11 +341,20 @@ int main(void)
     for (int64_t t = T0 - 32 * DAY; t < T0 + 10 * DAY; t += 6 * 3600)
         when[nw++] = t;
     qsort(when, (size_t)nw, sizeof(when[0]), cmp_i64);
-    same = total = 0;
-    for (int back = 0; back < 2; back++) /* forward, then backward (a clock stepped back) */
+    return nw;
+}
+
+/* Compares the memo's answers with fresh ones at every breakpoint, forward
+ * then backward (a clock stepped back). Returns how many were compared; *same
+ * counts the equal ones. */
+static int compare_memo(pl_resolver_t *cached, pl_memo_t *memo, const int64_t *when, int nw,
+                        int *same)
+{
+    int total = 0;
+    for (int back = 0; back < 2; back++)
         for (int k = 0; k < nw; k++) {
             int64_t t = when[back ? nw - 1 - k : k];
-            for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+            for (size_t c = 0; c < NCODES; c++)
                 for (size_t s = 0; s < 4; s++)
                     for (int m = 0; m < 2; m++) {
                         pl_answer_t x;
@@ -339,12 +368,25 @@ int main(void)
                                                        &ly, &sy);
                         total++;
                         int ok = y && ly == strlen(jx) && memcmp(jx, y, ly) == 0 && sy == x.status;
-                        same += ok;
-                        if (!ok && total - same <= 3)
+                        *same += ok;
+                        if (!ok && total - *same <= 3)
                             printf("differs at %lld:\n  %s\n  %.*s\n", (long long)t, jx,
                                    y ? (int)ly : 0, y ? y : "");
                     }
         }
+    return total;
+}
+
+static void test_memo(pl_cat_t *cat)
+{
+    printf("checking memoized answers are byte-identical across every breakpoint\n");
+    pl_memo_t *memo;
+    CHECK_INT(pl_memo_new(1 << 20, &memo), 0);
+    pl_resolver_t *cached;
+    CHECK_INT(pl_resolver_new(cat, NULL, &cached), 0);
+    int64_t when[512];
+    int nw = breakpoints(when);
+    int same = 0, total = compare_memo(cached, memo, when, nw, &same);
     CHECK_INT(same, total);
     pl_memo_stats_t ms;
     pl_memo_stats(memo, &ms);
@@ -355,6 +397,30 @@ int main(void)
            (unsigned long long)ms.hits, (unsigned long long)ms.misses);
     pl_resolver_free(cached);
     pl_memo_free(memo);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/pl-test-resolve-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
+    CHECK_INT(pl_cat_init(dir, "CNY", 480), PL_EEXIST);
+    pl_cat_t *cat;
+    pl_cat_opts_t opts = {0};
+    opts.no_tls = 1; /* two resolvers in one thread each hold a read transaction */
+    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    write_catalogue(cat);
+
+    CHECK_INT(pl_resolver_new(cat, NULL, &res), 0);
+    CHECK_INT(pl_resolver_refresh(res), 0);
+    CHECK_INT(pl_resolver_gen(res), 1);
+    make_scale_code();
+    test_price_levels();
+    test_promotions();
+    test_codes();
+    test_json();
+    test_cache(cat, dir);
+    test_memo(cat);
 
     pl_resolver_free(res);
     pl_cat_close(cat);
