@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "load.h"
-#include "rec.h"
 #include "pricelane/err.h"
+#include "pricelane/str.h"
 #include "view.h"
 
 #define MAX_SCOPES 64
@@ -48,7 +48,7 @@ static void add_scope(recon_t *r, int level, const char *id)
         return;
     }
     r->scopes[r->nscopes].level = (uint8_t)level;
-    copy_str(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, id);
+    pl_str_copy(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, id);
 }
 
 static int scope_of_price(const pl_price_t *p, void *arg)
@@ -230,7 +230,7 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     memset(&j, 0, sizeof(j));
     j.level = sc->level;
     memcpy(j.scope, sc->id, sizeof(j.scope));
-    copy_str(j.sku, sizeof(j.sku), r->sku);
+    pl_str_copy(j.sku, sizeof(j.sku), r->sku);
     memcpy(j.gtin, v->gtin, sizeof(j.gtin));
     memcpy(j.name, it->name, sizeof(j.name));
     j.price = d->price;
@@ -239,12 +239,13 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     if (d->promo_id[0]) {
         pl_promo_t pr;
         if (pl_promo_get(b->txn, d->promo_id, &pr) == 0)
-            copy_str(j.promo_text, sizeof(j.promo_text), pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
+            pl_str_copy(j.promo_text, sizeof(j.promo_text),
+                        pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
     }
     j.old_price = old_price;
     j.due = d->due;
-    copy_str(j.reason, sizeof(j.reason), reason);
-    copy_str(j.batch, sizeof(j.batch), b->id);
+    pl_str_copy(j.reason, sizeof(j.reason), reason);
+    pl_str_copy(j.batch, sizeof(j.batch), b->id);
     int rc = pl_job_add(b->txn, &j);
     if (!rc)
         b->jobs++;
@@ -290,7 +291,7 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
         if (w == 0) {
             if (b->import && !text) {
                 lb = (pl_label_t){0};
-                copy_str(lb.sku, sizeof(lb.sku), r->sku);
+                pl_str_copy(lb.sku, sizeof(lb.sku), r->sku);
                 memcpy(lb.scope, sc->id, sizeof(lb.scope));
                 lb.price = want[0].price;
                 lb.printed_at = b->now;
