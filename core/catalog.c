@@ -14,6 +14,7 @@
 #include "catalog_int.h"
 #include "pricelane/err.h"
 #include "pricelane/random.h"
+#include "pricelane/str.h"
 #include "rec.h"
 
 #define REC_VERSION 1
@@ -539,7 +540,7 @@ int pl_item_get(pl_txn_t *t, const char *sku, pl_item_t *it)
     if (rc)
         return rc;
     memset(it, 0, sizeof(*it));
-    copy_str(it->sku, sizeof(it->sku), sku);
+    pl_str_copy(it->sku, sizeof(it->sku), sku);
     rec_r r = {v.mv_data, v.mv_size, 0, 0};
     if (rr_u8(&r) != REC_VERSION)
         return PL_EVERSION;

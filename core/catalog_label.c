@@ -6,6 +6,7 @@
 #include "catalog_int.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
+#include "pricelane/str.h"
 #include "rec.h"
 
 #define REC_VERSION 1
@@ -26,7 +27,7 @@ static int label_decode(const char *sku, const char *scope, size_t slen, const M
     memset(lb, 0, sizeof(*lb));
     if (slen > PL_SCOPE_MAX)
         return PL_ECORRUPT;
-    copy_str(lb->sku, sizeof(lb->sku), sku);
+    pl_str_copy(lb->sku, sizeof(lb->sku), sku);
     memcpy(lb->scope, scope, slen);
     rec_r r = {v->mv_data, v->mv_size, 0, 0};
     if (rr_u8(&r) != REC_VERSION)
@@ -198,8 +199,8 @@ int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
     if (rc)
         return rc;
     pl_label_t lb = {0};
-    copy_str(lb.sku, sizeof(lb.sku), j.sku);
-    copy_str(lb.scope, sizeof(lb.scope), j.scope);
+    pl_str_copy(lb.sku, sizeof(lb.sku), j.sku);
+    pl_str_copy(lb.scope, sizeof(lb.scope), j.scope);
     lb.price = j.price;
     lb.printed_at = now;
     return pl_label_put(t, &lb);

@@ -132,14 +132,3 @@ static inline uint64_t key_get_be64(const uint8_t *in)
 }
 
 #define KEY_TIME(t) ((uint64_t)(t) ^ (1ull << 63))
-
-/* Copies the NUL-terminated string s into out[cap], truncating; returns the
- * length copied. (snprintf("%s") costs a formatted-output pass on paths that
- * run per lookup or per row.) */
-static inline size_t copy_str(char *out, size_t cap, const char *s)
-{
-    size_t n = strnlen(s, cap - 1);
-    memcpy(out, s, n);
-    out[n] = 0;
-    return n;
-}

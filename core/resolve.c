@@ -10,6 +10,7 @@
 #include "pricelane/err.h"
 #include "pricelane/memo.h"
 #include "pricelane/resolve.h"
+#include "pricelane/str.h"
 #include "rec.h"
 #include "view.h"
 
@@ -101,7 +102,7 @@ static const rstore_t *find_store(const pl_resolver_t *r, const char *id)
     rstore_t key;
     if (!r->nstores)
         return NULL;
-    copy_str(key.st.id, sizeof(key.st.id), id);
+    pl_str_copy(key.st.id, sizeof(key.st.id), id);
     return bsearch(&key, r->stores, r->nstores, sizeof(*r->stores), store_cmp);
 }
 
@@ -236,7 +237,7 @@ int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku)
 {
     char key[PL_BARCODE_KEY_MAX + 2];
     if (c->kind == PL_CODE_ITEM) {
-        copy_str(sku, PL_ITEM_CODE_MAX + 1, c->item);
+        pl_str_copy(sku, PL_ITEM_CODE_MAX + 1, c->item);
         return 0;
     }
     pl_barcode_key(c, key, sizeof(key));

@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "load.h"
-#include "rec.h"
 #include "pricelane/err.h"
-#include "view.h"
+#include "pricelane/labelplan.h"
+#include "pricelane/resolve.h"
+#include "pricelane/str.h"
 
 #define MAX_SCOPES 64
-#define MAX_DESIRED 64
 #define MAX_PENDING 128
 
 typedef struct scope {
@@ -34,8 +34,8 @@ typedef struct recon {
     pl_label_job_t pending[MAX_PENDING];
     int npending;
     int too_many;
-    int chain_ok; /* chain holds the chain-scope view, built while collecting */
-    view_t chain;
+    int chain_ok; /* chain holds the chain scope's plan, built while collecting */
+    pl_labelplan_t chain;
 } recon_t;
 
 static void add_scope(recon_t *r, int level, const char *id)
@@ -48,7 +48,7 @@ static void add_scope(recon_t *r, int level, const char *id)
         return;
     }
     r->scopes[r->nscopes].level = (uint8_t)level;
-    copy_str(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, id);
+    pl_str_copy(r->scopes[r->nscopes++].id, PL_SCOPE_MAX + 1, id);
 }
 
 static int scope_of_price(const pl_price_t *p, void *arg)
@@ -93,7 +93,7 @@ static int collect_pending(const pl_label_job_t *j, void *arg)
     return 0;
 }
 
-/* The rows of the chain-scope view build, seen before it filters them. */
+/* The rows of the chain scope's plan, seen before it filters them. */
 static void hook_price(void *arg, const pl_price_t *p)
 {
     scope_of_price(p, arg);
@@ -112,12 +112,6 @@ static void hook_label(void *arg, const pl_label_t *lb)
 static void hook_job(void *arg, const pl_label_job_t *j)
 {
     collect_pending(j, arg);
-}
-
-static const char *zone_of(void *arg, const char *store)
-{
-    static __thread pl_store_t st; /* the loader is single-threaded; kept per thread anyway */
-    return pl_store_get(arg, store, &st) == 0 ? st.zone : NULL;
 }
 
 /* Unit price for the label: per kg / per l, or per 100 g / 100 ml for small packs. */
@@ -140,98 +134,30 @@ static void unit_price(const pl_item_t *it, int64_t price, pl_label_job_t *j)
              !strcmp(it->content_unit, "g") ? (small ? "g" : "kg") : (small ? "ml" : "l"));
 }
 
-typedef struct desired {
-    int64_t due;
-    int64_t price;
-    const char *reason;
-    char promo_id[PL_PROMO_ID_MAX + 1];
-    int64_t promo_ends;
-} desired_t;
-
-static int cmp_i64(const void *a, const void *b)
+/* The plan of one scope: the chain scope's was built while the item's
+ * scopes were collected; other scopes get their own. */
+static int plan_for(recon_t *r, const scope_t *sc, const pl_labelplan_t **out)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    static __thread pl_labelplan_t scoped;
+    if (sc->level == PL_LEVEL_BASE && r->chain_ok) {
+        *out = &r->chain;
+        return 0;
+    }
+    *out = &scoped;
+    return pl_labelplan_build(r->b->txn, r->sku, sc->level, sc->id, r->b->now, NULL, &scoped);
 }
 
-/* What the label of one scope must show: now, and at each later instant
- * where the (non-member) price changes. */
-static int desired_for(recon_t *r, const scope_t *sc, const view_t **vp, pl_item_t *it, desired_t *out,
-                       int *nout)
+static int make_job(recon_t *r, const scope_t *sc, const pl_labelplan_t *plan,
+                    const pl_labelplan_step_t *d, int64_t old_price, const char *reason)
 {
     batch_t *b = r->b;
-    const char *zone = "", *store = NULL;
-    if (sc->level == PL_LEVEL_ZONE)
-        zone = sc->id;
-    if (sc->level == PL_LEVEL_STORE) {
-        store = sc->id;
-        zone = zone_of(b->txn, store);
-        if (!zone)
-            zone = "";
-    }
-    /* The chain scope's view was built while the item's scopes were collected;
-     * other scopes get their own (a view is tens of KiB: never copied). */
-    static __thread view_t scoped;
-    const view_t *v = &r->chain;
-    int rc = 0;
-    if (sc->level != PL_LEVEL_BASE || !r->chain_ok) {
-        rc = view_build(b->txn, r->sku, zone, store, b->now, zone_of, b->txn, &scoped);
-        v = &scoped;
-    }
-    *vp = v;
-    if (rc == PL_ETOOBIG && !store)
-        rc = PL_ETOOBIG; /* a chain or zone label with too much history: reported */
-    if (rc)
-        return rc;
-    *it = v->item;
-
-    int64_t inst[VIEW_PRICES + 2 * VIEW_PROMOS + 1];
-    int n = 0;
-    inst[n++] = b->now;
-    for (int i = 0; i < v->nprices; i++)
-        if (v->prices[i].start > b->now)
-            inst[n++] = v->prices[i].start;
-    for (int i = 0; i < v->npromos; i++) {
-        if (v->promos[i].start > b->now)
-            inst[n++] = v->promos[i].start;
-        if (v->promos[i].end > b->now)
-            inst[n++] = v->promos[i].end;
-    }
-    qsort(inst, (size_t)n, sizeof(*inst), cmp_i64);
-
-    *nout = 0;
-    int64_t last = PL_PRICE_NONE;
-    for (int i = 0; i < n && *nout < MAX_DESIRED; i++) {
-        if (i && inst[i] == inst[i - 1])
-            continue;
-        pl_answer_t a;
-        memset(&a, 0, sizeof(a));
-        if (view_eval(v, store, inst[i], 0, &a) != 0)
-            continue; /* no price then: nothing to print */
-        if (i > 0 && a.price == last)
-            continue;
-        desired_t *d = &out[(*nout)++];
-        d->due = inst[i];
-        d->price = a.price;
-        d->promo_ends = a.promo_ends;
-        memcpy(d->promo_id, a.promo_id, sizeof(d->promo_id));
-        int had_promo = *nout > 1 && out[*nout - 2].promo_id[0];
-        d->reason = i == 0 ? "price" : a.promo_id[0] ? "promo_start" : had_promo ? "promo_end" : "scheduled";
-        last = a.price;
-    }
-    return 0;
-}
-
-static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const view_t *v,
-                    const desired_t *d, int64_t old_price, const char *reason)
-{
-    batch_t *b = r->b;
+    const pl_item_t *it = &plan->item;
     pl_label_job_t j;
     memset(&j, 0, sizeof(j));
     j.level = sc->level;
     memcpy(j.scope, sc->id, sizeof(j.scope));
-    copy_str(j.sku, sizeof(j.sku), r->sku);
-    memcpy(j.gtin, v->gtin, sizeof(j.gtin));
+    pl_str_copy(j.sku, sizeof(j.sku), r->sku);
+    memcpy(j.gtin, plan->gtin, sizeof(j.gtin));
     memcpy(j.name, it->name, sizeof(j.name));
     j.price = d->price;
     unit_price(it, d->price, &j);
@@ -239,12 +165,13 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
     if (d->promo_id[0]) {
         pl_promo_t pr;
         if (pl_promo_get(b->txn, d->promo_id, &pr) == 0)
-            copy_str(j.promo_text, sizeof(j.promo_text), pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
+            pl_str_copy(j.promo_text, sizeof(j.promo_text),
+                        pr.text[0] ? pr.text : pl_promo_kind_name(pr.kind));
     }
     j.old_price = old_price;
     j.due = d->due;
-    copy_str(j.reason, sizeof(j.reason), reason);
-    copy_str(j.batch, sizeof(j.batch), b->id);
+    pl_str_copy(j.reason, sizeof(j.reason), reason);
+    pl_str_copy(j.batch, sizeof(j.batch), b->id);
     int rc = pl_job_add(b->txn, &j);
     if (!rc)
         b->jobs++;
@@ -255,20 +182,19 @@ static int make_job(recon_t *r, const scope_t *sc, const pl_item_t *it, const vi
 static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
 {
     batch_t *b = r->b;
-    const view_t *v;
-    pl_item_t it;
-    desired_t want[MAX_DESIRED];
-    int nwant = 0;
-    int rc = desired_for(r, sc, &v, &it, want, &nwant);
+    const pl_labelplan_t *plan;
+    int rc = plan_for(r, sc, &plan);
     if (rc)
         return rc;
+    const pl_labelplan_step_t *want = plan->steps;
+    int nwant = plan->nsteps;
     pl_label_t lb;
     int64_t shelf = !b->fresh && pl_label_get(b->txn, r->sku, sc->id, &lb) == 0 ? lb.price : PL_PRICE_NONE;
 
     /* Keep pending jobs that still say the right thing; supersede others.
      * After a name or pack-quantity change none does: every pending job,
      * future ones included, would print the old text. */
-    int covered[MAX_DESIRED] = {0};
+    int covered[PL_LABELPLAN_STEPS] = {0};
     for (int p = 0; p < r->npending; p++) {
         pl_label_job_t *j = &r->pending[p];
         if (strcmp(j->scope, sc->id) != 0)
@@ -290,19 +216,19 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
         if (w == 0) {
             if (b->import && !text) {
                 lb = (pl_label_t){0};
-                copy_str(lb.sku, sizeof(lb.sku), r->sku);
+                pl_str_copy(lb.sku, sizeof(lb.sku), r->sku);
                 memcpy(lb.scope, sc->id, sizeof(lb.scope));
                 lb.price = want[0].price;
                 lb.printed_at = b->now;
                 rc = pl_label_put(b->txn, &lb);
             } else if (want[0].price != shelf || text) {
-                rc = make_job(r, sc, &it, v, &want[0], shelf,
+                rc = make_job(r, sc, plan, &want[0], shelf,
                               want[0].price != shelf ? (shelf == PL_PRICE_NONE ? "new" : "price")
                               : text & TEXT_NAME     ? "name"
                                                      : "pack_qty");
             }
         } else {
-            rc = make_job(r, sc, &it, v, &want[w], want[w - 1].price, want[w].reason);
+            rc = make_job(r, sc, plan, &want[w], want[w - 1].price, want[w].reason);
         }
         if (rc)
             return rc;
@@ -351,11 +277,10 @@ int labels_reconcile(batch_t *b)
         r.b = b;
         r.sku = b->aff[i].sku;
         add_scope(&r, PL_LEVEL_BASE, "");
-        /* One pass over the item builds the chain-scope view and, through the
-         * hooks, collects every scope and pending job of the item. */
-        view_hooks_t hooks = {hook_price, hook_promo, hook_label, hook_job, &r, b->fresh};
-        int rc = view_build_hooked(b->txn, r.sku, "", NULL, b->now, zone_of, b->txn, &hooks,
-                                   &r.chain);
+        /* One pass over the item builds the chain scope's plan and, through
+         * the hooks, collects every scope and pending job of the item. */
+        pl_labelplan_rows_t rows = {hook_price, hook_promo, hook_label, hook_job, &r, b->fresh};
+        int rc = pl_labelplan_build(b->txn, r.sku, PL_LEVEL_BASE, "", b->now, &rows, &r.chain);
         r.chain_ok = rc == 0;
         if (rc == PL_ETOOBIG)
             rc = 0; /* scopes are all collected; the chain scope reports it below */
@@ -376,7 +301,7 @@ int labels_reconcile(batch_t *b)
             pl_diag(b->d, NULL, 0, NULL,
                     "item %s: over the limits of one item (%d price rows in force within 7 days "
                     "and later, %d promotions, %d label scopes, %d pending label jobs)",
-                    r.sku, VIEW_PRICES, VIEW_PROMOS, MAX_SCOPES, MAX_PENDING);
+                    r.sku, PL_LABELPLAN_PRICES, PL_LABELPLAN_PROMOS, MAX_SCOPES, MAX_PENDING);
             rc = PL_EFORMAT;
         }
         if (rc)

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "load.h"
-#include "rec.h"
 #include "pricelane/barcode.h"
 #include "pricelane/err.h"
 #include "pricelane/resolve.h"
+#include "pricelane/str.h"
 
 const char *const batch_columns[] = {
     "op",    "batch", "sku",   "barcode", "name",    "unit",     "pack_qty", "dept",
@@ -35,7 +35,7 @@ void batch_touch(batch_t *b, const char *sku, int text_changed)
         b->capaff = cap;
     }
     struct affected *a = &b->aff[b->naff++];
-    copy_str(a->sku, sizeof(a->sku), sku);
+    pl_str_copy(a->sku, sizeof(a->sku), sku);
     a->text_changed = (uint8_t)text_changed;
 }
 
@@ -137,7 +137,7 @@ static int price_scope(batch_t *b, const pl_row_t *row, uint8_t *level, char *sc
         return PL_EFORMAT;
     }
     *level = store ? PL_LEVEL_STORE : zone ? PL_LEVEL_ZONE : PL_LEVEL_BASE;
-    copy_str(scope, PL_SCOPE_MAX + 1, store ? store : zone ? zone : "");
+    pl_str_copy(scope, PL_SCOPE_MAX + 1, store ? store : zone ? zone : "");
     return 0;
 }
 
@@ -173,7 +173,7 @@ static int content(batch_t *b, const pl_row_t *row, pl_item_t *it)
         return PL_EFORMAT;
     }
     it->content = (uint32_t)(v * mul + 0.5);
-    copy_str(it->content_unit, sizeof(it->content_unit), unit);
+    pl_str_copy(it->content_unit, sizeof(it->content_unit), unit);
     return 0;
 }
 
@@ -183,7 +183,7 @@ static int item_flags(batch_t *b, const pl_row_t *row, uint32_t *flags)
     if (!s)
         return 0;
     char buf[PL_ROWS_FIELD_MAX + 1], *save = NULL;
-    copy_str(buf, sizeof(buf), s);
+    pl_str_copy(buf, sizeof(buf), s);
     uint32_t f = *flags & PL_ITEM_DISCONTINUED;
     for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
         if (!strcmp(t, "weighed"))
@@ -222,10 +222,10 @@ static int op_store(batch_t *b, const pl_row_t *row)
     if (bad)
         return PL_EFORMAT;
     pl_store_t st = {0};
-    copy_str(st.id, sizeof(st.id), id);
-    copy_str(st.zone, sizeof(st.zone), zone ? zone : "");
-    copy_str(st.name, sizeof(st.name), name ? name : "");
-    copy_str(st.formats, sizeof(st.formats), formats ? formats : "");
+    pl_str_copy(st.id, sizeof(st.id), id);
+    pl_str_copy(st.zone, sizeof(st.zone), zone ? zone : "");
+    pl_str_copy(st.name, sizeof(st.name), name ? name : "");
+    pl_str_copy(st.formats, sizeof(st.formats), formats ? formats : "");
     return pl_store_put(b->txn, &st);
 }
 
@@ -233,14 +233,14 @@ static int put_price(batch_t *b, const char *sku, uint8_t level, const char *sco
                      int64_t price)
 {
     pl_price_t p = {0};
-    copy_str(p.sku, sizeof(p.sku), sku);
+    pl_str_copy(p.sku, sizeof(p.sku), sku);
     p.level = level;
-    copy_str(p.scope, sizeof(p.scope), scope);
+    pl_str_copy(p.scope, sizeof(p.scope), scope);
     p.start = start;
     p.price = price;
     p.scheduled = start > b->now;
     p.recorded_at = b->now;
-    copy_str(p.batch, sizeof(p.batch), b->id);
+    pl_str_copy(p.batch, sizeof(p.batch), b->id);
     return pl_price_put(b->txn, &p);
 }
 
@@ -274,7 +274,7 @@ static int op_item(batch_t *b, const pl_row_t *row)
         it = old;
     } else {
         memset(&it, 0, sizeof(it));
-        copy_str(it.sku, sizeof(it.sku), sku);
+        pl_str_copy(it.sku, sizeof(it.sku), sku);
         it.pack_qty = 1;
         if (!name) {
             BAD(b, row, "name", "missing: a new item needs a name");
@@ -282,9 +282,9 @@ static int op_item(batch_t *b, const pl_row_t *row)
         }
     }
     if (name)
-        copy_str(it.name, sizeof(it.name), name);
+        pl_str_copy(it.name, sizeof(it.name), name);
     if (dept)
-        copy_str(it.dept, sizeof(it.dept), dept);
+        pl_str_copy(it.dept, sizeof(it.dept), dept);
     bad |= item_flags(b, row, &it.flags) != 0;
     bad |= content(b, row, &it) != 0;
     const char *pq = pl_row_get(row, "pack_qty");
@@ -296,9 +296,9 @@ static int op_item(batch_t *b, const pl_row_t *row)
             it.pack_qty = (uint32_t)v;
     }
     if (unit)
-        copy_str(it.unit, sizeof(it.unit), unit);
+        pl_str_copy(it.unit, sizeof(it.unit), unit);
     else if (!it.unit[0])
-        copy_str(it.unit, sizeof(it.unit), it.flags & PL_ITEM_WEIGHED ? "kg" : "each");
+        pl_str_copy(it.unit, sizeof(it.unit), it.flags & PL_ITEM_WEIGHED ? "kg" : "each");
     if (plu) {
         size_t n = strlen(plu);
         if (n == 0 || n > PL_PLU_MAX || strspn(plu, "0123456789") != n) {
@@ -328,7 +328,7 @@ static int op_item(batch_t *b, const pl_row_t *row)
             if (rc && rc != PL_ENOTFOUND)
                 return rc;
         }
-        copy_str(it.plu, sizeof(it.plu), plu);
+        pl_str_copy(it.plu, sizeof(it.plu), plu);
     }
     int rc = pl_item_put(b->txn, &it);
     b->last_item = it;
@@ -493,7 +493,7 @@ static int promo_scope(batch_t *b, const pl_row_t *row, pl_promo_t *pr)
         return PL_EFORMAT;
     }
     char buf[PL_ROWS_FIELD_MAX + 1], *save = NULL;
-    copy_str(buf, sizeof(buf), list);
+    pl_str_copy(buf, sizeof(buf), list);
     for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
         pl_store_t st;
         if (pr->nscope == PL_PROMO_SCOPE_MAX) {
@@ -509,7 +509,7 @@ static int promo_scope(batch_t *b, const pl_row_t *row, pl_promo_t *pr)
             BAD(b, row, "scope", "unknown %s %s", pr->scope_kind == PL_SCOPE_STORES ? "store" : "zone", t);
             return PL_EFORMAT;
         }
-        copy_str(pr->scope[pr->nscope++], PL_SCOPE_MAX + 1, t);
+        pl_str_copy(pr->scope[pr->nscope++], PL_SCOPE_MAX + 1, t);
     }
     if (!pr->nscope) {
         BAD(b, row, "scope", "\"%s\" names no zone or store", s);
@@ -605,12 +605,12 @@ static int op_promo(batch_t *b, const pl_row_t *row)
         bad = 1;
     }
     if (!bad) {
-        copy_str(pr.id, sizeof(pr.id), id);
+        pl_str_copy(pr.id, sizeof(pr.id), id);
         pr.member_only = (uint8_t)(member || pr.kind == PL_PROMO_MEMBER);
         pr.priority = (int32_t)prio;
-        copy_str(pr.text, sizeof(pr.text), text_s ? text_s : "");
+        pl_str_copy(pr.text, sizeof(pr.text), text_s ? text_s : "");
         pr.cancelled_at = PL_TIME_NONE;
-        copy_str(pr.batch, sizeof(pr.batch), b->id);
+        pl_str_copy(pr.batch, sizeof(pr.batch), b->id);
         rc = pl_promo_items(b->txn, id, touch_one, b);
         if (rc == PL_ENOTFOUND)
             rc = 0;
@@ -640,7 +640,7 @@ static int collect_item(const char *sku, void *arg)
         l->skus = n;
         l->cap = cap;
     }
-    copy_str(l->skus[l->n++], PL_ITEM_CODE_MAX + 1, sku);
+    pl_str_copy(l->skus[l->n++], PL_ITEM_CODE_MAX + 1, sku);
     return 0;
 }
 
@@ -704,7 +704,7 @@ int batch_row(batch_t *b, const pl_row_t *row)
             return 0;
         }
         if (!b->id_from_column) {
-            copy_str(b->id, sizeof(b->id), id);
+            pl_str_copy(b->id, sizeof(b->id), id);
             b->id_from_column = 1;
         } else if (strcmp(b->id, id) != 0) {
             BAD(b, row, "batch", "\"%s\" differs from the batch id \"%s\" of earlier rows", id, b->id);

@@ -24,21 +24,48 @@
  *    PL_ECORRUPT (a record that does not decode: never trusted),
  *    PL_EVERSION (a record of another version), PL_EMAPFULL / PL_ETXNFULL
  *    (a write that does not fit: grow the map, pl_cat_grow, and run the whole
- *    transaction again), PL_EINVAL (an argument out of its bounds), -ENOMEM,
- *    or another LMDB error converted by pl_err_from_mdb;
- *  - the first error of a write transaction is sticky: pl_txn_commit then
- *    returns it and commits nothing; only pl_txn_abort is useful after it;
- *  - records are copied into the caller's structs (strings NUL-terminated
- *    within their fields): nothing returned points into the map, so results
- *    stay valid after the transaction ends;
- *  - _each functions call fn once per record in key order; fn returning
- *    non-zero stops the walk and that value is returned;
- *  - threads: a pl_cat_t is shared by every thread of a process; a
- *    transaction belongs to the thread that began it. One write transaction
- *    at a time per catalogue (others wait in pl_txn_begin); a thread holds
- *    at most one read transaction unless the catalogue was opened with
- *    no_tls (then a read transaction may also move between threads, never
- *    be used by two at once).
+ *    transaction again), PL_EINVAL (an argument out of its bounds, a record
+ *    that does not fit its encoding, or a write through a read
+ *    transaction), -ENOMEM, or another LMDB error converted by
+ *    pl_err_from_mdb (PL_EMDB among others: an empty key, or a transaction
+ *    LMDB refuses because it is reset or failed before);
+ *  - the first error of a write that reached LMDB is sticky, and so are the
+ *    errors a function's comment calls sticky: every later write returns
+ *    it without writing, pl_txn_commit returns it and commits nothing, and
+ *    reads may fail too (LMDB refuses a failed transaction). Other refusals
+ *    write nothing and are not sticky (PL_EINVAL from an argument check,
+ *    PL_ENOTFOUND, PL_ECONFLICT, PL_EDONE): the transaction goes on;
+ *  - a get copies the record into the caller's struct (strings
+ *    NUL-terminated within their fields): nothing returned points into the
+ *    map, so results stay valid after the transaction ends. On an error the
+ *    struct's contents are unspecified;
+ *  - _each functions call fn once per record in key order, with a copy that
+ *    is valid during the call only; fn returning non-zero stops the walk
+ *    and that value is returned (a positive value cannot be mistaken for an
+ *    error). A record that does not decode stops the walk with its code. fn
+ *    may read through the same transaction, walks of the same database
+ *    included, but must not write through it;
+ *  - strings passed in are only read during the call.
+ *
+ * Threads and processes (LMDB's rules, which these handles keep):
+ *  - a pl_cat_t is shared by every thread of the process that opened it:
+ *    open a catalogue once per process (LMDB: a second open of the same
+ *    environment in one process breaks its locks when either closes), and
+ *    never use it in a child after fork();
+ *  - a transaction belongs to the thread that began it and is used by one
+ *    thread at a time. One write transaction at a time per catalogue, across
+ *    processes: pl_txn_begin waits for the current writer, so a thread that
+ *    holds a write transaction must not begin another. Without no_tls a
+ *    thread holds at most one transaction at a time (a second read
+ *    transaction fails with PL_EMDB); with no_tls a thread may hold several
+ *    read transactions, and a read transaction may move to another thread
+ *    between uses;
+ *  - caveat: pl_txn_begin and pl_txn_renew adopt a map that another process
+ *    grew (MDB_MAP_RESIZED) by mapping the file again, which LMDB allows
+ *    only while no other transaction of this process is active; they do not
+ *    wait for the other threads. In a process whose threads share one
+ *    pl_cat_t, another thread's read transaction may then read through a
+ *    mapping that is gone.
  */
 #pragma once
 #include <stddef.h>
@@ -66,14 +93,20 @@ typedef struct pl_txn pl_txn_t;
 typedef struct pl_cat_opts {
     size_t map_size;       /* bytes; 0 = 1 GiB (grown on demand by writers) */
     unsigned max_readers;  /* 0 = 510 */
-    int read_only;         /* open MDB_RDONLY */
+    int read_only;         /* open MDB_RDONLY: no write transactions (-EACCES) */
     int no_tls;            /* MDB_NOTLS: read txns not tied to threads */
 } pl_cat_opts_t;
 
 /* Creates a new catalogue in directory `dir` (created if missing; must not
  * already hold one): schema version, a random catalogue id, generation 0,
- * currency and UTC offset (minutes east of UTC). Returns 0, PL_EEXIST, or a
- * negative code. */
+ * currency (3 bytes, e.g. "CNY") and UTC offset (minutes east of UTC, at
+ * most 14 hours either way), committed durably. Returns 0; PL_EEXIST when
+ * dir already holds a catalogue (checked before the arguments); PL_EINVAL
+ * for a bad currency or offset (dir is created by then); -errno (dir
+ * cannot be made; -ENOSPC / -EDQUOT: no room for the lock file); or an
+ * LMDB error. A failure after LMDB created its files leaves a
+ * directory that pl_cat_open reports as PL_ENOTFOUND and pl_cat_init as
+ * PL_EEXIST: remove it before trying again. */
 int pl_cat_init(const char *dir, const char *currency, int utc_offset_min);
 /* The same with an initial map size in bytes (0 = 1 GiB). Writers grow the
  * map on demand, so a small one only costs retries; tests use it to reach
@@ -81,32 +114,65 @@ int pl_cat_init(const char *dir, const char *currency, int utc_offset_min);
 int pl_cat_init_sized(const char *dir, const char *currency, int utc_offset_min, size_t map_size);
 
 /* Opens an existing catalogue (NULL opts = defaults). Runs mdb_reader_check to
- * clear reader slots of dead processes. Returns 0 and *out, PL_EVERSION for
- * another schema version, PL_ENOTFOUND when dir holds no catalogue. */
+ * clear reader slots of dead processes. Unless read_only, opening begins a
+ * write transaction (to create missing databases), so it waits while another
+ * process writes. Returns 0 and *out (the caller's, freed with
+ * pl_cat_close); PL_EVERSION for another schema version or a file LMDB does
+ * not recognise; PL_ENOTFOUND when dir holds no catalogue (no data file, or
+ * no schema or catalogue id in meta, or with read_only a database missing);
+ * PL_ECORRUPT for a meta value that does not decode; -errno (the data file
+ * cannot be examined; -ENOSPC / -EDQUOT when the lock file cannot be
+ * reserved; -EACCES); or another LMDB error. *out is untouched on failure. */
 int pl_cat_open(const char *dir, const pl_cat_opts_t *opts, pl_cat_t **out);
+/* Closes the catalogue and frees the handle (NULL: nothing). Every
+ * transaction and resolver on it must have ended first. */
 void pl_cat_close(pl_cat_t *cat);
 
-/* Doubles the map size (at least to `min_size`). Only when no transaction of
- * this process is active. Returns 0 or a negative code. */
+/* Doubles the map size (at least to `min_size`) for this process now; the
+ * size is recorded in the catalogue by this process's next write commit,
+ * and other processes adopt it when they open the catalogue, or when the
+ * data outgrows their map (as they begin or renew a transaction).
+ * Only when no transaction of this process is active: LMDB refuses with
+ * -EINVAL while this process has a write transaction, and does not check
+ * read transactions (they would read the old mapping). Returns 0, -EINVAL,
+ * or -errno from mapping the file again. */
 int pl_cat_grow(pl_cat_t *cat, size_t min_size);
 
-/* Catalogue id (random, fixed at init) and path. */
+/* Catalogue id (random, fixed at init; read at open) and the directory as
+ * given to pl_cat_open (at most 4095 bytes). The path points into the
+ * handle: valid until pl_cat_close. */
 uint64_t pl_cat_id(const pl_cat_t *cat);
 const char *pl_cat_path(const pl_cat_t *cat);
 
-/* Forces the data to disk (after a commit made with durability relaxed). */
+/* Flushes the data file to disk. Commits are already durable (no relaxed
+ * durability is used): this is for callers that want an explicit flush.
+ * Returns 0, -EACCES on a catalogue opened read_only, or -errno of the
+ * flush. */
 int pl_cat_sync(pl_cat_t *cat);
 
 /* ---- transactions --------------------------------------------------------- */
 
-/* Begins a read (write = 0) or write transaction. Returns 0 or a code. */
+/* Begins a read (write = 0) or write transaction; a write transaction waits
+ * for the current writer of any process. Returns 0 and *out (the caller's,
+ * ended with pl_txn_commit or pl_txn_abort); -ENOMEM; -EACCES for a write on
+ * a catalogue opened read_only; PL_EREADERS when every reader slot is taken;
+ * PL_EMDB for a second read transaction in a thread without no_tls, or a
+ * map grown twice while it began; or another LMDB error. *out is untouched
+ * on failure. */
 int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out);
-/* Commits (write) or ends (read). On failure the transaction is gone too. The
- * handle is freed either way. */
+/* Commits (write) or ends (read). Returns 0; the transaction's sticky error
+ * (nothing committed); or a commit error (-ENOSPC, -EIO...; nothing
+ * committed). On failure the transaction is gone too. The handle is freed
+ * either way. */
 int pl_txn_commit(pl_txn_t *txn);
+/* Ends the transaction, writing nothing, and frees the handle (NULL:
+ * nothing). */
 void pl_txn_abort(pl_txn_t *txn);
 /* Read transactions only: release the snapshot but keep the handle, and take
- * a fresh snapshot. */
+ * a fresh snapshot. Between the two every read returns PL_EMDB. renew
+ * returns 0; -EINVAL when the transaction was not reset (or is a write
+ * transaction, which reset leaves alone); PL_EREADERS; or another LMDB
+ * error, after which the handle stays reset (renew again, or abort). */
 void pl_txn_reset(pl_txn_t *txn);
 int pl_txn_renew(pl_txn_t *txn);
 
@@ -130,12 +196,16 @@ typedef struct pl_meta {
 } pl_meta_t;
 
 /* The catalogue's meta record: 0, PL_ENOTFOUND (a key missing: not a
- * catalogue, or a damaged one), PL_ECORRUPT. */
+ * catalogue, or a damaged one; a missing state alone is 0 with state 0),
+ * PL_ECORRUPT (a value that does not decode or does not fit its field). */
 int pl_meta_get(pl_txn_t *txn, pl_meta_t *m);
-/* Bumps the generation, draws a new state and records the batch id;
- * returns the new generation in *gen. Every write transaction that changes
- * what a lookup answers must call it before commit. Returns 0, or
- * PL_ECORRUPT / an LMDB error (the transaction is then failed). */
+/* Bumps the generation, draws a new state and records the batch id (NULL:
+ * ""); returns the new generation in *gen (gen may be NULL). Every write
+ * transaction that changes what a lookup answers must call it before
+ * commit. batch_id must be at most PL_BATCH_ID_MAX bytes: a longer one is
+ * not refused, and every later pl_meta_get returns PL_ECORRUPT. Returns 0;
+ * PL_EINVAL for a read transaction; or PL_ENOTFOUND / PL_ECORRUPT (no
+ * generation, or one that does not decode) / a write error, all sticky. */
 int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
 
 /* ---- items and barcodes --------------------------------------------------- */
@@ -159,22 +229,34 @@ typedef struct pl_item {
     char plu[PL_PLU_MAX + 1];   /* scale item code, or "" */
 } pl_item_t;
 
-/* Number of items in the catalogue (as the transaction sees it). */
+/* Number of items in the catalogue (as the transaction sees it): 0, or an
+ * LMDB error (*n is then 0). */
 int pl_item_count(pl_txn_t *txn, uint64_t *n);
 
-/* Item get/put by SKU. get: 0, PL_ENOTFOUND. put replaces the record. */
+/* Item get/put by SKU. get: 0, PL_ENOTFOUND, PL_EVERSION, PL_ECORRUPT. put
+ * creates or replaces the record (barcodes, prices and promotions stay):
+ * 0, PL_EINVAL (an empty sku, or strings too long for the record), or a
+ * write error. */
 int pl_item_get(pl_txn_t *txn, const char *sku, pl_item_t *it);
 int pl_item_put(pl_txn_t *txn, const pl_item_t *it);
 
-/* Barcode key → SKU (out: PL_ITEM_CODE_MAX + 1 bytes). 0 or PL_ENOTFOUND. */
+/* Barcode key → SKU (out: PL_ITEM_CODE_MAX + 1 bytes, written only on
+ * success): 0, PL_ENOTFOUND, PL_ECORRUPT (a stored SKU too long). */
 int pl_cat_barcode_get(pl_txn_t *txn, const char *key, char *sku);
-/* Adds barcode key to sku. PL_ECONFLICT (with the other SKU in `other`, may
- * be NULL) when the key belongs to another item; 0 when already on this one. */
+/* Adds barcode key to sku (the item is not checked). 0 when added or
+ * already on this item; PL_ECONFLICT when the key belongs to another item,
+ * whose SKU is then copied to `other` (PL_ITEM_CODE_MAX + 1 bytes; may be
+ * NULL), nothing written; PL_ECORRUPT (that owner too long: not sticky);
+ * PL_EINVAL for a read transaction; or a write error. */
 int pl_cat_barcode_add(pl_txn_t *txn, const char *key, const char *sku, char *other);
-/* Removes barcode key (must belong to sku): 0, PL_ENOTFOUND, PL_ECONFLICT. */
+/* Removes barcode key, which must belong to sku: 0; PL_ENOTFOUND (no such
+ * key); PL_ECONFLICT (it belongs to another item; nothing written);
+ * PL_ECORRUPT (the item's list of barcodes lacked it: sticky); PL_EINVAL for
+ * a read transaction; or a write error. */
 int pl_cat_barcode_del(pl_txn_t *txn, const char *key, const char *sku);
-/* The item's barcodes, in key order: calls fn for each; fn returning non-zero
- * stops the walk and is returned. */
+/* The item's barcode keys, in key order (an item with none, or no such
+ * item: 0 and no call); the key is NUL-terminated, valid during the call.
+ * PL_ECORRUPT for a stored key longer than PL_BARCODE_KEY_MAX. */
 int pl_cat_barcode_each(pl_txn_t *txn, const char *sku, int (*fn)(const char *key, void *arg),
                         void *arg);
 
@@ -187,9 +269,10 @@ typedef struct pl_store {
     char formats[128]; /* scale formats, comma-separated patterns; "" = defaults */
 } pl_store_t;
 
-/* A store by id: 0, PL_ENOTFOUND, PL_ECORRUPT. put creates or replaces it
- * (its zone may change: the zone's rows stay). each: every store in id
- * order. */
+/* A store by id: 0, PL_ENOTFOUND, PL_EVERSION, PL_ECORRUPT. put creates or
+ * replaces it (its zone may change: the zone's rows stay): 0, PL_EINVAL
+ * (empty id, strings too long for the record), or a write error. each:
+ * every store in id order; a record that does not decode stops the walk. */
 int pl_store_get(pl_txn_t *txn, const char *id, pl_store_t *st);
 int pl_store_put(pl_txn_t *txn, const pl_store_t *st);
 int pl_store_each(pl_txn_t *txn, int (*fn)(const pl_store_t *st, void *arg), void *arg);
@@ -215,11 +298,14 @@ typedef struct pl_price {
     char batch[PL_BATCH_ID_MAX + 1];
 } pl_price_t;
 
-/* Writes a price row (same sku/level/scope/start replaces). 0, or a write
- * error (PL_EMAPFULL...); the row is not checked against items or scopes:
- * the loader does that. */
+/* Writes a price row (same sku/level/scope/start replaces). 0; PL_EINVAL
+ * (a level past PL_LEVEL_STORE, a scope longer than PL_SCOPE_MAX); or a
+ * write error (PL_EMAPFULL...). The row is not checked against items or
+ * scopes: the loader does that. */
 int pl_price_put(pl_txn_t *txn, const pl_price_t *p);
-/* Every price row of an item, ordered by level, scope, start. */
+/* Every price row of an item, ordered by level, scope, start (no rows: 0
+ * and no call). PL_EINVAL for a sku too long for a key; PL_EVERSION /
+ * PL_ECORRUPT for a row that does not decode. */
 int pl_price_each(pl_txn_t *txn, const char *sku, int (*fn)(const pl_price_t *p, void *arg),
                   void *arg);
 
@@ -255,17 +341,29 @@ typedef struct pl_promo {
     char batch[PL_BATCH_ID_MAX + 1];
 } pl_promo_t;
 
-/* Name of a kind ("special"...) and back (0 when unknown). */
+/* Name of a kind ("special"...): a static string, "promo" for an unknown
+ * kind. And back, ignoring case: the kind, or 0 when unknown. */
 const char *pl_promo_kind_name(int kind);
 int pl_promo_kind_parse(const char *s);
 
+/* A promotion by id: 0, PL_ENOTFOUND, PL_EVERSION, PL_ECORRUPT. */
 int pl_promo_get(pl_txn_t *txn, const char *id, pl_promo_t *pr);
-/* Writes the promotion and replaces its item list with skus[0..n). */
+/* Writes the promotion and replaces its item list with skus[0..n) (the
+ * items are not checked; a SKU listed twice is indexed once). Each SKU must
+ * be at most PL_ITEM_CODE_MAX bytes: a longer one is not refused as such,
+ * and pl_promo_items then fails with PL_ECORRUPT. Returns 0; PL_EINVAL for
+ * an empty id or more than PL_PROMO_SCOPE_MAX scopes (nothing written), or
+ * for a record that does not fit its encoding — not sticky, although the
+ * old item list is unindexed by then: abort the transaction; -ENOMEM; the
+ * code of a stored promotion of that id that does not decode; or a write
+ * error. */
 int pl_promo_put(pl_txn_t *txn, const pl_promo_t *pr, const char *const *skus, size_t n);
-/* Promotions naming sku, in id order. */
+/* Promotions naming sku, in id order, cancelled and ended ones included.
+ * PL_ECORRUPT when the index names a promotion that is gone. */
 int pl_promo_each_for_item(pl_txn_t *txn, const char *sku,
                            int (*fn)(const pl_promo_t *pr, void *arg), void *arg);
-/* Items of a promotion. */
+/* Items of a promotion, in the order they were written: PL_ENOTFOUND (no
+ * such promotion), PL_EVERSION, PL_ECORRUPT. */
 int pl_promo_items(pl_txn_t *txn, const char *id, int (*fn)(const char *sku, void *arg),
                    void *arg);
 
@@ -301,28 +399,40 @@ typedef struct pl_label_job {
 } pl_label_job_t;
 
 /* The label record of (sku, scope): 0, PL_ENOTFOUND (no label printed for
- * that scope yet), PL_ECORRUPT. put creates or replaces it. */
+ * that scope yet), PL_EINVAL (sku or scope too long for a key),
+ * PL_EVERSION, PL_ECORRUPT. put creates or replaces it: 0, PL_EINVAL (sku
+ * or scope too long for a key), or a write error. */
 int pl_label_get(pl_txn_t *txn, const char *sku, const char *scope, pl_label_t *lb);
 int pl_label_put(pl_txn_t *txn, const pl_label_t *lb);
-/* Every label record of an item (all scopes). */
+/* Every label record of an item (all scopes, in scope order). PL_EINVAL for a
+ * sku too long for a key; a record that does not decode stops the walk. */
 int pl_label_each(pl_txn_t *txn, const char *sku, int (*fn)(const pl_label_t *lb, void *arg),
                   void *arg);
 
-/* Adds a job: assigns job->id (next id, stored in meta) and indexes it under
- * the item while pending. */
+/* Adds a job as pending: assigns job->id (the next id; the counter, kept in
+ * meta, is written at commit, so ids are never reused), sets job->state and
+ * job->acked_at, and indexes it under the item while pending. 0; PL_EINVAL
+ * (a record that does not fit its encoding: the id is spent); the meta
+ * counter missing or not decoding (sticky); or a write error. */
 int pl_job_add(pl_txn_t *txn, pl_label_job_t *job);
+/* A job by id: 0, PL_ENOTFOUND, PL_EVERSION, PL_ECORRUPT. */
 int pl_job_get(pl_txn_t *txn, uint64_t id, pl_label_job_t *job);
 /* Marks a pending job printed at `now`: the label record of (sku, scope)
- * takes the job's price. PL_ENOTFOUND (unknown id), PL_EDONE (already
- * acked). */
+ * takes the job's price. 0; PL_ENOTFOUND (unknown id); PL_EDONE (acked or
+ * superseded before: nothing written); PL_ECORRUPT (the item's pending
+ * index lacked it: sticky); or a write error. */
 int pl_job_ack(pl_txn_t *txn, uint64_t id, int64_t now);
 /* Withdraws a pending job that a later change made obsolete (another job
- * now says what the label must show). PL_ENOTFOUND, PL_EDONE (not pending). */
+ * now says what the label must show). 0, PL_ENOTFOUND, PL_EDONE (not
+ * pending: nothing written), PL_ECORRUPT (sticky, as for ack), or a write
+ * error. */
 int pl_job_supersede(pl_txn_t *txn, uint64_t id);
-/* All jobs in id order (pending_only: skip acked and superseded). */
+/* All jobs in id order (pending_only: skip acked and superseded). A record
+ * that does not decode stops the walk (PL_ECORRUPT, PL_EVERSION). */
 int pl_job_each(pl_txn_t *txn, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
                 void *arg);
-/* Pending jobs of one item. */
+/* Pending jobs of one item, in id order. PL_ECORRUPT when the index names a
+ * job that is gone. */
 int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
                          int (*fn)(const pl_label_job_t *j, void *arg), void *arg);
 
@@ -337,8 +447,10 @@ typedef struct pl_batch_rec {
 } pl_batch_rec_t;
 
 /* The ledger record of batch id: 0, PL_ENOTFOUND (never applied),
- * PL_ECORRUPT. put records a batch (in the batch's own transaction, after
- * pl_meta_bump). each: every record in id order. */
+ * PL_EVERSION, PL_ECORRUPT. put records a batch (in the batch's own
+ * transaction, after pl_meta_bump), replacing a record of the same id: 0,
+ * PL_EINVAL (an empty id), or a write error. each: every record in id
+ * order; a record that does not decode stops the walk. */
 int pl_batch_get(pl_txn_t *txn, const char *id, pl_batch_rec_t *b);
 int pl_batch_put(pl_txn_t *txn, const pl_batch_rec_t *b);
 int pl_batch_each(pl_txn_t *txn, int (*fn)(const pl_batch_rec_t *b, void *arg), void *arg);

@@ -5,6 +5,26 @@
  * all lie below -1000 so the two ranges never overlap. pl_strerror() prints
  * either kind. LMDB's codes are converted in exactly one place,
  * pl_err_from_mdb().
+ *
+ * The code says what failed. Where a person must also read why, the text
+ * travels one of four ways, chosen by who reads it and how many messages
+ * there can be:
+ *  - err[errlen], a caller's buffer (pl_config_*, pl_time_parse,
+ *    pl_addr_parse, pl_allow_parse, pl_barcode_cfg_formats): the one
+ *    message of a call that failed as a whole, "<where>: <why>", for the
+ *    caller to print or wrap in its own;
+ *  - pl_diags_t (rows.h: pl_rows_read, pl_parse_*, the loader's row checks):
+ *    many messages, one per bad row or field, "file:line:column: why",
+ *    gathered so that every bad row of a file is reported before the whole
+ *    of it is refused;
+ *  - pl_answer_t.error (resolve.h; filled from pl_code_t.error for a bad
+ *    code): part of an answer, not of a call that failed — pl_resolve
+ *    returns 0 for a bad code or an unknown item — encoded on the wire with
+ *    the answer's status and memoized with it;
+ *  - pl_req_t.error (proto.h): why a request could not be parsed; no answer
+ *    exists, and the server replies with the text in the request's own
+ *    protocol (pl_proto_reply_error).
+ * A function uses one of them at most.
  */
 #pragma once
 

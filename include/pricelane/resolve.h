@@ -21,6 +21,16 @@
  * tagged with the catalogue's state (pl_meta_t.state), never with the
  * generation number alone, so a restored catalogue never meets an answer of
  * the history it replaced.
+ *
+ * Ownership and threads: the catalogue and the cache stay the caller's and
+ * must outlive every resolver on them. A resolver is used by one thread at a
+ * time. Opened without no_tls, the catalogue ties a read transaction to a
+ * thread (catalog.h): the resolver then stays on one thread, and that thread
+ * holds no other read transaction while the resolver's is active; with
+ * no_tls (as pricelaned opens it) a resolver may move between threads
+ * between calls. An answer (pl_answer_t) is plain data: its strings are
+ * copies and source a static string, so it stays valid after the resolver
+ * refreshes, releases or is freed, and any thread may read it.
  */
 #pragma once
 #include <stddef.h>
@@ -33,7 +43,7 @@ typedef enum pl_status {
     PL_ANS_OK = 0,
     PL_ANS_NOT_FOUND = 1,
     PL_ANS_BAD_CODE = 2,
-    PL_ANS_ERROR = 3,    /* the catalogue could not be read: error[] says why */
+    PL_ANS_ERROR = 3,    /* the catalogue could not be read, or no such store: error[] says why */
     PL_ANS_NO_PRICE = 4, /* the item exists but has no price in force now */
 } pl_status_t;
 
@@ -44,7 +54,7 @@ typedef enum pl_status {
  * the Unix epoch (printed as RFC 3339 with the catalogue's UTC offset). */
 typedef struct pl_answer {
     pl_status_t status;
-    char code[PL_CODE_ECHO_MAX + 1]; /* the code as given (trimmed) */
+    char code[PL_CODE_ECHO_MAX + 1]; /* the code as given (trimmed, cut at PL_CODE_ECHO_MAX) */
     char gtin[15]; /* normalized GTIN-14; a keyed code: the item's first barcode; else "" (null) */
     char sku[PL_ITEM_CODE_MAX + 1];
     char name[PL_NAME_MAX + 1];
@@ -52,8 +62,9 @@ typedef struct pl_answer {
     uint32_t pack_qty;
     int64_t base_price;      /* base (chain) price in force now */
     int64_t price;           /* what to charge now */
-    /* "base","zone","store","scheduled", "embedded" or a promotion kind:
-     * a static string (never freed, valid for the life of the process). */
+    /* "base","zone","store","scheduled", "embedded" or a promotion kind
+     * (pl_promo_kind_name): a static string (never freed, valid for the life
+     * of the process). NULL unless status is PL_ANS_OK. */
     const char *source;
     char promo_id[PL_PROMO_ID_MAX + 1];
     int64_t promo_ends;      /* PL_TIME_NONE when no promotion applies */
@@ -67,7 +78,7 @@ typedef struct pl_answer {
     pl_measure_t measure;
     int64_t amount;     /* embedded weight (g), count, or price */
     int64_t unit_price; /* price per kg (weight), per piece (count) */
-    char error[128];    /* bad_code / error: why */
+    char error[128];    /* every status but PL_ANS_OK: why ("" for PL_ANS_OK) */
     /* Not encoded: the answer stays the same for every instant in [now,
      * valid_until) of the same generation (INT64_MAX: until the generation
      * changes; PL_TIME_NONE: not even that, as for a catalogue error). */
@@ -78,9 +89,11 @@ typedef struct pl_resolver pl_resolver_t;
 typedef struct pl_cache pl_cache_t;
 
 /* Creates a resolver on an open catalogue, with an optional cache (NULL: no
- * cache; the answers are byte-identical either way). Returns 0 or a negative
- * code. */
+ * cache; the answers are byte-identical either way). Returns 0 and *out
+ * (freed with pl_resolver_free), or -ENOMEM. */
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out);
+/* Ends the resolver's read transaction and frees it (NULL: nothing); the
+ * catalogue and the cache stay open. */
 void pl_resolver_free(pl_resolver_t *r);
 
 /* Takes a new snapshot now: starts (or renews) the read transaction and
@@ -111,17 +124,24 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r);
 
 /* Resolves code[0..len) for store (NUL-terminated; "" or NULL = chain-wide
  * base prices and chain-wide promotions) at instant `now` (seconds since the
- * epoch), as a member or not. Always fills *ans (status says how it went);
- * returns 0, or a negative code when the catalogue could not be read. Reads
- * the snapshot pl_resolver_snapshot() holds or takes. */
+ * epoch), as a member or not. Always fills *ans (status says how it went,
+ * error[] why). Returns 0 for an answer of any other status than
+ * PL_ANS_ERROR (ok, not_found, bad_code, no_price); with PL_ANS_ERROR,
+ * PL_ENOTFOUND for an unknown store, or the negative code of the catalogue
+ * read that failed. store and code are only read during the call; code need
+ * not be NUL-terminated.
+ * Reads the snapshot pl_resolver_snapshot() holds or takes. */
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *ans);
 
 /* The JSON answer (pl_answer_json) to a lookup, from the memo when it holds
  * one for this catalogue state and instant, else resolved, encoded into
- * scratch[0..cap) and memoized. memo may be NULL. Returns the answer's bytes
- * (scratch, or memory of the memo valid until its next put) and *len and
- * *status; NULL when the answer does not fit scratch. */
+ * scratch[0..cap) and memoized. memo may be NULL; else it is this thread's
+ * own (memo.h). Returns the answer's *out_len bytes (in scratch, or in the
+ * memo: valid until its next put, such as the next pl_lookup_json with it;
+ * no NUL after them is promised) and *status; NULL when the answer does not
+ * fit scratch (*status is set, *out_len is not). A catalogue error or an
+ * unknown store is an answer of status PL_ANS_ERROR, never memoized. */
 typedef struct pl_memo pl_memo_t;
 const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
                            const char *code, size_t len, int64_t now, int member,
@@ -129,19 +149,25 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
 
 /* Normalizes code[0..len) with cfg as a lookup does: GS1 rules first; a
  * code that fails them but is made of digits and is an existing SKU is a
- * keyed item code (a cashier typed an item code of barcode length). Returns 0,
- * or the normalization error with c->error saying why. */
+ * keyed item code (a cashier typed an item code of barcode length). Fills
+ * the caller's *c. Returns 0, or the normalization error of
+ * pl_barcode_normalize (PL_EBADCODE, PL_ECHECK) with c->error saying why; a
+ * catalogue error while looking for the SKU is not returned (the GS1
+ * verdict stands). */
 int pl_code_normalize(pl_txn_t *txn, const pl_barcode_cfg_t *cfg, const char *code, size_t len,
                       pl_code_t *c);
 
-/* The SKU a normalized code names (sku: PL_ITEM_CODE_MAX + 1 bytes): 0,
- * PL_ENOTFOUND (no item has this barcode or scale code), or a catalogue error.
- * A keyed code is returned as is: check the item exists with pl_item_get. */
+/* The SKU a normalized code names (sku: PL_ITEM_CODE_MAX + 1 bytes, written
+ * on success): 0, PL_ENOTFOUND (no item has this barcode or scale code),
+ * PL_ECORRUPT, or another catalogue error. A keyed code is returned as is:
+ * check the item exists with pl_item_get. */
 int pl_code_sku(pl_txn_t *txn, const pl_code_t *c, char *sku);
 
 /* Encodes the answer as one line of JSON (no newline) with the fixed field
  * order of docs/protocol.md. utc_offset_min: offset for RFC 3339 instants.
- * Returns the length, or 0 if cap is too small. */
+ * Returns the length, with a NUL after it in out (cap must exceed the
+ * length), or 0 if cap is too small (out then holds a partial line).
+ * a->status must be one of pl_status_t. */
 size_t pl_answer_json(const pl_answer_t *a, int utc_offset_min, char *out, size_t cap);
 
 /* Catalogue UTC offset in minutes (from meta), for pl_answer_json. */
