@@ -1,5 +1,6 @@
 /* cit: what the NQuire sends (framing, codes, symbology prefixes) and the
- * character set converters (cit.h). */
+ * character set converters (cit.h). Layouts are cit_layout.c, screens
+ * cit_screen.c. */
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>

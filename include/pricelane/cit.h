@@ -92,3 +92,108 @@ typedef struct pl_cit_conv pl_cit_conv_t;
  * Returns 0, -ENOMEM, or -EINVAL when iconv cannot convert to cs. */
 int pl_cit_conv_open(pl_cit_charset_t cs, pl_cit_conv_t **out);
 void pl_cit_conv_close(pl_cit_conv_t *c); /* NULL is fine */
+
+/* ---- layout --------------------------------------------------------------- */
+
+#define PL_CIT_TEMPLATE_MAX 2048 /* template bytes (a configuration string) */
+#define PL_CIT_LINES_MAX 16      /* template lines */
+#define PL_CIT_PARTS_MAX 64      /* text runs and fields, all lines together */
+#define PL_CIT_SETTING_MAX 96    /* bytes of a text setting (a message) */
+/* Every screen of every layout pl_cit_layout_compile accepts fits in this
+ * many bytes, in either character set: the compiler refuses a layout whose
+ * worst case (longest names, every line wrapped) could be larger. */
+#define PL_CIT_OUT_MAX 8192
+#define PL_CIT_ALIGN_TEXT_MAX 25 /* characters the device takes in one aligned text */
+
+/* Messages and names a layout can override (%name=text, see
+ * docs/price-checker.md). */
+enum pl_cit_text {
+    PL_CIT_T_NOT_FOUND = 0, /* unknown code */
+    PL_CIT_T_BAD_CODE,      /* not a valid code; the reason follows */
+    PL_CIT_T_CHECK_DIGIT,   /* the reason when it is a wrong check digit */
+    PL_CIT_T_NO_PRICE,      /* the item has no price in force */
+    PL_CIT_T_ERROR,         /* the catalogue could not be read */
+    PL_CIT_T_SPECIAL,       /* promotion kinds, as the source field names them */
+    PL_CIT_T_FLYER,
+    PL_CIT_T_MARKDOWN,
+    PL_CIT_T_MEMBER,
+    PL_CIT_T_CLEARANCE,
+    PL_CIT_T_PROMO, /* any other kind */
+    PL_CIT_T_CURRENCY,
+    PL_CIT_NTEXTS
+};
+
+typedef struct pl_cit_part {
+    uint8_t field;         /* 0: literal text a; else a field, shown as a + value + b */
+    uint16_t a_off, a_len; /* into pool */
+    uint16_t b_off, b_len;
+} pl_cit_part_t;
+
+typedef struct pl_cit_line {
+    uint8_t large;  /* large font */
+    uint8_t align;  /* 0 left, 1 centre, 2 right (flowing lines) */
+    uint8_t anchor; /* 0: flows; else the aligned-text position byte 0x30..0x38 */
+    uint8_t name;   /* holds {name}: the one field the cut option shortens */
+    uint8_t first, nparts;
+} pl_cit_line_t;
+
+/* A compiled layout: a plain value (no pointers; copy it, share it
+ * read-only between threads). Fill it with pl_cit_layout_compile only; the
+ * fields are the renderer's. */
+typedef struct pl_cit_layout {
+    int width;       /* columns in the small font (CJK characters count 2) */
+    int width_large; /* columns in the large font */
+    int cut_names;   /* 1: a name longer than its line is cut, 0: it wraps */
+    int jin;         /* 1: per-weight prices per 500 g (斤) instead of per kg */
+    int beep;        /* 0 never, 1 on the message screens, 2 on every screen */
+    int nlines, nparts;
+    size_t out_max; /* the most bytes one screen of this layout can take */
+    pl_cit_line_t lines[PL_CIT_LINES_MAX];
+    pl_cit_part_t parts[PL_CIT_PARTS_MAX];
+    char texts[PL_CIT_NTEXTS][PL_CIT_SETTING_MAX + 1];
+    uint16_t pool_len;
+    char pool[PL_CIT_TEMPLATE_MAX];
+} pl_cit_layout_t;
+
+/* The default template: the Chinese marked-price screen (明码标价) of
+ * docs/price-checker.md. Static. */
+const char *pl_cit_layout_default(void);
+
+/* Compiles a template (NUL-terminated; NULL or "" = the default) into *lay.
+ * Settings a template leaves out keep their defaults (those of the default
+ * template); lines are only the template's own.
+ * Returns 0, or PL_EFORMAT with err[errlen] saying what, where and why,
+ * e.g. "byte 14 (line 2): unknown field {nmae}; fields are name, ...",
+ * "byte 3 (line 1): %width=200: out of range 8..64". *lay is unchanged on
+ * error. */
+int pl_cit_layout_compile(pl_cit_layout_t *lay, const char *tmpl, char *err, size_t errlen);
+
+/* ---- screens -------------------------------------------------------------- */
+
+/* The screen for an answer, into out[0..cap), in the character set of conv
+ * (NULL: UTF-8). Returns its length, or 0 when it does not fit cap (cap >=
+ * lay->out_max, at most PL_CIT_OUT_MAX, always fits) or conv failed.
+ *  a:       the lookup's answer. Status ok → the layout's lines; not_found,
+ *           bad_code, no_price, error → the layout's message for it (with the
+ *           name for no_price; with a short reason for bad_code: the
+ *           check-digit message, or a->error).
+ *  member:  NULL, or the same code looked up as a member (pl_resolve with
+ *           member = 1). The answer has no member price of its own; the
+ *           {member} field shows this one's price when it is ok, of the same
+ *           item, and lower than a's.
+ *  utc_offset_min: for the promotion's end (pl_resolver_utc_offset).
+ * Prices are minor units with 2 decimals (pricelane's money, whatever the
+ * catalogue's currency code); the currency symbol is a layout setting.
+ * Names are cleaned: bytes that are not valid UTF-8 become U+FFFD (as in
+ * JSON answers) and control characters become spaces, so no name can send
+ * a command to the device. Characters the character set cannot encode
+ * become '?'. */
+size_t pl_cit_render(const pl_cit_layout_t *lay, const pl_answer_t *a, const pl_answer_t *member,
+                     int utc_offset_min, pl_cit_conv_t *conv, char *out, size_t cap);
+
+/* A message screen without an answer: status picks the layout's message
+ * (PL_ANS_BAD_CODE with detail = pl_cit_req_t.error for a line
+ * pl_cit_request refused; PL_ANS_ERROR when no lookup could be made);
+ * detail (may be NULL) is shown under it. Returns as pl_cit_render. */
+size_t pl_cit_render_status(const pl_cit_layout_t *lay, pl_status_t status, const char *detail,
+                            pl_cit_conv_t *conv, char *out, size_t cap);
