@@ -174,7 +174,7 @@ static int add_part(comp_t *c, size_t at, pl_cit_part_t **out)
 }
 
 /* {name} or {name:affix with % for the value}. */
-static int field(comp_t *c, pl_cit_line_t *ln)
+static int field(comp_t *c)
 {
     size_t at = c->pos++;
     size_t s = c->pos;
@@ -199,8 +199,6 @@ static int field(comp_t *c, pl_cit_line_t *ln)
     if (rc)
         return rc;
     p->field = (uint8_t)f;
-    if (f == F_NAME)
-        ln->name = 1;
     int seen = 0;
     if (ch == ':') {
         c->pos++;
@@ -305,7 +303,7 @@ static int line(comp_t *c)
         return rc;
     for (;;) {
         if (c->t[c->pos] == '{') {
-            if ((rc = field(c, ln)) != 0)
+            if ((rc = field(c)) != 0)
                 return rc;
             continue;
         }

@@ -118,13 +118,16 @@ enum pl_cit_text {
     PL_CIT_T_MARKDOWN,
     PL_CIT_T_MEMBER,
     PL_CIT_T_CLEARANCE,
-    PL_CIT_T_PROMO, /* any other kind */
-    PL_CIT_T_CURRENCY,
+    PL_CIT_T_PROMO,    /* any other kind */
+    PL_CIT_T_CURRENCY, /* before every price */
     PL_CIT_NTEXTS
 };
 
 typedef struct pl_cit_part {
-    uint8_t field;         /* 0: literal text a; else a field, shown as a + value + b */
+    /* 0: literal text a; else a field shown as a + value + b, or (with
+     * 0x80 set, {field:text} without %) as a alone when the value is not
+     * empty */
+    uint8_t field;
     uint16_t a_off, a_len; /* into pool */
     uint16_t b_off, b_len;
 } pl_cit_part_t;
@@ -133,7 +136,6 @@ typedef struct pl_cit_line {
     uint8_t large;  /* large font */
     uint8_t align;  /* 0 left, 1 centre, 2 right (flowing lines) */
     uint8_t anchor; /* 0: flows; else the aligned-text position byte 0x30..0x38 */
-    uint8_t name;   /* holds {name}: the one field the cut option shortens */
     uint8_t first, nparts;
 } pl_cit_line_t;
 
@@ -160,23 +162,25 @@ typedef struct pl_cit_layout {
 const char *pl_cit_layout_default(void);
 
 /* Compiles a template (NUL-terminated; NULL or "" = the default) into *lay.
- * Settings a template leaves out keep their defaults (those of the default
- * template); lines are only the template's own.
+ * Settings a template leaves out keep their defaults (docs/price-checker.md);
+ * a template with no screen line gets the default lines (so "%width=24" is
+ * a whole template).
  * Returns 0, or PL_EFORMAT with err[errlen] saying what, where and why,
  * e.g. "byte 14 (line 2): unknown field {nmae}; fields are name, ...",
- * "byte 3 (line 1): %width=200: out of range 8..64". *lay is unchanged on
- * error. */
+ * "byte 1 (line 1): %width: '200' is not a number in 8..64", "a screen may
+ * take 9000 bytes, more than 8192: fewer lines or fields". *lay is
+ * unchanged on error. */
 int pl_cit_layout_compile(pl_cit_layout_t *lay, const char *tmpl, char *err, size_t errlen);
 
 /* ---- screens -------------------------------------------------------------- */
 
 /* The screen for an answer, into out[0..cap), in the character set of conv
- * (NULL: UTF-8). Returns its length, or 0 when it does not fit cap (cap >=
- * lay->out_max, at most PL_CIT_OUT_MAX, always fits) or conv failed.
+ * (NULL: UTF-8). Returns its length, or 0 when it does not fit cap (nothing
+ * usable written; cap >= lay->out_max, at most PL_CIT_OUT_MAX, always fits).
  *  a:       the lookup's answer. Status ok → the layout's lines; not_found,
  *           bad_code, no_price, error → the layout's message for it (with the
- *           name for no_price; with a short reason for bad_code: the
- *           check-digit message, or a->error).
+ *           code for not_found; the name for no_price; a short reason for
+ *           bad_code: the check-digit message, or a->error).
  *  member:  NULL, or the same code looked up as a member (pl_resolve with
  *           member = 1). The answer has no member price of its own; the
  *           {member} field shows this one's price when it is ok, of the same
@@ -193,7 +197,8 @@ size_t pl_cit_render(const pl_cit_layout_t *lay, const pl_answer_t *a, const pl_
 
 /* A message screen without an answer: status picks the layout's message
  * (PL_ANS_BAD_CODE with detail = pl_cit_req_t.error for a line
- * pl_cit_request refused; PL_ANS_ERROR when no lookup could be made);
- * detail (may be NULL) is shown under it. Returns as pl_cit_render. */
+ * pl_cit_request refused; PL_ANS_ERROR when no lookup could be made; PL_ANS_OK
+ * counts as an error); detail (may be NULL; cut to 127 bytes, before a
+ * character) is shown under it. Returns as pl_cit_render. */
 size_t pl_cit_render_status(const pl_cit_layout_t *lay, pl_status_t status, const char *detail,
                             pl_cit_conv_t *conv, char *out, size_t cap);
