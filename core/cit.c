@@ -118,6 +118,8 @@ int pl_cit_request(const char *line, size_t len, const char *prefixes, pl_cit_re
             k = 0;
     }
     memcpy(r->prefix, p, k);
+    while (k < n && p[k] == ' ') /* the code itself is trimmed, also after a prefix */
+        p++, n--;
     if (n - k == 0)
         return req_fail(r, "nothing after the prefix %s", r->prefix);
     if (n - k > PL_CIT_CODE_MAX)

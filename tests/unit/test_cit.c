@@ -185,6 +185,7 @@ static void test_request(void)
     req_ok("E01234565\r\n", NULL, "01234565", "E");
     req_ok("]E06901234567892\r\n", NULL, "6901234567892", "]E0");
     req_ok("]C1A-1234", "", "A-1234", "]C1");
+    req_ok("]E0 6901234567892", NULL, "6901234567892", "]E0");
     req_ok("  6901234567892  \r\n", NULL, "6901234567892", "");
     /* letters and digits otherwise: a keyed item code, intact */
     req_ok("A-1234", NULL, "A-1234", "");
@@ -208,6 +209,7 @@ static void test_request(void)
     req_bad("12\xc3\xa9", 4, "byte 0xc3 at position 3: not ASCII (binary data?)");
     req_bad("1\0002", 3, "control byte 0x00 at position 2: not a scanned code");
     req_bad("]E0\r\n", 5, "nothing after the prefix ]E0");
+    req_bad("]E0  \r\n", 7, "nothing after the prefix ]E0");
     char lng[80];
     memset(lng, '7', sizeof(lng));
     req_bad(lng, 64, "code of 64 bytes: longer than 63");
