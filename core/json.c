@@ -3,10 +3,7 @@
 
 #include "json.h"
 
-
-/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
- * surrogates and code points past U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t pl_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t need;
@@ -50,7 +47,7 @@ size_t pl_json_str(char *out, size_t cap, const char *s, size_t n)
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             put(o, e, 6);
         } else if (c >= 0x80) {
-            size_t k = utf8_len(u + i, n - i);
+            size_t k = pl_utf8_len(u + i, n - i);
             if (k) {
                 put(o, u + i, k);
                 i += k;

@@ -21,6 +21,12 @@ static inline void put(out_t *o, const void *s, size_t n)
     o->len += n;
 }
 
+/* Length of the valid UTF-8 sequence of 2..4 bytes at s[0..n), or 0 (an
+ * ASCII byte, a stray continuation byte, overlong forms, surrogates and code
+ * points past U+10FFFF). Every text the project writes treats a byte for
+ * which this is 0 (and which is not ASCII) as U+FFFD. */
+size_t pl_utf8_len(const unsigned char *s, size_t n);
+
 /* Writes s[0..n) as a quoted JSON string into out[0..cap): quotes,
  * backslashes and control bytes escaped, bytes that are not valid UTF-8
  * (overlong forms, surrogates, past U+10FFFF) replaced by U+FFFD so the
