@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pricelane/cit.h"
 #include "pricelane/config.h"
 #include "pricelane/err.h"
 
@@ -108,13 +109,14 @@ static const pl_config_opt_t opts[] = {
     {"cit_gb18030", PL_CFG_ALLOW, "", 0, 0, NULL, PL_CFG_RELOAD, "CIDRS", NULL,
      "Price checkers set to GB18030 text, comma-separated CIDR; the others get UTF-8.",
      F(cit_gb18030), offsetof(pl_config_t, cit_gb18030_list)},
-    {"cit_width", PL_CFG_INT, "20", 8, 80, NULL, PL_CFG_RELOAD, "COLUMNS", NULL,
-     "Price checker display width in columns (a Chinese character takes two); longer text "
-     "is wrapped, never cut inside a character.",
-     F(cit_width), 0},
+    {"cit_prefixes", PL_CFG_STR, "any", 0, 0, NULL, PL_CFG_RELOAD, "LIST", "F,FF,A,E",
+     "Symbology prefixes the price checkers put before a code: \"any\" (any 1 to 3 letters "
+     "before a code of digits), \"none\", or a comma-separated list (\"F,FF,A,E\"). A chain "
+     "whose item codes are letters and digits names its list.",
+     F(cit_prefixes), 0},
     {"cit_layout", PL_CFG_STR, "", 0, 0, NULL, PL_CFG_RELOAD, "TEMPLATE", NULL,
-     "The price checker screen: which fields on which line, fonts and alignment "
-     "(docs/price-checker.md); empty = the default Chinese screen.",
+     "The price checker screen: which fields on which line, fonts, alignment, display width, "
+     "messages (docs/price-checker.md); empty = the default Chinese screen.",
      F(cit_layout), 0},
 };
 
@@ -364,6 +366,20 @@ int pl_config_check(const pl_config_t *c, char *err, size_t errlen)
     if (c->cit_addr.ss.ss_family != AF_UNSPEC && c->listen_addr.ss.ss_family != AF_UNSPEC &&
         strcmp(c->cit_listen, c->listen) == 0 && pl_addr_port((const void *)&c->cit_addr.ss) != 0)
         return failf(err, errlen, "cit_listen", "must differ from listen");
+    if (strcmp(c->cit_prefixes, "any") != 0 && strcmp(c->cit_prefixes, "none") != 0) {
+        for (const char *p = c->cit_prefixes; *p; p++)
+            if (!isalpha((unsigned char)*p) && *p != ',')
+                return failf(err, errlen, "cit_prefixes",
+                             "want \"any\", \"none\" or letters separated by commas");
+    }
+    pl_cit_layout_t *lay = malloc(sizeof(*lay));
+    if (!lay)
+        return -ENOMEM;
+    char why[256];
+    int rc = pl_cit_layout_compile(lay, c->cit_layout, why, sizeof(why));
+    free(lay);
+    if (rc)
+        return failf(err, errlen, "cit_layout", why);
     return 0;
 }
 

@@ -227,3 +227,50 @@ size_t answer_fatal(answer_ctx_t *ax, const pl_req_t *req, int sp, const char *m
     }
     return n;
 }
+
+static pl_cit_conv_t *cit_conv(const answer_ctx_t *ax, const cit_device_t *dev)
+{
+    return dev->gb18030 ? ax->cit_gb18030 : NULL;
+}
+
+static void count(answer_ctx_t *ax, int sp, int status)
+{
+    pl_stat_add(ax->stats, PL_STAT_REQ(sp, status), 1);
+}
+
+size_t answer_cit_fatal(answer_ctx_t *ax, const cit_device_t *dev, const char *msg, int sp,
+                        char *out, size_t cap)
+{
+    size_t n = pl_cit_render_status(&ax->pol->cit_layout, PL_ANS_BAD_CODE, msg, cit_conv(ax, dev),
+                                    out, cap);
+    if (n)
+        count(ax, sp, PL_SS_BAD_REQUEST);
+    return n;
+}
+
+size_t answer_cit(answer_ctx_t *ax, const cit_device_t *dev, const char *line, size_t len, int sp,
+                  char *out, size_t cap)
+{
+    int timed = (ax->lat_tick++ % LAT_SAMPLE) == 0;
+    int64_t t0 = timed ? pl_time_mono_ns() : 0;
+    const pl_cit_layout_t *lay = &ax->pol->cit_layout;
+    pl_cit_req_t rq;
+    if (pl_cit_request(line, len, ax->pol->cit_any_prefix ? NULL : ax->pol->cit_prefixes, &rq) != 0)
+        return answer_cit_fatal(ax, dev, rq.error, sp, out, cap);
+    snapshot(ax);
+    static _Thread_local pl_answer_t a, m;
+    pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, 0, &a);
+    const pl_answer_t *member = NULL;
+    if (a.status == PL_ANS_OK) {
+        pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, 1, &m);
+        member = &m;
+    }
+    size_t n = pl_cit_render(lay, &a, member, pl_resolver_utc_offset(ax->res), cit_conv(ax, dev),
+                             out, cap);
+    if (!n)
+        return 0;
+    count(ax, sp, status_of(a.status));
+    if (timed)
+        pl_stat_latency(ax->stats, (uint64_t)(pl_time_mono_ns() - t0));
+    return n;
+}

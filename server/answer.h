@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
+#include "pricelane/cit.h"
 #include "pricelane/memo.h"
 #include "pricelane/proto.h"
 #include "pricelane/resolve.h"
@@ -25,6 +27,8 @@ typedef struct answer_ctx {
     int64_t now;        /* seconds since the epoch for this batch */
     int64_t started_at; /* server start (INFO uptime) */
     unsigned lat_tick;  /* requests seen: the latency histogram samples some */
+    const policy_t *pol;        /* the worker's policy: price checkers' layout and prefixes */
+    pl_cit_conv_t *cit_gb18030; /* this thread's converter for GB18030 devices; NULL: none */
     char json[4096];    /* scratch for one JSON answer */
 } answer_ctx_t;
 
@@ -54,3 +58,17 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
  * the error reply, counted as bad_request. Same return convention. */
 size_t answer_fatal(answer_ctx_t *ax, const pl_req_t *req, int sp, const char *msg, char *out,
                     size_t cap);
+
+/* Every price checker screen fits in this many bytes. */
+#define CIT_SCREEN_MAX PL_CIT_OUT_MAX
+
+/* The screen for one request line from a price checker (NQuire CIT; the
+ * line without its break) for device dev, under the policy's layout: the
+ * answer at the batch's instant, with the member price when there is one,
+ * or a screen saying what is wrong with the line. `sp` is PL_SP_CIT_UDP or
+ * PL_SP_CIT_TCP. Same return convention as answer(). */
+size_t answer_cit(answer_ctx_t *ax, const cit_device_t *dev, const char *line, size_t len, int sp,
+                  char *out, size_t cap);
+/* A screen saying msg (a stream that cannot go on), counted as bad_request. */
+size_t answer_cit_fatal(answer_ctx_t *ax, const cit_device_t *dev, const char *msg, int sp,
+                        char *out, size_t cap);

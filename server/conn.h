@@ -14,9 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pricelane/netaddr.h"
 #include "pricelane/stats.h"
 
 typedef enum conn_state { CONN_FREE = 0, CONN_OPEN, CONN_CLOSING } conn_state_t;
+
+/* The ports a worker serves: the lanes' (line protocol, RESP) and the price
+ * checkers' (NQuire CIT), each over UDP and TCP. */
+enum port_kind { PORT_LANE = 0, PORT_CIT = 1, PORT__COUNT };
 
 typedef struct obuf {
     char *p;
@@ -46,6 +51,9 @@ typedef struct conn {
     obuf_t pend;
     int64_t last_ms; /* last progress: a whole request received, or bytes sent */
     uint8_t src[16]; /* the peer's address (pl_addr_key), for the per-source cap */
+    uint8_t port;    /* enum port_kind: the protocol spoken */
+    uint8_t cit_gb18030;                    /* a price checker set to GB18030 */
+    char cit_store[PL_STOREMAP_ID_MAX + 1]; /* a price checker's store */
     void *eng;       /* engine handle (libuv: the uv_tcp_t) */
 } conn_t;
 

@@ -167,8 +167,11 @@ void on_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
 
 void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
 {
+    int kind = (int)UD_SLOT(cqe->user_data);
+    if (kind >= PORT__COUNT)
+        return;
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        e->accept_armed = 0;
+        e->accept_armed[kind] = 0;
     if (cqe->res < 0) {
         if (cqe->res == -EMFILE || cqe->res == -ENFILE || cqe->res == -ENOMEM)
             e->accept_retry_ms = w->now_ms + 100;
@@ -178,7 +181,7 @@ void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int known = getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
-    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL);
+    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL, kind);
     if (!c) {
         close(fd);
         return;
@@ -204,7 +207,7 @@ void on_udp_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     e->rinflight--;
 }
 
-static void udp_datagram(worker_t *w, ueng_t *e, char *buf, int len)
+static void udp_datagram(worker_t *w, ueng_t *e, int kind, char *buf, int len)
 {
     struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, len, &e->rmsg);
     if (!o || (o->flags & MSG_TRUNC) || o->namelen > sizeof(struct sockaddr_in6)) {
@@ -222,7 +225,7 @@ static void udp_datagram(worker_t *w, ueng_t *e, char *buf, int len)
     udp_reply_t *r = &e->replies[ri];
     const char *payload = io_uring_recvmsg_payload(o, &e->rmsg);
     unsigned plen = io_uring_recvmsg_payload_length(o, len, &e->rmsg);
-    size_t n = udp_answer(w, payload, plen, r->data, sizeof(r->data));
+    size_t n = udp_answer(w, kind, peer, payload, plen, r->data, sizeof(r->data));
     if (!n)
         return;
     struct io_uring_sqe *s = sqe_get(w, e);
@@ -232,6 +235,8 @@ static void udp_datagram(worker_t *w, ueng_t *e, char *buf, int len)
     }
     e->rfree = r->next_free;
     memcpy(&r->peer, peer, o->namelen);
+    udp_reply_to(w, kind, (struct sockaddr *)&r->peer);
+    r->fd = w->udp_fd[kind];
     r->iov.iov_base = r->data;
     r->iov.iov_len = n;
     memset(&r->mh, 0, sizeof(r->mh));
@@ -239,17 +244,20 @@ static void udp_datagram(worker_t *w, ueng_t *e, char *buf, int len)
     r->mh.msg_namelen = o->namelen;
     r->mh.msg_iov = &r->iov;
     r->mh.msg_iovlen = 1;
-    io_uring_prep_sendmsg(s, w->udp_fd, &r->mh, 0);
+    io_uring_prep_sendmsg(s, r->fd, &r->mh, 0);
     io_uring_sqe_set_data64(s, UD(OP_UDP_SEND, ri, 0));
     e->rinflight++;
 }
 
 void on_udp_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
 {
+    int kind = (int)UD_SLOT(cqe->user_data);
+    if (kind >= PORT__COUNT)
+        return;
     if (!(cqe->flags & IORING_CQE_F_MORE)) {
         /* Multishot ended (out of buffers, or cancelled): re-armed at the
          * end of the batch, after the buffers are given back. */
-        e->udp_armed = 0;
+        e->udp_armed[kind] = 0;
         if (!w->draining)
             pl_stat_add(&w->stats, PL_ST_UDP_REARM, 1);
     }
@@ -258,7 +266,7 @@ void on_udp_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     char *buf = e->bufs + (size_t)bid * UDP_BUF_SIZE;
     if (cqe->res > 0)
-        udp_datagram(w, e, buf, cqe->res);
+        udp_datagram(w, e, kind, buf, cqe->res);
     /* The request is answered (the reply is a copy): the buffer goes back. */
     io_uring_buf_ring_add(e->br, buf, UDP_BUF_SIZE, (unsigned short)bid,
                           io_uring_buf_ring_mask(e->nbufs), e->br_added++);

@@ -20,13 +20,13 @@
 
 typedef struct uveng {
     uv_loop_t loop;
-    uv_udp_t udp;
-    uv_tcp_t listener;
+    uv_udp_t udp[PORT__COUNT]; /* handle index = the port kind */
+    uv_tcp_t listener[PORT__COUNT];
     uv_timer_t tick;
     uv_prepare_t prep;
     uv_async_t async;
     int batch_open;
-    int udp_open, listener_open, udp_receiving;
+    int udp_open[PORT__COUNT], listener_open[PORT__COUNT], udp_receiving[PORT__COUNT];
     uint32_t udp_pending; /* uv_udp_send requests in flight */
     uv_write_t *wreqs;
     uv_shutdown_t *sreqs; /* lingering close: one FIN per connection slot */
@@ -61,12 +61,16 @@ static void on_prepare(uv_prepare_t *h)
 static void maybe_finish(worker_t *w)
 {
     uveng_t *e = w->eng;
-    if (!w->draining || w->tcp.conns.nopen || e->udp_pending || e->listener_open)
+    if (!w->draining || w->tcp.conns.nopen || e->udp_pending)
         return;
-    if (e->udp_open) {
-        uv_close((uv_handle_t *)&e->udp, NULL);
-        e->udp_open = 0;
-    }
+    for (int k = 0; k < PORT__COUNT; k++)
+        if (e->listener_open[k])
+            return;
+    for (int k = 0; k < PORT__COUNT; k++)
+        if (e->udp_open[k]) {
+            uv_close((uv_handle_t *)&e->udp[k], NULL);
+            e->udp_open[k] = 0;
+        }
     if (!uv_is_closing((uv_handle_t *)&e->tick)) {
         uv_close((uv_handle_t *)&e->tick, NULL);
         uv_close((uv_handle_t *)&e->prep, NULL);
@@ -195,7 +199,8 @@ static void on_connection(uv_stream_t *ls, int status)
     uv_os_fd_t fd = -1;
     uv_fileno((uv_handle_t *)h, &fd);
     int known = uv_tcp_getpeername(h, (struct sockaddr *)&ss, &sl) == 0;
-    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL);
+    conn_t *c = tcp_accept(&w->tcp, fd, known ? (struct sockaddr *)&ss : NULL,
+                           (int)((uv_tcp_t *)ls - e->listener));
     if (!c) {
         /* Closed at once, so the client learns instead of waiting. */
         uv_close((uv_handle_t *)h, on_closed);
@@ -235,6 +240,7 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
 {
     worker_t *w = h->data;
     uveng_t *e = w->eng;
+    int kind = (int)(h - e->udp);
     if (nread < 0 || !addr)
         return;
     batch(w);
@@ -245,9 +251,14 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
     if (!udp_admit(w, addr))
         return;
     answer_stale(&w->ax);
-    size_t n = udp_answer(w, buf->base, (size_t)nread, e->reply, sizeof(e->reply));
+    size_t n = udp_answer(w, kind, addr, buf->base, (size_t)nread, e->reply, sizeof(e->reply));
     if (!n)
         return;
+    struct sockaddr_storage to;
+    memcpy(&to, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    udp_reply_to(w, kind, (struct sockaddr *)&to);
+    addr = (const struct sockaddr *)&to;
     uv_buf_t b = uv_buf_init(e->reply, (unsigned)n);
     int r = uv_udp_try_send(h, &b, 1, addr);
     if (r >= 0) {
@@ -284,13 +295,15 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
 static void begin_drain(worker_t *w)
 {
     uveng_t *e = w->eng;
-    if (e->udp_receiving) {
-        uv_udp_recv_stop(&e->udp);
-        e->udp_receiving = 0;
-    }
-    if (e->listener_open) {
-        uv_close((uv_handle_t *)&e->listener, NULL);
-        e->listener_open = 0;
+    for (int k = 0; k < PORT__COUNT; k++) {
+        if (e->udp_receiving[k]) {
+            uv_udp_recv_stop(&e->udp[k]);
+            e->udp_receiving[k] = 0;
+        }
+        if (e->listener_open[k]) {
+            uv_close((uv_handle_t *)&e->listener[k], NULL);
+            e->listener_open[k] = 0;
+        }
     }
     worker_drain(w);
     maybe_finish(w);
@@ -321,6 +334,32 @@ static void uv_worker_wake(worker_t *w)
         uv_async_send(&e->async);
 }
 
+/* Hands the worker's sockets of port `kind` (if any) to libuv. */
+static int open_port(worker_t *w, uveng_t *e, int kind)
+{
+    int rc;
+    if (w->udp_fd[kind] < 0)
+        return 0;
+    if ((rc = uv_udp_init(&e->loop, &e->udp[kind])) ||
+        (rc = uv_udp_open(&e->udp[kind], w->udp_fd[kind])))
+        return rc;
+    e->udp[kind].data = w;
+    e->udp_open[kind] = 1;
+    w->udp_fd[kind] = -1; /* libuv owns it now */
+    if ((rc = uv_tcp_init(&e->loop, &e->listener[kind])) ||
+        (rc = uv_tcp_open(&e->listener[kind], w->tcp_fd[kind])))
+        return rc;
+    e->listener[kind].data = w;
+    e->listener_open[kind] = 1;
+    w->tcp_fd[kind] = -1;
+    if ((rc = uv_listen((uv_stream_t *)&e->listener[kind], 1024, on_connection)))
+        return rc;
+    if ((rc = uv_udp_recv_start(&e->udp[kind], on_udp_alloc, on_udp)))
+        return rc;
+    e->udp_receiving[kind] = 1;
+    return 0;
+}
+
 static int setup(worker_t *w, uveng_t *e)
 {
     int rc = uv_loop_init(&e->loop);
@@ -334,21 +373,9 @@ static int setup(worker_t *w, uveng_t *e)
     w->tcp.io = &uv_conn_io;
     w->tcp.eng = e;
 
-    if ((rc = uv_udp_init(&e->loop, &e->udp)) || (rc = uv_udp_open(&e->udp, w->udp_fd)))
-        return rc;
-    e->udp.data = w;
-    e->udp_open = 1;
-    w->udp_fd = -1; /* libuv owns it now */
-    if ((rc = uv_tcp_init(&e->loop, &e->listener)) || (rc = uv_tcp_open(&e->listener, w->tcp_fd)))
-        return rc;
-    e->listener.data = w;
-    e->listener_open = 1;
-    w->tcp_fd = -1;
-    if ((rc = uv_listen((uv_stream_t *)&e->listener, 1024, on_connection)))
-        return rc;
-    if ((rc = uv_udp_recv_start(&e->udp, on_udp_alloc, on_udp)))
-        return rc;
-    e->udp_receiving = 1;
+    for (int k = 0; k < PORT__COUNT; k++)
+        if ((rc = open_port(w, e, k)))
+            return rc;
     uv_timer_init(&e->loop, &e->tick);
     e->tick.data = w;
     uv_timer_start(&e->tick, on_tick, 1000, 1000);

@@ -230,8 +230,13 @@ int main(int argc, char **argv)
             pl_addr_format((struct sockaddr *)&srv.admin_bound.ss, b, sizeof(b));
         else
             snprintf(b, sizeof(b), "off");
-        printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d\n", a, a, b,
-               srv.crew.engine->name, srv.nworkers);
+        char cit[PL_ADDR_STR_MAX + 8] = "";
+        if (srv.cit_bound.ss.ss_family != AF_UNSPEC) {
+            memcpy(cit, " cit=", 6);
+            pl_addr_format((struct sockaddr *)&srv.cit_bound.ss, cit + 5, sizeof(cit) - 5);
+        }
+        printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d%s\n", a, a, b,
+               srv.crew.engine->name, srv.nworkers, cit);
         fflush(stdout);
         uv_run(ctl.loop, UV_RUN_DEFAULT);
     } else {

@@ -66,68 +66,81 @@ static void close_all(server_t *srv)
 {
     for (int i = 0; i < srv->nworkers; i++) {
         worker_t *w = &srv->workers[i];
-        if (w->udp_fd >= 0)
-            close(w->udp_fd);
-        if (w->tcp_fd >= 0)
-            close(w->tcp_fd);
-        w->udp_fd = w->tcp_fd = -1;
+        for (int k = 0; k < PORT__COUNT; k++) {
+            if (w->udp_fd[k] >= 0)
+                close(w->udp_fd[k]);
+            if (w->tcp_fd[k] >= 0)
+                close(w->tcp_fd[k]);
+            w->udp_fd[k] = w->tcp_fd[k] = -1;
+        }
     }
 }
 
-int net_bind_workers(server_t *srv, char *err, size_t errlen)
+/* Binds every worker's UDP socket and TCP listener of port `kind` on *a;
+ * port 0 picks one free for both. *a receives the bound address. */
+static int bind_port(server_t *srv, int kind, pl_addr_t *a, char *err, size_t errlen)
 {
-    pl_addr_t a = srv->cfg.listen_addr;
-    unsigned want = pl_addr_port((struct sockaddr *)&a.ss);
+    const pl_addr_t asked = *a;
+    unsigned want = pl_addr_port((struct sockaddr *)&a->ss);
     char shown[PL_ADDR_STR_MAX];
     int rc = 0;
 
-    for (int i = 0; i < srv->nworkers; i++)
-        srv->workers[i].udp_fd = srv->workers[i].tcp_fd = -1;
-    if (want && ((rc = probe_free(SOCK_STREAM, &a)) || (rc = probe_free(SOCK_DGRAM, &a)))) {
-        snprintf(err, errlen, "cannot bind %s: %s", pl_addr_format((struct sockaddr *)&a.ss, shown,
-                                                                   sizeof(shown)),
-                 strerror(-rc));
+    if (want && ((rc = probe_free(SOCK_STREAM, a)) || (rc = probe_free(SOCK_DGRAM, a)))) {
+        snprintf(err, errlen, "cannot bind %s: %s",
+                 pl_addr_format((struct sockaddr *)&a->ss, shown, sizeof(shown)), strerror(-rc));
         return rc;
     }
 
     /* Port 0: the first TCP listener picks the port, UDP takes the same
      * number; if some other UDP socket holds it, start over. */
+    worker_t *w0 = &srv->workers[0];
     for (int attempt = 0; attempt < 16; attempt++) {
-        worker_t *w0 = &srv->workers[0];
-        pl_addr_set_port((struct sockaddr *)&a.ss, want);
-        rc = open_bound(SOCK_STREAM, &a, &w0->tcp_fd);
+        pl_addr_set_port((struct sockaddr *)&a->ss, want);
+        rc = open_bound(SOCK_STREAM, a, &w0->tcp_fd[kind]);
         if (rc)
             break;
         struct sockaddr_storage got;
         socklen_t gl = sizeof(got);
-        getsockname(w0->tcp_fd, (struct sockaddr *)&got, &gl);
-        pl_addr_set_port((struct sockaddr *)&a.ss, pl_addr_port((struct sockaddr *)&got));
-        rc = open_bound(SOCK_DGRAM, &a, &w0->udp_fd);
+        getsockname(w0->tcp_fd[kind], (struct sockaddr *)&got, &gl);
+        pl_addr_set_port((struct sockaddr *)&a->ss, pl_addr_port((struct sockaddr *)&got));
+        rc = open_bound(SOCK_DGRAM, a, &w0->udp_fd[kind]);
         if (rc == -EADDRINUSE && want == 0) {
-            close(w0->tcp_fd);
-            w0->tcp_fd = -1;
+            close(w0->tcp_fd[kind]);
+            w0->tcp_fd[kind] = -1;
             continue;
         }
         break;
     }
     if (rc) {
         snprintf(err, errlen, "cannot bind %s: %s",
-                 pl_addr_format((struct sockaddr *)&srv->cfg.listen_addr.ss, shown, sizeof(shown)),
-                 strerror(-rc));
-        close_all(srv);
+                 pl_addr_format((struct sockaddr *)&asked.ss, shown, sizeof(shown)), strerror(-rc));
         return rc;
     }
     for (int i = 1; i < srv->nworkers; i++) {
         worker_t *w = &srv->workers[i];
-        if ((rc = open_bound(SOCK_STREAM, &a, &w->tcp_fd)) ||
-            (rc = open_bound(SOCK_DGRAM, &a, &w->udp_fd))) {
+        if ((rc = open_bound(SOCK_STREAM, a, &w->tcp_fd[kind])) ||
+            (rc = open_bound(SOCK_DGRAM, a, &w->udp_fd[kind]))) {
             snprintf(err, errlen, "cannot bind worker %d to %s: %s", i,
-                     pl_addr_format((struct sockaddr *)&a.ss, shown, sizeof(shown)),
+                     pl_addr_format((struct sockaddr *)&a->ss, shown, sizeof(shown)),
                      strerror(-rc));
-            close_all(srv);
             return rc;
         }
     }
-    srv->bound = a;
     return 0;
+}
+
+int net_bind_workers(server_t *srv, char *err, size_t errlen)
+{
+    for (int i = 0; i < srv->nworkers; i++)
+        for (int k = 0; k < PORT__COUNT; k++)
+            srv->workers[i].udp_fd[k] = srv->workers[i].tcp_fd[k] = -1;
+    srv->bound = srv->cfg.listen_addr;
+    int rc = bind_port(srv, PORT_LANE, &srv->bound, err, errlen);
+    if (!rc && srv->cfg.cit_addr.ss.ss_family != AF_UNSPEC) {
+        srv->cit_bound = srv->cfg.cit_addr;
+        rc = bind_port(srv, PORT_CIT, &srv->cit_bound, err, errlen);
+    }
+    if (rc)
+        close_all(srv);
+    return rc;
 }

@@ -6,8 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pricelane/cit.h"
 #include "pricelane/config.h"
 #include "pricelane/netaddr.h"
+
+/* What a price checker gets: its store's prices, in its text encoding. */
+typedef struct cit_device {
+    char store[PL_CFG_STORE_MAX];
+    int gb18030; /* else UTF-8 */
+} cit_device_t;
 
 typedef struct policy {
     pl_allow_t allow;
@@ -17,7 +24,17 @@ typedef struct policy {
     size_t max_output;
     uint32_t per_source; /* max_connections_per_source, whole server (0: none) */
     char store[PL_CFG_STORE_MAX];
+    int cit_reply_port; /* 0: reply to the source port */
+    pl_storemap_t cit_stores;
+    pl_allow_t cit_gb18030;
+    int cit_any_prefix;    /* any letters before a code of digits are a symbology prefix */
+    char cit_prefixes[64]; /* else only these ("F,FF,A,E"; "" none) */
+    pl_cit_layout_t cit_layout;
 } policy_t;
 
 /* Fills a policy from a configuration. */
 void policy_from_config(policy_t *p, const pl_config_t *c);
+
+/* The settings of the price checker at sa: the store its network maps to
+ * (else the default store) and its encoding. */
+void policy_cit_device(const policy_t *p, const struct sockaddr *sa, cit_device_t *d);

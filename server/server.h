@@ -30,7 +30,8 @@ typedef struct server {
     crew_t crew;       /* engine, stop flag, published policy, readiness */
     int nworkers;
     worker_t *workers;
-    pl_addr_t bound; /* the data port (UDP and TCP share it) */
+    pl_addr_t bound;     /* the data port (UDP and TCP share it) */
+    pl_addr_t cit_bound; /* the price checkers' port; ss_family AF_UNSPEC: off */
     pl_addr_t admin_bound;
     int64_t started_at; /* realtime seconds */
 } server_t;
@@ -44,6 +45,7 @@ void server_teardown(server_t *srv);
 void server_collect(server_t *srv, pl_stats_t *sum);
 
 /* Sockets: binds every worker's UDP socket and TCP listener on the listen
- * address (SO_REUSEPORT, one shared port even when the port asked for is 0).
- * Returns 0 or a negative code with err set. */
+ * address, and on the price checkers' address when configured (SO_REUSEPORT,
+ * one shared port per address even when the port asked for is 0). Returns 0
+ * or a negative code with err set (nothing left open). */
 int net_bind_workers(server_t *srv, char *err, size_t errlen);

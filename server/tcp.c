@@ -51,6 +51,77 @@ static void last_reply(tcp_t *t, conn_t *c, const pl_req_t *req, const char *msg
     c->in_len = 0;
 }
 
+/* Back-pressure: 1 (and the connection paused) when its unsent replies
+ * reached max_output. */
+static int full(tcp_t *t, conn_t *c)
+{
+    if (c->pend.len < t->pol->max_output)
+        return 0;
+    if (!c->paused)
+        pl_stat_add(t->stats, PL_ST_TCP_BACKPRESSURE, 1);
+    c->paused = 1;
+    return 1;
+}
+
+/* Drops the first off bytes of `in` (answered), or all of it once the
+ * connection is to close. */
+static void consumed(conn_t *c, size_t off)
+{
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+    if (c->close_after)
+        c->in_len = 0;
+}
+
+/* Appends a price checker's screen (answer_cit, or answer_cit_fatal when
+ * line is NULL) to pend; 0, or -1 when it cannot. */
+static int cit_reply(tcp_t *t, conn_t *c, const cit_device_t *dev, const char *line, size_t n,
+                     const char *msg)
+{
+    if (obuf_reserve(&c->pend, CIT_SCREEN_MAX, t->pol->max_output + OUT_SLACK) != 0)
+        return -1;
+    char *dst = c->pend.p + c->pend.len;
+    size_t room = c->pend.cap - c->pend.len;
+    size_t m = line ? answer_cit(t->ax, dev, line, n, PL_SP_CIT_TCP, dst, room)
+                    : answer_cit_fatal(t->ax, dev, msg, PL_SP_CIT_TCP, dst, room);
+    c->pend.len += m;
+    return m ? 0 : -1;
+}
+
+/* Price checkers (NQuire CIT): one request per line (CR, LF or both,
+ * pl_cit_frame); the answer is a screen. A stream that is not a price
+ * checker's (a line too long) gets a screen saying so, then closes. */
+static void process_cit(tcp_t *t, conn_t *c)
+{
+    cit_device_t dev;
+    memcpy(dev.store, c->cit_store, sizeof(dev.store));
+    dev.gb18030 = c->cit_gb18030;
+    size_t off = 0;
+    while (!c->close_after && !full(t, c)) {
+        size_t at, n, used;
+        int rc = pl_cit_frame(c->in + off, c->in_len - off, &at, &n, &used);
+        off += used;
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            char msg[80];
+            snprintf(msg, sizeof(msg), "no line break in %d bytes", PL_CIT_LINE_MAX);
+            if (cit_reply(t, c, &dev, NULL, 0, msg) != 0)
+                c->pend.len = 0;
+            fail_close(c, PL_ST_TCP_CLOSED_PROTOCOL);
+            break;
+        }
+        if (cit_reply(t, c, &dev, c->in + off - used + at, n, NULL) != 0) {
+            fail_close(c, PL_ST_TCP_CLOSED_PROTOCOL);
+            break;
+        }
+        c->last_ms = t->now_ms;
+    }
+    consumed(c, off);
+}
+
 /* Frames and answers every complete request in `in` into `pend`, until the
  * input is exhausted, the connection is paused or must close. Compacts
  * `in`. Sets close_after (+ reason) on QUIT, on an unrecoverable framing
@@ -61,17 +132,19 @@ static void process(tcp_t *t, conn_t *c)
     pl_req_t req;
     int fl;
 
+    if (c->port == PORT_CIT) {
+        process_cit(t, c);
+        return;
+    }
     while (!c->close_after) {
-        if (c->pend.len >= t->pol->max_output) {
-            if (!c->paused)
-                pl_stat_add(t->stats, PL_ST_TCP_BACKPRESSURE, 1);
-            c->paused = 1;
+        if (full(t, c))
             break;
-        }
         size_t used = 0;
         int rc = pl_proto_parse(&req, c->in + off, c->in_len - off, 0, &used);
-        if (rc == 0)
+        if (rc == 0) {
+            off += used; /* blank lines before an incomplete request */
             break;
+        }
         if (rc < 0) {
             /* The stream cannot be framed any more: say why, then close. */
             last_reply(t, c, &req, req.error[0] ? req.error : "bad request");
@@ -88,12 +161,7 @@ static void process(tcp_t *t, conn_t *c)
         if (fl & ANSWER_CLOSE)
             fail_close(c, PL_ST_TCP_CLOSED_QUIT);
     }
-    if (off) {
-        memmove(c->in, c->in + off, c->in_len - off);
-        c->in_len -= off;
-    }
-    if (c->close_after)
-        c->in_len = 0;
+    consumed(c, off);
     /* A buffer full of one incomplete request: it can never complete. */
     if (!c->close_after && !c->paused && c->in_len >= t->max_request) {
         char msg[80];
@@ -106,7 +174,7 @@ static void process(tcp_t *t, conn_t *c)
 
 /* ---- events --------------------------------------------------------------- */
 
-conn_t *tcp_accept(tcp_t *t, int fd, const struct sockaddr *sa)
+conn_t *tcp_accept(tcp_t *t, int fd, const struct sockaddr *sa, int kind)
 {
     uint8_t key[16];
     conn_t *victim = NULL;
@@ -140,6 +208,13 @@ conn_t *tcp_accept(tcp_t *t, int fd, const struct sockaddr *sa)
         return NULL;
     }
     memcpy(c->src, key, sizeof(c->src));
+    c->port = (uint8_t)kind;
+    if (kind == PORT_CIT) {
+        cit_device_t dev;
+        policy_cit_device(t->pol, sa, &dev);
+        memcpy(c->cit_store, dev.store, sizeof(c->cit_store));
+        c->cit_gb18030 = (uint8_t)dev.gb18030;
+    }
     pl_stat_add(t->stats, PL_ST_TCP_ACCEPTED, 1);
     pl_stat_set(t->stats, PL_ST_TCP_CONNECTIONS, t->conns.nopen);
     return c;

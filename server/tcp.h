@@ -79,13 +79,15 @@ typedef struct tcp {
     void *eng;
 } tcp_t;
 
-/* A connection from sa (NULL: its address could not be read) on socket fd.
+/* A connection from sa (NULL: its address could not be read) on socket fd,
+ * to port `kind` (enum port_kind: the protocol it speaks; a price checker's
+ * store and encoding are fixed here, from the policy).
  * Applies admission (server/admit.h): the refusal is counted by reason and
  * NULL returned; the caller closes the socket. When admission evicts an idle
  * connection to make room, that one is closed first. On success the slot is
  * OPEN and counted; the engine attaches its handle, then calls tcp_kick().
  * While draining, NULL (not counted). */
-conn_t *tcp_accept(tcp_t *t, int fd, const struct sockaddr *sa);
+conn_t *tcp_accept(tcp_t *t, int fd, const struct sockaddr *sa, int kind);
 
 /* n bytes were received into in + in_len. */
 void tcp_input(tcp_t *t, conn_t *c, size_t n);

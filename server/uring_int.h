@@ -23,6 +23,7 @@ typedef struct udp_reply {
     struct iovec iov;
     struct sockaddr_in6 peer; /* room for either family */
     uint32_t next_free;
+    int fd; /* the socket it is sent from */
     char data[UDP_REPLY_MAX];
 } udp_reply_t;
 
@@ -38,7 +39,8 @@ typedef struct ueng {
     udp_reply_t *replies;
     uint32_t rfree; /* free reply slots, linked by next_free; UINT32_MAX = none */
     uint32_t rinflight;
-    int udp_armed, accept_armed, tick_armed, wake_armed;
+    int udp_armed[PORT__COUNT], accept_armed[PORT__COUNT]; /* UD slot = the port kind */
+    int tick_armed, wake_armed;
     int64_t accept_retry_ms; /* after EMFILE: wait before accepting again */
     int wake_fd;
     uint64_t wake_val;

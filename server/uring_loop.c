@@ -157,18 +157,20 @@ fail:
 static void arm_all(worker_t *w, ueng_t *e)
 {
     struct io_uring_sqe *s;
-    if (!w->draining && !e->udp_armed && w->udp_fd >= 0 && (s = sqe_get(w, e))) {
-        io_uring_prep_recvmsg_multishot(s, w->udp_fd, &e->rmsg, 0);
-        s->flags |= IOSQE_BUFFER_SELECT;
-        s->buf_group = BGID;
-        io_uring_sqe_set_data64(s, UD(OP_UDP_RECV, 0, 0));
-        e->udp_armed = 1;
-    }
-    if (!w->draining && !e->accept_armed && w->tcp_fd >= 0 && w->now_ms >= e->accept_retry_ms &&
-        (s = sqe_get(w, e))) {
-        io_uring_prep_multishot_accept(s, w->tcp_fd, NULL, NULL, SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(s, UD(OP_ACCEPT, 0, 0));
-        e->accept_armed = 1;
+    for (int k = 0; k < PORT__COUNT && !w->draining; k++) {
+        if (!e->udp_armed[k] && w->udp_fd[k] >= 0 && (s = sqe_get(w, e))) {
+            io_uring_prep_recvmsg_multishot(s, w->udp_fd[k], &e->rmsg, 0);
+            s->flags |= IOSQE_BUFFER_SELECT;
+            s->buf_group = BGID;
+            io_uring_sqe_set_data64(s, UD(OP_UDP_RECV, k, 0));
+            e->udp_armed[k] = 1;
+        }
+        if (!e->accept_armed[k] && w->tcp_fd[k] >= 0 && w->now_ms >= e->accept_retry_ms &&
+            (s = sqe_get(w, e))) {
+            io_uring_prep_multishot_accept(s, w->tcp_fd[k], NULL, NULL, SOCK_CLOEXEC);
+            io_uring_sqe_set_data64(s, UD(OP_ACCEPT, k, 0));
+            e->accept_armed[k] = 1;
+        }
     }
     if (!e->tick_armed && (s = sqe_get(w, e))) {
         io_uring_prep_timeout(s, &e->tick, 0, 0);
@@ -187,11 +189,11 @@ static void arm_all(worker_t *w, ueng_t *e)
 static void on_tick(worker_t *w, ueng_t *e)
 {
     e->tick_armed = 0;
-    if (w->draining) {
-        if (e->accept_armed)
-            cancel_ud(w, e, UD(OP_ACCEPT, 0, 0));
-        if (e->udp_armed)
-            cancel_ud(w, e, UD(OP_UDP_RECV, 0, 0));
+    for (int k = 0; k < PORT__COUNT && w->draining; k++) {
+        if (e->accept_armed[k])
+            cancel_ud(w, e, UD(OP_ACCEPT, k, 0));
+        if (e->udp_armed[k])
+            cancel_ud(w, e, UD(OP_UDP_RECV, k, 0));
     }
     tcp_tick(&w->tcp);
 }
@@ -251,7 +253,7 @@ static int uring_worker_run(worker_t *w)
     worker_report_ready(w, 1);
 
     for (;;) {
-        if (w->draining && w->tcp.conns.nopen == 0 && w->tcp_fd < 0 && w->udp_fd < 0)
+        if (w->draining && w->tcp.conns.nopen == 0 && !worker_has_listeners(w))
             break;
         /* No read snapshot is held across a wait: it would pin old pages. */
         if (io_uring_cq_ready(&e->ring) == 0)
@@ -284,13 +286,15 @@ static int uring_worker_run(worker_t *w)
             io_uring_buf_ring_advance(e->br, e->br_added);
             e->br_added = 0;
         }
-        if (w->draining && !e->accept_armed && w->tcp_fd >= 0) {
-            close(w->tcp_fd);
-            w->tcp_fd = -1;
-        }
-        if (w->draining && !e->udp_armed && e->rinflight == 0 && w->udp_fd >= 0) {
-            close(w->udp_fd);
-            w->udp_fd = -1;
+        for (int k = 0; k < PORT__COUNT && w->draining; k++) {
+            if (!e->accept_armed[k] && w->tcp_fd[k] >= 0) {
+                close(w->tcp_fd[k]);
+                w->tcp_fd[k] = -1;
+            }
+            if (!e->udp_armed[k] && e->rinflight == 0 && w->udp_fd[k] >= 0) {
+                close(w->udp_fd[k]);
+                w->udp_fd[k] = -1;
+            }
         }
         arm_all(w, e);
     }

@@ -12,7 +12,8 @@ int worker_init(worker_t *w, crew_t *crew, int id, int nworkers, const pl_config
 {
     w->id = id;
     w->crew = crew;
-    w->udp_fd = w->tcp_fd = -1;
+    for (int k = 0; k < PORT__COUNT; k++)
+        w->udp_fd[k] = w->tcp_fd[k] = -1;
     w->udp_buffers = (unsigned)cfg->udp_buffers;
     w->pol = crew->policy;
     w->pol_seq = crew->policy_seq;
@@ -31,7 +32,13 @@ int worker_init(worker_t *w, crew_t *crew, int id, int nworkers, const pl_config
         return rc;
     if (cfg->memo_mb > 0 && (rc = pl_memo_new((size_t)cfg->memo_mb << 20, &w->ax.memo)))
         return rc;
+    /* A converter for GB18030 price checkers, opened now so that a system
+     * without the conversion fails at start, not at the first scan. */
+    if (cfg->cit_addr.ss.ss_family != AF_UNSPEC &&
+        (rc = pl_cit_conv_open(PL_CIT_GB18030, &w->ax.cit_gb18030)))
+        return rc;
     w->ax.res = w->res;
+    w->ax.pol = &w->pol;
     w->ax.stats = &w->stats;
     w->ax.store = w->pol.store;
     w->ax.started_at = started_at;
@@ -50,11 +57,23 @@ void worker_free(worker_t *w)
     w->res = NULL;
     pl_memo_free(w->ax.memo);
     w->ax.memo = NULL;
-    if (w->udp_fd >= 0)
-        close(w->udp_fd);
-    if (w->tcp_fd >= 0)
-        close(w->tcp_fd);
-    w->udp_fd = w->tcp_fd = -1;
+    pl_cit_conv_close(w->ax.cit_gb18030);
+    w->ax.cit_gb18030 = NULL;
+    for (int k = 0; k < PORT__COUNT; k++) {
+        if (w->udp_fd[k] >= 0)
+            close(w->udp_fd[k]);
+        if (w->tcp_fd[k] >= 0)
+            close(w->tcp_fd[k]);
+        w->udp_fd[k] = w->tcp_fd[k] = -1;
+    }
+}
+
+int worker_has_listeners(const worker_t *w)
+{
+    for (int k = 0; k < PORT__COUNT; k++)
+        if (w->udp_fd[k] >= 0 || w->tcp_fd[k] >= 0)
+            return 1;
+    return 0;
 }
 
 void worker_run(worker_t *w)
@@ -134,8 +153,25 @@ int udp_admit(worker_t *w, const struct sockaddr *sa)
     return 1;
 }
 
-size_t udp_answer(worker_t *w, const char *p, size_t len, char *out, size_t cap)
+void udp_reply_to(const worker_t *w, int kind, struct sockaddr *sa)
 {
+    if (kind == PORT_CIT && w->pol.cit_reply_port)
+        pl_addr_set_port(sa, (unsigned)w->pol.cit_reply_port);
+}
+
+size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *p, size_t len,
+                  char *out, size_t cap)
+{
+    if (kind == PORT_CIT) {
+        cit_device_t dev;
+        policy_cit_device(&w->pol, sa, &dev);
+        pl_stat_add(&w->stats, PL_ST_RX_BYTES_UDP, len);
+        /* A datagram is one request, its line break optional. */
+        size_t n = answer_cit(&w->ax, &dev, p, len, PL_SP_CIT_UDP, out, cap);
+        return n ? n
+                 : answer_cit_fatal(&w->ax, &dev, "answer too large for a datagram", PL_SP_CIT_UDP,
+                                    out, cap);
+    }
     pl_req_t req;
     size_t used = 0;
     int fl;

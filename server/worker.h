@@ -44,7 +44,7 @@ typedef struct worker {
     int id;
     crew_t *crew;
     pthread_t thread;
-    int udp_fd, tcp_fd;
+    int udp_fd[PORT__COUNT], tcp_fd[PORT__COUNT]; /* -1: none (not configured, or closed) */
     unsigned udp_buffers; /* receive buffers (io_uring) or queued replies (libuv) */
     pl_resolver_t *res;
     pl_stats_t stats;
@@ -105,6 +105,13 @@ void worker_wake(worker_t *w);
 /* Allowlist and rate limit for a datagram from sa; counts the drop and
  * returns 0 when it must not be answered. */
 int udp_admit(worker_t *w, const struct sockaddr *sa);
-/* The reply to one datagram into out[cap]; 0 = nothing to send (a blank
- * datagram, or a reply that does not fit: counted). */
-size_t udp_answer(worker_t *w, const char *p, size_t len, char *out, size_t cap);
+/* The reply to one datagram from sa on port `kind` into out[cap]; 0 =
+ * nothing to send (a blank datagram, or a reply that does not fit:
+ * counted). */
+size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *p, size_t len,
+                  char *out, size_t cap);
+/* Where the reply to a datagram from sa on port `kind` goes: sa, or for a
+ * price checker its configured reply port (cit_reply_port). */
+void udp_reply_to(const worker_t *w, int kind, struct sockaddr *sa);
+/* 1 while any of the worker's listening sockets is open. */
+int worker_has_listeners(const worker_t *w);

@@ -44,7 +44,7 @@ typedef struct pl_config {
     int cit_reply_port;                /* UDP port devices hear answers on; 0 = source port */
     char cit_stores[PL_CFG_LIST_MAX];  /* device network → store */
     char cit_gb18030[PL_CFG_LIST_MAX]; /* devices set to GB18030 text */
-    int cit_width;                     /* display columns */
+    char cit_prefixes[64];             /* symbology prefixes: "any", "none" or "F,FF,A,E" */
     char cit_layout[PL_CFG_LIST_MAX];  /* screen template; "" = the default */
 
     /* Parsed forms, kept in step with the text by pl_config_set(). */

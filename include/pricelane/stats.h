@@ -44,6 +44,8 @@ typedef enum pl_stat_kind {
     PL_REQ_ROW(X, UDP, "udp")                                                                      \
     PL_REQ_ROW(X, TCP, "tcp")                                                                      \
     PL_REQ_ROW(X, RESP, "resp")                                                                    \
+    PL_REQ_ROW(X, CIT_UDP, "cit_udp")                                                              \
+    PL_REQ_ROW(X, CIT_TCP, "cit_tcp")                                                              \
     X(UDP_DROP_TRUNCATED, COUNTER, "pricelane_udp_dropped_total", "reason=\"truncated\"",          \
       "UDP datagrams dropped unanswered, by reason.")                                              \
     X(UDP_DROP_RATE_LIMITED, COUNTER, "pricelane_udp_dropped_total", "reason=\"rate_limited\"",    \
@@ -124,7 +126,7 @@ typedef enum pl_stat_id {
 } pl_stat_id_t;
 
 /* Request protocol and outcome, to index the requests_total rows. */
-enum { PL_SP_UDP = 0, PL_SP_TCP = 1, PL_SP_RESP = 2 };
+enum { PL_SP_UDP = 0, PL_SP_TCP = 1, PL_SP_RESP = 2, PL_SP_CIT_UDP = 3, PL_SP_CIT_TCP = 4 };
 enum {
     PL_SS_OK = 0,
     PL_SS_NOT_FOUND,

@@ -106,7 +106,7 @@ static conn_t *connect_from(const char *ip)
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     inet_pton(AF_INET, ip, &a.sin_addr);
-    conn_t *c = tcp_accept(&t, 100, (struct sockaddr *)&a);
+    conn_t *c = tcp_accept(&t, 100, (struct sockaddr *)&a, PORT_LANE);
     if (c)
         tcp_kick(&t, c);
     return c;
@@ -142,9 +142,10 @@ static void test_admission(void)
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     inet_pton(AF_INET, "10.1.2.3", &a.sin_addr);
-    CHECK(tcp_accept(&t, 100, (struct sockaddr *)&a) == NULL, "outside the allowlist: refused");
+    CHECK(tcp_accept(&t, 100, (struct sockaddr *)&a, PORT_LANE) == NULL,
+          "outside the allowlist: refused");
     CHECK_INT(stat(PL_ST_TCP_REJECTED_DENIED), 1);
-    CHECK(tcp_accept(&t, 100, NULL) == NULL, "unknown peer address: refused");
+    CHECK(tcp_accept(&t, 100, NULL, PORT_LANE) == NULL, "unknown peer address: refused");
     CHECK_INT(stat(PL_ST_TCP_REJECTED_DENIED), 2);
 
     conn_t *c1 = connect_from("127.0.0.1");
