@@ -72,7 +72,8 @@ make_catalogue() { # [DIR]
 }
 
 # start_server NAME ENGINE [FLAGS...]: starts pricelaned (under $PL_WRAP, a
-# command prefix, if set) and waits (bounded) for its ready line. Sets PORT, ADMIN, SPID. Returns 77 when the engine is
+# command prefix, if set) and waits (bounded) for its ready line. Sets PORT, ADMIN, SPID
+# (and CIT, the price checkers' port, when it was asked for). Returns 77 when the engine is
 # not usable on this host (io_uring refused), 1 on any other failure.
 start_server() {
     local name=$1 engine=$2 line fd
@@ -94,6 +95,7 @@ start_server() {
     PORT=$(sed -n 's/.* tcp=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
     ADMIN=$(sed -n 's/.* admin=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
     local udp=$(sed -n 's/.* udp=127\.0\.0\.1:\([0-9]*\) .*/\1/p' <<<"$line")
+    CIT=$(sed -n 's/.* cit=127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$line") # when --cit-listen
     [ -n "$PORT" ] && [ "$PORT" = "$udp" ] && [ -n "$ADMIN" ] || {
         echo "bad ready line: $line"
         return 1
@@ -123,6 +125,7 @@ metric() { # ADMIN_PORT 'name{labels}' → value (0 when absent)
 }
 
 metric_equals() { [ "$(metric "$1" "$2")" = "$3" ]; } # ADMIN_PORT NAME VALUE
+metric_at_least() { [ "$(metric "$1" "$2")" -ge "$3" ]; } # ADMIN_PORT NAME VALUE
 
 # wait_until SECONDS CMD...: re-runs CMD until it succeeds or SECONDS pass
 # (for conditions the server reaches asynchronously, e.g. a gauge falling

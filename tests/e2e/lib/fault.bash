@@ -72,5 +72,4 @@ same_as_reference() {
 }
 
 # wait_metric_at_least PORT NAME VALUE SECONDS
-metric_at_least() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 wait_metric_at_least() { wait_until "$4" metric_at_least "$1" "$2" "$3"; }
