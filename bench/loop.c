@@ -317,6 +317,11 @@ static void udp_read(run_worker_t *w, conn_t *c)
             bp_reply_t r;
             size_t len = w->rmsg[i].msg_len;
             long used = bp_parse(w->o->proto, w->rdg[i], len, 1, &r);
+            if (used >= 0 && !bp_has_ids(w->o->proto)) {
+                /* One request in flight on this socket: this is its reply. */
+                r.id = c->slot[0].gen << SLOT_BITS;
+                r.has_id = 1;
+            }
             if (used < 0 || !r.has_id) {
                 w->st.checks[BC_PROTOCOL]++;
                 continue;

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[BP_COUNT] = {"line-udp", "line-tcp", "resp", "mc-tcp", "mc-udp"};
+static const char *const names[BP_COUNT] = {"line-udp", "line-tcp", "resp",
+                                            "mc-tcp",   "mc-udp",   "cit-udp"};
 
 const char *const bp_check_names[BC_COUNT] = {"ok",          "status", "code",
                                               "error_reply", "nil",    "protocol"};
@@ -59,6 +60,12 @@ size_t bp_encode(bp_proto_t p, const char *code, size_t len, uint32_t id, char *
     case BP_LINE_TCP:
         memcpy(o, code, len);
         o += len;
+        *o++ = '\n';
+        break;
+    case BP_CIT_UDP:
+        memcpy(o, code, len);
+        o += len;
+        *o++ = '\r';
         *o++ = '\n';
         break;
     case BP_RESP:
@@ -272,6 +279,15 @@ long bp_parse(bp_proto_t p, const char *buf, size_t len, int datagram, bp_reply_
         return parse_resp(buf, len, r);
     case BP_MC_TCP:
         return parse_mc(buf, len, r);
+    case BP_CIT_UDP:
+        /* One datagram, one screen: it starts by clearing the screen. */
+        if (!datagram || len < 2 || buf[0] != 0x1b || (buf[1] != 0x25 && buf[1] != 0x24))
+            return -1;
+        memset(r, 0, sizeof(*r));
+        r->kind = BR_VALUE;
+        r->val = buf;
+        r->val_len = len;
+        return (long)len;
     case BP_MC_UDP: {
         if (len < 8)
             return -1;
@@ -343,6 +359,15 @@ bp_check_t bp_check(const bp_reply_t *r, const char *code, size_t len, pl_key_ki
         return kv && missing ? BC_OK : BC_NIL;
     if (kv && missing)
         return BC_NIL;
+    if (r->val_len >= 2 && r->val[0] == 0x1b) {
+        /* A price checker's screen, in the default layout: a code that is
+         * not in the catalogue gets the not-found screen, which beeps; a
+         * code that is never does. */
+        static const char not_found[] = "未找到该商品";
+        int nf = memmem(r->val, r->val_len, not_found, sizeof(not_found) - 1) != NULL;
+        int beep = memmem(r->val, r->val_len, "\x1b^", 2) != NULL;
+        return (missing ? nf && beep : !nf) ? BC_OK : BC_STATUS;
+    }
     /* {"tag":"..", "status":"..","code":"..", ... in this order (docs/protocol.md) */
     const char *j = r->val, *e = r->val + r->val_len;
     if (r->val_len > 8 && !memcmp(j, "{\"tag\":\"", 8)) {

@@ -15,16 +15,23 @@ typedef enum bp_proto {
     BP_RESP,         /* RESP2 GET <code> (pricelaned or Redis) */
     BP_MC_TCP,       /* memcached text "get <code>\r\n" */
     BP_MC_UDP,       /* the same over UDP with memcached's 8-byte frame header */
+    BP_CIT_UDP,      /* a price checker (NQuire CIT): code + CR LF, a screen back, no id */
     BP_COUNT
 } bp_proto_t;
 
-/* "line-udp", "line-tcp", "resp", "mc-tcp", "mc-udp" (also "udp", "tcp",
- * "redis", "memcached"); -1 if unknown. */
+/* "line-udp", "line-tcp", "resp", "mc-tcp", "mc-udp", "cit-udp" (also
+ * "udp", "tcp", "redis", "memcached"); -1 if unknown. */
 int bp_parse_name(const char *s);
 const char *bp_name(bp_proto_t p);
 static inline int bp_is_udp(bp_proto_t p)
 {
-    return p == BP_LINE_UDP || p == BP_MC_UDP;
+    return p == BP_LINE_UDP || p == BP_MC_UDP || p == BP_CIT_UDP;
+}
+/* Replies carry the request's id; without one (cit-udp) a socket keeps one
+ * request in flight and its reply is the next datagram. */
+static inline int bp_has_ids(bp_proto_t p)
+{
+    return p != BP_CIT_UDP;
 }
 /* Key-value protocols (Redis, memcached) answer a missing key with nil. */
 static inline int bp_is_kv(bp_proto_t p)

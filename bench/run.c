@@ -26,6 +26,7 @@ static void usage(FILE *f)
                "\n"
                "  --server HOST:PORT  target (default 127.0.0.1:7070)\n"
                "  --proto P           line-udp (udp) | line-tcp (tcp) | resp | mc-tcp | mc-udp\n"
+               "                      | cit-udp (a price checker; closed loop, --depth 1)\n"
                "                      (default line-tcp)\n"
                "  --target T          pricelaned | redis | memcached | echo: what answers, and\n"
                "                      so what a correct answer is (default pricelaned; mc-*:\n"
@@ -291,6 +292,13 @@ static int settle_options(run_opts_t *o, const struct pending *p)
         o->conns = bp_is_udp(o->proto) ? 8 : 50;
     if (!p->depth_set)
         o->depth = o->rate > 0 ? 256 : 1;
+    if (!bp_has_ids(o->proto) && (o->depth != 1 || o->rate > 0)) {
+        fprintf(stderr,
+                "pricelane-bench run: --proto %s: its replies carry no request id: "
+                "closed loop with --depth 1 only\n",
+                bp_name(o->proto));
+        return 2;
+    }
     if (o->threads > o->conns)
         o->threads = o->conns;
     return -1;
