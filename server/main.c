@@ -142,23 +142,10 @@ static void on_worker_died(uv_async_t *h)
     end_when_drained(c);
 }
 
-static void usage_error(const char *msg)
+/* --help, --sample-config, --version: printed, and the exit status (else -1:
+ * run the server). */
+static int config_action(pl_config_action_t act)
 {
-    fprintf(stderr, "pricelaned: %s\n", msg);
-}
-
-int main(int argc, char **argv)
-{
-    static server_t srv;
-    char err[1024];
-    pl_config_action_t act;
-    int status = 0;
-
-    int rc = pl_config_from_args(&srv.cfg, argc, argv, &act, srv.config_path, err, sizeof(err));
-    if (rc) {
-        usage_error(err);
-        return 2;
-    }
     switch (act) {
     case PL_CONFIG_HELP:
         pl_config_help(stdout, "pricelaned");
@@ -172,6 +159,110 @@ int main(int argc, char **argv)
     case PL_CONFIG_RUN:
         break;
     }
+    return -1;
+}
+
+/* Starts the worker threads (they never take signals: the control loop
+ * handles them all) and waits until each has reported. Returns 1 when
+ * every worker is up; *started = threads to join. */
+static int start_workers(server_t *srv, int *started)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int n = 0;
+    for (; n < srv->nworkers; n++)
+        if (pthread_create(&srv->workers[n].thread, NULL, worker_main, &srv->workers[n]) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    *started = n;
+
+    pthread_mutex_lock(&srv->crew.ready_mu);
+    while (srv->crew.nready + srv->crew.nfailed < n)
+        pthread_cond_wait(&srv->crew.ready_cv, &srv->crew.ready_mu);
+    int ok = n == srv->nworkers && srv->crew.nfailed == 0;
+    pthread_mutex_unlock(&srv->crew.ready_mu);
+    return ok;
+}
+
+static void signals_start(control_t *c)
+{
+    uv_signal_init(c->loop, &c->sigterm);
+    uv_signal_init(c->loop, &c->sigint);
+    uv_signal_init(c->loop, &c->sighup);
+    c->sigterm.data = c->sigint.data = c->sighup.data = c;
+    uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&c->sigint, on_signal, SIGINT);
+    uv_signal_start(&c->sighup, on_signal, SIGHUP);
+}
+
+/* The ready line: what a supervisor or a test waits for. */
+static void announce(const server_t *srv, const control_t *c)
+{
+    char a[PL_ADDR_STR_MAX], b[PL_ADDR_STR_MAX], cit[PL_ADDR_STR_MAX + 8] = "";
+    pl_addr_format((const struct sockaddr *)&srv->bound.ss, a, sizeof(a));
+    if (c->admin)
+        pl_addr_format((const struct sockaddr *)&srv->admin_bound.ss, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "off");
+    if (srv->cit_bound.ss.ss_family != AF_UNSPEC) {
+        memcpy(cit, " cit=", 6);
+        pl_addr_format((const struct sockaddr *)&srv->cit_bound.ss, cit + 5, sizeof(cit) - 5);
+    }
+    printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d%s\n", a, a, b,
+           srv->crew.engine->name, srv->nworkers, cit);
+    fflush(stdout);
+}
+
+/* After the control loop: joins the workers and closes everything. The exit
+ * status: 1 when a worker failed. */
+static int shut_down(server_t *srv, control_t *c, int started, int signals)
+{
+    int status = 0;
+    stop_workers(srv);
+    for (int i = 0; i < started; i++) {
+        pthread_join(srv->workers[i].thread, NULL);
+        if (srv->workers[i].failed)
+            status = 1;
+    }
+    if (c->admin)
+        admin_stop(c->admin);
+    /* The process is exiting with its status now. Closing the signal
+     * handles restores the default actions, and a second SIGTERM or SIGINT
+     * during the teardown (a supervisor repeating itself; the window is
+     * long under the sanitizers) would turn a clean exit into death by
+     * signal: block them on this, the only thread left. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    if (signals) {
+        uv_close((uv_handle_t *)&c->sigterm, NULL);
+        uv_close((uv_handle_t *)&c->sigint, NULL);
+        uv_close((uv_handle_t *)&c->sighup, NULL);
+    }
+    uv_close((uv_handle_t *)&c->worker_died, NULL);
+    uv_run(c->loop, UV_RUN_DEFAULT);
+    uv_loop_close(c->loop);
+    server_teardown(srv);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static server_t srv;
+    char err[1024];
+    pl_config_action_t act;
+
+    if (pl_config_from_args(&srv.cfg, argc, argv, &act, srv.config_path, err, sizeof(err))) {
+        fprintf(stderr, "pricelaned: %s\n", err);
+        return 2;
+    }
+    int rc = config_action(act);
+    if (rc >= 0)
+        return rc;
     srv.argc = argc;
     srv.argv = argv;
     signal(SIGPIPE, SIG_IGN);
@@ -199,80 +290,18 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* Workers never take signals: the control loop handles them all. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int started = 0;
-    for (; started < srv.nworkers; started++)
-        if (pthread_create(&srv.workers[started].thread, NULL, worker_main,
-                           &srv.workers[started]) != 0)
-            break;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-    pthread_mutex_lock(&srv.crew.ready_mu);
-    while (srv.crew.nready + srv.crew.nfailed < started)
-        pthread_cond_wait(&srv.crew.ready_cv, &srv.crew.ready_mu);
-    int ok = started == srv.nworkers && srv.crew.nfailed == 0;
-    pthread_mutex_unlock(&srv.crew.ready_mu);
-
+    int started;
+    int ok = start_workers(&srv, &started);
     if (ok) {
-        uv_signal_init(ctl.loop, &ctl.sigterm);
-        uv_signal_init(ctl.loop, &ctl.sigint);
-        uv_signal_init(ctl.loop, &ctl.sighup);
-        ctl.sigterm.data = ctl.sigint.data = ctl.sighup.data = &ctl;
-        uv_signal_start(&ctl.sigterm, on_signal, SIGTERM);
-        uv_signal_start(&ctl.sigint, on_signal, SIGINT);
-        uv_signal_start(&ctl.sighup, on_signal, SIGHUP);
-        char a[PL_ADDR_STR_MAX], b[PL_ADDR_STR_MAX];
-        pl_addr_format((struct sockaddr *)&srv.bound.ss, a, sizeof(a));
-        if (ctl.admin)
-            pl_addr_format((struct sockaddr *)&srv.admin_bound.ss, b, sizeof(b));
-        else
-            snprintf(b, sizeof(b), "off");
-        char cit[PL_ADDR_STR_MAX + 8] = "";
-        if (srv.cit_bound.ss.ss_family != AF_UNSPEC) {
-            memcpy(cit, " cit=", 6);
-            pl_addr_format((struct sockaddr *)&srv.cit_bound.ss, cit + 5, sizeof(cit) - 5);
-        }
-        printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d%s\n", a, a, b,
-               srv.crew.engine->name, srv.nworkers, cit);
-        fflush(stdout);
+        signals_start(&ctl);
+        announce(&srv, &ctl);
         uv_run(ctl.loop, UV_RUN_DEFAULT);
     } else {
         fprintf(stderr, "pricelaned: workers failed to start\n");
-        status = 1;
         ctl.shutting_down = 1;
         admin_stop(ctl.admin);
         ctl.admin = NULL;
     }
-    stop_workers(&srv);
-    for (int i = 0; i < started; i++) {
-        pthread_join(srv.workers[i].thread, NULL);
-        if (srv.workers[i].failed)
-            status = 1;
-    }
-    if (ctl.admin)
-        admin_stop(ctl.admin);
-    /* The process is exiting with its status now. Closing the signal
-     * handles restores the default actions, and a second SIGTERM or SIGINT
-     * during the teardown (a supervisor repeating itself; the window is
-     * long under the sanitizers) would turn a clean exit into death by
-     * signal: block them on this, the only thread left. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    if (ok) {
-        uv_close((uv_handle_t *)&ctl.sigterm, NULL);
-        uv_close((uv_handle_t *)&ctl.sigint, NULL);
-        uv_close((uv_handle_t *)&ctl.sighup, NULL);
-    }
-    uv_close((uv_handle_t *)&ctl.worker_died, NULL);
-    uv_run(ctl.loop, UV_RUN_DEFAULT);
-    uv_loop_close(ctl.loop);
-    server_teardown(&srv);
-    return status;
+    int status = shut_down(&srv, &ctl, started, ok);
+    return ok ? status : 1;
 }
