@@ -200,40 +200,51 @@ static int parse_cidr(const char *what, const char *s, pl_cidr_t *c, char *err, 
     return 0;
 }
 
+#define TOKEN_MAX (INET6_ADDRSTRLEN + 8 + PL_STOREMAP_ID_MAX)
+
+/* The next entry of a list separated by commas or blanks into tok
+ * (TOKEN_MAX bytes): 1, 0 at the end of the list, or PL_EINVAL for an entry
+ * too long (err says so, naming the list `what`). */
+static int next_entry(const char **pp, char *tok, const char *what, char *err, size_t errlen)
+{
+    const char *p = *pp;
+    while (*p == ',' || isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return 0;
+    const char *e = p;
+    while (*e && *e != ',' && !isspace((unsigned char)*e))
+        e++;
+    size_t tl = (size_t)(e - p);
+    if (tl >= TOKEN_MAX) {
+        char shown[24];
+        snprintf(shown, sizeof(shown), "%.16s...", p);
+        return failw(err, errlen, what, shown, "too long");
+    }
+    memcpy(tok, p, tl);
+    tok[tl] = 0;
+    *pp = e;
+    return 1;
+}
+
 int pl_allow_parse(const char *list, pl_allow_t *al, char *err, size_t errlen)
 {
     memset(al, 0, sizeof(*al));
     const char *p = list ? list : "";
-    while (*p) {
-        while (*p == ',' || isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *e = p;
-        while (*e && *e != ',' && !isspace((unsigned char)*e))
-            e++;
-        char tok[INET6_ADDRSTRLEN + 8];
-        size_t tl = (size_t)(e - p);
-        if (tl >= sizeof(tok)) {
-            char shown[24];
-            snprintf(shown, sizeof(shown), "%.16s...", p);
-            return fail(err, errlen, "allowlist entry \"%s\": too long", shown);
-        }
-        memcpy(tok, p, tl);
-        tok[tl] = 0;
+    char tok[TOKEN_MAX];
+    int rc;
+    while ((rc = next_entry(&p, tok, "allowlist", err, errlen)) == 1) {
         if (strcmp(tok, "any") == 0) {
             al->any = 1;
-        } else {
-            if (al->n >= PL_ALLOW_MAX)
-                return fail(err, errlen, "allowlist: more than %s networks", "64");
-            int rc = parse_cidr("allowlist", tok, &al->nets[al->n], err, errlen);
-            if (rc)
-                return rc;
-            al->n++;
+            continue;
         }
-        p = e;
+        if (al->n >= PL_ALLOW_MAX)
+            return fail(err, errlen, "allowlist: more than %s networks", "64");
+        if ((rc = parse_cidr("allowlist", tok, &al->nets[al->n], err, errlen)))
+            return rc;
+        al->n++;
     }
-    return 0;
+    return rc;
 }
 
 /* 1 when the client address sa is in network n; a v4-mapped client also
@@ -254,24 +265,9 @@ int pl_storemap_parse(const char *list, pl_storemap_t *m, char *err, size_t errl
 {
     memset(m, 0, sizeof(*m));
     const char *p = list ? list : "";
-    while (*p) {
-        while (*p == ',' || isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *e = p;
-        while (*e && *e != ',' && !isspace((unsigned char)*e))
-            e++;
-        char tok[INET6_ADDRSTRLEN + 8 + PL_STOREMAP_ID_MAX];
-        size_t tl = (size_t)(e - p);
-        if (tl >= sizeof(tok)) {
-            char shown[24];
-            snprintf(shown, sizeof(shown), "%.16s...", p);
-            return failw(err, errlen, "store map", shown, "too long");
-        }
-        memcpy(tok, p, tl);
-        tok[tl] = 0;
-        p = e;
+    char tok[TOKEN_MAX];
+    int rc;
+    while ((rc = next_entry(&p, tok, "store map", err, errlen)) == 1) {
         char *eq = strchr(tok, '=');
         if (!eq)
             return failw(err, errlen, "store map", tok, "want NETWORK=STORE");
@@ -285,13 +281,12 @@ int pl_storemap_parse(const char *list, pl_storemap_t *m, char *err, size_t errl
         }
         if (m->n >= PL_STOREMAP_MAX)
             return fail(err, errlen, "store map: more than %s networks", "64");
-        int rc = parse_cidr("store map", tok, &m->nets[m->n], err, errlen);
-        if (rc)
+        if ((rc = parse_cidr("store map", tok, &m->nets[m->n], err, errlen)))
             return rc;
         memcpy(m->store[m->n], store, sl + 1);
         m->n++;
     }
-    return 0;
+    return rc;
 }
 
 const char *pl_storemap_find(const pl_storemap_t *m, const struct sockaddr *sa)
