@@ -44,8 +44,6 @@ declare -A WANT=(
 declare -A CODE=([plain]=6901234567892 [promo]=036000291452 [member]=6920000000012
     [weighed]=200001 [scale]=2112345012346 [unknown]=6901234567809 [check]=6901234567893
     [prefix]=F6901234567892)
-declare -A SRCIP=([promo]=127.0.0.3)
-CASES=(plain promo member weighed scale unknown check prefix)
 want_of() { local k=$1; [ "$k" = prefix ] && k=plain; printf '%s' "${WANT[$k]}"; }
 
 for ENGINE in $ENGINES; do
@@ -57,21 +55,32 @@ for ENGINE in $ENGINES; do
     [ $rc = 0 ] || exit 1
     check_match "$ENGINE: the ready line names the price checkers' port" "$CIT" '^[0-9]+$'
 
-    for c in "${CASES[@]}"; do
-        src=${SRCIP[$c]:-127.0.0.1}
-        check_eq "$ENGINE tcp: $c" "$(nq tcp "$CIT" --src "$src" "${CODE[$c]}")" "$(want_of "$c")"
-        check_eq "$ENGINE udp: $c" \
-            "$(nq udp "$CIT" --src "$src" --listen "$REPLY_PORT" "${CODE[$c]}")" "$(want_of "$c")"
+    # Every case from the store's default devices in one connection and in
+    # one run of datagrams (one screen per scan, in order); the promotion
+    # from a device of store S3.
+    local_cases=(plain member weighed scale unknown check prefix)
+    codes=() want=()
+    for c in "${local_cases[@]}"; do codes+=("${CODE[$c]}"); want+=("$(want_of "$c")"); done
+    mapfile -t got < <(nq tcp "$CIT" "${codes[@]}")
+    mapfile -t gotu < <(nq udp "$CIT" --listen "$REPLY_PORT" "${codes[@]}")
+    for i in "${!local_cases[@]}"; do
+        check_eq "$ENGINE tcp: ${local_cases[$i]}" "${got[$i]:-}" "${want[$i]}"
+        check_eq "$ENGINE udp: ${local_cases[$i]}" "${gotu[$i]:-}" "${want[$i]}"
     done
-    # One connection, every case in order, split screens in the same order.
-    mapfile -t got < <(nq tcp "$CIT" "${CODE[plain]}" "${CODE[member]}" "${CODE[unknown]}")
-    check_eq "$ENGINE tcp: three scans on one connection" "${got[*]}" \
-        "$(want_of plain) $(want_of member) $(want_of unknown)"
+    check_eq "$ENGINE tcp: promo (a device of S3)" \
+        "$(nq tcp "$CIT" --src 127.0.0.3 "${CODE[promo]}")" "$(want_of promo)"
+    check_eq "$ENGINE udp: promo (a device of S3)" \
+        "$(nq udp "$CIT" --src 127.0.0.3 --listen "$REPLY_PORT" "${CODE[promo]}")" "$(want_of promo)"
+    check_eq "$ENGINE: a device in no listed network gets the default store (no special)" \
+        "$(nq tcp "$CIT" "${CODE[promo]}" | grep -c 特价 || true)" 0
 
     # GB18030: the same screens, the text in the device's character set.
-    for c in plain member scale unknown; do
-        check_eq "$ENGINE tcp gb18030: $c" \
-            "$(nq tcp "$CIT" --src 127.0.0.4 --enc gb18030 "${CODE[$c]}")" "$(want_of "$c")"
+    gcases=(plain member scale unknown)
+    codes=()
+    for c in "${gcases[@]}"; do codes+=("${CODE[$c]}"); done
+    mapfile -t got < <(nq tcp "$CIT" --src 127.0.0.4 --enc gb18030 "${codes[@]}")
+    for i in "${!gcases[@]}"; do
+        check_eq "$ENGINE tcp gb18030: ${gcases[$i]}" "${got[$i]:-}" "$(want_of "${gcases[$i]}")"
     done
     check_eq "$ENGINE udp gb18030: member" \
         "$(nq udp "$CIT" --src 127.0.0.4 --listen "$REPLY_PORT" --enc gb18030 "${CODE[member]}")" \

@@ -6,10 +6,11 @@
       does (the code, then CR LF), closes its sending side and reads the
       answers until the server closes: one screen per line, printed one per
       output line.
-  nquire.py udp PORT [--src IP] [--listen PORT] [--enc ...] [--raw] LINE
-      sends LINE (with CR LF) in one datagram from IP and prints the
-      screen that comes back, on the sending socket or, with --listen, on
-      a socket bound to that port (the device's own answer port).
+  nquire.py udp PORT [--src IP] [--listen PORT] [--enc ...] [--raw] LINE...
+      sends each LINE (with CR LF) in one datagram from IP, one after the
+      other, and prints the screen that comes back for each, received on the
+      sending socket or, with --listen, on a socket bound to that port (the
+      device's own answer port).
 
 A screen is printed with its text decoded (--enc) and every other byte
 written \\xNN, so an expectation in a test reads like the screen; --raw
@@ -87,9 +88,10 @@ def main():
                 r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 r.bind((a.src, a.listen))
                 r.settimeout(5)
-            s.sendto(unescape(a.lines[0]) + end, ("127.0.0.1", a.port))
-            data, _ = r.recvfrom(65536)
-            print(show(data, a.enc, a.raw))
+            for line in a.lines:
+                s.sendto(unescape(line) + end, ("127.0.0.1", a.port))
+                data, _ = r.recvfrom(65536)
+                print(show(data, a.enc, a.raw))
     except socket.timeout:
         print("no answer within 5 s", file=sys.stderr)
         return 2
