@@ -87,6 +87,7 @@ static int load_store(const pl_store_t *st, void *arg)
 static int reload_stores(pl_resolver_t *r)
 {
     r->nstores = 0;
+    r->stores_loaded = 0; /* until the whole table is read */
     int rc = pl_store_each(r->txn, load_store, r);
     if (rc)
         return rc;
@@ -128,13 +129,20 @@ int pl_resolver_refresh(pl_resolver_t *r)
         return rc;
     pl_meta_t m;
     rc = pl_meta_get(r->txn, &m);
-    if (rc)
-        return rc;
-    r->gen = m.gen;
-    r->state = m.state;
-    r->utc_offset = m.utc_offset_min;
-    if (!r->stores_loaded || r->stores_state != r->state)
-        rc = reload_stores(r);
+    if (rc == 0) {
+        r->gen = m.gen;
+        r->state = m.state;
+        r->utc_offset = m.utc_offset_min;
+        if (!r->stores_loaded || r->stores_state != r->state)
+            rc = reload_stores(r);
+    }
+    if (rc) {
+        /* No snapshot half taken: lookups answer the error, and the next
+         * one tries again, never with this transaction and the previous
+         * state's tags or stores. */
+        pl_txn_reset(r->txn);
+        r->active = 0;
+    }
     return rc;
 }
 
