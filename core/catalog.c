@@ -19,6 +19,8 @@
 
 #define REC_VERSION 1
 #define DEFAULT_MAP_SIZE (1ull << 30)
+/* What a read-only process shared by threads maps (address space only). */
+#define SHARED_READER_MAP_SIZE (256ull << 30)
 
 static const struct {
     const char *name;
@@ -197,6 +199,7 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
         return -ENOMEM;
     snprintf(cat->path, sizeof(cat->path), "%s", dir);
     cat->read_only = o->read_only;
+    cat->shared = o->read_only && o->no_tls;
     int rc = pl_err_from_mdb(mdb_env_create(&cat->env));
     if (rc)
         goto fail_free;
@@ -206,6 +209,13 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
      * size (possibly grown by a loader); a new one starts at 1 GiB. */
     if (o->map_size || creating)
         mdb_env_set_mapsize(cat->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE);
+    /* Adopting a map a loader grew means unmapping and mapping again, which
+     * LMDB allows only while no transaction of the process is active: never
+     * true in a server whose threads each hold one. Such a process maps
+     * far more than any catalogue holds (address space, not memory), so a
+     * loader's growth never reaches it. */
+    else if (cat->shared && sizeof(size_t) >= 8)
+        mdb_env_set_mapsize(cat->env, (size_t)SHARED_READER_MAP_SIZE);
     /* Never MDB_WRITEMAP: a process opening (or growing) with a smaller map
      * would ftruncate the file under a loader that grew it, and the loader
      * would die of SIGBUS mid-batch (seen with two loaders on a tiny map). */
@@ -411,7 +421,7 @@ int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out)
     t->write = write;
     unsigned flags = write ? 0 : MDB_RDONLY;
     int mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
-    if (mrc == MDB_MAP_RESIZED) {
+    if (mrc == MDB_MAP_RESIZED && !cat->shared) {
         /* Another process grew the map: adopt its size and retry. */
         mdb_env_set_mapsize(cat->env, 0);
         mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
@@ -460,7 +470,7 @@ void pl_txn_reset(pl_txn_t *t)
 int pl_txn_renew(pl_txn_t *t)
 {
     int mrc = mdb_txn_renew(t->txn);
-    if (mrc == MDB_MAP_RESIZED) {
+    if (mrc == MDB_MAP_RESIZED && !t->cat->shared) {
         mdb_env_set_mapsize(t->cat->env, 0);
         mrc = mdb_txn_renew(t->txn);
     }

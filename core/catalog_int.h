@@ -26,6 +26,7 @@ struct pl_cat {
     MDB_dbi dbi[DB_COUNT];
     uint64_t id;
     int read_only;
+    int shared; /* read-only, transactions on many threads (no_tls): never remapped */
     char path[4096];
 };
 

@@ -60,12 +60,15 @@
  *    transaction fails with PL_EMDB); with no_tls a thread may hold several
  *    read transactions, and a read transaction may move to another thread
  *    between uses;
- *  - caveat: pl_txn_begin and pl_txn_renew adopt a map that another process
- *    grew (MDB_MAP_RESIZED) by mapping the file again, which LMDB allows
- *    only while no other transaction of this process is active; they do not
- *    wait for the other threads. In a process whose threads share one
- *    pl_cat_t, another thread's read transaction may then read through a
- *    mapping that is gone.
+ *  - a map that another process grew (MDB_MAP_RESIZED) is adopted by
+ *    pl_txn_begin and pl_txn_renew by mapping the file again, which LMDB
+ *    allows only while no other transaction of this process is active. A
+ *    catalogue opened read_only with no_tls (a server, whose threads each
+ *    hold a read transaction) is therefore never remapped: it maps 256 GiB
+ *    of address space from the start, beyond any loader's growth, and a
+ *    catalogue larger than that makes pl_txn_begin / pl_txn_renew fail with
+ *    the error of MDB_MAP_RESIZED (restart the server). Other opens are
+ *    used by one thread at a time and adopt the new size.
  */
 #pragma once
 #include <stddef.h>
