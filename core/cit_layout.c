@@ -162,6 +162,23 @@ static int text_char(comp_t *c, const char *stop, int *pct)
     return 1;
 }
 
+/* Reads the name of a field or setting at c->pos (lowercase letters and
+ * '_') and leaves c->pos after it. *start: where it begins. Returns its
+ * length, 0 when there is none. */
+static size_t read_name(comp_t *c, size_t *start)
+{
+    *start = c->pos;
+    while (c->t[c->pos] && strchr("abcdefghijklmnopqrstuvwxyz_", c->t[c->pos]))
+        c->pos++;
+    return c->pos - *start;
+}
+
+/* 1 when name is the n bytes at s. */
+static int name_is(const char *name, const char *s, size_t n)
+{
+    return strlen(name) == n && memcmp(name, s, n) == 0;
+}
+
 static int add_part(comp_t *c, size_t at, pl_cit_part_t **out)
 {
     pl_cit_layout_t *l = c->lay;
@@ -176,14 +193,11 @@ static int add_part(comp_t *c, size_t at, pl_cit_part_t **out)
 /* {name} or {name:affix with % for the value}. */
 static int field(comp_t *c)
 {
-    size_t at = c->pos++;
-    size_t s = c->pos;
-    while (c->t[c->pos] && strchr("abcdefghijklmnopqrstuvwxyz_", c->t[c->pos]))
-        c->pos++;
-    size_t n = c->pos - s;
+    size_t at = c->pos++, s;
+    size_t n = read_name(c, &s);
     int f = 0;
     for (int i = 1; i < CIT_NFIELDS; i++)
-        if (strlen(cit_field_names[i]) == n && memcmp(cit_field_names[i], c->t + s, n) == 0)
+        if (name_is(cit_field_names[i], c->t + s, n))
             f = i;
     char ch = c->t[c->pos];
     if (!f) {
@@ -255,7 +269,7 @@ static int line_attrs(comp_t *c, pl_cit_line_t *ln)
         size_t n = c->pos - s;
         int k = -1;
         for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-            if (strlen(attrs[i].name) == n && memcmp(attrs[i].name, c->t + s, n) == 0)
+            if (name_is(attrs[i].name, c->t + s, n))
                 k = (int)i;
         if (k < 0)
             return bad(c, s,
@@ -369,14 +383,11 @@ static int set_value(pl_cit_layout_t *l, const setting_t *s, const char *v, size
 /* %name=value: the value is text up to the end of the line. */
 static int setting(comp_t *c)
 {
-    size_t at = c->pos++;
-    size_t s = c->pos;
-    while (c->t[c->pos] && strchr("abcdefghijklmnopqrstuvwxyz_", c->t[c->pos]))
-        c->pos++;
-    size_t n = c->pos - s;
+    size_t at = c->pos++, s;
+    size_t n = read_name(c, &s);
     const setting_t *st = NULL;
     for (size_t i = 0; i < NSETTINGS; i++)
-        if (strlen(settings[i].name) == n && memcmp(settings[i].name, c->t + s, n) == 0)
+        if (name_is(settings[i].name, c->t + s, n))
             st = &settings[i];
     if (!st)
         return bad(c, at,

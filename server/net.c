@@ -64,16 +64,8 @@ static int probe_free(int type, const pl_addr_t *a)
 
 static void close_all(server_t *srv)
 {
-    for (int i = 0; i < srv->nworkers; i++) {
-        worker_t *w = &srv->workers[i];
-        for (int k = 0; k < PORT__COUNT; k++) {
-            if (w->udp_fd[k] >= 0)
-                close(w->udp_fd[k]);
-            if (w->tcp_fd[k] >= 0)
-                close(w->tcp_fd[k]);
-            w->udp_fd[k] = w->tcp_fd[k] = -1;
-        }
-    }
+    for (int i = 0; i < srv->nworkers; i++)
+        worker_close_sockets(&srv->workers[i]);
 }
 
 /* Binds every worker's UDP socket and TCP listener of port `kind` on *a;

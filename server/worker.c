@@ -59,6 +59,11 @@ void worker_free(worker_t *w)
     w->ax.memo = NULL;
     pl_cit_conv_close(w->ax.cit_gb18030);
     w->ax.cit_gb18030 = NULL;
+    worker_close_sockets(w);
+}
+
+void worker_close_sockets(worker_t *w)
+{
     for (int k = 0; k < PORT__COUNT; k++) {
         if (w->udp_fd[k] >= 0)
             close(w->udp_fd[k]);

@@ -73,6 +73,10 @@ static inline int64_t mono_ms(void)
 int worker_init(worker_t *w, crew_t *crew, int id, int nworkers, const pl_config_t *cfg,
                 pl_cat_t *cat, pl_cache_t *cache, int64_t started_at);
 void worker_free(worker_t *w);
+/* Closes the worker's UDP sockets and TCP listeners of every port that are
+ * open and marks them all -1 (none). Connections are left alone. Also done
+ * by worker_free. */
+void worker_close_sockets(worker_t *w);
 
 /* The thread's body: the engine's loop. Sets failed and exited. */
 void worker_run(worker_t *w);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "catfix.h"
 #include "check.h"
 #include "pricelane/catalog.h"
 #include "pricelane/cit.h"
@@ -751,80 +752,39 @@ static void test_doc_example(void)
 
 static pl_txn_t *txn;
 
-static void item(const char *sku, const char *name, const char *unit, uint32_t flags,
-                 const char *plu)
-{
-    pl_item_t it = {0};
-    snprintf(it.sku, sizeof(it.sku), "%s", sku);
-    snprintf(it.name, sizeof(it.name), "%s", name);
-    snprintf(it.unit, sizeof(it.unit), "%s", unit);
-    it.pack_qty = 1;
-    it.flags = flags;
-    snprintf(it.plu, sizeof(it.plu), "%s", plu ? plu : "");
-    CHECK_INT(pl_item_put(txn, &it), 0);
-    if (plu) {
-        char key[16];
-        snprintf(key, sizeof(key), "P%s", plu);
-        CHECK_INT(pl_cat_barcode_add(txn, key, sku, NULL), 0);
-    }
-}
-
 static void price(const char *sku, int64_t start, int64_t p)
 {
-    pl_price_t pr = {0};
-    snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
-    pr.level = PL_LEVEL_BASE;
-    pr.start = start;
-    pr.price = p;
-    snprintf(pr.batch, sizeof(pr.batch), "b1");
-    CHECK_INT(pl_price_put(txn, &pr), 0);
+    catfix_price(txn, sku, PL_LEVEL_BASE, "", start, p, 0, "b1");
 }
 
+/* A promotion from an hour before T0. */
 static void promo(const char *id, int kind, const char *sku, int64_t end, int64_t p)
 {
-    pl_promo_t pr = {0};
-    snprintf(pr.id, sizeof(pr.id), "%s", id);
-    pr.kind = (uint8_t)kind;
-    pr.member_only = kind == PL_PROMO_MEMBER;
-    pr.start = T0 - 3600;
-    pr.end = end;
-    pr.price = p;
-    pr.scope_kind = PL_SCOPE_ALL;
-    pr.cancelled_at = PL_TIME_NONE;
-    const char *skus[1] = {sku};
-    CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+    catfix_promo(txn, id, kind, sku, T0 - 3600, end, p);
 }
 
 static void test_catalogue(void)
 {
     printf("checking screens of resolved answers\n");
     char dir[] = "/tmp/pl-test-cit-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", OFF), 0);
-    pl_cat_t *cat;
-    pl_cat_opts_t opts = {0};
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    pl_cat_t *cat = catfix_open(dir, OFF, 0);
     CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
     /* A: 10.00 for a month, 9.00 for two days; its label still says 10.00 */
-    item("A", "金龙鱼 调和油 5L", "桶", 0, NULL);
-    CHECK_INT(pl_cat_barcode_add(txn, "06901234567892", "A", NULL), 0);
+    catfix_item(txn, "A", "金龙鱼 调和油 5L", "桶", 0, NULL);
+    catfix_barcode(txn, "06901234567892", "A");
     price("A", T0 - 30 * DAY, 1000);
     price("A", T0 - 2 * DAY, 900);
     pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
-    pl_label_job_t job = {0};
-    snprintf(job.sku, sizeof(job.sku), "A");
-    job.price = 900;
-    job.due = T0 - 2 * DAY;
-    CHECK_INT(pl_job_add(txn, &job), 0);
+    catfix_job(txn, "A", PL_LEVEL_BASE, "", 900, T0 - 2 * DAY);
     /* B: 5.00, members 3.50, a special at 4.50 for everyone */
-    item("B", "蒙牛 纯牛奶 250ml×24", "箱", 0, NULL);
-    CHECK_INT(pl_cat_barcode_add(txn, "06920000000012", "B", NULL), 0);
+    catfix_item(txn, "B", "蒙牛 纯牛奶 250ml×24", "箱", 0, NULL);
+    catfix_barcode(txn, "06920000000012", "B");
     price("B", T0 - 30 * DAY, 500);
     promo("P-sp", PL_PROMO_SPECIAL, "B", T0 + 10 * DAY, 450);
     promo("P-mb", PL_PROMO_MEMBER, "B", T0 + 10 * DAY, 350);
     /* W: weighed, 39.80 per kg, scale item code 12345 */
-    item("W", "猪肉 精瘦肉", "kg", PL_ITEM_WEIGHED, "12345");
+    catfix_item(txn, "W", "猪肉 精瘦肉", "kg", PL_ITEM_WEIGHED, "12345");
     price("W", T0 - DAY, 3980);
     uint64_t gen;
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
@@ -863,10 +823,7 @@ static void test_catalogue(void)
               "<CLR><S>未找到该商品，请咨询\n服务台\n4006381333931\n<BEEP>");
 
     pl_resolver_free(res);
-    pl_cat_close(cat);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    catfix_close(cat, dir);
 }
 
 int main(void)

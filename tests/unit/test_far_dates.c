@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "catfix.h"
 #include "check.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
@@ -31,36 +32,17 @@ static int64_t at(const char *s)
     return t;
 }
 
+/* Item sku with its barcode and one base price from since. */
 static void item(const char *sku, const char *gtin14, int64_t since, int64_t p)
 {
-    pl_item_t it = {0};
-    snprintf(it.sku, sizeof(it.sku), "%s", sku);
-    snprintf(it.name, sizeof(it.name), "item %s", sku);
-    snprintf(it.unit, sizeof(it.unit), "each");
-    it.pack_qty = 1;
-    CHECK_INT(pl_item_put(txn, &it), 0);
-    CHECK_INT(pl_cat_barcode_add(txn, gtin14, sku, NULL), 0);
-    pl_price_t pr = {0};
-    snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
-    pr.level = PL_LEVEL_BASE;
-    pr.start = since;
-    pr.price = p;
-    snprintf(pr.batch, sizeof(pr.batch), "b1");
-    CHECK_INT(pl_price_put(txn, &pr), 0);
+    catfix_item(txn, sku, NULL, "each", 0, NULL);
+    catfix_barcode(txn, gtin14, sku);
+    catfix_price(txn, sku, PL_LEVEL_BASE, "", since, p, 0, "b1");
 }
 
 static void promo(const char *id, const char *sku, int64_t start, int64_t end, int64_t p)
 {
-    pl_promo_t pr = {0};
-    snprintf(pr.id, sizeof(pr.id), "%s", id);
-    pr.kind = PL_PROMO_MARKDOWN;
-    pr.start = start;
-    pr.end = end;
-    pr.price = p;
-    pr.scope_kind = PL_SCOPE_ALL;
-    pr.cancelled_at = PL_TIME_NONE;
-    const char *skus[1] = {sku};
-    CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+    catfix_promo(txn, id, PL_PROMO_MARKDOWN, sku, start, end, p);
 }
 
 static const pl_answer_t *look(const char *code, int64_t now)
@@ -81,11 +63,7 @@ static void json_has(const char *code, int64_t now, const char *want)
 int main(void)
 {
     char dir[] = "/tmp/pl-test-far-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", OFFSET), 0);
-    pl_cat_t *cat;
-    pl_cat_opts_t opts = {0};
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    pl_cat_t *cat = catfix_open(dir, OFFSET, 0);
     CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
 
     /* R: the first second a signed 32-bit time_t cannot hold. */
@@ -156,9 +134,6 @@ int main(void)
              "\"prev_changed_at\":\"9999-12-31T00:00:00+08:00\"");
 
     pl_resolver_free(res);
-    pl_cat_close(cat);
-    char cmd[64];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    catfix_close(cat, dir);
     return pl_test_done("test_far_dates");
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "catfix.h"
 #include "check.h"
 #include "pricelane/catalog.h"
 #include "pricelane/err.h"
@@ -19,40 +20,18 @@ static pl_txn_t *txn;
 
 static void item(const char *sku)
 {
-    pl_item_t it = {0};
-    snprintf(it.sku, sizeof(it.sku), "%s", sku);
-    snprintf(it.name, sizeof(it.name), "item %s", sku);
-    snprintf(it.unit, sizeof(it.unit), "each");
-    it.pack_qty = 1;
-    CHECK_INT(pl_item_put(txn, &it), 0);
+    catfix_item(txn, sku, NULL, "each", 0, NULL);
 }
 
+/* A price after T0 is a scheduled one. */
 static void price(const char *sku, int level, const char *scope, int64_t start, int64_t p)
 {
-    pl_price_t pr = {0};
-    snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
-    pr.level = (uint8_t)level;
-    snprintf(pr.scope, sizeof(pr.scope), "%s", scope);
-    pr.start = start;
-    pr.price = p;
-    pr.scheduled = start > T0;
-    snprintf(pr.batch, sizeof(pr.batch), "b1");
-    CHECK_INT(pl_price_put(txn, &pr), 0);
+    catfix_price(txn, sku, level, scope, start, p, start > T0, "b1");
 }
 
 static void promo(const char *id, int kind, const char *sku, int64_t start, int64_t end, int64_t p)
 {
-    pl_promo_t pr = {0};
-    snprintf(pr.id, sizeof(pr.id), "%s", id);
-    pr.kind = (uint8_t)kind;
-    pr.member_only = kind == PL_PROMO_MEMBER;
-    pr.start = start;
-    pr.end = end;
-    pr.price = p;
-    pr.scope_kind = PL_SCOPE_ALL;
-    pr.cancelled_at = PL_TIME_NONE;
-    const char *skus[1] = {sku};
-    CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+    catfix_promo(txn, id, kind, sku, start, end, p);
 }
 
 typedef struct want {
@@ -101,12 +80,8 @@ static void count_job(void *arg, const pl_label_job_t *j)
 int main(void)
 {
     char dir[] = "/tmp/pl-test-labelplan-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
-    pl_cat_t *cat;
-    pl_cat_opts_t opts = {0};
-    opts.no_tls = 1; /* the plans' and the resolver's read transactions in one thread */
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    /* no_tls: the plans' and the resolver's read transactions in one thread */
+    pl_cat_t *cat = catfix_open(dir, 480, 1);
     CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
 
     pl_store_t s1 = {"S1", "north", "Store 1", ""}, s2 = {"S2", "north", "Store 2", ""};
@@ -117,8 +92,8 @@ int main(void)
      * T0+1d; a special at 700 over [T0+2d, T0+3d); a member price of 500
      * now, which no label shows. */
     item("A");
-    CHECK_INT(pl_cat_barcode_add(txn, "P12345", "A", NULL), 0); /* a scale key: not printed */
-    CHECK_INT(pl_cat_barcode_add(txn, "06901234567892", "A", NULL), 0);
+    catfix_barcode(txn, "P12345", "A"); /* a scale key: not printed */
+    catfix_barcode(txn, "06901234567892", "A");
     price("A", PL_LEVEL_BASE, "", T0 - 30 * DAY, 1000);
     price("A", PL_LEVEL_ZONE, "north", T0 - DAY, 950);
     price("A", PL_LEVEL_STORE, "S2", T0 - DAY, 800);
@@ -127,13 +102,7 @@ int main(void)
     promo("M1", PL_PROMO_MEMBER, "A", T0 - DAY, T0 + 10 * DAY, 500);
     pl_label_t lb = {"A", "north", 950, T0 - DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
-    pl_label_job_t job = {0};
-    snprintf(job.sku, sizeof(job.sku), "A");
-    snprintf(job.scope, sizeof(job.scope), "S2");
-    job.level = PL_LEVEL_STORE;
-    job.price = 800;
-    job.due = T0;
-    CHECK_INT(pl_job_add(txn, &job), 0);
+    catfix_job(txn, "A", PL_LEVEL_STORE, "S2", 800, T0);
 
     /* B: no price at all. C: more price rows in force from 7 days ago on
      * than a view holds. */
@@ -231,9 +200,6 @@ int main(void)
     CHECK_INT(plan.nsteps, 0);
 
     pl_txn_abort(rt);
-    pl_cat_close(cat);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    catfix_close(cat, dir);
     return pl_test_done("test_labelplan");
 }

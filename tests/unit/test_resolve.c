@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "catfix.h"
 #include "check.h"
 #include "pricelane/cache.h"
 #include "pricelane/catalog.h"
@@ -18,61 +19,27 @@
 
 static pl_txn_t *txn;
 
+/* The rows of this catalogue, in the transaction txn; a weighed item is
+ * sold per kg, a price after T0 is a scheduled one. */
 static void item(const char *sku, const char *name, uint32_t flags, const char *plu)
 {
-    pl_item_t it = {0};
-    snprintf(it.sku, sizeof(it.sku), "%s", sku);
-    snprintf(it.name, sizeof(it.name), "%s", name);
-    snprintf(it.unit, sizeof(it.unit), "%s", flags & PL_ITEM_WEIGHED ? "kg" : "each");
-    it.pack_qty = 1;
-    it.flags = flags;
-    snprintf(it.plu, sizeof(it.plu), "%s", plu ? plu : "");
-    CHECK_INT(pl_item_put(txn, &it), 0);
-    if (plu) {
-        char key[16];
-        snprintf(key, sizeof(key), "P%s", plu);
-        CHECK_INT(pl_cat_barcode_add(txn, key, sku, NULL), 0);
-    }
+    catfix_item(txn, sku, name, flags & PL_ITEM_WEIGHED ? "kg" : "each", flags, plu);
 }
 
 static void barcode(const char *gtin14, const char *sku)
 {
-    CHECK_INT(pl_cat_barcode_add(txn, gtin14, sku, NULL), 0);
+    catfix_barcode(txn, gtin14, sku);
 }
 
 static void price(const char *sku, int level, const char *scope, int64_t start, int64_t p)
 {
-    pl_price_t pr = {0};
-    snprintf(pr.sku, sizeof(pr.sku), "%s", sku);
-    pr.level = (uint8_t)level;
-    snprintf(pr.scope, sizeof(pr.scope), "%s", scope);
-    pr.start = start;
-    pr.price = p;
-    pr.scheduled = start > T0;
-    snprintf(pr.batch, sizeof(pr.batch), "b1");
-    CHECK_INT(pl_price_put(txn, &pr), 0);
+    catfix_price(txn, sku, level, scope, start, p, start > T0, "b1");
 }
 
 static void promo(const char *id, int kind, const char *sku, int64_t start, int64_t end, int64_t p,
                   int pct_bp, int prio, int scope_kind, const char *scope)
 {
-    pl_promo_t pr = {0};
-    snprintf(pr.id, sizeof(pr.id), "%s", id);
-    pr.kind = (uint8_t)kind;
-    pr.member_only = kind == PL_PROMO_MEMBER;
-    pr.priority = prio;
-    pr.start = start;
-    pr.end = end;
-    pr.price = p;
-    pr.pct_off_bp = pct_bp;
-    pr.scope_kind = (uint8_t)scope_kind;
-    if (scope) {
-        pr.nscope = 1;
-        snprintf(pr.scope[0], sizeof(pr.scope[0]), "%s", scope);
-    }
-    pr.cancelled_at = PL_TIME_NONE;
-    const char *skus[1] = {sku};
-    CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+    catfix_promo_rule(txn, id, kind, sku, start, end, p, pct_bp, prio, scope_kind, scope);
 }
 
 static pl_resolver_t *res;
@@ -144,17 +111,9 @@ static void write_catalogue(pl_cat_t *cat)
 
     pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
-    pl_label_job_t job = {0};
-    snprintf(job.sku, sizeof(job.sku), "A");
-    job.price = 900;
-    job.due = T0 - 2 * DAY;
-    CHECK_INT(pl_job_add(txn, &job), 0);
+    catfix_job(txn, "A", PL_LEVEL_BASE, "", 900, T0 - 2 * DAY);
     /* W's label is due for a reprint at an instant nothing else happens. */
-    pl_label_job_t wjob = {0};
-    snprintf(wjob.sku, sizeof(wjob.sku), "W");
-    wjob.price = 3980;
-    wjob.due = T0 + 5 * 3600;
-    CHECK_INT(pl_job_add(txn, &wjob), 0);
+    catfix_job(txn, "W", PL_LEVEL_BASE, "", 3980, T0 + 5 * 3600);
     uint64_t gen;
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
     CHECK_INT(gen, 1);
@@ -402,13 +361,9 @@ static void test_memo(pl_cat_t *cat)
 int main(void)
 {
     char dir[] = "/tmp/pl-test-resolve-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
+    /* no_tls: two resolvers in one thread each hold a read transaction */
+    pl_cat_t *cat = catfix_open(dir, 480, 1);
     CHECK_INT(pl_cat_init(dir, "CNY", 480), PL_EEXIST);
-    pl_cat_t *cat;
-    pl_cat_opts_t opts = {0};
-    opts.no_tls = 1; /* two resolvers in one thread each hold a read transaction */
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
     write_catalogue(cat);
 
     CHECK_INT(pl_resolver_new(cat, NULL, &res), 0);
@@ -423,9 +378,6 @@ int main(void)
     test_memo(cat);
 
     pl_resolver_free(res);
-    pl_cat_close(cat);
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    catfix_close(cat, dir);
     return pl_test_done("test_resolve");
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "catfix.h"
 #include "check.h"
 #include "pricelane/catalog.h"
 #include "pricelane/memo.h"
@@ -22,23 +23,15 @@ static void set_price(int64_t p, int first)
     pl_txn_t *txn;
     CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
     if (first) {
-        pl_item_t it = {0};
-        snprintf(it.sku, sizeof(it.sku), "A");
-        snprintf(it.name, sizeof(it.name), "Oil 5L");
-        snprintf(it.unit, sizeof(it.unit), "each");
-        it.pack_qty = 1;
-        CHECK_INT(pl_item_put(txn, &it), 0);
-        CHECK_INT(pl_cat_barcode_add(txn, "06901234567892", "A", NULL), 0);
+        catfix_item(txn, "A", "Oil 5L", "each", 0, NULL);
+        catfix_barcode(txn, "06901234567892", "A");
     }
-    pl_price_t pr = {0};
-    snprintf(pr.sku, sizeof(pr.sku), "A");
-    pr.level = PL_LEVEL_BASE;
-    pr.start = NOW - 100 + p; /* each change later than the one before */
-    pr.price = p;
-    snprintf(pr.batch, sizeof(pr.batch), "b%lld", (long long)p);
-    CHECK_INT(pl_price_put(txn, &pr), 0);
+    char batch[32];
+    snprintf(batch, sizeof(batch), "b%lld", (long long)p);
+    /* each change later than the one before */
+    catfix_price(txn, "A", PL_LEVEL_BASE, "", NOW - 100 + p, p, 0, batch);
     uint64_t gen;
-    CHECK_INT(pl_meta_bump(txn, pr.batch, &gen), 0);
+    CHECK_INT(pl_meta_bump(txn, batch, &gen), 0);
     CHECK_INT(pl_txn_commit(txn), 0);
 }
 
@@ -130,11 +123,7 @@ static void rule_through_answer(pl_resolver_t *r)
 int main(void)
 {
     char dir[] = "/tmp/pl-test-snapshot-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK_INT(pl_cat_init(dir, "CNY", 480), 0);
-    pl_cat_opts_t opts = {0};
-    opts.no_tls = 1;
-    CHECK_INT(pl_cat_open(dir, &opts, &cat), 0);
+    cat = catfix_open(dir, 480, 1);
     pl_resolver_t *r;
     pl_memo_t *memo;
     CHECK_INT(pl_resolver_new(cat, NULL, &r), 0);
@@ -150,9 +139,6 @@ int main(void)
 
     pl_memo_free(memo);
     pl_resolver_free(r);
-    pl_cat_close(cat);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    catfix_close(cat, dir);
     return pl_test_done("test_snapshot");
 }
