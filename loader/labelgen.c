@@ -263,6 +263,8 @@ static int cmp_aff(const void *a, const void *b)
 
 int labels_reconcile(batch_t *b)
 {
+    if (b->aff_lost)
+        return -ENOMEM;
     if (!b->naff)
         return 0;
     qsort(b->aff, b->naff, sizeof(*b->aff), cmp_aff);

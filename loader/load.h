@@ -57,6 +57,7 @@ typedef struct batch {
         uint8_t text_changed; /* TEXT_NAME | TEXT_PACK: what of the label text changed */
     } *aff;
     size_t naff, capaff;
+    int aff_lost; /* an item could not be recorded (out of memory): the batch fails */
     skuset_t items_defined; /* import: SKUs of item rows, to refuse duplicates */
     /* An import into a catalogue with no items: an item row always creates,
      * and an item has no labels or jobs before its reconciliation. */

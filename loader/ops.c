@@ -29,8 +29,10 @@ void batch_touch(batch_t *b, const char *sku, int text_changed)
     if (b->naff == b->capaff) {
         size_t cap = b->capaff ? b->capaff * 2 : 256;
         struct affected *n = realloc(b->aff, cap * sizeof(*n));
-        if (!n)
-            return; /* reported as ENOMEM by labels_reconcile via naff check */
+        if (!n) {
+            b->aff_lost = 1; /* labels_reconcile fails the batch: no label work is skipped */
+            return;
+        }
         b->aff = n;
         b->capaff = cap;
     }
