@@ -155,7 +155,13 @@ int pl_promo_items(pl_txn_t *t, const char *id, int (*fn)(const char *sku, void 
     int rc = cat_get(t, DB_PROMOS, id, strlen(id), &v);
     if (rc)
         return rc;
-    rec_r r = {v.mv_data, v.mv_size, 0, 0};
+    /* A copy: LMDB's bytes are valid only until the next write, and fn may
+     * write (pl_promo_put drops the index entries as it walks). */
+    uint8_t *copy = malloc(v.mv_size ? v.mv_size : 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, v.mv_data, v.mv_size);
+    rec_r r = {copy, v.mv_size, 0, 0};
     rc = promo_decode(id, strlen(id), &r, &pr);
     uint32_t n = rc ? 0 : rr_u32(&r);
     for (uint32_t i = 0; i < n && !rc; i++) {
@@ -163,6 +169,7 @@ int pl_promo_items(pl_txn_t *t, const char *id, int (*fn)(const char *sku, void 
         rr_str(&r, sku, sizeof(sku));
         rc = r.err ? PL_ECORRUPT : fn(sku, arg);
     }
+    free(copy);
     return rc;
 }
 
