@@ -254,14 +254,113 @@ static int open_inbox_file(const watcher_t *w, const char *name, struct stat *st
     return fd;
 }
 
+/* The file is left in INBOX to settle (not an error code). */
+#define LEFT_TO_SETTLE 1
+
+/* Reads INBOX/name (at path) as one batch, through one descriptor, once it
+ * has settled. Returns load_files' result; -ELOOP or -EINVAL for a file that
+ * is not regular, refused unread with the reason in d; another -errno when it
+ * could not be opened; or LEFT_TO_SETTLE after saying so. *st is what the
+ * file's NAME.err takes its permissions from. */
+static int read_batch(watcher_t *w, const char *name, char *path, struct stat *st, pl_diags_t *d,
+                      load_result_t *res)
+{
+    char *files[1] = {path};
+    load_opts_t o = {0};
+    int rc = 0, fd = open_inbox_file(w, name, st);
+    if (fd == -ELOOP || fd == -EINVAL) {
+        rc = fd;
+        pl_diag(d, path, 0, NULL, "%s: refused unread; the inbox takes regular files only",
+                fd == -ELOOP                                   ? "a symbolic link"
+                : S_ISFIFO(st->st_mode)                        ? "a FIFO"
+                : S_ISSOCK(st->st_mode)                        ? "a socket"
+                : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
+                                                               : "not a regular file");
+        st->st_mode = S_IFREG | 0640;
+    } else if (fd < 0) {
+        rc = fd;
+    } else {
+        int64_t left = settle_left(w, name, st);
+        if (left > 0) {
+            w->retry_ms = left + 10;
+            printf("%s: changed %.1f s ago: left in the inbox until it has not changed for %u s\n",
+                   name, (double)(w->settle_ms - left) / 1000, w->settle_ms / 1000);
+            close(fd);
+            fflush(stdout);
+            return LEFT_TO_SETTLE;
+        }
+        o.fds = &fd;
+        rc = load_files(w->cat, files, 1, &o, d, res);
+        close(fd);
+    }
+    return rc;
+}
+
+/* An applied (or already applied) batch: its file goes to done/. Returns 0,
+ * or -1 when it could not be moved. */
+static int file_done(const watcher_t *w, const char *name, const load_result_t *res)
+{
+    char dest[PATH_MAX];
+    int mv = move_to(w, "done", name, dest, sizeof(dest));
+    if (res->already)
+        printf("%s: batch %s already applied (generation %" PRIu64 "): nothing to do", name,
+               res->batch, res->gen);
+    else
+        printf("%s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64 ", %" PRIu64
+               " label jobs%s",
+               name, res->batch, res->rows, res->gen, res->jobs,
+               res->map_grown ? " (map grown)" : "");
+    if (mv)
+        printf("; moving it to done/ failed: %s (it will be seen as already applied)\n",
+               strerror(-mv));
+    else
+        printf(" -> %s\n", dest + strlen(w->inbox) + 1);
+    return mv ? -1 : 0;
+}
+
+/* A file refused for its own fault (rc): it goes to failed/, with NAME.err of
+ * permissions mode next to it. Returns 0, or -1 when it could not be moved. */
+static int file_failed(watcher_t *w, const char *name, int rc, const pl_diags_t *d, mode_t mode)
+{
+    char dest[PATH_MAX];
+    pl_diags_print(d);
+    int mv = move_to(w, "failed", name, dest, sizeof(dest));
+    int we = mv ? 0 : write_err(dest, name, rc, d, mode);
+    printf("%s: FAILED (%zu problem%s): %s", name, d->count, d->count == 1 ? "" : "s",
+           rc == PL_EFORMAT ? "bad rows" : pl_strerror(rc));
+    if (mv)
+        printf("; moving it to failed/ failed: %s\n", strerror(-mv));
+    else if (we)
+        printf(" -> %s (writing %s.err: %s)\n", dest + strlen(w->inbox) + 1, dest, strerror(-we));
+    else
+        printf(" -> %s, reasons in %s.err\n", dest + strlen(w->inbox) + 1,
+               dest + strlen(w->inbox) + 1);
+    w->failed++;
+    return mv ? -1 : 0;
+}
+
+/* A failure outside the file (rc: the catalogue, the disk): the file stays in
+ * INBOX, and the catalogue is reopened before the next one. Returns -1. */
+static int file_kept(watcher_t *w, const char *name, int rc, const pl_diags_t *d)
+{
+    pl_diags_print(d);
+    char why[192];
+    printf("%s: not applied: %s; left in the inbox, retried at the next scan\n", name,
+           cmd_storage_error(w->db, rc, why, sizeof(why)));
+    /* After a failed write of its meta page LMDB refuses every later
+     * transaction of this environment (MDB_PANIC) although the file is
+     * intact: the retry must start from a freshly opened one. */
+    pl_cat_close(w->cat);
+    w->cat = NULL;
+    return -1;
+}
+
 /* Returns 0 when the file was dealt with (done, failed or vanished), -1 when
  * it stays in INBOX and later files must wait. */
 static int process(watcher_t *w, const char *name)
 {
-    char path[PATH_MAX], dest[PATH_MAX];
+    char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", w->inbox, name);
-    char *files[1] = {path};
-    load_opts_t o = {0};
     load_result_t res;
     pl_diags_t d;
     pl_diags_init(&d);
@@ -275,32 +374,10 @@ static int process(watcher_t *w, const char *name)
         return -1;
     }
     struct stat st;
-    int rc = 0, fd = open_inbox_file(w, name, &st);
-    if (fd == -ELOOP || fd == -EINVAL) {
-        rc = fd;
-        pl_diag(&d, path, 0, NULL, "%s: refused unread; the inbox takes regular files only",
-                fd == -ELOOP                                 ? "a symbolic link"
-                : S_ISFIFO(st.st_mode)                       ? "a FIFO"
-                : S_ISSOCK(st.st_mode)                       ? "a socket"
-                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                             : "not a regular file");
-        st.st_mode = S_IFREG | 0640;
-    } else if (fd < 0) {
-        rc = fd;
-    } else {
-        int64_t left = settle_left(w, name, &st);
-        if (left > 0) {
-            w->retry_ms = left + 10;
-            printf("%s: changed %.1f s ago: left in the inbox until it has not changed for %u s\n",
-                   name, (double)(w->settle_ms - left) / 1000, w->settle_ms / 1000);
-            close(fd);
-            fflush(stdout);
-            pl_diags_free(&d);
-            return -1;
-        }
-        o.fds = &fd;
-        rc = load_files(w->cat, files, 1, &o, &d, &res);
-        close(fd);
+    int rc = read_batch(w, name, path, &st, &d, &res);
+    if (rc == LEFT_TO_SETTLE) {
+        pl_diags_free(&d);
+        return -1;
     }
     int status = 0;
     if (rc == PL_ECHANGED) {
@@ -312,52 +389,14 @@ static int process(watcher_t *w, const char *name)
         pl_diags_free(&d);
         return -1;
     }
-    if (rc == 0) {
-        int mv = move_to(w, "done", name, dest, sizeof(dest));
-        if (res.already)
-            printf("%s: batch %s already applied (generation %" PRIu64 "): nothing to do", name,
-                   res.batch, res.gen);
-        else
-            printf("%s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64 ", %" PRIu64
-                   " label jobs%s",
-                   name, res.batch, res.rows, res.gen, res.jobs,
-                   res.map_grown ? " (map grown)" : "");
-        if (mv)
-            printf("; moving it to done/ failed: %s (it will be seen as already applied)\n",
-                   strerror(-mv));
-        else
-            printf(" -> %s\n", dest + strlen(w->inbox) + 1);
-        status = mv ? -1 : 0;
-    } else if (rc == -ENOENT && access(path, F_OK) != 0) {
+    if (rc == 0)
+        status = file_done(w, name, &res);
+    else if (rc == -ENOENT && access(path, F_OK) != 0)
         status = 0; /* gone between the listing and the open: nothing to do */
-    } else if (file_fault(rc)) {
-        pl_diags_print(&d);
-        int mv = move_to(w, "failed", name, dest, sizeof(dest));
-        int we = mv ? 0 : write_err(dest, name, rc, &d, st.st_mode & 0666);
-        printf("%s: FAILED (%zu problem%s): %s", name, d.count, d.count == 1 ? "" : "s",
-               rc == PL_EFORMAT ? "bad rows" : pl_strerror(rc));
-        if (mv)
-            printf("; moving it to failed/ failed: %s\n", strerror(-mv));
-        else if (we)
-            printf(" -> %s (writing %s.err: %s)\n", dest + strlen(w->inbox) + 1, dest,
-                   strerror(-we));
-        else
-            printf(" -> %s, reasons in %s.err\n", dest + strlen(w->inbox) + 1,
-                   dest + strlen(w->inbox) + 1);
-        w->failed++;
-        status = mv ? -1 : 0;
-    } else {
-        pl_diags_print(&d);
-        char why[192];
-        printf("%s: not applied: %s; left in the inbox, retried at the next scan\n", name,
-               cmd_storage_error(w->db, rc, why, sizeof(why)));
-        status = -1;
-        /* After a failed write of its meta page LMDB refuses every later
-         * transaction of this environment (MDB_PANIC) although the file is
-         * intact: the retry must start from a freshly opened one. */
-        pl_cat_close(w->cat);
-        w->cat = NULL;
-    }
+    else if (file_fault(rc))
+        status = file_failed(w, name, rc, &d, st.st_mode & 0666);
+    else
+        status = file_kept(w, name, rc, &d);
     if (status)
         w->stuck = 1;
     fflush(stdout);
