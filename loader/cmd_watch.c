@@ -530,27 +530,29 @@ static int lock_inbox(const char *inbox)
     return fd; /* held until exit */
 }
 
-int cmd_watch(int argc, char **argv)
+/* Reads the command line into *db, *once, *rescan and *settle; INBOX is
+ * argv[optind]. Returns -1 to go on, or the exit status (0 after --help, 2
+ * for a usage error). */
+static int parse_options(int argc, char **argv, const char **db, int *once, unsigned long *rescan,
+                         unsigned long *settle)
 {
     static const struct option lo[] = {{"db", 1, 0, 'd'},     {"once", 0, 0, 'o'},
                                        {"rescan", 1, 0, 'r'}, {"settle", 1, 0, 's'},
                                        {"help", 0, 0, 'h'},   {0}};
-    const char *db = NULL;
-    int once = 0, c;
-    unsigned long rescan = 30, settle = 1;
+    int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
-            db = optarg;
+            *db = optarg;
             break;
         case 'o':
-            once = 1;
+            *once = 1;
             break;
         case 'r': {
             char *end;
             errno = 0;
-            rescan = strtoul(optarg, &end, 10);
-            if (!optarg[0] || *end || errno || rescan < 1 || rescan > 86400) {
+            *rescan = strtoul(optarg, &end, 10);
+            if (!optarg[0] || *end || errno || *rescan < 1 || *rescan > 86400) {
                 fprintf(stderr,
                         "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
                         optarg);
@@ -561,8 +563,8 @@ int cmd_watch(int argc, char **argv)
         case 's': {
             char *end;
             errno = 0;
-            settle = strtoul(optarg, &end, 10);
-            if (!optarg[0] || *end || errno || settle > 3600 || optarg[0] == '-') {
+            *settle = strtoul(optarg, &end, 10);
+            if (!optarg[0] || *end || errno || *settle > 3600 || optarg[0] == '-') {
                 fprintf(stderr,
                         "pricelane-load watch: --settle \"%s\": a number of seconds, 0 to 3600\n",
                         optarg);
@@ -577,13 +579,81 @@ int cmd_watch(int argc, char **argv)
             return 2;
         }
     }
-    if (!db || optind != argc - 1) {
+    if (!*db || optind != argc - 1) {
         fprintf(stderr, "pricelane-load watch: %s\n",
-                !db              ? "--db DIR is required"
+                !*db             ? "--db DIR is required"
                 : optind == argc ? "no INBOX given"
                                  : "give one INBOX");
         return 2;
     }
+    return -1;
+}
+
+/* The event loop, its handles, and SIGTERM/SIGINT. Returns 0, or 1 after
+ * printing why (nothing to close then). */
+static int loop_start(watcher_t *w)
+{
+    int rc = uv_loop_init(&w->loop);
+    if (rc) {
+        fprintf(stderr, "pricelane-load watch: event loop: %s\n", uv_strerror(rc));
+        return 1;
+    }
+    uv_async_init(&w->loop, &w->wake, on_wake);
+    uv_timer_init(&w->loop, &w->kick);
+    uv_timer_init(&w->loop, &w->rescan);
+    uv_fs_event_init(&w->loop, &w->ev);
+    w->wake.data = w->kick.data = w->rescan.data = w->ev.data = w;
+    wake_handle = &w->wake;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a signal during a commit must not fail its I/O */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    return 0;
+}
+
+/* Without --once: file events and the periodic rescan until a signal. */
+static void watch_until_stopped(watcher_t *w, unsigned long rescan)
+{
+    int rc = uv_fs_event_start(&w->ev, on_event, w->inbox, 0);
+    if (rc)
+        fprintf(stderr,
+                "pricelane-load watch: %s: file events unavailable (%s); rescanning every %lus\n",
+                w->inbox, uv_strerror(rc), rescan);
+    uv_timer_start(&w->rescan, on_kick, w->rescan_ms, w->rescan_ms);
+    printf("watching %s (rescan every %lus)\n", w->inbox, rescan);
+    scan(w); /* what arrived while no watcher ran */
+    if (w->retry_ms > 0)
+        uv_timer_start(&w->kick, on_kick, (uint64_t)w->retry_ms, 0);
+    if (!stop_requested)
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+    printf("stopped\n");
+}
+
+/* Undoes loop_start: the signals' default actions, the handles closed. */
+static void loop_stop(watcher_t *w)
+{
+    wake_handle = NULL;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    uv_close((uv_handle_t *)&w->ev, on_close);
+    uv_close((uv_handle_t *)&w->kick, on_close);
+    uv_close((uv_handle_t *)&w->rescan, on_close);
+    uv_close((uv_handle_t *)&w->wake, on_close);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    const char *db = NULL;
+    int once = 0;
+    unsigned long rescan = 30, settle = 1;
+    int status = parse_options(argc, argv, &db, &once, &rescan, &settle);
+    if (status >= 0)
+        return status;
     watcher_t *w = calloc(1, sizeof(*w));
     if (!w)
         return 1;
@@ -600,7 +670,8 @@ int cmd_watch(int argc, char **argv)
         free(w);
         return 1;
     }
-    int status = 1, lock = -1;
+    int lock = -1;
+    status = 1;
     if (make_dir(w->inbox, "done") || make_dir(w->inbox, "failed") ||
         (lock = lock_inbox(w->inbox)) < 0)
         goto out_free;
@@ -613,56 +684,16 @@ int cmd_watch(int argc, char **argv)
     if (!w->cat)
         goto out_lock;
     setvbuf(stdout, NULL, _IOLBF, 0);
-
-    int rc = uv_loop_init(&w->loop);
-    if (rc) {
-        fprintf(stderr, "pricelane-load watch: event loop: %s\n", uv_strerror(rc));
+    if (loop_start(w))
         goto out_cat;
-    }
-    uv_async_init(&w->loop, &w->wake, on_wake);
-    uv_timer_init(&w->loop, &w->kick);
-    uv_timer_init(&w->loop, &w->rescan);
-    uv_fs_event_init(&w->loop, &w->ev);
-    w->wake.data = w->kick.data = w->rescan.data = w->ev.data = w;
-    wake_handle = &w->wake;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART; /* a signal during a commit must not fail its I/O */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-
     if (once) {
         scan_settled(w);
         status = w->failed || w->stuck ? 1 : 0;
     } else {
-        rc = uv_fs_event_start(&w->ev, on_event, w->inbox, 0);
-        if (rc)
-            fprintf(
-                stderr,
-                "pricelane-load watch: %s: file events unavailable (%s); rescanning every %lus\n",
-                w->inbox, uv_strerror(rc), rescan);
-        uv_timer_start(&w->rescan, on_kick, w->rescan_ms, w->rescan_ms);
-        printf("watching %s (rescan every %lus)\n", w->inbox, rescan);
-        scan(w); /* what arrived while no watcher ran */
-        if (w->retry_ms > 0)
-            uv_timer_start(&w->kick, on_kick, (uint64_t)w->retry_ms, 0);
-        if (!stop_requested)
-            uv_run(&w->loop, UV_RUN_DEFAULT);
-        printf("stopped\n");
+        watch_until_stopped(w, rescan);
         status = 0;
     }
-
-    wake_handle = NULL;
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    uv_close((uv_handle_t *)&w->ev, on_close);
-    uv_close((uv_handle_t *)&w->kick, on_close);
-    uv_close((uv_handle_t *)&w->rescan, on_close);
-    uv_close((uv_handle_t *)&w->wake, on_close);
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&w->loop);
+    loop_stop(w);
 out_cat:
     pl_cat_close(w->cat);
 out_lock:
