@@ -403,6 +403,110 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* An error of the catalogue or of memory (rc). Returns the exit status, 1. */
+static int ack_failed(int rc)
+{
+    fprintf(stderr, "pricelane-load labels ack: %s; nothing was acked\n", pl_strerror(rc));
+    return 1;
+}
+
+/* --batch: the due pending jobs of the batch, into a->ids. Returns -1 to go
+ * on, or the exit status 1 after printing why nothing is to be acked. */
+static int batch_ids(pl_cat_t *cat, ack_t *a)
+{
+    const opts_t *o = a->o;
+    pl_txn_t *txn;
+    int rc = pl_txn_begin(cat, 0, &txn);
+    if (!rc) {
+        rc = pl_job_each(txn, 0, batch_job, a);
+        pl_txn_abort(txn);
+    }
+    if (rc)
+        return ack_failed(rc);
+    char t1[40];
+    if (!a->batch_jobs) {
+        fprintf(stderr, "pricelane-load labels ack: batch %s created no label jobs\n", o->batch);
+        return 1;
+    }
+    if (!a->n) {
+        if (a->not_due)
+            fprintf(stderr,
+                    "pricelane-load labels ack: no job of batch %s is due yet (%" PRIu64
+                    " pending, the first due %s); nothing acked\n",
+                    o->batch, a->not_due,
+                    cmd_time(a->first_due, o->utc_offset, "?", t1, sizeof(t1)));
+        else
+            fprintf(stderr,
+                    "pricelane-load labels ack: every label job of batch %s is already acked "
+                    "or superseded; nothing acked\n",
+                    o->batch);
+        return 1;
+    }
+    return -1;
+}
+
+/* JOB...: the ids args[0..nargs), sorted and each once, into a->ids.
+ * Returns -1 to go on, or the exit status (2 for an argument that is not a
+ * job id, 1 out of memory). */
+static int named_ids(ack_t *a, int nargs, char **args)
+{
+    a->ids = calloc((size_t)nargs, sizeof(*a->ids));
+    if (!a->ids)
+        return ack_failed(-ENOMEM);
+    for (int i = 0; i < nargs; i++) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(args[i], &end, 10);
+        if (!args[i][0] || *end || errno || args[i][0] == '-' || v == 0) {
+            fprintf(stderr,
+                    "pricelane-load labels ack: \"%s\" is not a job id (the number in the ID "
+                    "column of labels list)\n",
+                    args[i]);
+            return 2;
+        }
+        a->ids[a->n++] = v;
+    }
+    /* Naming a job twice acks it once. */
+    if (a->n)
+        qsort(a->ids, a->n, sizeof(*a->ids), cmp_u64);
+    size_t k = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (!k || a->ids[k - 1] != a->ids[i])
+            a->ids[k++] = a->ids[i];
+    a->n = k;
+    return -1;
+}
+
+/* Acks a->ids, growing the map when it is full, and says what was done.
+ * Returns the exit status. */
+static int ack_and_report(pl_cat_t *cat, ack_t *a)
+{
+    int rc;
+    for (int tries = 0;; tries++) {
+        rc = ack_attempt(cat, a);
+        if (rc != PL_EMAPFULL || tries == 8)
+            break;
+        pl_diags_free(a->d);
+        rc = pl_cat_grow(cat, 0);
+        if (rc)
+            break;
+    }
+    if (rc == PL_EFORMAT) {
+        pl_diags_print(a->d);
+        fprintf(stderr, "pricelane-load labels ack: %zu problem%s; nothing was acked\n",
+                a->d->count, a->d->count == 1 ? "" : "s");
+        return 1;
+    }
+    if (rc)
+        return ack_failed(rc);
+    printf("acked %" PRIu64 " label job%s (generation %" PRIu64 ", %s)\n", a->acked,
+           a->acked == 1 ? "" : "s", a->gen, a->ledger_id);
+    if (a->not_due)
+        printf("%" PRIu64 " job%s of batch %s not due yet: left pending\n", a->not_due,
+               a->not_due == 1 ? "" : "s", a->o->batch);
+    return 0;
+}
+
 static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
 {
     ack_t a = {0};
@@ -411,95 +515,11 @@ static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
     a.o = o;
     a.d = &d;
     a.now = pl_time_now();
-    int status = 1, rc = 0;
     if (o->now_s && cmd_parse_time("labels ack", "now", o->now_s, o->utc_offset, &a.now))
         return 2;
-    if (o->batch) {
-        pl_txn_t *txn;
-        rc = pl_txn_begin(cat, 0, &txn);
-        if (!rc) {
-            rc = pl_job_each(txn, 0, batch_job, &a);
-            pl_txn_abort(txn);
-        }
-        if (rc)
-            goto fail;
-        char t1[40];
-        if (!a.batch_jobs) {
-            fprintf(stderr, "pricelane-load labels ack: batch %s created no label jobs\n",
-                    o->batch);
-            goto out;
-        }
-        if (!a.n) {
-            if (a.not_due)
-                fprintf(stderr,
-                        "pricelane-load labels ack: no job of batch %s is due yet (%" PRIu64
-                        " pending, the first due %s); nothing acked\n",
-                        o->batch, a.not_due,
-                        cmd_time(a.first_due, o->utc_offset, "?", t1, sizeof(t1)));
-            else
-                fprintf(stderr,
-                        "pricelane-load labels ack: every label job of batch %s is already acked "
-                        "or superseded; nothing acked\n",
-                        o->batch);
-            goto out;
-        }
-    } else {
-        a.ids = calloc((size_t)nargs, sizeof(*a.ids));
-        if (!a.ids) {
-            rc = -ENOMEM;
-            goto fail;
-        }
-        for (int i = 0; i < nargs; i++) {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(args[i], &end, 10);
-            if (!args[i][0] || *end || errno || args[i][0] == '-' || v == 0) {
-                fprintf(stderr,
-                        "pricelane-load labels ack: \"%s\" is not a job id (the number in the ID "
-                        "column of labels list)\n",
-                        args[i]);
-                status = 2;
-                goto out;
-            }
-            a.ids[a.n++] = v;
-        }
-        /* Naming a job twice acks it once. */
-        if (a.n)
-            qsort(a.ids, a.n, sizeof(*a.ids), cmp_u64);
-        size_t k = 0;
-        for (size_t i = 0; i < a.n; i++)
-            if (!k || a.ids[k - 1] != a.ids[i])
-                a.ids[k++] = a.ids[i];
-        a.n = k;
-    }
-
-    for (int tries = 0;; tries++) {
-        rc = ack_attempt(cat, &a);
-        if (rc != PL_EMAPFULL || tries == 8)
-            break;
-        pl_diags_free(&d);
-        rc = pl_cat_grow(cat, 0);
-        if (rc)
-            break;
-    }
-    if (rc == PL_EFORMAT) {
-        pl_diags_print(&d);
-        fprintf(stderr, "pricelane-load labels ack: %zu problem%s; nothing was acked\n", d.count,
-                d.count == 1 ? "" : "s");
-        goto out;
-    }
-    if (rc)
-        goto fail;
-    printf("acked %" PRIu64 " label job%s (generation %" PRIu64 ", %s)\n", a.acked,
-           a.acked == 1 ? "" : "s", a.gen, a.ledger_id);
-    if (a.not_due)
-        printf("%" PRIu64 " job%s of batch %s not due yet: left pending\n", a.not_due,
-               a.not_due == 1 ? "" : "s", o->batch);
-    status = 0;
-    goto out;
-fail:
-    fprintf(stderr, "pricelane-load labels ack: %s; nothing was acked\n", pl_strerror(rc));
-out:
+    int status = o->batch ? batch_ids(cat, &a) : named_ids(&a, nargs, args);
+    if (status < 0)
+        status = ack_and_report(cat, &a);
     pl_diags_free(&d);
     free(a.ids);
     return status;
