@@ -465,14 +465,9 @@ static void flush(run_worker_t *w, conn_t *c)
     }
 }
 
-void *run_worker_main(void *arg)
+/* Waits for the common start instant. Returns the time then. */
+static uint64_t wait_for_start(const run_ctx_t *x)
 {
-    run_worker_t *w = arg;
-    const run_ctx_t *x = w->ctx;
-    const run_opts_t *o = w->o;
-    struct epoll_event ev[256];
-    int open_loop = o->rate > 0;
-    int udp = bp_is_udp(o->proto);
     /* open loop wakes at intended instants: the default 50 µs timer slack
      * would show up as latency */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -482,7 +477,16 @@ void *run_worker_main(void *arg)
         nanosleep(&ts, NULL);
         now = run_now_ns();
     }
-    if (open_loop) {
+    return now;
+}
+
+/* Open loop: each connection's send period and first instant, spread over
+ * one period. Closed loop: `depth` requests on each connection now. */
+static void start_conns(run_worker_t *w, uint64_t now)
+{
+    const run_ctx_t *x = w->ctx;
+    const run_opts_t *o = w->o;
+    if (o->rate > 0) {
         double per_conn = o->rate / o->conns;
         for (int i = 0; i < w->nconns; i++) {
             w->c[i].period = (uint64_t)(1e9 / per_conn);
@@ -498,65 +502,75 @@ void *run_worker_main(void *arg)
             flush(w, c);
         }
     }
-    uint64_t next_scan = now;
-    for (;;) {
-        now = run_now_ns();
-        uint64_t wake = now + 5000000; /* at least every 5 ms */
-        int busy = 0;
-        for (int i = 0; i < w->nconns; i++) {
-            conn_t *c = &w->c[i];
-            if (c->dead)
-                continue;
-            if (open_loop) {
-                while (c->next_due <= now && c->next_due < x->t_end && can_issue(w, c)) {
-                    issue(w, c, c->next_due, now);
-                    c->next_due += c->period;
-                }
-                flush(w, c);
-                if (c->next_due < x->t_end && c->next_due < wake)
-                    wake = c->next_due > now ? c->next_due : now;
+}
+
+/* Open loop: sends what is due on each live connection and brings *wake
+ * forward to the next instant due. Returns 1 when any live connection has
+ * requests in flight. */
+static int issue_due(run_worker_t *w, uint64_t now, uint64_t *wake)
+{
+    const run_ctx_t *x = w->ctx;
+    int open_loop = w->o->rate > 0;
+    int busy = 0;
+    for (int i = 0; i < w->nconns; i++) {
+        conn_t *c = &w->c[i];
+        if (c->dead)
+            continue;
+        if (open_loop) {
+            while (c->next_due <= now && c->next_due < x->t_end && can_issue(w, c)) {
+                issue(w, c, c->next_due, now);
+                c->next_due += c->period;
             }
-            if (c->inflight)
-                busy = 1;
+            flush(w, c);
+            if (c->next_due < x->t_end && c->next_due < *wake)
+                *wake = c->next_due > now ? c->next_due : now;
         }
-        if (now >= x->t_stop || (now >= x->t_end && !busy))
-            break;
-        if (udp && now >= next_scan) {
-            for (int i = 0; i < w->nconns; i++)
-                if (!w->c[i].dead)
-                    udp_timeouts(w, &w->c[i], now);
-            next_scan = now + 2000000;
-        }
-        if (wake > x->t_stop)
-            wake = x->t_stop;
-        uint64_t dt = wake > now ? wake - now : 0;
-        struct timespec ts = {(time_t)(dt / 1000000000ull), (long)(dt % 1000000000ull)};
-        int n = epoll_pwait2(w->ep, ev, 256, &ts, NULL);
-        if (n < 0 && errno != EINTR) {
-            perror("pricelane-bench: epoll_pwait2");
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            conn_t *c = ev[i].data.ptr;
-            if (c->dead)
-                continue;
-            if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-                if (c->udp)
-                    udp_read(w, c);
-                else
-                    tcp_read(w, c);
-            }
-            if (!c->dead && (ev[i].events & EPOLLOUT))
-                tcp_flush(w, c);
-        }
+        if (c->inflight)
+            busy = 1;
     }
-    /* what is still outstanding was not answered in time */
+    return busy;
+}
+
+/* Waits for socket events until wake at most, and reads and writes what
+ * they allow. Returns 0, or -1 after printing why epoll failed. */
+static int poll_conns(run_worker_t *w, uint64_t now, uint64_t wake)
+{
+    struct epoll_event ev[256];
+    uint64_t dt = wake > now ? wake - now : 0;
+    struct timespec ts = {(time_t)(dt / 1000000000ull), (long)(dt % 1000000000ull)};
+    int n = epoll_pwait2(w->ep, ev, 256, &ts, NULL);
+    if (n < 0 && errno != EINTR) {
+        perror("pricelane-bench: epoll_pwait2");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        conn_t *c = ev[i].data.ptr;
+        if (c->dead)
+            continue;
+        if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+            if (c->udp)
+                udp_read(w, c);
+            else
+                tcp_read(w, c);
+        }
+        if (!c->dead && (ev[i].events & EPOLLOUT))
+            tcp_flush(w, c);
+    }
+    return 0;
+}
+
+/* At the end: what is still outstanding was not answered in time, and in
+ * open loop what was never sent is counted as unsent. */
+static void count_unanswered(run_worker_t *w)
+{
+    const run_ctx_t *x = w->ctx;
+    int open_loop = w->o->rate > 0;
     for (int i = 0; i < w->nconns; i++) {
         conn_t *c = &w->c[i];
         if (c->dead)
             continue;
         if (c->udp) {
-            for (int s = 0; s < o->depth; s++)
+            for (int s = 0; s < w->o->depth; s++)
                 if (c->slot[s].busy && in_window(w, c->slot[s].t))
                     w->st.lost++;
         } else {
@@ -569,6 +583,34 @@ void *run_worker_main(void *arg)
             w->st.unsent += (x->t_end - from + c->period - 1) / c->period;
         }
     }
+}
+
+void *run_worker_main(void *arg)
+{
+    run_worker_t *w = arg;
+    const run_ctx_t *x = w->ctx;
+    int udp = bp_is_udp(w->o->proto);
+    uint64_t now = wait_for_start(x);
+    start_conns(w, now);
+    uint64_t next_scan = now;
+    for (;;) {
+        now = run_now_ns();
+        uint64_t wake = now + 5000000; /* at least every 5 ms */
+        int busy = issue_due(w, now, &wake);
+        if (now >= x->t_stop || (now >= x->t_end && !busy))
+            break;
+        if (udp && now >= next_scan) {
+            for (int i = 0; i < w->nconns; i++)
+                if (!w->c[i].dead)
+                    udp_timeouts(w, &w->c[i], now);
+            next_scan = now + 2000000;
+        }
+        if (wake > x->t_stop)
+            wake = x->t_stop;
+        if (poll_conns(w, now, wake))
+            break;
+    }
+    count_unanswered(w);
     return NULL;
 }
 
