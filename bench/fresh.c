@@ -227,29 +227,32 @@ static void report_once(_Atomic uint64_t *ctr, const char *fmt, ...)
     va_end(ap);
 }
 
-/* One round: D requests in one write, D answers, checks. Returns -1 when the
- * connection failed. */
-static int round_trip(checker_t *c, int final)
+/* The round's d codes, one a line, into req (cap bytes; codes that do not
+ * fit are left out) and the index of each item into idx. Returns the bytes
+ * written. */
+static size_t build_request(const checker_t *c, int d, int final, char *req, size_t cap, int *idx)
 {
-    fresh_t *f = c->f;
-    char req[F_ITEMS_MAX * 80];
-    int idx[4096];
+    const fresh_t *f = c->f;
     size_t len = 0;
-    int d = final ? f->nitems : f->depth;
     for (int i = 0; i < d; i++) {
         idx[i] = final
                      ? i
                      : (int)(((unsigned)c->id * 7u + (unsigned)i + c->round) % (unsigned)f->nitems);
         size_t cl = strlen(f->items[idx[i]].code);
-        if (len + cl + 1 > sizeof(req))
+        if (len + cl + 1 > cap)
             break;
         memcpy(req + len, f->items[idx[i]].code, cl);
         req[len + cl] = '\n';
         len += cl + 1;
     }
-    uint64_t ts = now_ns();
+    return len;
+}
+
+/* Returns 0 when all len bytes were sent, or -1. */
+static int send_all(int fd, const char *buf, size_t len)
+{
     for (size_t off = 0; off < len;) {
-        ssize_t n = send(c->fd, req + off, len - off, MSG_NOSIGNAL);
+        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n <= 0) {
             if (n < 0 && errno == EINTR)
                 continue;
@@ -257,76 +260,111 @@ static int round_trip(checker_t *c, int final)
         }
         off += (size_t)n;
     }
+    return 0;
+}
+
+/* The next answer line in c->rbuf, whose first *have bytes are read and
+ * whose lines before *pos are taken, receiving more when needed. Returns the
+ * line (its length in *ll, without the newline), or NULL when the
+ * connection failed or a line outgrew the buffer. */
+static const char *next_line(checker_t *c, size_t *have, size_t *pos, size_t *ll)
+{
+    for (;;) {
+        char *nl = memchr(c->rbuf + *pos, '\n', *have - *pos);
+        if (nl) {
+            const char *line = c->rbuf + *pos;
+            *ll = (size_t)(nl - line);
+            *pos += *ll + 1;
+            return line;
+        }
+        memmove(c->rbuf, c->rbuf + *pos, *have - *pos);
+        *have -= *pos;
+        *pos = 0;
+        if (*have == 65536)
+            return NULL;
+        ssize_t n = recv(c->fd, c->rbuf + *have, 65536 - *have, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return NULL;
+        }
+        *have += (size_t)n;
+    }
+}
+
+/* Checks one answer (line, ll bytes) for item it, sent at ts after batch
+ * must had committed; first: the first answer of its reply set, whose
+ * generation is kept in *set_gen. Counts what it finds in c->f. */
+static void check_answer(checker_t *c, const fitem_t *it, const char *line, size_t ll, uint64_t ts,
+                         uint64_t must, int first, uint64_t *set_gen)
+{
+    fresh_t *f = c->f;
+    atomic_fetch_add(&f->answers, 1);
+    bp_reply_t r = {.kind = BR_VALUE, .val = line, .val_len = ll};
+    int64_t price, gen;
+    if (bp_check(&r, it->code, strlen(it->code), PL_KEY_ITEM, 0, 0) != BC_OK ||
+        bp_json_int(line, ll, "base_price", &price) || bp_json_int(line, ll, "gen", &gen)) {
+        report_once(&f->errors, "bad answer for %s: %.*s", it->code, (int)(ll > 200 ? 200 : ll),
+                    line);
+        return;
+    }
+    int64_t v = price > F_BASE + f->b0 && price < F_BASE + F_MAXB ? price - F_BASE - f->b0 : 0;
+    if (must)
+        atomic_fetch_add(&f->after_commit, 1);
+    if ((uint64_t)v < must)
+        report_once(&f->stale,
+                    "stale: %s sent %.3f ms after batch %llu committed shows batch %lld (gen %lld)",
+                    it->code, (double)(ts - f->commit[must]) / 1e6, (unsigned long long)must,
+                    (long long)v, (long long)gen);
+    if ((uint64_t)gen < c->last_gen)
+        report_once(&f->gen_back, "connection %d: gen %lld after gen %llu", c->id, (long long)gen,
+                    (unsigned long long)c->last_gen);
+    else
+        c->last_gen = (uint64_t)gen;
+    if (v < c->last_val)
+        report_once(&f->val_back, "connection %d: batch %lld after batch %lld", c->id, (long long)v,
+                    (long long)c->last_val);
+    else
+        c->last_val = v;
+    if ((uint64_t)gen >= f->gen0 && (uint64_t)gen - f->gen0 < F_GENS) {
+        int64_t expect = -1;
+        _Atomic int64_t *slot = &f->genval[gen - (int64_t)f->gen0];
+        if (!atomic_compare_exchange_strong(slot, &expect, v) && expect != v)
+            report_once(&f->mixed, "mixed: gen %lld shows batch %lld and batch %lld",
+                        (long long)gen, (long long)expect, (long long)v);
+    }
+    if (first)
+        *set_gen = (uint64_t)gen;
+    else if ((uint64_t)gen != *set_gen && *set_gen != UINT64_MAX) {
+        atomic_fetch_add(&f->split_sets, 1);
+        *set_gen = UINT64_MAX;
+    }
+    uint64_t m = atomic_load(&f->max_seen);
+    while ((uint64_t)v > m && !atomic_compare_exchange_weak(&f->max_seen, &m, (uint64_t)v))
+        ;
+}
+
+/* One round: D requests in one write, D answers, checks. Returns -1 when the
+ * connection failed. */
+static int round_trip(checker_t *c, int final)
+{
+    fresh_t *f = c->f;
+    char req[F_ITEMS_MAX * 80];
+    int idx[4096];
+    int d = final ? f->nitems : f->depth;
+    size_t len = build_request(c, d, final, req, sizeof(req), idx);
+    uint64_t ts = now_ns();
+    if (send_all(c->fd, req, len))
+        return -1;
     uint64_t must = committed_before(f, ts);
     uint64_t set_gen = 0;
-    int got = 0;
     size_t have = 0, pos = 0;
-    while (got < d) {
-        char *nl = memchr(c->rbuf + pos, '\n', have - pos);
-        if (!nl) {
-            memmove(c->rbuf, c->rbuf + pos, have - pos);
-            have -= pos;
-            pos = 0;
-            if (have == 65536)
-                return -1;
-            ssize_t n = recv(c->fd, c->rbuf + have, 65536 - have, 0);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR)
-                    continue;
-                return -1;
-            }
-            have += (size_t)n;
-            continue;
-        }
-        const char *line = c->rbuf + pos;
-        size_t ll = (size_t)(nl - line);
-        pos += ll + 1;
-        const fitem_t *it = &f->items[idx[got]];
-        got++;
-        atomic_fetch_add(&f->answers, 1);
-        bp_reply_t r = {.kind = BR_VALUE, .val = line, .val_len = ll};
-        int64_t price, gen;
-        if (bp_check(&r, it->code, strlen(it->code), PL_KEY_ITEM, 0, 0) != BC_OK ||
-            bp_json_int(line, ll, "base_price", &price) || bp_json_int(line, ll, "gen", &gen)) {
-            report_once(&f->errors, "bad answer for %s: %.*s", it->code, (int)(ll > 200 ? 200 : ll),
-                        line);
-            continue;
-        }
-        int64_t v = price > F_BASE + f->b0 && price < F_BASE + F_MAXB ? price - F_BASE - f->b0 : 0;
-        if (must)
-            atomic_fetch_add(&f->after_commit, 1);
-        if ((uint64_t)v < must)
-            report_once(
-                &f->stale,
-                "stale: %s sent %.3f ms after batch %llu committed shows batch %lld (gen %lld)",
-                it->code, (double)(ts - f->commit[must]) / 1e6, (unsigned long long)must,
-                (long long)v, (long long)gen);
-        if ((uint64_t)gen < c->last_gen)
-            report_once(&f->gen_back, "connection %d: gen %lld after gen %llu", c->id,
-                        (long long)gen, (unsigned long long)c->last_gen);
-        else
-            c->last_gen = (uint64_t)gen;
-        if (v < c->last_val)
-            report_once(&f->val_back, "connection %d: batch %lld after batch %lld", c->id,
-                        (long long)v, (long long)c->last_val);
-        else
-            c->last_val = v;
-        if ((uint64_t)gen >= f->gen0 && (uint64_t)gen - f->gen0 < F_GENS) {
-            int64_t expect = -1;
-            _Atomic int64_t *slot = &f->genval[gen - (int64_t)f->gen0];
-            if (!atomic_compare_exchange_strong(slot, &expect, v) && expect != v)
-                report_once(&f->mixed, "mixed: gen %lld shows batch %lld and batch %lld",
-                            (long long)gen, (long long)expect, (long long)v);
-        }
-        if (got == 1)
-            set_gen = (uint64_t)gen;
-        else if ((uint64_t)gen != set_gen && set_gen != UINT64_MAX) {
-            atomic_fetch_add(&f->split_sets, 1);
-            set_gen = UINT64_MAX;
-        }
-        uint64_t m = atomic_load(&f->max_seen);
-        while ((uint64_t)v > m && !atomic_compare_exchange_weak(&f->max_seen, &m, (uint64_t)v))
-            ;
+    for (int got = 0; got < d; got++) {
+        size_t ll;
+        const char *line = next_line(c, &have, &pos, &ll);
+        if (!line)
+            return -1;
+        check_answer(c, &f->items[idx[got]], line, ll, ts, must, got == 0, &set_gen);
     }
     atomic_fetch_add(&f->sets, 1);
     c->round++;
