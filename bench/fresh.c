@@ -407,7 +407,7 @@ static void usage(FILE *f)
                "  --load PATH         pricelane-load (default: beside pricelane-bench)\n"
                "  --items K           items changed per batch (default 8, at most 64)\n"
                "  --conns C           connections (default 4)\n"
-               "  --depth D           requests per round (default 8)\n"
+               "  --depth D           requests per round, 1..64 (default 8)\n"
                "  --duration S        seconds of batches (default 20)\n"
                "  --interval S        pause between batches (default 0: back to back)\n"
                "  --dir DIR           where batch files are written (default: a new /tmp dir)\n"
@@ -509,7 +509,8 @@ static int parse_options(fresh_t *f, int argc, char **argv, const char **keys_pa
             f->conns = (int)num;
             break;
         case 'D':
-            if (pl_opt_int(CMD, "--depth", optarg, 1, 4096, 0, &num))
+            if (pl_opt_int(CMD, "--depth", optarg, 1, F_ITEMS_MAX, 0,
+                           &num)) /* one round fits req[] */
                 return 2;
             f->depth = (int)num;
             break;
