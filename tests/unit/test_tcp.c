@@ -10,7 +10,9 @@
 #include <netinet/in.h>
 
 #include "admit.h"
+#include "catfix.h"
 #include "check.h"
+#include "pricelane/resolve.h"
 #include "tcp.h"
 
 /* ---- an engine of records ------------------------------------------------- */
@@ -387,6 +389,64 @@ static void test_idle_and_drain(int stop_at_once)
     CHECK_INT(stat(PL_ST_TCP_CLOSED_SHUTDOWN), 2);
 }
 
+/* A price checker's connection: lines end at CR, LF or both (the LF of a
+ * CR LF is no second request), a code split over reads is answered once
+ * whole, each answer is one screen, and a line with no break within 256
+ * bytes gets a screen saying so, then the connection closes. */
+static void test_cit_framing(void)
+{
+    char dir[] = "/tmp/pl-test-tcp-XXXXXX";
+    pl_cat_t *cat = catfix_open(dir, 480, 1);
+    pl_txn_t *txn;
+    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
+    catfix_item(txn, "A", "Oil 5L", "each", 0, NULL);
+    catfix_barcode(txn, "06901234567892", "A");
+    catfix_price(txn, "A", PL_LEVEL_BASE, "", 1000, 5990, 0, "b1");
+    uint64_t gen;
+    CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
+    CHECK_INT(pl_txn_commit(txn), 0);
+    pl_resolver_t *res;
+    CHECK_INT(pl_resolver_new(cat, NULL, &res), 0);
+
+    setup(4, 65536, 4096);
+    char err[256];
+    CHECK_INT(pl_cit_layout_compile(&pol.cit_layout, NULL, err, sizeof(err)), 0);
+    pol.cit_any_prefix = 1;
+    ax.res = res;
+    ax.pol = &pol;
+    answer_batch_begin(&ax, 2000000000);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    conn_t *c = tcp_accept(&t, 100, (struct sockaddr *)&a, PORT_CIT);
+    CHECK(c != NULL, "a price checker connects");
+    tcp_kick(&t, c);
+    peer_sends(c, "F69012345");
+    CHECK_INT(f.sends, 0);
+    peer_sends(c, "67892\r");
+    CHECK_INT(f.sends, 1);
+    CHECK(f.sent[0] == 0x1b && f.sent[1] == 0x25, "a screen: it clears first");
+    CHECK(strstr(f.sent, "59.90") != NULL, "with the price: %s", f.sent);
+    peer_sends(c, "\n6901234567892\n");
+    CHECK_INT(f.sends, 1); /* the first screen is still being sent */
+    send_completes(c);
+    CHECK_INT(f.sends, 2); /* one more screen: the LF of CR LF was no request */
+    CHECK(strstr(f.sent, "59.90") != NULL, "the second scan's screen");
+    CHECK_INT(stat(PL_STAT_REQ(PL_SP_CIT_TCP, PL_SS_OK)), 2);
+    send_completes(c);
+    char line[300];
+    memset(line, '7', sizeof(line) - 1);
+    line[sizeof(line) - 1] = 0;
+    peer_sends(c, line);
+    CHECK(c->close_after, "a line too long: the connection closes");
+    CHECK(strstr(f.sent, "no line break in 256") != NULL, "after a screen saying why: %s", f.sent);
+    CHECK_INT(stat(PL_STAT_REQ(PL_SP_CIT_TCP, PL_SS_BAD_REQUEST)), 1);
+
+    answer_idle(&ax);
+    pl_resolver_free(res);
+    catfix_close(cat, dir);
+}
+
 int main(void)
 {
     test_admission();
@@ -403,6 +463,8 @@ int main(void)
     test_idle_and_drain(1);
     test_idle_and_drain(0);
     printf("idle timeout, drain, both engines\n");
+    test_cit_framing();
+    printf("price checker lines: CR LF, split reads, one screen each, a line too long\n");
     conn_table_free(&t.conns);
     return pl_test_done("test_tcp");
 }
