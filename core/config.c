@@ -148,6 +148,39 @@ static int failf(char *err, size_t errlen, const char *where, const char *why)
     return PL_EINVAL;
 }
 
+static int parse_allow(const char *val, void *out, char *why, size_t whylen)
+{
+    return pl_allow_parse(val, out, why, whylen);
+}
+
+static int parse_storemap(const char *val, void *out, char *why, size_t whylen)
+{
+    return pl_storemap_parse(val, out, why, whylen);
+}
+
+/* A list setting (ALLOW, STOREMAP): parsed into a local of `size` bytes
+ * first, so a bad list leaves *c unchanged, then copied to its parsed form
+ * with the text beside it. */
+static int set_list(pl_config_t *c, const pl_config_opt_t *o, const char *val, const char *where,
+                    size_t size, int (*parse)(const char *, void *, char *, size_t), char *err,
+                    size_t errlen)
+{
+    char why[256];
+    if (strlen(val) >= o->size)
+        return failf(err, errlen, where, "list too long");
+    void *parsed = malloc(size);
+    if (!parsed)
+        return -ENOMEM;
+    if (parse(val, parsed, why, sizeof(why)) != 0) {
+        free(parsed);
+        return failf(err, errlen, where, why);
+    }
+    memcpy((char *)c + o->off2, parsed, size);
+    free(parsed);
+    strcpy((char *)c + o->off, val);
+    return 0;
+}
+
 int pl_config_set(pl_config_t *c, const pl_config_opt_t *o, const char *val, const char *where,
                   char *err, size_t errlen)
 {
@@ -202,41 +235,10 @@ int pl_config_set(pl_config_t *c, const pl_config_opt_t *o, const char *val, con
         strcpy(field, val);
         return 0;
     }
-    case PL_CFG_ALLOW: {
-        /* Parsed into a local first so a bad list leaves *c unchanged. */
-        pl_allow_t *al = malloc(sizeof(*al));
-        if (!al)
-            return -ENOMEM;
-        if (strlen(val) >= o->size) {
-            free(al);
-            return failf(err, errlen, where, "list too long");
-        }
-        if (pl_allow_parse(val, al, why, sizeof(why)) != 0) {
-            free(al);
-            return failf(err, errlen, where, why);
-        }
-        memcpy((char *)c + o->off2, al, sizeof(*al));
-        free(al);
-        strcpy(field, val);
-        return 0;
-    }
-    case PL_CFG_STOREMAP: {
-        pl_storemap_t *m = malloc(sizeof(*m));
-        if (!m)
-            return -ENOMEM;
-        if (strlen(val) >= o->size) {
-            free(m);
-            return failf(err, errlen, where, "list too long");
-        }
-        if (pl_storemap_parse(val, m, why, sizeof(why)) != 0) {
-            free(m);
-            return failf(err, errlen, where, why);
-        }
-        memcpy((char *)c + o->off2, m, sizeof(*m));
-        free(m);
-        strcpy(field, val);
-        return 0;
-    }
+    case PL_CFG_ALLOW:
+        return set_list(c, o, val, where, sizeof(pl_allow_t), parse_allow, err, errlen);
+    case PL_CFG_STOREMAP:
+        return set_list(c, o, val, where, sizeof(pl_storemap_t), parse_storemap, err, errlen);
     case PL_CFG_STR:
         if (strlen(val) >= o->size) {
             snprintf(why, sizeof(why), "longer than %zu bytes", o->size - 1);
