@@ -167,10 +167,10 @@ void udp_reply_to(const worker_t *w, int kind, struct sockaddr *sa)
 size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *p, size_t len,
                   char *out, size_t cap)
 {
+    pl_stat_add(&w->stats, PL_ST_RX_BYTES_UDP, len);
     if (kind == PORT_CIT) {
         cit_device_t dev;
         policy_cit_device(&w->pol, sa, &dev);
-        pl_stat_add(&w->stats, PL_ST_RX_BYTES_UDP, len);
         /* A datagram is one request, its line break optional. */
         size_t n = answer_cit(&w->ax, &dev, p, len, PL_SP_CIT_UDP, out, cap);
         return n ? n
@@ -180,7 +180,6 @@ size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *
     pl_req_t req;
     size_t used = 0;
     int fl;
-    pl_stat_add(&w->stats, PL_ST_RX_BYTES_UDP, len);
     int rc = pl_proto_parse(&req, p, len, 1, &used);
     if (rc == 0)
         return 0; /* blank datagram: no reply, by the protocol */
