@@ -392,15 +392,18 @@ enum read_result { R_MISS, R_HIT, R_RACE };
 /* Seqlock read of one slot. Fields read before the re-check may be torn,
  * so they only ever turn a slot into a miss; a hit is returned only after
  * the sequence word is found unchanged. */
-static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t tag,
-                     uint64_t *vbuf, size_t *vlen)
+/* Reads the slot's value for key kw with tag *tag, or with any tag (any:
+ * *tag receives the entry's). */
+static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t *tagp,
+                     int any, uint64_t *vbuf, size_t *vlen)
 {
     uint64_t seq = atomic_load_explicit(&s->w[W_SEQ], memory_order_acquire);
     if (seq == 0)
         return R_MISS;
     if (seq & 1)
         return R_RACE;
-    if (ld(s, W_HASH) != h || ld(s, W_TAG) != tag)
+    uint64_t tag = ld(s, W_TAG);
+    if (ld(s, W_HASH) != h || (!any && tag != *tagp))
         return R_MISS;
     uint64_t lens = ld(s, W_LEN);
     size_t kl = lens & 0xffff, vl = (size_t)(lens >> 16 & 0xffff);
@@ -420,11 +423,12 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
     if (value_sum(vbuf, vl, h, tag) != lens >> 32)
         return R_MISS;
     *vlen = vl;
+    *tagp = tag;
     return R_HIT;
 }
 
-int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
-                 size_t *vlen)
+static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, int any, void *val,
+                     size_t cap, size_t *vlen)
 {
     uint64_t kw[KEY_WORDS], vbuf[VAL_WORDS];
     int raced = 0;
@@ -437,7 +441,7 @@ int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void
          * racing), with different tags. */
         for (unsigned i = 0; i < BUCKET; i++) {
             size_t n;
-            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, vbuf, &n);
+            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, any, vbuf, &n);
             if (r == R_RACE)
                 raced = 1;
             if (r != R_HIT)
@@ -454,6 +458,18 @@ int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void
     if (raced)
         bump(&c->n.races);
     return PL_ENOTFOUND;
+}
+
+int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
+                 size_t *vlen)
+{
+    return cache_get(c, key, klen, &tag, 0, val, cap, vlen);
+}
+
+int pl_cache_get_any(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, void *val,
+                     size_t cap, size_t *vlen)
+{
+    return cache_get(c, key, klen, tag, 1, val, cap, vlen);
 }
 
 /* A slot a put may take, best first: the key's own slot, then an empty

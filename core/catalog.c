@@ -38,6 +38,7 @@ static const struct {
     [DB_LJOBS] = {"ljobs", 0},
     [DB_LJOBITEM] = {"ljobitem", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_BATCHES] = {"batches", 0},
+    [DB_CHANGES] = {"changes", 0},
 };
 
 /* ---- helpers shared by the catalogue files -------------------------------- */
@@ -57,6 +58,8 @@ int cat_put(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size
         return t->err;
     MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
     int rc = pl_err_from_mdb(mdb_put(t->txn, t->cat->dbi[db], &key, &val, flags));
+    if (!rc)
+        cat_touch(t, db, k, klen, v, vlen);
     return rc == PL_EEXIST ? rc : txn_fail(t, rc);
 }
 
@@ -68,6 +71,8 @@ int cat_del(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size
         return t->err;
     MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
     int rc = pl_err_from_mdb(mdb_del(t->txn, t->cat->dbi[db], &key, v ? &val : NULL));
+    if (!rc)
+        cat_touch(t, db, k, klen, v, v ? vlen : 0);
     return rc == PL_ENOTFOUND ? rc : txn_fail(t, rc);
 }
 
@@ -243,6 +248,10 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         unsigned f = db_spec[i].flags | (o->read_only ? 0 : MDB_CREATE);
         rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[i].name, f, &cat->dbi[i]));
+        /* A catalogue no loader has written to since the change log came
+         * is read without one: its readers flush on every generation. */
+        if (rc == PL_ENOTFOUND && i == DB_CHANGES && o->read_only)
+            rc = 0, cat->no_changes = 1;
     }
     if (rc) {
         mdb_txn_abort(txn);
@@ -439,6 +448,9 @@ int pl_txn_commit(pl_txn_t *t)
     int rc;
     if (!t->err && t->next_job_loaded)
         meta_put_u64(t, "next_job", t->next_job);
+    if (!t->err)
+        cat_changes_commit(t);
+    cat_changes_free(t);
     cursors_close(t);
     if (t->err) {
         mdb_txn_abort(t->txn);
@@ -454,6 +466,7 @@ void pl_txn_abort(pl_txn_t *t)
 {
     if (!t)
         return;
+    cat_changes_free(t);
     cursors_close(t);
     mdb_txn_abort(t->txn);
     free(t);
@@ -506,12 +519,22 @@ int pl_meta_get(pl_txn_t *t, pl_meta_t *m)
 
 int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
 {
-    uint64_t g = 0;
+    uint64_t g = 0, prev = 0, state = pl_random_u64();
     int rc = meta_get_u64(t, "gen", &g);
+    if (!rc && meta_get_u64(t, "state", &prev) == PL_ENOTFOUND)
+        prev = 0;
     if (!rc)
         rc = meta_put_u64(t, "gen", g + 1);
     if (!rc)
-        rc = meta_put_u64(t, "state", pl_random_u64());
+        rc = meta_put_u64(t, "state", state);
+    if (!rc) {
+        /* A second bump in one transaction: the generation in between has
+         * no record of its own, which readers take as a gap (they flush). */
+        t->bump_prev = t->bumped ? 0 : prev;
+        t->bump_gen = g + 1;
+        t->bump_state = state;
+        t->bumped = 1;
+    }
     if (!rc)
         rc = meta_put_str(t, "last_batch", batch_id ? batch_id : "");
     if (!rc && gen)
@@ -619,6 +642,8 @@ int pl_cat_barcode_add(pl_txn_t *t, const char *key, const char *sku, char *othe
         return PL_ECONFLICT;
     }
     int rc = txn_fail(t, pl_err_from_mdb(mrc));
+    if (!rc)
+        cat_touch(t, DB_BARCODES, key, strlen(key), sku, strlen(sku));
     if (!rc)
         rc = cat_put(t, DB_ITEMCODES, sku, strlen(sku), key, strlen(key), 0);
     return rc;

@@ -18,6 +18,7 @@ enum cat_db {
     DB_LJOBS,
     DB_LJOBITEM,
     DB_BATCHES,
+    DB_CHANGES,
     DB_COUNT
 };
 
@@ -27,6 +28,7 @@ struct pl_cat {
     uint64_t id;
     int read_only;
     int shared; /* read-only, transactions on many threads (no_tls): never remapped */
+    int no_changes; /* read-only and the catalogue has no change log yet */
     char path[4096];
 };
 
@@ -42,6 +44,11 @@ struct pl_txn {
     MDB_cursor *cur[DB_COUNT];
     uint32_t cur_busy, cur_stale;
     int next_job_loaded;
+    /* What this write transaction changed (catalog_change.c): written as
+     * the change record of the generation pl_meta_bump drew, at commit. */
+    struct cat_touched *touched;
+    int bumped;
+    uint64_t bump_gen, bump_prev, bump_state;
 };
 
 /* Records the first error of a write transaction and returns rc. */
@@ -58,6 +65,16 @@ int cat_put(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size
             unsigned flags);
 int cat_del(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen);
 int cat_next_job_id(pl_txn_t *t, uint64_t *id);
+
+/* The change log (catalog_change.c). cat_touch records what a write to db
+ * under key k (value v, or NULL) can change in an answer; cat_put, cat_del
+ * and every other write call it after a successful write. cat_changes_commit
+ * writes the transaction's change record (when it bumped the generation)
+ * and drops records older than PL_CHANGE_KEEP generations; cat_changes_free
+ * releases the touched set (commit and abort). */
+void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen);
+int cat_changes_commit(pl_txn_t *t);
+void cat_changes_free(pl_txn_t *t);
 /* Builds "a\0b" style keys: copies s and a NUL, returns bytes written or 0. */
 size_t cat_key_str(uint8_t *out, size_t cap, const char *s);
 /* Walks the records of db whose key starts with prefix[0..plen) (plen 0:

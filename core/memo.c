@@ -6,28 +6,33 @@
  * the table fills evenly instead of overflowing a few buckets, where keys
  * looked up in turn would evict each other every time); the bucket count
  * need not be a power of two (the hash is scaled to it). A put reuses the
- * key's own entry, else an empty one or one of another state in
+ * key's own entry, else an empty one or one no longer valid in
  * whichever bucket has more of them, else replaces the first bucket's entries in the order they
- * were stored (its round-robin cursor). */
+ * were stored (its round-robin cursor).
+ *
+ * An entry still valid at a later generation (track.h) is the same answer
+ * but for its "gen" field: the first get at the new generation rewrites
+ * that number in place (restamp), and later gets return the entry as is. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <xxhash.h>
 
 #include "pricelane/memo.h"
+#include "track.h"
 
 #define WAYS 4
 #define HUGE_PAGE (2u << 20)
 
 typedef struct entry {
-    uint64_t state;
+    pl_memo_ver_t ver;
     int64_t from, until;
     uint16_t klen, len; /* klen 0: empty */
     int32_t tag;
-    uint64_t pad;
-    char data[PL_MEMO_ENTRY - 40]; /* key, then answer */
+    char data[PL_MEMO_ENTRY - 48]; /* key, then answer */
 } entry_t;
 
 typedef struct bucket {
@@ -136,7 +141,40 @@ static entry_t *find_in(bucket_t *b, uint64_t h, const void *key, size_t klen)
     return NULL;
 }
 
-const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t now,
+/* Rewrites the answer's "gen" number to tk's generation (the answer is
+ * otherwise the same: track_valid said so). 0, or -1 when the answer has
+ * no such field or the longer number does not fit the entry. */
+static int restamp(entry_t *x, const track_t *tk)
+{
+    static const char field[] = ",\"gen\":";
+    char *val = x->data + x->klen, *end = val + x->len;
+    /* A JSON string never holds the field's text: its quotes are escaped. */
+    char *p = memmem(val, x->len, field, sizeof(field) - 1);
+    if (!p)
+        return -1;
+    p += sizeof(field) - 1;
+    char *q = p;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++;
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)tk->gen);
+    size_t newlen = x->len - (size_t)(q - p) + (size_t)n;
+    if (x->klen + newlen > sizeof(x->data))
+        return -1;
+    memmove(p + n, q, (size_t)(end - q));
+    memcpy(p, num, (size_t)n);
+    x->len = (uint16_t)newlen;
+    x->ver.gen = tk->gen;
+    x->ver.state = tk->state;
+    return 0;
+}
+
+static int entry_valid(const entry_t *x, const track_t *tk)
+{
+    return x->klen && track_valid(tk, x->ver.state, x->ver.gen, x->ver.dep, 2);
+}
+
+const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, const track_t *tk, int64_t now,
                         size_t *len, int *tag)
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX)
@@ -144,23 +182,23 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t sta
     uint64_t h = XXH3_64bits(key, klen);
     bucket_t *b[2];
     buckets_of(m, h, b);
-    const entry_t *x = find_in(b[0], h, key, klen);
+    entry_t *x = find_in(b[0], h, key, klen);
     if (!x)
         x = find_in(b[1], h, key, klen);
-    if (x) {
-        if (x->state == state && x->from <= now && now < x->until) {
-            m->st.hits++;
-            *len = x->len;
-            *tag = x->tag;
-            return x->data + x->klen;
-        }
+    if (x && x->from <= now && now < x->until && entry_valid(x, tk) &&
+        (x->ver.gen == tk->gen || restamp(x, tk) == 0)) {
+        m->st.hits++;
+        *len = x->len;
+        *tag = x->tag;
+        return x->data + x->klen;
     }
     m->st.misses++;
     return NULL;
 }
 
-void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t from,
-                 int64_t until, int tag, const void *val, size_t len)
+void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const track_t *tk,
+                 const pl_memo_ver_t *ver, int64_t from, int64_t until, int tag, const void *val,
+                 size_t len)
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX || until <= from)
         return;
@@ -176,13 +214,13 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int
     if (!x && (x = find_in(b[1], h, key, klen)))
         in = b[1];
     if (!x) {
-        /* the emptier bucket's first free entry (empty, or of an older
-         * state): two choices keep every bucket's load near the mean */
+        /* the emptier bucket's first free entry (empty, or no longer
+         * valid): two choices keep every bucket's load near the mean */
         entry_t *fr[2] = {NULL, NULL};
         int nfree[2] = {0, 0};
         for (int k = 0; k < 2; k++)
             for (int w = 0; w < WAYS; w++)
-                if (!b[k]->e[w].klen || b[k]->e[w].state != state) {
+                if (!entry_valid(&b[k]->e[w], tk)) {
                     nfree[k]++;
                     if (!fr[k])
                         fr[k] = &b[k]->e[w];
@@ -198,7 +236,7 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int
         x = &in->e[w];
     }
     in->hash[x - in->e] = h;
-    x->state = state;
+    x->ver = *ver;
     x->from = from;
     x->until = until;
     x->klen = (uint16_t)klen;

@@ -12,6 +12,7 @@
 #include "pricelane/resolve.h"
 #include "pricelane/str.h"
 #include "rec.h"
+#include "track.h"
 #include "view.h"
 
 typedef struct rstore {
@@ -28,7 +29,9 @@ struct pl_resolver {
     uint64_t gen;
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
-    uint64_t stores_state;
+    track_t tk;            /* which of them the batches since left exact */
+    uint32_t dep[2];       /* the last answer's item and barcode slots (track_dep) */
+    uint64_t stores_epoch; /* tk.epoch the store table was read at */
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
     size_t nstores, capstores;
@@ -44,6 +47,10 @@ int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
         return -ENOMEM;
     r->cat = cat;
     r->cache = cache;
+    if (track_init(&r->tk) != 0) {
+        free(r);
+        return -ENOMEM;
+    }
     pl_barcode_cfg_default(&r->default_cfg);
     *out = r;
     return 0;
@@ -54,6 +61,7 @@ void pl_resolver_free(pl_resolver_t *r)
     if (!r)
         return;
     pl_txn_abort(r->txn);
+    track_free(&r->tk);
     free(r->stores);
     free(r);
 }
@@ -93,7 +101,7 @@ static int reload_stores(pl_resolver_t *r)
         return rc;
     if (r->nstores) /* qsort and bsearch must not be given NULL, even for 0 */
         qsort(r->stores, r->nstores, sizeof(*r->stores), store_cmp);
-    r->stores_state = r->state;
+    r->stores_epoch = r->tk.epoch;
     r->stores_loaded = 1;
     return 0;
 }
@@ -133,7 +141,9 @@ int pl_resolver_refresh(pl_resolver_t *r)
         r->gen = m.gen;
         r->state = m.state;
         r->utc_offset = m.utc_offset_min;
-        if (!r->stores_loaded || r->stores_state != r->state)
+        track_update(&r->tk, r->txn, m.gen, m.state);
+        /* Stores change only by a wide change, which moves the epoch. */
+        if (!r->stores_loaded || r->stores_epoch != r->tk.epoch)
             rc = reload_stores(r);
     }
     if (rc) {
@@ -220,16 +230,22 @@ static size_t cache_key(char *k, const pl_code_t *c, const char *zone, const cha
     return n;
 }
 
+/* A view from the cache: built from any generation and state the tracker
+ * still vouches for, given what it read (its item; the barcode it was
+ * reached by, r->dep[1]). */
 static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t now)
 {
     size_t vlen;
+    uint64_t tag;
     if (!r->cache || !klen)
         return 0;
-    if (pl_cache_get(r->cache, key, klen, r->state, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
+    if (pl_cache_get_any(r->cache, key, klen, &tag, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
         return 0;
     /* A view answers for instants from its build time on. */
-    return view_unpack(r->packbuf, vlen, &r->view) == 0 && r->view.gen == r->gen &&
-           r->view.built_at <= now;
+    if (view_unpack(r->packbuf, vlen, &r->view) != 0 || r->view.built_at > now)
+        return 0;
+    r->dep[0] = track_dep(&r->tk, 's', r->view.item.sku, strlen(r->view.item.sku));
+    return track_valid(&r->tk, tag, r->view.gen, r->dep, 2);
 }
 
 static void cache_store(pl_resolver_t *r, const char *key, size_t klen)
@@ -290,7 +306,12 @@ int pl_code_normalize(pl_txn_t *txn, const pl_barcode_cfg_t *cfg, const char *co
 static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, const char *store,
                     int64_t now, pl_answer_t *a)
 {
-    char zkey[PL_CACHE_KEY_MAX], skey[PL_CACHE_KEY_MAX];
+    char zkey[PL_CACHE_KEY_MAX], skey[PL_CACHE_KEY_MAX], bkey[PL_BARCODE_KEY_MAX + 2];
+    r->dep[1] = TRACK_NO_DEP;
+    if (c->kind != PL_CODE_ITEM) {
+        pl_barcode_key(c, bkey, sizeof(bkey));
+        r->dep[1] = track_dep(&r->tk, 'b', bkey, strlen(bkey));
+    }
     size_t zlen = cache_key(zkey, c, zone, NULL);
     size_t slen = store ? cache_key(skey, c, zone, store) : 0;
     if (cache_fetch(r, zkey, zlen, now) || cache_fetch(r, skey, slen, now))
@@ -298,6 +319,8 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
 
     char sku[PL_ITEM_CODE_MAX + 1];
     int rc = pl_code_sku(r->txn, c, sku);
+    if (rc == 0)
+        r->dep[0] = track_dep(&r->tk, 's', sku, strlen(sku));
     if (rc == PL_ENOTFOUND)
         return c->kind == PL_CODE_ITEM ? fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku)
                                        : fail(a, PL_ANS_NOT_FOUND, rc,
@@ -348,6 +371,7 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
 {
     int rc = pl_resolver_snapshot(r);
     answer_init(a, code, len, r->gen);
+    r->dep[0] = r->dep[1] = TRACK_NO_DEP;
     if (rc < 0)
         return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
 
@@ -360,8 +384,11 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     const char *zone = st ? st->st.zone : "";
     pl_code_t c;
     rc = pl_code_normalize(r->txn, st ? &st->cfg : &r->default_cfg, code, len, &c);
-    if (rc)
+    if (rc) {
+        /* Bad now; an item with this code as its SKU would make it keyed. */
+        r->dep[0] = track_dep(&r->tk, 's', a->code, strlen(a->code));
         return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
+    }
     if (c.kind != PL_CODE_ITEM)
         memcpy(a->gtin, c.gtin, sizeof(a->gtin));
 
@@ -413,7 +440,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     if (memo && pl_resolver_snapshot(r) >= 0) {
         klen = memo_key(key, store, code, len, member);
         int tag;
-        const char *hit = pl_memo_get(memo, key, klen, r->state, now, out_len, &tag);
+        const char *hit = pl_memo_get(memo, key, klen, &r->tk, now, out_len, &tag);
         if (hit) {
             *status = (pl_status_t)tag;
             return hit;
@@ -425,8 +452,11 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     size_t jl = pl_answer_json(&ans, r->utc_offset, scratch, cap);
     if (!jl)
         return NULL;
-    if (klen)
-        pl_memo_put(memo, key, klen, r->state, now, ans.valid_until, (int)ans.status, scratch, jl);
+    if (klen) {
+        pl_memo_ver_t ver = {r->state, r->gen, {r->dep[0], r->dep[1]}};
+        pl_memo_put(memo, key, klen, &r->tk, &ver, now, ans.valid_until, (int)ans.status, scratch,
+                    jl);
+    }
     *out_len = jl;
     return scratch;
 }

@@ -64,6 +64,12 @@ void pl_cache_close(pl_cache_t *c);
 int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
                  size_t *vlen);
 
+/* As pl_cache_get, but for an entry of any tag, whose tag goes to *tag (on
+ * a hit only): for callers that decide themselves which tags are still
+ * good (a view built at an older generation that no later batch touched). */
+int pl_cache_get_any(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, void *val,
+                     size_t cap, size_t *vlen);
+
 /* Stores a value for key with tag `tag`, replacing an entry with the
  * same key (whatever its tag), else taking an empty slot, else
  * evicting an entry of another tag first, and among those the

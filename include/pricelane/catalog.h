@@ -13,6 +13,8 @@
  *  ljobs     job id (BE u64) → label job
  *  ljobitem  sku → job id (dupsort; pending jobs only)
  *  batches   batch id → ledger record (digest, time, rows, generation)
+ *  changes   generation (BE u64) → change record: the states before and
+ *            after it and what it changed (the last PL_CHANGE_KEEP kept)
  *
  * Records are versioned little-endian binary encodings with explicit lengths;
  * strings are UTF-8; money is an integer count of minor units. All write
@@ -210,6 +212,40 @@ int pl_meta_get(pl_txn_t *txn, pl_meta_t *m);
  * PL_EINVAL for a read transaction; or PL_ENOTFOUND / PL_ECORRUPT (no
  * generation, or one that does not decode) / a write error, all sticky. */
 int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
+
+/* ---- change log ------------------------------------------------------------ */
+
+/* Every write transaction that bumps the generation also writes, at commit,
+ * the change record of that generation: the catalogue state before and
+ * after it, and the keys whose answers it may have changed ("s" + SKU for
+ * anything of an item: the item, its prices, promotions, labels, label
+ * jobs, barcode list; "b" + barcode key for a barcode that was added,
+ * moved or removed). The keys come from the writes themselves (cat_put and
+ * cat_del record them), so no writer can forget one. A change that may
+ * alter any answer (a store's zone or scale formats, or more than
+ * PL_CHANGE_KEYS_MAX keys, as a whole import) is "wide" and lists none.
+ * Readers use the log to keep what a batch did not touch (track.h). */
+#define PL_CHANGE_KEEP 1024     /* generations kept; older records are dropped */
+#define PL_CHANGE_KEYS_MAX 8192 /* keys a record lists before it turns wide */
+
+typedef struct pl_change {
+    uint64_t gen;
+    uint64_t prev_state; /* the catalogue's state before this generation */
+    uint64_t state;      /* its state after it */
+    int wide;            /* any answer may have changed: no keys listed */
+    uint32_t nkeys;
+} pl_change_t;
+
+/* The change record of generation gen: fills *c and calls fn (may be NULL)
+ * once per key (len bytes, not NUL-terminated, valid during the call; fn
+ * must not write). 0, PL_ENOTFOUND (no record: dropped, never written, or a
+ * catalogue without a change log), PL_ECORRUPT, or fn's non-zero return. */
+int pl_change_get(pl_txn_t *txn, uint64_t gen, pl_change_t *c,
+                  int (*fn)(const char *key, size_t len, void *arg), void *arg);
+
+/* Marks the write transaction's change as wide (a restore, a migration: a
+ * change the per-key record cannot describe). */
+void pl_txn_touch_all(pl_txn_t *txn);
 
 /* ---- items and barcodes --------------------------------------------------- */
 

@@ -3,14 +3,18 @@
  * The shared cache holds item views; evaluating a view and encoding the
  * answer still costs more than the rest of a request. The memo keeps the
  * encoded answer itself, keyed by exactly what the answer depends on (the
- * code as sent, the store, the member flag), tagged with the catalogue
- * state it was built from (pl_meta_t.state, not the generation number,
- * which a restored catalogue repeats) and the interval of instants [from, until)
- * over which the evaluation cannot change (no price row, promotion bound,
- * 7-day window edge or label due instant falls inside it). A get answers only
- * for the same state and an instant inside that interval, so a memoized
- * answer is byte-identical to a fresh one, and a batch or a promotion's start
- * turns it into a miss at once.
+ * code as sent, the store, the member flag), tagged with what it was built
+ * from (pl_memo_ver_t: the catalogue's generation and state, never the
+ * generation number alone, which a restored catalogue repeats, and the
+ * change-log slots of the item and barcode it read) and the interval of
+ * instants [from, until) over which the evaluation cannot change (no price
+ * row, promotion bound, 7-day window edge or label due instant falls inside
+ * it). A get answers only while the change tracker (core/track.h) says no
+ * batch since touched what the answer read, and for an instant inside that
+ * interval, so a memoized answer is byte-identical to a fresh one (its "gen"
+ * field is rewritten to the current generation), a batch that touches the
+ * item or a promotion's start turns it into a miss at once, and a batch that
+ * touches other items leaves it a hit.
  *
  * One memo per worker thread: no sharing, no lock, no atomic. Set-associative
  * (buckets of 4 entries behind one cache line of tags), fixed-size entries;
@@ -24,8 +28,15 @@
 #include <stdint.h>
 
 typedef struct pl_memo pl_memo_t;
+struct track;
 
-#define PL_MEMO_ENTRY 512 /* bytes per entry: 40 of header, then key and answer */
+/* What a memoized answer was built from (see above). */
+typedef struct pl_memo_ver {
+    uint64_t state, gen;
+    uint32_t dep[2]; /* track_dep slots, TRACK_NO_DEP for none */
+} pl_memo_ver_t;
+
+#define PL_MEMO_ENTRY 512 /* bytes per entry: 48 of header, then key and answer */
 #define PL_MEMO_KEY_MAX 64
 
 typedef struct pl_memo_stats {
@@ -40,16 +51,17 @@ typedef struct pl_memo_stats {
 int pl_memo_new(size_t bytes, pl_memo_t **out);
 void pl_memo_free(pl_memo_t *m);
 
-/* The answer stored for key[0..klen) with catalogue state `state` and valid at now:
- * a pointer to its bytes (valid until the next put) and *len, *tag set; or
- * NULL. */
-const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t now,
-                        size_t *len, int *tag);
+/* The answer stored for key[0..klen), still valid by tk (the caller's
+ * change tracker, followed to its snapshot) and at now: a pointer to its
+ * bytes (valid until the next put) and *len, *tag set; or NULL. */
+const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, const struct track *tk,
+                        int64_t now, size_t *len, int *tag);
 
-/* Stores an answer valid for catalogue state `state` over [from, until). Nothing is
+/* Stores an answer built from *ver, valid over [from, until). Nothing is
  * stored when until <= from or when key and answer do not fit one entry. */
-void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, uint64_t state, int64_t from,
-                 int64_t until, int tag, const void *val, size_t len);
+void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const struct track *tk,
+                 const pl_memo_ver_t *ver, int64_t from, int64_t until, int tag, const void *val,
+                 size_t len);
 
 /* Forgets every entry (counters stay). */
 void pl_memo_clear(pl_memo_t *m);

@@ -1,18 +1,31 @@
-/* memo: hits only for the same key, generation and an instant inside the
- * stored interval;
- * a bucket keeps its four answers stored last; entries that do not fit are
- * refused; a NULL memo (off) answers nothing. */
+/* memo: hits only for the same key, an entry the change tracker still
+ * vouches for and an instant inside the stored interval; an entry kept
+ * across generations has its "gen" rewritten; a bucket keeps its four
+ * answers stored last; entries that do not fit are refused; a NULL memo
+ * (off) answers nothing. */
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "pricelane/memo.h"
+#include "track.h"
+
+static track_t tk;
+
+/* The tracker at generation gen (state gen) vouching for that generation
+ * only, as after a wide change. */
+static void only(uint64_t gen)
+{
+    tk.gen = tk.state = tk.floor = gen;
+    tk.ring[gen & (TRACK_RING - 1)] = (track_pair_t){gen, gen};
+}
 
 static const char *get(pl_memo_t *m, const char *k, uint64_t gen, int64_t now, int *tag)
 {
     static char buf[PL_MEMO_ENTRY + 1];
     size_t len;
-    const char *v = pl_memo_get(m, k, strlen(k), gen, now, &len, tag);
+    only(gen);
+    const char *v = pl_memo_get(m, k, strlen(k), &tk, now, &len, tag);
     if (!v)
         return NULL;
     memcpy(buf, v, len);
@@ -23,7 +36,47 @@ static const char *get(pl_memo_t *m, const char *k, uint64_t gen, int64_t now, i
 static void put(pl_memo_t *m, const char *k, uint64_t gen, int64_t from, int64_t until, int tag,
                 const char *v)
 {
-    pl_memo_put(m, k, strlen(k), gen, from, until, tag, v, strlen(v));
+    pl_memo_ver_t ver = {gen, gen, {TRACK_NO_DEP, TRACK_NO_DEP}};
+    only(gen);
+    pl_memo_put(m, k, strlen(k), &tk, &ver, from, until, tag, v, strlen(v));
+}
+
+/* Answers of two items kept across generations while batches touch other
+ * items; the "gen" field follows the generation. */
+static void check_across_generations(pl_memo_t *m)
+{
+    int tag;
+    size_t len;
+    const char *v;
+    printf("checking entries across generations\n");
+    memset(tk.slot, 0, TRACK_SLOTS * sizeof(*tk.slot));
+    tk.floor = 5;
+    tk.gen = tk.state = 9;
+    for (uint64_t g = 5; g <= 12; g++)
+        tk.ring[g] = (track_pair_t){g, 1000 + g};
+    uint32_t a = track_dep(&tk, 's', "A", 1), b = track_dep(&tk, 's', "B", 1);
+    CHECK(a != b, "two slots (seeded hash: a collision here is a 2^-16 chance)");
+    pl_memo_ver_t va = {1009, 9, {a, TRACK_NO_DEP}}, vb = {1009, 9, {b, TRACK_NO_DEP}};
+    tk.state = 1009;
+    pl_memo_put(m, "ka", 2, &tk, &va, 0, 100, 0, "{\"p\":1,\"gen\":9,\"e\":null}", 24);
+    pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
+    /* generations 10..12: 10 and 12 touch B, nothing touches A */
+    tk.slot[b] = 12;
+    tk.gen = 12;
+    tk.state = 1012;
+    v = pl_memo_get(m, "ka", 2, &tk, 50, &len, &tag);
+    CHECK(v && len == 25 && memcmp(v, "{\"p\":1,\"gen\":12,\"e\":null}", 25) == 0,
+          "untouched: kept, gen rewritten (%.*s)", v ? (int)len : 4, v ? v : "NULL");
+    v = pl_memo_get(m, "ka", 2, &tk, 50, &len, &tag);
+    CHECK(v && len == 25, "and kept at its new generation");
+    CHECK(pl_memo_get(m, "kb", 2, &tk, 50, &len, &tag) == NULL, "touched after it was built: gone");
+    tk.ring[9].state = 77; /* another history reached generation 9 */
+    pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
+    CHECK(pl_memo_get(m, "kb", 2, &tk, 50, &len, &tag) == NULL, "built in another state: gone");
+    tk.floor = 13;
+    tk.gen = 13;
+    tk.ring[13] = (track_pair_t){13, 1013};
+    CHECK(pl_memo_get(m, "ka", 2, &tk, 50, &len, &tag) == NULL, "below the floor: gone");
 }
 
 int main(void)
@@ -31,6 +84,7 @@ int main(void)
     pl_memo_t *m;
     int tag = -1;
 
+    CHECK_INT(track_init(&tk), 0);
     CHECK_INT(pl_memo_new(0, &m), 0);
     CHECK(m == NULL, "0 bytes: no memo");
     put(NULL, "k", 1, 0, 10, 0, "v");
@@ -67,7 +121,7 @@ int main(void)
     CHECK(get(m, "big", 1, 5, &tag) == NULL, "an answer larger than an entry is not stored");
     pl_memo_stats(m, &st);
     CHECK_INT(st.too_big, 1);
-    big[PL_MEMO_ENTRY - 40 - 3] = 0; /* exactly fills an entry with the 3-byte key */
+    big[PL_MEMO_ENTRY - 48 - 3] = 0; /* exactly fills an entry with the 3-byte key */
     put(m, "big", 1, 0, 10, 0, big);
     CHECK(get(m, "big", 1, 5, &tag) != NULL, "an answer that exactly fits is stored");
     char longkey[PL_MEMO_KEY_MAX + 2];
@@ -102,6 +156,8 @@ int main(void)
     CHECK(st.hits == 10 && st.inserts == 6, "counters: %llu hits, %llu inserts",
           (unsigned long long)st.hits, (unsigned long long)st.inserts);
     pl_memo_free(one);
+    check_across_generations(m);
     pl_memo_free(m);
+    track_free(&tk);
     return pl_test_done("test_memo");
 }
