@@ -18,10 +18,14 @@ def main():
         ap.add_argument("--" + opt, default="?")
     a = ap.parse_args()
 
-    runs = {}
+    runs, churners = {}, {}
     for line in open(a.results):
         d = json.loads(line)
-        runs.setdefault((d["server"], d["variant"], d["scenario"]), []).append(d["run"])
+        key = (d["server"], d["variant"], d["scenario"])
+        if "run" in d:
+            runs.setdefault(key, []).append(d["run"])
+        elif d.get("churner"):
+            churners.setdefault(key, []).append(d["churner"])
 
     def med(key, field):
         rs = runs.get(key)
@@ -32,6 +36,8 @@ def main():
         return statistics.median(r[field] for r in rs)
 
     order = ["tcp-50x1", "tcp-50x16", "udp-8x32", "open-50%", "open-redis-rate"]
+    order += sorted({k[2] for k in runs if k[2].startswith("churn-")},
+                    key=lambda s: float(s[6:-2]))
     srv_order = ["pricelaned", "redis", "memcached", "echo"]
     keys = sorted(runs, key=lambda k: (order.index(k[2]) if k[2] in order else 99,
                                        srv_order.index(k[0]) if k[0] in srv_order else 99, k[1]))
@@ -114,7 +120,47 @@ def main():
           "%.1f µs — %s" % (p_pl, p_rd, "met" if p_pl <= p_rd else "**missed**"))
     else:
         w("- open loop p99 vs Redis: not measured")
+    churn_report(w, runs, churners, med, target)
     print("\n".join(out))
+
+
+def churn_report(w, runs, churners, med, target):
+    """The churn scenario: each server's TCP 50x16 while batches are applied,
+    against its own run with no batches (churn-0/s) of the same round."""
+    rates = sorted({k[2] for k in runs if k[2].startswith("churn-") and k[2] != "churn-0/s"},
+                   key=lambda s: float(s[6:-2]))
+    if not rates:
+        return
+    w("")
+    w("Churn (TCP 50×16 while batches of price rows are applied; ratios to the same server with "
+      "no batches; Redis and memcached receive the changed answers as SETs):")
+    w("")
+    w("| server | variant | batches/s (achieved) | answers/s | × quiet | p99 µs | × quiet p99 | "
+      "apply ms (median) |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    goals = []
+    for srv, var in sorted({(k[0], k[1]) for k in runs if k[2] == "churn-0/s"}):
+        q_t = med((srv, var, "churn-0/s"), "throughput")
+        q_p = med((srv, var, "churn-0/s"), "p99")
+        w("| %s | %s | 0 | %.0f | 1 | %.1f | 1 | – |" % (srv, var, q_t, q_p))
+        for sc in rates:
+            t, p = med((srv, var, sc), "throughput"), med((srv, var, sc), "p99")
+            if t is None:
+                continue
+            ch = churners.get((srv, var, sc), [])
+            ach = statistics.median(c["achieved_rate"] for c in ch) if ch else None
+            am = [c["apply_ms_median"] for c in ch if c.get("apply_ms_median") is not None]
+            w("| %s | %s | %s (%s) | %.0f | %.2f | %.1f | %.2f | %s |" %
+              (srv, var, sc[6:-2], "%.1f" % ach if ach is not None else "?", t, t / q_t if q_t else 0,
+               p, p / q_p if q_p else 0, "%.0f" % statistics.median(am) if am else "–"))
+            if srv == "pricelaned":
+                goals.append((var, sc[6:-2], t / q_t if q_t else None, p / q_p if q_p else None))
+    w("")
+    for var, rate, tr, pr in goals:
+        target("%s under %s batches/s: throughput ≥ 0.9× quiet" % (var, rate), tr, 0.9)
+        if pr is not None:
+            w("- %s under %s batches/s: p99 ≤ 1.5× quiet: %.2f — %s" %
+              (var, rate, pr, "met" if pr <= 1.5 else "**missed**"))
 
 
 if __name__ == "__main__":

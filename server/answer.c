@@ -35,8 +35,15 @@ static void snapshot(answer_ctx_t *ax)
     if (rc == 0)
         return;
     pl_stat_add(ax->stats, rc < 0 ? PL_ST_SNAPSHOT_ERRORS : PL_ST_SNAPSHOTS, 1);
-    if (rc > 0)
-        pl_stat_set(ax->stats, PL_ST_GENERATION, pl_resolver_gen(ax->res));
+    if (rc < 0)
+        return;
+    pl_stat_set(ax->stats, PL_ST_GENERATION, pl_resolver_gen(ax->res));
+    uint64_t followed, flushes;
+    pl_resolver_changes(ax->res, &followed, &flushes);
+    pl_stat_add(ax->stats, PL_ST_CHANGES_FOLLOWED, followed - ax->followed);
+    pl_stat_add(ax->stats, PL_ST_CACHE_FLUSHES, flushes - ax->flushes);
+    ax->followed = followed;
+    ax->flushes = flushes;
 }
 
 static int status_of(pl_status_t s)

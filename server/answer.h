@@ -27,6 +27,7 @@ typedef struct answer_ctx {
     int64_t now;        /* seconds since the epoch for this batch */
     int64_t started_at; /* server start (INFO uptime) */
     unsigned lat_tick;  /* requests seen: the latency histogram samples some */
+    uint64_t followed, flushes; /* the resolver's change counters, as last counted */
     const policy_t *pol;        /* the worker's policy: price checkers' layout and prefixes */
     pl_cit_conv_t *cit_gb18030; /* this thread's converter for GB18030 devices; NULL: none */
     char json[4096];    /* scratch for one JSON answer */

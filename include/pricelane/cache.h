@@ -20,7 +20,8 @@
  * held; a reader that races a writer sees a miss, never torn data.
  * Entries carry a 64-bit tag, the catalogue state they were built from
  * (pl_meta_t.state, never the generation number alone: a restored catalogue
- * repeats generation numbers); a get with another tag is a miss. Each
+ * repeats generation numbers); a get with another tag is a miss, and
+ * pl_cache_get_any leaves the judgement of the tag to the caller. Each
  * value carries a checksum (bound to its key and tag): an entry whose bytes
  * were changed behind the cache's back is a miss, never a hit. All functions are safe to call from
  * any thread and any process sharing the segment.

@@ -18,9 +18,12 @@
  * committed before it. Time windows (promotions, scheduled prices) are
  * evaluated per request against `now`, after the cache, so they switch at
  * their instant with no loader run. Cached views and memoized answers are
- * tagged with the catalogue's state (pl_meta_t.state), never with the
- * generation number alone, so a restored catalogue never meets an answer of
- * the history it replaced.
+ * tagged with the generation and catalogue state (pl_meta_t.state) they were
+ * built from; each snapshot follows the catalogue's change log (catalog.h)
+ * and keeps an entry only while no batch since touched the item or barcode
+ * it read, in the same history (core/track.h), so a batch drops the answers
+ * of what it touched and a restored catalogue never meets an answer of the
+ * history it replaced.
  *
  * Ownership and threads: the catalogue and the cache stay the caller's and
  * must outlive every resolver on them. A resolver is used by one thread at a
@@ -121,6 +124,12 @@ void pl_resolver_release(pl_resolver_t *r);
 
 /* Generation of the current snapshot (0 before the first refresh). */
 uint64_t pl_resolver_gen(const pl_resolver_t *r);
+
+/* Counters of the resolver's change tracker since it was made: generations
+ * followed through the change log (cached answers of untouched items kept)
+ * and flushes (every cached answer dropped: the first snapshot, a wide
+ * change, a restore, a gap in the log). */
+void pl_resolver_changes(const pl_resolver_t *r, uint64_t *followed, uint64_t *flushes);
 
 /* Resolves code[0..len) for store (NUL-terminated; "" or NULL = chain-wide
  * base prices and chain-wide promotions) at instant `now` (seconds since the

@@ -101,7 +101,7 @@ typedef enum pl_stat_kind {
       "Times the io_uring submission queue was full and was submitted early.")                     \
     X(CACHE_HITS, COUNTER, "pricelane_cache_hits_total", "", "Shared cache lookups that hit.")     \
     X(CACHE_MISSES, COUNTER, "pricelane_cache_misses_total", "",                                   \
-      "Shared cache lookups that missed (absent, other generation, or racing a writer).")          \
+      "Shared cache lookups that missed (absent, stale, or racing a writer).")                     \
     X(CACHE_INSERTS, COUNTER, "pricelane_cache_inserts_total", "",                                 \
       "Shared cache entries written.")                                                             \
     X(CACHE_EVICTIONS, COUNTER, "pricelane_cache_evictions_total", "",                             \
@@ -116,7 +116,13 @@ typedef enum pl_stat_kind {
     X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
       "Lookups answered from a worker's memo of finished answers.")                                \
     X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \
-      "Lookups the memo did not hold (absent, other generation, or past their validity).")
+      "Lookups the memo did not hold (absent, touched by a batch since, or past their validity).") \
+    X(CHANGES_FOLLOWED, COUNTER, "pricelane_changes_followed_total", "",                           \
+      "Generations workers followed through the change log, keeping the answers they did not "     \
+      "touch.")                                                                                    \
+    X(CACHE_FLUSHES, COUNTER, "pricelane_cache_flushes_total", "",                                 \
+      "Times a worker kept no cached answer across a new snapshot: its first, a store change, an " \
+      "import, a restore, or a gap in the change log.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,
