@@ -685,6 +685,48 @@ static int check_ledger(verify_t *v)
     return rc;
 }
 
+/* The change log: the records kept end at the current generation and state
+ * and chain (each one's state before is the state of the one before it);
+ * none is newer than the generation. A catalogue older than the log has no
+ * records for its first generations: the chain may start anywhere. */
+static int check_changes(verify_t *v)
+{
+    pl_meta_t m;
+    pl_change_t c;
+    v->db = "changes";
+    int rc = pl_meta_get(v->t, &m);
+    if (rc)
+        return 0; /* reported by check_ledger */
+    rc = pl_change_get(v->t, m.gen + 1, &c, NULL, NULL);
+    if (rc != PL_ENOTFOUND)
+        report(v, "a change record of generation %" PRIu64 ", past the catalogue's %" PRIu64,
+               m.gen + 1, m.gen);
+    uint64_t want = m.state, n = 0;
+    for (uint64_t g = m.gen; g > 0; g--, n++) {
+        rc = pl_change_get(v->t, g, &c, NULL, NULL);
+        if (rc == PL_ENOTFOUND)
+            break;
+        if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
+            report(v, "the change record of generation %" PRIu64 " does not decode (%s)", g,
+                   pl_strerror(rc));
+            break;
+        }
+        if (rc)
+            return rc;
+        if (c.state != want) {
+            report(v,
+                   "the change record of generation %" PRIu64 " ends in state %016" PRIx64
+                   ", but %s state is %016" PRIx64,
+                   g, c.state, g == m.gen ? "the catalogue's" : "the next record's previous", want);
+            break;
+        }
+        want = c.prev_state;
+    }
+    if (n > PL_CHANGE_KEEP)
+        report(v, "%" PRIu64 " change records, more than the %d kept", n, PL_CHANGE_KEEP);
+    return 0;
+}
+
 /* ---- the walk ---------------------------------------------------------------------- */
 
 int pl_cat_verify(pl_txn_t *txn, pl_verify_fn fn, void *arg, pl_verify_counts_t *counts)
@@ -730,6 +772,8 @@ int pl_cat_verify(pl_txn_t *txn, pl_verify_fn fn, void *arg, pl_verify_counts_t 
     }
     if (!rc)
         rc = check_ledger(&v);
+    if (!rc)
+        rc = check_changes(&v);
     free(v.zones);
     free(v.stores);
     return rc;

@@ -270,6 +270,21 @@ int main(void)
           raw_put(cat, DB_PROMOS, "P1", 2, &one, 1));
     BREAK("missing meta record", "meta record \"next_job\" is missing",
           raw_del(cat, DB_META, "next_job", 8, NULL, 0));
+    BREAK("change record past the generation",
+          "a change record of generation 2, past the catalogue's 1", {
+              uint8_t kg[8];
+              key_be64(kg, 2);
+              raw_put(cat, DB_CHANGES, kg, 8, &one, 1);
+          });
+    BREAK("corrupt change record", "the change record of generation 1 does not decode", {
+        uint8_t kg[8];
+        key_be64(kg, 1);
+        raw_put(cat, DB_CHANGES, kg, 8, &one, 1);
+    });
+    BREAK("change log not ending at the catalogue's state", "but the catalogue's state is", {
+        uint8_t st[8] = {42};
+        raw_put(cat, DB_META, "state", 5, st, 8);
+    });
 
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
