@@ -552,13 +552,24 @@ int pl_barcode_normalize(const pl_barcode_cfg_t *cfg, const char *in, size_t len
 
 size_t pl_barcode_key(const pl_code_t *code, char *out, size_t cap)
 {
-    int n;
-
+    /* As snprintf would ("%.14s", "P%.*s"), without its cost on every
+     * lookup: the length of the whole key, as much of it as fits. */
+    const char *body;
+    size_t pre, n, len;
     if (code->kind == PL_CODE_GTIN)
-        n = snprintf(out, cap, "%.14s", code->gtin);
+        pre = 0, body = code->gtin, n = strnlen(code->gtin, 14);
     else if (code->kind == PL_CODE_VARIABLE)
-        n = snprintf(out, cap, "P%.*s", PL_PLU_MAX, code->item);
+        pre = 1, body = code->item, n = strnlen(code->item, PL_PLU_MAX);
     else
         return 0;
-    return n < 0 ? 0 : (size_t)n;
+    len = pre + n;
+    if (!cap)
+        return len;
+    size_t fit = len < cap - 1 ? len : cap - 1;
+    if (pre && fit)
+        out[0] = 'P';
+    if (fit > pre)
+        memcpy(out + pre, body, fit - pre);
+    out[fit] = 0;
+    return len;
 }
