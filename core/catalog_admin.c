@@ -1,0 +1,311 @@
+/* Backup, restore and schema migration of a whole catalogue
+ * (pricelane/catalog_admin.h). */
+#include "pricelane/catalog_admin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog_int.h"
+#include "pricelane/err.h"
+
+/* ---- backup ---------------------------------------------------------------- */
+
+static int fsync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* The parent directory of path (".": none named), for the rename's fsync. */
+static void parent_of(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == out)
+        out[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+static int backup_env(MDB_env *env, const char *out_dir)
+{
+    char part[4200], file[4300], parent[4200];
+    struct stat st;
+    if (snprintf(part, sizeof(part), "%s.part", out_dir) >= (int)sizeof(part))
+        return -ENAMETOOLONG;
+    if (stat(out_dir, &st) == 0 || stat(part, &st) == 0)
+        return PL_EEXIST;
+    if (mkdir(part, 0750) != 0)
+        return errno == EEXIST ? PL_EEXIST : -errno;
+    snprintf(file, sizeof(file), "%s/data.mdb", part);
+    /* One read transaction inside LMDB: consistent with any writer, and
+     * the compacting walk writes only the pages in use, renumbered. */
+    int rc = pl_err_from_mdb(mdb_env_copy2(env, part, MDB_CP_COMPACT));
+    if (!rc)
+        rc = fsync_path(file, O_RDONLY);
+    if (!rc && rename(part, out_dir) != 0)
+        rc = -errno;
+    if (!rc) {
+        parent_of(out_dir, parent, sizeof(parent));
+        rc = fsync_path(parent, O_RDONLY | O_DIRECTORY);
+        return rc;
+    }
+    unlink(file);
+    rmdir(part);
+    return rc;
+}
+
+int pl_cat_backup(pl_cat_t *cat, const char *out_dir)
+{
+    return backup_env(cat->env, out_dir);
+}
+
+/* ---- a backup or older catalogue, opened by LMDB alone ---------------------- */
+
+enum { RAW_BACKUP, RAW_READ, RAW_WRITE };
+
+/* Opens the environment in dir with room for every database of the layout:
+ * a backup nobody writes (read-only, no lock file), a catalogue others may
+ * be writing (read-only, with their lock), or writable. */
+static int raw_open(const char *dir, int mode, MDB_env **out)
+{
+    char file[4200];
+    struct stat st;
+    snprintf(file, sizeof(file), "%s/data.mdb", dir);
+    if (stat(file, &st) != 0)
+        return errno == ENOENT ? PL_ENOTFOUND : -errno;
+    MDB_env *env;
+    int rc = pl_err_from_mdb(mdb_env_create(&env));
+    if (rc)
+        return rc;
+    mdb_env_set_maxdbs(env, DB_COUNT + 2);
+    unsigned flags = mode == RAW_WRITE  ? 0
+                     : mode == RAW_READ ? MDB_RDONLY
+                                        : MDB_RDONLY | MDB_NOLOCK;
+    rc = pl_err_from_mdb(mdb_env_open(env, dir, flags, 0644));
+    if (rc) {
+        mdb_env_close(env);
+        return rc;
+    }
+    *out = env;
+    return 0;
+}
+
+int pl_cat_schema(const char *dir, uint32_t *version)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    uint64_t v = 0;
+    int rc = raw_open(dir, RAW_READ, &env);
+    if (rc)
+        return rc;
+    rc = pl_err_from_mdb(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    if (!rc) {
+        rc = cat_schema_in(txn, &v);
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    if (!rc)
+        *version = (uint32_t)v;
+    return rc;
+}
+
+int pl_cat_backup_dir(const char *dir, const char *out_dir)
+{
+    MDB_env *env;
+    int rc = raw_open(dir, RAW_READ, &env);
+    if (rc)
+        return rc;
+    rc = backup_env(env, out_dir);
+    mdb_env_close(env);
+    return rc;
+}
+
+/* ---- restore --------------------------------------------------------------- */
+
+/* Empties database db of the catalogue and fills it with the backup's
+ * records, in key order (MDB_APPEND: the copy builds packed pages). A
+ * database the backup lacks stays empty. */
+static int copy_db(pl_txn_t *t, int db, MDB_txn *src, uint64_t *records)
+{
+    MDB_dbi from;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = pl_err_from_mdb(mdb_drop(t->txn, t->cat->dbi[db], 0));
+    if (rc)
+        return rc;
+    rc = pl_err_from_mdb(mdb_dbi_open(src, cat_db_name(db), 0, &from));
+    if (rc == PL_ENOTFOUND)
+        return 0;
+    if (!rc)
+        rc = pl_err_from_mdb(mdb_cursor_open(src, from, &cur));
+    if (rc)
+        return rc;
+    unsigned append = (cat_db_flags(db) & MDB_DUPSORT) ? MDB_APPENDDUP : MDB_APPEND;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (mrc == 0 && !rc) {
+        rc = pl_err_from_mdb(mdb_put(t->txn, t->cat->dbi[db], &k, &v, append));
+        (*records)++;
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc != MDB_NOTFOUND)
+        rc = pl_err_from_mdb(mrc);
+    return rc;
+}
+
+/* One attempt at the restore's transaction (the map may be too small). */
+static int restore_once(pl_cat_t *cat, MDB_txn *src, const pl_meta_t *bm, int64_t now,
+                        pl_restore_info_t *info)
+{
+    pl_txn_t *t;
+    pl_meta_t live;
+    uint64_t records = 0;
+    int rc = pl_txn_begin(cat, 1, &t);
+    if (rc)
+        return rc;
+    rc = pl_meta_get(t, &live);
+    for (int db = 0; db < DB_COUNT && !rc; db++)
+        rc = txn_fail(t, copy_db(t, db, src, &records));
+    /* Above both histories: a generation the replaced catalogue or the
+     * backup ever had is not reused, and pl_meta_bump draws a new state. */
+    uint64_t base = live.gen > bm->gen ? live.gen : bm->gen;
+    if (!rc)
+        rc = cat_meta_put_u64(t, "gen", base);
+    snprintf(info->ledger_id, sizeof(info->ledger_id), "restore@%" PRId64, now);
+    if (!rc)
+        rc = pl_meta_bump(t, info->ledger_id, &info->gen);
+    pl_batch_rec_t b = {.applied_at = now, .rows = records, .gen = info->gen};
+    snprintf(b.id, sizeof(b.id), "%s", info->ledger_id);
+    snprintf(b.digest, sizeof(b.digest), "%016" PRIx64 "%016" PRIx64, bm->catalog_id, bm->state);
+    if (!rc)
+        rc = pl_batch_put(t, &b);
+    if (rc) {
+        pl_txn_abort(t);
+        return rc;
+    }
+    info->replaced_gen = live.gen;
+    return pl_txn_commit(t);
+}
+
+/* The backup's meta, read with a transaction on a handle that is not a
+ * pl_cat_t: the same decoding, through a borrowed pl_txn_t. */
+static int backup_meta(MDB_env *env, MDB_txn *src, pl_meta_t *m)
+{
+    uint64_t schema;
+    int rc = cat_schema_in(src, &schema);
+    if (rc)
+        return rc;
+    if (schema != PL_SCHEMA_VERSION)
+        return PL_EVERSION;
+    pl_cat_t c = {.env = env};
+    pl_txn_t t = {.cat = &c, .txn = src};
+    rc = pl_err_from_mdb(mdb_dbi_open(src, cat_db_name(DB_META), 0, &c.dbi[DB_META]));
+    if (!rc)
+        rc = pl_meta_get(&t, m);
+    return rc;
+}
+
+int pl_cat_restore(pl_cat_t *cat, const char *backup_dir, int64_t now, pl_restore_info_t *info)
+{
+    MDB_env *env;
+    MDB_txn *src;
+    pl_meta_t bm;
+    memset(info, 0, sizeof(*info));
+    if (cat->read_only)
+        return -EACCES;
+    int rc = raw_open(backup_dir, RAW_BACKUP, &env);
+    if (rc)
+        return rc;
+    rc = pl_err_from_mdb(mdb_txn_begin(env, NULL, MDB_RDONLY, &src));
+    if (rc)
+        goto out_env;
+    rc = backup_meta(env, src, &bm);
+    for (int tries = 0; !rc && tries < 16; tries++) {
+        rc = restore_once(cat, src, &bm, now, info);
+        if (rc != PL_EMAPFULL && rc != PL_ETXNFULL)
+            break;
+        MDB_envinfo ei;
+        mdb_env_info(cat->env, &ei);
+        rc = pl_cat_grow(cat, ei.me_mapsize * 2);
+    }
+    if (!rc) {
+        info->backup_gen = bm.gen;
+        snprintf(info->backup_last_batch, sizeof(info->backup_last_batch), "%s", bm.last_batch);
+    }
+    mdb_txn_abort(src);
+out_env:
+    mdb_env_close(env);
+    return rc;
+}
+
+/* ---- migration -------------------------------------------------------------- */
+
+/* 1 → 2: the databases added since version 1, whichever they are: every
+ * database of the current layout is opened with MDB_CREATE. */
+static int step_create_missing(MDB_txn *txn)
+{
+    MDB_dbi dbi;
+    int rc = 0;
+    for (int db = 0; db < DB_COUNT && !rc; db++)
+        rc = pl_err_from_mdb(
+            mdb_dbi_open(txn, cat_db_name(db), cat_db_flags(db) | MDB_CREATE, &dbi));
+    return rc;
+}
+
+/* steps[v] takes a catalogue from version v to v + 1. */
+static int (*const steps[PL_SCHEMA_VERSION])(MDB_txn *txn) = {
+    [1] = step_create_missing,
+};
+
+int pl_cat_migrate(const char *dir, uint32_t *from, uint32_t *to)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    uint64_t v = 0;
+    int rc = raw_open(dir, RAW_WRITE, &env);
+    if (rc)
+        return rc;
+    rc = pl_err_from_mdb(mdb_txn_begin(env, NULL, 0, &txn));
+    if (rc)
+        goto out_env;
+    rc = cat_schema_in(txn, &v);
+    if (!rc && (v == 0 || v > PL_SCHEMA_VERSION))
+        rc = PL_EVERSION;
+    for (uint64_t s = v; !rc && s < PL_SCHEMA_VERSION; s++)
+        rc = steps[s] ? steps[s](txn) : PL_EVERSION;
+    if (!rc && v < PL_SCHEMA_VERSION) {
+        /* meta exists (the version was read from it); the layout's encoding
+         * of a u64: 8 bytes, little-endian. */
+        MDB_dbi meta;
+        uint8_t b[8];
+        for (int i = 0; i < 8; i++)
+            b[i] = (uint8_t)((uint64_t)PL_SCHEMA_VERSION >> (8 * i));
+        MDB_val key = {6, (void *)"schema"}, val = {8, b};
+        rc = pl_err_from_mdb(mdb_dbi_open(txn, cat_db_name(DB_META), 0, &meta));
+        if (!rc)
+            rc = pl_err_from_mdb(mdb_put(txn, meta, &key, &val, 0));
+    }
+    if (!rc && v < PL_SCHEMA_VERSION)
+        rc = pl_err_from_mdb(mdb_txn_commit(txn));
+    else
+        mdb_txn_abort(txn);
+    if (!rc) {
+        *from = (uint32_t)v;
+        *to = PL_SCHEMA_VERSION;
+    }
+out_env:
+    mdb_env_close(env);
+    return rc;
+}
