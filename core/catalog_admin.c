@@ -7,7 +7,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "catalog_int.h"
@@ -308,4 +310,105 @@ int pl_cat_migrate(const char *dir, uint32_t *from, uint32_t *to)
 out_env:
     mdb_env_close(env);
     return rc;
+}
+
+/* ---- capacity ---------------------------------------------------------------- */
+
+static int cmp_pgno(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The free list (LMDB's database 0): per freeing transaction, an array of
+ * page numbers whose first element is their count. */
+static int free_pages(MDB_txn *txn, uint64_t *n, uint64_t *run)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t *all = NULL, len = 0, cap = 0;
+    int rc = pl_err_from_mdb(mdb_cursor_open(txn, 0, &cur));
+    if (rc)
+        return rc;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const size_t *idl = v.mv_data;
+        size_t cnt = v.mv_size >= sizeof(size_t) ? idl[0] : 0;
+        if (cnt > v.mv_size / sizeof(size_t) - 1)
+            cnt = v.mv_size / sizeof(size_t) - 1; /* never past the record */
+        if (len + cnt > cap) {
+            size_t nc = (len + cnt) * 2 + 64;
+            size_t *p = realloc(all, nc * sizeof(*all));
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            all = p, cap = nc;
+        }
+        memcpy(all + len, idl + 1, cnt * sizeof(size_t));
+        len += cnt;
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc != MDB_NOTFOUND && mrc != 0)
+        rc = pl_err_from_mdb(mrc);
+    if (!rc) {
+        qsort(all, len, sizeof(*all), cmp_pgno);
+        uint64_t best = len ? 1 : 0, cur_run = 1;
+        for (size_t i = 1; i < len; i++) {
+            cur_run = all[i] == all[i - 1] + 1 ? cur_run + 1 : 1;
+            if (cur_run > best)
+                best = cur_run;
+        }
+        *n = len;
+        *run = best;
+    }
+    free(all);
+    return rc;
+}
+
+/* mdb_reader_list's lines: a header, then one per reader slot in use
+ * ("pid thread txnid", numbers), or "(no active readers)". */
+static int count_reader(const char *msg, void *arg)
+{
+    while (*msg == ' ')
+        msg++;
+    if (*msg >= '0' && *msg <= '9')
+        (*(unsigned *)arg)++;
+    return 0;
+}
+
+int pl_cat_capacity(pl_txn_t *t, pl_cat_capacity_t *c)
+{
+    MDB_envinfo ei;
+    MDB_stat st;
+    struct stat fst;
+    struct statvfs vfs;
+    char file[4200];
+    memset(c, 0, sizeof(*c));
+    int rc = pl_err_from_mdb(mdb_env_info(t->cat->env, &ei));
+    if (!rc)
+        rc = pl_err_from_mdb(mdb_env_stat(t->cat->env, &st));
+    if (!rc)
+        rc = free_pages(t->txn, &c->free_pages, &c->free_run_pages);
+    if (rc)
+        return rc;
+    snprintf(file, sizeof(file), "%s/data.mdb", t->cat->path);
+    if (stat(file, &fst) != 0 || statvfs(t->cat->path, &vfs) != 0)
+        return -errno;
+    c->page_size = st.ms_psize;
+    c->map_bytes = ei.me_mapsize;
+    c->pages = (uint64_t)ei.me_last_pgno + 1;
+    c->file_bytes = (uint64_t)fst.st_size;
+    c->room_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    mdb_reader_list(t->cat->env, count_reader, &c->readers);
+    c->max_readers = ei.me_maxreaders;
+    return 0;
+}
+
+unsigned pl_cat_capacity_used_pct(const pl_cat_capacity_t *c)
+{
+    uint64_t used = (c->pages - c->free_pages) * c->page_size;
+    uint64_t all = used + c->free_pages * c->page_size + c->room_bytes;
+    return all ? (unsigned)(used * 100 / all) : 100;
 }

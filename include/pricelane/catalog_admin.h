@@ -63,3 +63,31 @@ int pl_cat_schema(const char *dir, uint32_t *version);
  * in *from and *to; PL_ENOTFOUND (no catalogue); PL_EVERSION (a version
  * newer than this code, or 0); or an LMDB error. */
 int pl_cat_migrate(const char *dir, uint32_t *from, uint32_t *to);
+
+/* How full the catalogue is, for monitoring. Pages are LMDB's (page_size
+ * bytes). */
+typedef struct pl_cat_capacity {
+    uint64_t page_size;
+    uint64_t map_bytes;      /* this process's map (a server maps 256 GiB of
+                                address space; writers grow the map on demand) */
+    uint64_t file_bytes;     /* data.mdb's size on disk */
+    uint64_t pages;          /* pages written so far (last page number + 1) */
+    uint64_t free_pages;     /* of those, on LMDB's free list (reused by writers) */
+    uint64_t free_run_pages; /* longest run of consecutive free pages */
+    uint64_t room_bytes;     /* free bytes on the catalogue's file system: what
+                                the file can still grow into */
+    unsigned readers;        /* reader slots in use (every process) */
+    unsigned max_readers;
+} pl_cat_capacity_t;
+
+/* Fills *c: LMDB's environment info and statistics, a walk of its free
+ * list in the read transaction txn (cost: one pass over the free list's
+ * records, sorted to find the longest run), data.mdb's size and the file
+ * system's free space (statvfs). Only reads. Returns 0, -ENOMEM, -errno of
+ * stat/statvfs, or an LMDB error. */
+int pl_cat_capacity(pl_txn_t *txn, pl_cat_capacity_t *c);
+
+/* Used share of the catalogue's room in percent: the bytes in use (pages
+ * written minus free pages) over those plus the free pages and the file
+ * system's room. 0..100. */
+unsigned pl_cat_capacity_used_pct(const pl_cat_capacity_t *c);
