@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog_int.h"
+#include "rec.h"
 #include "pricelane/err.h"
 
 /* ---- backup ---------------------------------------------------------------- */
@@ -411,4 +412,158 @@ unsigned pl_cat_capacity_used_pct(const pl_cat_capacity_t *c)
     uint64_t used = (c->pages - c->free_pages) * c->page_size;
     uint64_t all = used + c->free_pages * c->page_size + c->room_bytes;
     return all ? (unsigned)(used * 100 / all) : 100;
+}
+
+/* ---- prune ------------------------------------------------------------------- */
+
+typedef struct keylist {
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t n;
+} keylist_t;
+
+/* Appends one key (length-prefixed). */
+static int keylist_add(keylist_t *l, const void *k, size_t klen)
+{
+    if (klen > 255)
+        return PL_ECORRUPT;
+    if (l->len + klen + 1 > l->cap) {
+        size_t nc = (l->len + klen + 1) * 2 + 4096;
+        uint8_t *p = realloc(l->buf, nc);
+        if (!p)
+            return -ENOMEM;
+        l->buf = p, l->cap = nc;
+    }
+    l->buf[l->len++] = (uint8_t)klen;
+    memcpy(l->buf + l->len, k, klen);
+    l->len += klen;
+    l->n++;
+    return 0;
+}
+
+static int keylist_delete(pl_txn_t *t, int db, const keylist_t *l)
+{
+    int rc = 0;
+    for (size_t i = 0; i < l->len && !rc; i += 1 + l->buf[i])
+        rc = cat_del(t, db, l->buf + i + 1, l->buf[i], NULL, 0);
+    return rc;
+}
+
+/* The price series walk: rows of one series (key minus its 8-byte start)
+ * arrive in start order; those before the cutoff are held back until the
+ * series ends, then all but the last PL_PRUNE_KEEP_BEFORE are listed. */
+typedef struct price_prune {
+    keylist_t del;
+    uint64_t cutoff_key; /* KEY_TIME(cutoff) */
+    uint8_t series[PL_ITEM_CODE_MAX + PL_SCOPE_MAX + 8];
+    size_t series_len;
+    uint8_t old[PL_PRUNE_KEEP_BEFORE + 1][PL_ITEM_CODE_MAX + PL_SCOPE_MAX + 16];
+    size_t old_len[PL_PRUNE_KEEP_BEFORE + 1];
+    unsigned nold;
+} price_prune_t;
+
+/* Rows before the cutoff enter a window of PL_PRUNE_KEEP_BEFORE; when it is
+ * full, its oldest row is listed for deletion as a newer one enters. */
+static int price_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    price_prune_t *p = arg;
+    const uint8_t *key = k->mv_data;
+    if (k->mv_size < 9 || k->mv_size > sizeof(p->old[0]))
+        return PL_ECORRUPT;
+    size_t slen = k->mv_size - 8;
+    if (slen != p->series_len || memcmp(key, p->series, slen) != 0) {
+        memcpy(p->series, key, slen);
+        p->series_len = slen;
+        p->nold = 0;
+    }
+    if (key_get_be64(key + slen) >= p->cutoff_key)
+        return 0;
+    if (p->nold == PL_PRUNE_KEEP_BEFORE) {
+        int rc = keylist_add(&p->del, p->old[0], p->old_len[0]);
+        if (rc)
+            return rc;
+        memmove(p->old[0], p->old[1], sizeof(p->old[0]) * (PL_PRUNE_KEEP_BEFORE - 1));
+        memmove(p->old_len, p->old_len + 1, sizeof(p->old_len[0]) * (PL_PRUNE_KEEP_BEFORE - 1));
+        p->nold--;
+    }
+    memcpy(p->old[p->nold], key, k->mv_size);
+    p->old_len[p->nold++] = k->mv_size;
+    return 0;
+}
+
+typedef struct job_prune {
+    keylist_t del;
+    int64_t cutoff;
+} job_prune_t;
+
+static int job_one(const pl_label_job_t *j, void *arg)
+{
+    job_prune_t *p = arg;
+    uint8_t k[8];
+    if (j->state == PL_JOB_PENDING || j->due >= p->cutoff ||
+        (j->state == PL_JOB_ACKED && j->acked_at >= p->cutoff))
+        return 0;
+    key_be64(k, j->id);
+    return keylist_add(&p->del, k, 8);
+}
+
+typedef struct batch_prune {
+    keylist_t del;
+    int64_t cutoff;
+    const char *last;
+} batch_prune_t;
+
+static int batch_one(const pl_batch_rec_t *b, void *arg)
+{
+    batch_prune_t *p = arg;
+    if (b->applied_at >= p->cutoff || strcmp(b->id, p->last) == 0)
+        return 0;
+    return keylist_add(&p->del, b->id, strlen(b->id));
+}
+
+int pl_cat_prune(pl_txn_t *t, int64_t now, int64_t cutoff, pl_prune_counts_t *n)
+{
+    pl_meta_t m;
+    memset(n, 0, sizeof(*n));
+    if (!t->write || cutoff > now - (int64_t)PL_PRUNE_MIN_DAYS * 86400)
+        return PL_EINVAL;
+    price_prune_t *pp = calloc(1, sizeof(*pp));
+    job_prune_t jp = {.cutoff = cutoff};
+    batch_prune_t bp = {.cutoff = cutoff};
+    if (!pp)
+        return -ENOMEM;
+    pp->cutoff_key = KEY_TIME(cutoff);
+    int rc = pl_meta_get(t, &m);
+    bp.last = m.last_batch;
+    if (!rc)
+        rc = cat_walk(t, DB_PRICES, NULL, 0, price_one, pp);
+    if (!rc)
+        rc = pl_job_each(t, 0, job_one, &jp);
+    if (!rc)
+        rc = pl_batch_each(t, batch_one, &bp);
+    if (!rc)
+        rc = keylist_delete(t, DB_PRICES, &pp->del);
+    if (!rc)
+        rc = keylist_delete(t, DB_LJOBS, &jp.del);
+    if (!rc)
+        rc = keylist_delete(t, DB_BATCHES, &bp.del);
+    char id[PL_BATCH_ID_MAX + 1];
+    snprintf(id, sizeof(id), "prune@%lld", (long long)now);
+    pl_batch_rec_t b = {.applied_at = now, .rows = pp->del.n + jp.del.n + bp.del.n};
+    snprintf(b.id, sizeof(b.id), "%s", id);
+    snprintf(b.digest, sizeof(b.digest), "%032x", 0);
+    if (!rc)
+        rc = pl_meta_bump(t, id, &b.gen);
+    if (!rc)
+        rc = pl_batch_put(t, &b);
+    if (!rc) {
+        n->prices = pp->del.n;
+        n->jobs = jp.del.n;
+        n->batches = bp.del.n;
+    }
+    free(pp->del.buf);
+    free(jp.del.buf);
+    free(bp.del.buf);
+    free(pp);
+    return txn_fail(t, rc);
 }

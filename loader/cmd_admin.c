@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -206,5 +207,99 @@ int cmd_migrate(int argc, char **argv)
     }
     printf("%s: schema version %u migrated to %u (backup of version %u in %s)\n", db, from, to,
            version, backup);
+    return 0;
+}
+
+static const char prune_usage[] =
+    "usage: pricelane-load prune --db DIR --keep-days N [--now TIME]\n"
+    "\n"
+    "Removes, in one write transaction, the history no answer and no label\n"
+    "needs any more, older than N days (N at least 7):\n"
+    "  - price rows that started before then, except the two latest of each\n"
+    "    item, level and scope (the row in force then, which answers the whole\n"
+    "    time after it, and the one before, which prev_price names); every row\n"
+    "    in force now, in the last 7 days (low_7d) or in the future stays;\n"
+    "  - label jobs printed or superseded before then (pending jobs stay);\n"
+    "  - batch ledger records applied before then, except the last batch: a\n"
+    "    batch file that old, applied again, is no longer recognised.\n"
+    "Promotions, items, barcodes, stores and shelf labels are kept. prev_price\n"
+    "reaches back at most to the rows kept. The run is recorded in the ledger\n"
+    "as prune@SECONDS. Freed pages are reused by later batches, so the file\n"
+    "stops growing; pricelane-load backup writes a compacted copy.\n"
+    "\n"
+    "  --db DIR        the catalogue\n"
+    "  --keep-days N   keep N days of history (7 to 36500)\n"
+    "  --now TIME      prune as of TIME instead of now (tests, replays)\n"
+    "\n"
+    "Exit status: 0 pruned, 1 failed (nothing removed), 2 usage.\n";
+
+int cmd_prune(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'}, {"keep-days", 1, 0, 'k'}, {"now", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0}};
+    const char *db = NULL, *keep_s = NULL, *now_s = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'k')
+            keep_s = optarg;
+        else if (c == 'n')
+            now_s = optarg;
+        else if (c == 'h') {
+            fputs(prune_usage, stdout);
+            return 0;
+        } else
+            return 2;
+    }
+    char *end = NULL;
+    long keep = keep_s ? strtol(keep_s, &end, 10) : 0;
+    if (!db || !keep_s || optind != argc) {
+        fprintf(stderr, "pricelane-load prune: %s\n",
+                !db       ? "--db DIR is required"
+                : !keep_s ? "--keep-days N is required"
+                          : "takes no arguments besides options");
+        return 2;
+    }
+    if (!*keep_s || *end || keep < PL_PRUNE_MIN_DAYS || keep > 36500) {
+        fprintf(stderr,
+                "pricelane-load prune: --keep-days \"%s\": a whole number of days from %d to "
+                "36500 (low_7d and prev_price look %d days back)\n",
+                keep_s, PL_PRUNE_MIN_DAYS, PL_PRUNE_MIN_DAYS);
+        return 2;
+    }
+    pl_cat_t *cat = cmd_open_db(db, 0);
+    if (!cat)
+        return 1;
+    int64_t now = time(NULL);
+    int off = 0;
+    if (now_s && (cmd_utc_offset(cat, &off), cmd_parse_time("prune", "now", now_s, off, &now))) {
+        pl_cat_close(cat);
+        return 2;
+    }
+    pl_prune_counts_t n;
+    pl_txn_t *txn;
+    int rc;
+    for (int tries = 0;; tries++) {
+        rc = pl_txn_begin(cat, 1, &txn);
+        if (rc)
+            break;
+        rc = pl_cat_prune(txn, now, now - keep * 86400, &n);
+        rc = rc ? (pl_txn_abort(txn), rc) : pl_txn_commit(txn);
+        if ((rc != PL_EMAPFULL && rc != PL_ETXNFULL) || tries == 8)
+            break;
+        if ((rc = pl_cat_grow(cat, 0)) != 0)
+            break;
+    }
+    pl_cat_close(cat);
+    if (rc) {
+        char why[256];
+        fprintf(stderr, "pricelane-load prune: %s: %s; nothing removed\n", db,
+                cmd_storage_error(db, rc, why, sizeof(why)));
+        return 1;
+    }
+    printf("%s: pruned history before %ld days: %" PRIu64 " price rows, %" PRIu64
+           " label jobs, %" PRIu64 " ledger records removed\n",
+           db, keep, n.prices, n.jobs, n.batches);
     return 0;
 }

@@ -25,6 +25,7 @@ static const struct {
      "backup  --db DIR OUT            consistent compacted copy, while others run"},
     {"restore", cmd_restore,
      "restore --db DIR BACKUP         replace the content by a backup, atomically"},
+    {"prune", cmd_prune, "prune   --db DIR --keep-days N  remove history no answer or label needs"},
     {"migrate", cmd_migrate,
      "migrate --db DIR                upgrade an older catalogue (backed up first)"},
 };

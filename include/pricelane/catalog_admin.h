@@ -91,3 +91,33 @@ int pl_cat_capacity(pl_txn_t *txn, pl_cat_capacity_t *c);
  * written minus free pages) over those plus the free pages and the file
  * system's room. 0..100. */
 unsigned pl_cat_capacity_used_pct(const pl_cat_capacity_t *c);
+
+/* ---- prune ----------------------------------------------------------------- */
+
+#define PL_PRUNE_MIN_DAYS 7    /* low_7d and prev_price look 7 days back */
+#define PL_PRUNE_KEEP_BEFORE 2 /* rows kept per price series before the cutoff */
+
+typedef struct pl_prune_counts {
+    uint64_t prices;  /* price rows removed */
+    uint64_t jobs;    /* label jobs removed (printed or superseded) */
+    uint64_t batches; /* ledger records removed */
+} pl_prune_counts_t;
+
+/* Removes, in the write transaction txn, what no answer and no label needs
+ * any more, before `cutoff` (the caller's now minus at least
+ * PL_PRUNE_MIN_DAYS days):
+ *  - price rows starting before the cutoff, except the last
+ *    PL_PRUNE_KEEP_BEFORE of each series (item, level, scope): the row in
+ *    force at the cutoff, which answers the whole window after it, and the
+ *    one before it, which prev_price names when the price changed at that
+ *    row. Rows starting at or after the cutoff (in force now, in the 7-day
+ *    window, or in the future) all stay;
+ *  - label jobs printed (acked) or superseded, due and acked before the
+ *    cutoff; pending jobs always stay;
+ *  - batch ledger records applied before the cutoff, except the last batch.
+ * Then bumps the generation with the ledger record "prune@now" (a new state:
+ * caches drop answers whose history reached further back). Promotions,
+ * items, barcodes, stores and shelf labels are kept. Returns 0 with the
+ * counts; PL_EINVAL (cutoff too recent for now); or a read or write error
+ * (sticky: the caller aborts, the catalogue unchanged). */
+int pl_cat_prune(pl_txn_t *txn, int64_t now, int64_t cutoff, pl_prune_counts_t *n);
