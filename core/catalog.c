@@ -182,7 +182,7 @@ static int reserve_lock_file(const char *dir, unsigned maxreaders)
     struct stat st;
     off_t want = (off_t)(maxreaders - 1) * 64 + 192;
     snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
     if (fd < 0)
         return 0;
     int rc = 0;
@@ -223,7 +223,11 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     rc = reserve_lock_file(dir, o->max_readers ? o->max_readers : 510);
     if (rc)
         goto fail_env;
-    rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0644));
+    /* Group-writable unless the umask says otherwise: the server and the
+     * loaders of one catalogue may be different users of one group, and
+     * all of them write the lock file (the packaged units run with
+     * UMask=0007; the common umask 022 still gives 0644). */
+    rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0664));
     if (rc)
         goto fail_env;
     int dead = 0;

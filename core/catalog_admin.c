@@ -96,7 +96,7 @@ static int raw_open(const char *dir, int mode, MDB_env **out)
     unsigned flags = mode == RAW_WRITE  ? 0
                      : mode == RAW_READ ? MDB_RDONLY
                                         : MDB_RDONLY | MDB_NOLOCK;
-    rc = pl_err_from_mdb(mdb_env_open(env, dir, flags, 0644));
+    rc = pl_err_from_mdb(mdb_env_open(env, dir, flags, 0664));
     if (rc) {
         mdb_env_close(env);
         return rc;
@@ -175,12 +175,21 @@ static int restore_once(pl_cat_t *cat, MDB_txn *src, const pl_meta_t *bm, int64_
     pl_txn_t *t;
     pl_meta_t live;
     uint64_t records = 0;
+    uint64_t live_job = 0, backup_job = 0;
     int rc = pl_txn_begin(cat, 1, &t);
     if (rc)
         return rc;
     rc = pl_meta_get(t, &live);
+    if (!rc)
+        rc = cat_meta_get_u64(t, "next_job", &live_job);
     for (int db = 0; db < DB_COUNT && !rc; db++)
         rc = txn_fail(t, copy_db(t, db, src, &records));
+    /* Label job ids, like generations, are never reused: exported ids of
+     * the replaced history may still be on a printer's list. */
+    if (!rc)
+        rc = cat_meta_get_u64(t, "next_job", &backup_job);
+    if (!rc && live_job > backup_job)
+        rc = cat_meta_put_u64(t, "next_job", live_job);
     /* Above both histories: a generation the replaced catalogue or the
      * backup ever had is not reused, and pl_meta_bump draws a new state. */
     uint64_t base = live.gen > bm->gen ? live.gen : bm->gen;

@@ -33,7 +33,8 @@ typedef struct pl_restore_info {
 /* Replaces the whole content of the catalogue cat (opened for writing) by
  * the backup in backup_dir (made by pl_cat_backup or mdb_copy), in one write
  * transaction: every database emptied and refilled from the backup, the
- * backup's meta taken over, then the generation set above both the
+ * backup's meta taken over (the label job counter kept at the higher of
+ * the two, so no job id is reused), then the generation set above both the
  * catalogue's and the backup's and a new state drawn (pl_meta_bump), so no
  * cache or memo tagged with the replaced state, nor with the backup's
  * earlier life, can answer; and a ledger record "restore@SECONDS" (digest:

@@ -40,7 +40,7 @@ PY
 
 for engine in $ENGINES; do
     echo "== engine $engine"
-    rm -rf "$T/db" "$T/bak" "$T/cache" "$T/stop" "$T/done"
+    rm -rf "$T/db" "$T/bak" "$T/cache" "$T/stop" "$T/done" "$T/s1" "$T/bak.copy"
     make_catalogue
     rc=0; start_server s "$engine" || rc=$?
     [ $rc = 77 ] && { echo "skip $engine: not usable on this host"; continue; }
@@ -60,6 +60,8 @@ for engine in $ENGINES; do
     wait_until 10 grep -q ' 2222 ' "$T/s1" || true
     check_match "$engine the stream sees the batches" "$(tail -1 "$T/s1")" '^before 2222 [0-9]+ ok$'
     cp "$T/bak/data.mdb" "$T/bak.copy"
+    next_job() { mdb_dump -s meta -p "$1" | grep -A1 '^ next_job$' | tail -1; }
+    jobs_before=$(next_job "$T/db")
 
     out=$("$LOAD" restore --db "$T/db" --now @2000000000 "$T/bak")
     touch "$T/done"
@@ -82,6 +84,7 @@ for engine in $ENGINES; do
         "$bprice/$(field "$off" gen)"
     check_match "$engine generation above both histories" "$(field "$now" gen)" "^([4-9]|[1-9][0-9]+)$"
     check_match "$engine the ledger records the restore" "$(mdb_dump -s batches -p "$T/db")" 'restore@2000000000'
+    check_eq "$engine label job ids go on from the replaced history's" "$(next_job "$T/db")" "$jobs_before"
     check_eq "$engine verify after the restore" "$("$LOAD" verify --db "$T/db" --quiet >/dev/null; echo $?)" 0
     if cmp -s "$T/bak/data.mdb" "$T/bak.copy"; then ok "$engine the backup was only read"
     else bad "$engine the backup changed"; fi
