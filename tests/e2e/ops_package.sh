@@ -54,7 +54,7 @@ done
 check_eq "the packaged server runs" "$("$R/usr/bin/pricelaned" --version)" "$("$BIN/pricelaned" --version)"
 zcat "$R/usr/share/man/man1/pricelane-load.1.gz" >"$T/load.1"
 check_eq "pricelane-load's page has a section per command" \
-    "$(grep -c -E '^\.SS (init|import|apply|labels|history|verify|watch)$' "$T/load.1")" 7
+    "$(grep -c -E '^\.SS (init|import|apply|labels|history|verify|watch|backup|restore|prune|migrate)$' "$T/load.1")" 11
 zcat "$R/usr/share/man/man1/pricelaned.1.gz" >"$T/d.1"
 check_eq "pricelaned's page has the help's sections" \
     "$(grep -c -E '^\.SH (NAME|SYNOPSIS|DESCRIPTION|OPTIONS|SIGNALS|ENVIRONMENT|EXIT STATUS)$' "$T/d.1")" 7
