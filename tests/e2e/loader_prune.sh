@@ -75,4 +75,12 @@ check_contains "A1's history keeps the row in force at the cutoff" "$h" "3.90"
 check_not_contains "A1's history lost rows older than that" "$h" "3.50"
 out=$("$LOAD" prune --db "$DB" --keep-days 14 --now "@$tp")
 check_match "a second prune at the same instant removes nothing" "$out" ': 0 price rows, 0 label jobs, 0 ledger records removed'
+
+# verify checks what prune keeps: a copy whose A1 lost every price row (made
+# with mdb_dump and mdb_load, as no loader would) is reported.
+mdb_dump -a "$DB" | awk '/^database=/ { inp = ($0 == "database=prices") } inp && /^ 413100/ { skip = 1; next } skip { skip = 0; next } 1' >"$T/cut.dump"
+mkdir "$T/cut" && mdb_load -f "$T/cut.dump" "$T/cut" 2>"$T/load.err"
+out=$("$LOAD" verify --db "$T/cut" 2>&1 || true)
+check_contains "verify reports an item whose price rows are gone" "$out" \
+    'labels: label of item A1 scope "": the item has no price row (its price in force was removed)'
 finish
