@@ -237,6 +237,15 @@ int pl_cat_restore(pl_cat_t *cat, const char *backup_dir, int64_t now, pl_restor
     memset(info, 0, sizeof(*info));
     if (cat->read_only)
         return -EACCES;
+    /* The backup is read without a lock: it must not be the catalogue
+     * itself, whose pages the restore's own writes would reuse under the
+     * read. */
+    char a[4200], b[4200];
+    struct stat sa, sb;
+    snprintf(a, sizeof(a), "%s/data.mdb", cat->path);
+    snprintf(b, sizeof(b), "%s/data.mdb", backup_dir);
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+        return PL_EINVAL;
     int rc = raw_open(backup_dir, RAW_BACKUP, &env);
     if (rc)
         return rc;
@@ -244,9 +253,9 @@ int pl_cat_restore(pl_cat_t *cat, const char *backup_dir, int64_t now, pl_restor
     if (rc)
         goto out_env;
     rc = backup_meta(env, src, &bm);
-    for (int tries = 0; !rc && tries < 16; tries++) {
+    for (int tries = 0; !rc; tries++) {
         rc = restore_once(cat, src, &bm, now, info);
-        if (rc != PL_EMAPFULL && rc != PL_ETXNFULL)
+        if ((rc != PL_EMAPFULL && rc != PL_ETXNFULL) || tries == 15)
             break;
         MDB_envinfo ei;
         mdb_env_info(cat->env, &ei);

@@ -147,6 +147,8 @@ int cmd_restore(int argc, char **argv)
         const char *why = pl_strerror(rc);
         if (rc == PL_ENOTFOUND)
             why = "not a backup (no data.mdb, or no catalogue in it)";
+        else if (rc == PL_EINVAL)
+            why = "is the catalogue itself, not a backup of it";
         else if (rc == PL_EVERSION)
             why = "a backup of another schema version, or not an LMDB file (restore a copy "
                   "migrated with pricelane-load migrate)";

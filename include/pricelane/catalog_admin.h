@@ -42,7 +42,8 @@ typedef struct pl_restore_info {
  * written. Readers (servers) see the old content until the commit and the
  * restored one after it. The map grows as needed. `now` is the ledger
  * record's time. The backup is opened read-only and never written.
- * Returns 0 with *info filled; PL_ENOTFOUND (no data.mdb in backup_dir, or
+ * Returns 0 with *info filled; PL_EINVAL (backup_dir is the catalogue
+ * itself); PL_ENOTFOUND (no data.mdb in backup_dir, or
  * no catalogue in it); PL_EVERSION (a backup of another schema version, or
  * not an LMDB file: migrate a copy of an older backup first); PL_ECORRUPT
  * (its meta does not decode); -EACCES (cat opened read-only); or another

@@ -101,6 +101,9 @@ err=$("$LOAD" restore --db "$T/db" "$T/junk" 2>&1 || true)
 check_match "restore from a file that is not LMDB" "$err" "$T/junk: a backup of another schema version, or not an LMDB file"
 err=$("$LOAD" restore --db "$T/db" "$SRC/tests/data/catalog-v1" 2>&1 || true)
 check_match "restore from a backup of schema version 1" "$err" "catalog-v1: a backup of another schema version"
+err=$("$LOAD" restore --db "$T/db" "$T/db" 2>&1 || true)
+check_eq "restore from the catalogue itself" "$err" \
+    "pricelane-load restore: $T/db: is the catalogue itself, not a backup of it; $T/db unchanged"
 mdb_dump -a "$T/db" >"$T/after.dump"
 if cmp -s "$T/before.dump" "$T/after.dump"; then ok "refused restores changed nothing"; else bad "a refused restore changed the catalogue"; fi
 err=$("$LOAD" backup --db "$T/db" "$T/bak" 2>&1 || true)
