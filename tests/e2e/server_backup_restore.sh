@@ -91,6 +91,26 @@ for engine in $ENGINES; do
     stop_server s "$SPID"
 done
 
+# Backups taken while a loader applies 20 batches (how many overlap depends
+# on the machine): each is one whole state
+# (verify passes, its generation is a batch's, its price that batch's).
+for i in $(seq 1 20); do printf 'op,sku,price\nprice,100001,%d.00\n' "$((30 + i))" >"$T/w$i.csv"; done
+"$LOAD" apply --quiet --db "$T/db" "$T"/w{1..20}.csv &
+LOADER=$!
+PL_PIDS+=("$LOADER")
+for n in 1 2 3; do
+    "$LOAD" backup --db "$T/db" "$T/live$n" >/dev/null
+    v=$("$LOAD" verify --db "$T/live$n" 2>&1) && ok "backup $n during batches passes verify" || bad "backup $n: $v"
+    a=$("$BIN/pricelane" lookup --db "$T/live$n" "$CODE")
+    g=$(field "$a" gen)
+    last=$(mdb_dump -s meta -p "$T/live$n" | grep -A1 '^ last_batch$' | tail -1 | tr -d ' ')
+    case "$last" in
+    w*) check_eq "backup $n: the price of its last batch $last" "$(field "$a" price)" "$(((30 + ${last#w}) * 100))" ;;
+    *) ok "backup $n taken before the first of these batches (gen $g)" ;;
+    esac
+done
+wait "$LOADER"
+
 # Refusals leave the catalogue as it was.
 mdb_dump -a "$T/db" >"$T/before.dump"
 err=$("$LOAD" restore --db "$T/db" "$T/nowhere" 2>&1 || true)
