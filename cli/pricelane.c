@@ -41,7 +41,10 @@ static int lookup_db(const char *db, const char *store, const char *at, int memb
     int rc = pl_cat_open(db, &o, &cat);
     if (rc) {
         fprintf(stderr, "pricelane: %s: %s\n", db,
-                rc == PL_ENOTFOUND ? "no catalogue here" : pl_strerror(rc));
+                rc == PL_ENOTFOUND  ? "no catalogue here"
+                : rc == PL_EVERSION ? "another schema version (an older catalogue is upgraded by "
+                                      "pricelane-load migrate)"
+                                    : pl_strerror(rc));
         return 2;
     }
     pl_resolver_t *r = NULL;

@@ -187,7 +187,7 @@ static int reserve_lock_file(const char *dir, unsigned maxreaders)
     struct stat st;
     off_t want = (off_t)(maxreaders - 1) * 64 + 192;
     snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
     if (fd < 0)
         return 0;
     int rc = 0;
@@ -228,7 +228,11 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     rc = reserve_lock_file(dir, o->max_readers ? o->max_readers : 510);
     if (rc)
         goto fail_env;
-    rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0644));
+    /* Group-writable unless the umask says otherwise: the server and the
+     * loaders of one catalogue may be different users of one group, and
+     * all of them write the lock file (the packaged units run with
+     * UMask=0007; the common umask 022 still gives 0644). */
+    rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0664));
     if (rc)
         goto fail_env;
     int dead = 0;
@@ -245,6 +249,12 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     rc = pl_err_from_mdb(mrc);
     if (rc)
         goto fail_env;
+    /* A catalogue of another schema version is refused before anything is
+     * written to it (no database created): pricelane-load migrate, which
+     * opens it by other means, decides what changes. */
+    uint64_t schema;
+    if (!creating && cat_schema_in(txn, &schema) == 0 && schema != PL_SCHEMA_VERSION)
+        rc = PL_EVERSION;
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         unsigned f = db_spec[i].flags | (o->read_only ? 0 : MDB_CREATE);
         rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[i].name, f, &cat->dbi[i]));
@@ -292,6 +302,43 @@ static int meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v)
 static int meta_put_str(pl_txn_t *t, const char *k, const char *s)
 {
     return cat_put(t, DB_META, k, strlen(k), s, strlen(s), 0);
+}
+
+int cat_meta_put_u64(pl_txn_t *t, const char *k, uint64_t v)
+{
+    return meta_put_u64(t, k, v);
+}
+
+int cat_meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v)
+{
+    return meta_get_u64(t, k, v);
+}
+
+const char *cat_db_name(int db)
+{
+    return db_spec[db].name;
+}
+
+unsigned cat_db_flags(int db)
+{
+    return db_spec[db].flags;
+}
+
+/* The schema version in meta, read through an LMDB transaction of any
+ * kind: 0 and *v, PL_ENOTFOUND (no meta database or no version), or
+ * PL_ECORRUPT. */
+int cat_schema_in(MDB_txn *txn, uint64_t *v)
+{
+    MDB_dbi meta;
+    MDB_val key = {6, (void *)"schema"}, val;
+    int rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[DB_META].name, 0, &meta));
+    if (!rc)
+        rc = pl_err_from_mdb(mdb_get(txn, meta, &key, &val));
+    if (rc)
+        return rc;
+    rec_r r = {val.mv_data, val.mv_size, 0, 0};
+    *v = rr_u64(&r);
+    return r.err ? PL_ECORRUPT : 0;
 }
 
 static int meta_get_str(pl_txn_t *t, const char *k, char *out, size_t cap)

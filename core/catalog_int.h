@@ -75,6 +75,15 @@ int cat_next_job_id(pl_txn_t *t, uint64_t *id);
 void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen);
 int cat_changes_commit(pl_txn_t *t);
 void cat_changes_free(pl_txn_t *t);
+/* meta's u64 values (little-endian), as pl_meta_get and pl_meta_bump use. */
+int cat_meta_put_u64(pl_txn_t *t, const char *k, uint64_t v);
+int cat_meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v);
+/* The layout: each database's name and LMDB flags (db_spec). */
+const char *cat_db_name(int db);
+unsigned cat_db_flags(int db);
+/* The schema version in meta through any LMDB transaction: 0, PL_ENOTFOUND,
+ * PL_ECORRUPT. */
+int cat_schema_in(MDB_txn *txn, uint64_t *v);
 /* Builds "a\0b" style keys: copies s and a NUL, returns bytes written or 0. */
 size_t cat_key_str(uint8_t *out, size_t cap, const char *s);
 /* Walks the records of db whose key starts with prefix[0..plen) (plen 0:

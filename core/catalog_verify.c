@@ -500,6 +500,12 @@ static int scope_level(verify_t *v, const char *scope)
                                                   : PL_LEVEL_ZONE;
 }
 
+static int first_row(const MDB_val *k, const MDB_val *val, void *arg)
+{
+    (void)k, (void)val, (void)arg;
+    return 1; /* one is enough: stops the walk */
+}
+
 static int check_label(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
     char sku[PL_ITEM_CODE_MAX + 1], scope[PL_SCOPE_MAX + 1], sh[256];
@@ -531,6 +537,16 @@ static int check_label(verify_t *v, const MDB_val *k, const MDB_val *val)
     if (rc < 0)
         return rc;
     need_scope(v, scope_level(v, scope), scope, what);
+    /* What prune keeps: a priced item keeps at least the row in force at
+     * its cutoff, so an item with a shelf label never loses all its price
+     * rows (no loader removes one otherwise). */
+    uint8_t pk[PL_ITEM_CODE_MAX + 1];
+    memcpy(pk, sku, n + 1);
+    rc = cat_walk(v->t, DB_PRICES, pk, n + 1, first_row, NULL);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        report(v, "%s: the item has no price row (its price in force was removed)", what);
     if (lb.price < 0)
         report(v, "%s: price %" PRId64 " is negative", what, lb.price);
     return 0;

@@ -92,6 +92,11 @@ static const pl_config_opt_t opts[] = {
     {"drain_timeout", PL_CFG_INT, "5", 0, 300, NULL, PL_CFG_RELOAD, "SECONDS", NULL,
      "On SIGTERM, time allowed to send the replies already due before connections are closed.",
      F(drain_timeout), 0},
+    {"capacity_warn_mb", PL_CFG_INT, "1024", 0, 1048576, NULL, 0, "MIB", NULL,
+     "/healthz answers \"warning\" (still 200) once the catalogue's room to grow, the free "
+     "space of its file system plus its free pages, is below this many MiB; 0: never. A "
+     "loader grows the map on demand, so the file system is what fills up.",
+     F(capacity_warn_mb), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
      "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "

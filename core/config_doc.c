@@ -90,6 +90,11 @@ void pl_config_help(FILE *f, const char *prog)
          "SIGHUP: read the configuration file again; settings marked \"Reloaded on SIGHUP\" take "
          "effect at once, a change to any other is logged and needs a restart. A file with an "
          "error is rejected as a whole and the running settings stay.");
+    fprintf(f, "\nENVIRONMENT\n");
+    wrap(f, "    ",
+         "NOTIFY_SOCKET: set by systemd for a Type=notify service. The server sends READY=1 "
+         "with its ready line, RELOADING=1 and READY=1 around a SIGHUP reload, and STOPPING=1 "
+         "when it begins to drain.");
     fprintf(f, "\nEXIT STATUS\n");
     wrap(f, "    ",
          "0 after a clean shutdown; 1 when the catalogue, the cache or a socket cannot be set "

@@ -1,6 +1,6 @@
 /* pricelane-load: create catalogues, import them, apply change batches, work
  * the shelf-label queue, show history, verify invariants, watch a drop
- * directory. */
+ * directory; back up, restore and migrate a catalogue. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +14,20 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"init", cmd_init, "init    --db DIR [--currency C] [--utc-offset +08:00]  create a catalogue"},
-    {"import", cmd_import, "import  --db DIR FILE...        load a whole catalogue in one transaction"},
+    {"import", cmd_import,
+     "import  --db DIR FILE...        load a whole catalogue in one transaction"},
     {"apply", cmd_apply, "apply   --db DIR FILE...        apply change batches, each atomically"},
     {"labels", cmd_labels, "labels  list|export|ack ...     the shelf-label reprint queue"},
     {"history", cmd_history, "history --db DIR CODE           prices of an item over time"},
     {"verify", cmd_verify, "verify  --db DIR                check the catalogue's invariants"},
     {"watch", cmd_watch, "watch   --db DIR INBOX          apply files dropped into INBOX"},
+    {"backup", cmd_backup,
+     "backup  --db DIR OUT            consistent compacted copy, while others run"},
+    {"restore", cmd_restore,
+     "restore --db DIR BACKUP         replace the content by a backup, atomically"},
+    {"prune", cmd_prune, "prune   --db DIR --keep-days N  remove history no answer or label needs"},
+    {"migrate", cmd_migrate,
+     "migrate --db DIR                upgrade an older catalogue (backed up first)"},
 };
 
 static void usage(FILE *f)
@@ -44,6 +52,11 @@ struct pl_cat *cmd_open_db(const char *db, int read_only)
     int rc = pl_cat_open(db, &o, &cat);
     if (rc == PL_ENOTFOUND)
         fprintf(stderr, "pricelane-load: %s: no catalogue here (create one with pricelane-load init)\n", db);
+    else if (rc == PL_EVERSION)
+        fprintf(stderr,
+                "pricelane-load: %s: catalogue of another schema version (this pricelane-load "
+                "uses %d): an older one is upgraded by pricelane-load migrate --db %s\n",
+                db, PL_SCHEMA_VERSION, db);
     else if (rc)
         fprintf(stderr, "pricelane-load: %s: %s\n", db, pl_strerror(rc));
     return rc ? NULL : cat;

@@ -5,18 +5,74 @@
 #include <string.h>
 
 #include "admin.h"
+#include "pricelane/catalog_admin.h"
 #include "pricelane/err.h"
 #include "pricelane/timefmt.h"
+
+/* The catalogue's capacity and its last batch, read on the control thread
+ * (one read transaction, the free list walked once) into the summed stats:
+ * 0 or the error, the series then left at 0. */
+static int capacity(server_t *srv, pl_stats_t *sum, pl_meta_t *m, pl_cat_capacity_t *c)
+{
+    pl_txn_t *txn = NULL;
+    pl_batch_rec_t b;
+    int rc = pl_txn_begin(srv->cat, 0, &txn);
+    if (!rc)
+        rc = pl_meta_get(txn, m);
+    if (!rc)
+        rc = pl_cat_capacity(txn, c);
+    if (!rc && m->last_batch[0] && pl_batch_get(txn, m->last_batch, &b) == 0) {
+        int64_t age = pl_time_now() - b.applied_at;
+        sum->v[PL_ST_LAST_BATCH_AGE] = age > 0 ? (uint64_t)age : 0;
+    }
+    pl_txn_abort(txn);
+    if (rc)
+        return rc;
+    sum->v[PL_ST_CAT_PAGE_BYTES] = c->page_size;
+    sum->v[PL_ST_CAT_MAP_BYTES] = c->map_bytes;
+    sum->v[PL_ST_CAT_FILE_BYTES] = c->file_bytes;
+    sum->v[PL_ST_CAT_PAGES_USED] = c->pages - c->free_pages;
+    sum->v[PL_ST_CAT_PAGES_FREE] = c->free_pages;
+    sum->v[PL_ST_CAT_FREE_RUN] = c->free_run_pages;
+    sum->v[PL_ST_CAT_ROOM_BYTES] = c->room_bytes;
+    sum->v[PL_ST_CAT_USED_PCT] = pl_cat_capacity_used_pct(c);
+    sum->v[PL_ST_CAT_READERS_USED] = c->readers;
+    sum->v[PL_ST_CAT_READERS_MAX] = c->max_readers;
+    return 0;
+}
+
+/* A label value in the text format: backslash, quote and line feed escaped. */
+static void label_value(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f), fputc(*s, f);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
 
 static char *render_metrics(server_t *srv, size_t *len)
 {
     pl_stats_t sum;
+    pl_meta_t m;
+    pl_cat_capacity_t c;
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     if (!f)
         return NULL;
     server_collect(srv, &sum);
+    int crc = capacity(srv, &sum, &m, &c);
     pl_stats_prometheus(&sum, f);
+    if (!crc) {
+        fprintf(f, "# HELP pricelane_last_batch_info The last batch the catalogue committed.\n"
+                   "# TYPE pricelane_last_batch_info gauge\n"
+                   "pricelane_last_batch_info{batch=\"");
+        label_value(f, m.last_batch);
+        fprintf(f, "\",generation=\"%llu\"} 1\n", (unsigned long long)m.gen);
+    }
     fprintf(f,
             "# HELP pricelane_build_info Version and I/O engine of this server.\n"
             "# TYPE pricelane_build_info gauge\n"
@@ -53,8 +109,20 @@ static char *render_health(server_t *srv, int *code, size_t *len)
         *code = 503;
         snprintf(text, sizeof(text), "catalogue unreadable: %s\n", pl_strerror(rc));
     } else {
+        pl_cat_capacity_t c;
+        pl_stats_t cap = {0};
+        pl_meta_t m2;
         *code = 200;
-        snprintf(text, sizeof(text), "ok generation=%llu\n", (unsigned long long)m.gen);
+        if (capacity(srv, &cap, &m2, &c) == 0 &&
+            c.room_bytes + c.free_pages * c.page_size < ((uint64_t)srv->cfg.capacity_warn_mb << 20))
+            snprintf(text, sizeof(text),
+                     "warning catalogue room %llu MiB, below capacity_warn_mb %d (%u%% used) "
+                     "generation=%llu\n",
+                     (unsigned long long)((c.room_bytes + c.free_pages * c.page_size) >> 20),
+                     srv->cfg.capacity_warn_mb, pl_cat_capacity_used_pct(&c),
+                     (unsigned long long)m.gen);
+        else
+            snprintf(text, sizeof(text), "ok generation=%llu\n", (unsigned long long)m.gen);
     }
     *len = strlen(text);
     return strdup(text);
@@ -71,8 +139,11 @@ static json_t *stats_object(const pl_stats_t *s)
 static char *render_stats(server_t *srv, size_t *len)
 {
     pl_stats_t sum;
+    pl_meta_t m;
+    pl_cat_capacity_t c;
     char a[PL_ADDR_STR_MAX];
     server_collect(srv, &sum);
+    capacity(srv, &sum, &m, &c);
     json_t *root = json_object();
     json_object_set_new(root, "version", json_string(PL_VERSION));
     json_object_set_new(root, "engine", json_string(srv->crew.engine->name));

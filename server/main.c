@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "admin.h"
+#include "notify.h"
 #include "pricelane/timefmt.h"
 #include "server.h"
 
@@ -61,11 +62,20 @@ static void end_when_drained(control_t *c)
     uv_stop(c->loop);
 }
 
+/* The service manager's view (Type=notify units); outside one, nothing. */
+static void tell_manager(const char *state)
+{
+    int rc = notify_state(state);
+    if (rc < 0)
+        fprintf(stderr, "pricelaned: NOTIFY_SOCKET: cannot send %s: %s\n", state, strerror(-rc));
+}
+
 static void begin_shutdown(control_t *c)
 {
     if (c->shutting_down)
         return;
     c->shutting_down = 1;
+    tell_manager("STOPPING=1");
     stop_workers(c->srv);
     end_when_drained(c);
 }
@@ -78,15 +88,19 @@ static void reload(control_t *c)
         fprintf(stderr, "pricelaned: SIGHUP: started without --config, nothing to reload\n");
         return;
     }
+    tell_manager("RELOADING=1");
     pl_config_t *nc = malloc(sizeof(*nc));
     char err[1024], path[PL_CFG_PATH_MAX];
     pl_config_action_t act;
-    if (!nc)
+    if (!nc) {
+        tell_manager("READY=1");
         return;
+    }
     int rc = pl_config_from_args(nc, srv->argc, srv->argv, &act, path, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "pricelaned: reload rejected, running settings kept: %s\n", err);
         free(nc);
+        tell_manager("READY=1");
         return;
     }
     size_t n;
@@ -117,6 +131,7 @@ static void reload(control_t *c)
     for (int i = 0; i < srv->nworkers; i++)
         worker_wake(&srv->workers[i]);
     fprintf(stderr, "pricelaned: reloaded %s\n", srv->config_path);
+    tell_manager("READY=1");
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -212,6 +227,7 @@ static void announce(const server_t *srv, const control_t *c)
     printf("pricelaned ready udp=%s tcp=%s admin=%s engine=%s threads=%d%s\n", a, a, b,
            srv->crew.engine->name, srv->nworkers, cit);
     fflush(stdout);
+    tell_manager("READY=1");
 }
 
 /* After the control loop: joins the workers and closes everything. The exit

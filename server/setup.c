@@ -46,7 +46,10 @@ int server_setup(server_t *srv, char *err, size_t errlen)
     int rc = pl_cat_open(c->db, &o, &srv->cat);
     if (rc) {
         snprintf(err, errlen, "catalogue %s: %s", c->db,
-                 rc == PL_ENOTFOUND ? "no catalogue here (pricelane-load init)" : pl_strerror(rc));
+                 rc == PL_ENOTFOUND  ? "no catalogue here (pricelane-load init)"
+                 : rc == PL_EVERSION ? "another schema version: an older catalogue is upgraded by "
+                                       "pricelane-load migrate --db DIR (docs/operations.md)"
+                                     : pl_strerror(rc));
         srv->cat = NULL;
         return rc;
     }

@@ -78,7 +78,8 @@
 
 #include "pricelane/barcode.h" /* PL_ITEM_CODE_MAX, PL_PLU_MAX */
 
-#define PL_SCHEMA_VERSION 1
+#define PL_SCHEMA_VERSION                                                                          \
+    2 /* 2: pricelane-load migrate; older catalogues are refused until migrated */
 #define PL_NAME_MAX 120     /* item name bytes (UTF-8: 40 CJK characters) */
 #define PL_UNIT_MAX 15
 #define PL_DEPT_MAX 15

@@ -122,7 +122,27 @@ typedef enum pl_stat_kind {
       "touch.")                                                                                    \
     X(CACHE_FLUSHES, COUNTER, "pricelane_cache_flushes_total", "",                                 \
       "Times a worker kept no cached answer across a new snapshot: its first, a store change, an " \
-      "import, a restore, or a gap in the change log.")
+      "import, a restore, or a gap in the change log.")                                          \
+    X(CAT_PAGE_BYTES, GAUGE, "pricelane_catalog_page_bytes", "", "Catalogue page size (LMDB).")    \
+    X(CAT_MAP_BYTES, GAUGE, "pricelane_catalog_map_bytes", "",                                     \
+      "Catalogue map this server holds (address space; loaders grow the map on demand).")          \
+    X(CAT_FILE_BYTES, GAUGE, "pricelane_catalog_file_bytes", "", "Size of the catalogue file.")    \
+    X(CAT_PAGES_USED, GAUGE, "pricelane_catalog_pages", "state=\"used\"",                          \
+      "Catalogue pages holding data (used) or on LMDB's free list (free).")                        \
+    X(CAT_PAGES_FREE, GAUGE, "pricelane_catalog_pages", "state=\"free\"",                          \
+      "Catalogue pages holding data (used) or on LMDB's free list (free).")                        \
+    X(CAT_FREE_RUN, GAUGE, "pricelane_catalog_free_run_pages", "",                                 \
+      "Longest run of consecutive free catalogue pages.")                                          \
+    X(CAT_ROOM_BYTES, GAUGE, "pricelane_catalog_room_bytes", "",                                   \
+      "Free bytes on the catalogue's file system: what the catalogue can still grow into.")        \
+    X(CAT_USED_PCT, GAUGE, "pricelane_catalog_used_percent", "",                                   \
+      "Used share of the catalogue's room: used pages over used + free pages + room.")             \
+    X(CAT_READERS_USED, GAUGE, "pricelane_catalog_readers", "state=\"used\"",                      \
+      "Catalogue reader slots in use by every process (used) and their number (max).")             \
+    X(CAT_READERS_MAX, GAUGE, "pricelane_catalog_readers", "state=\"max\"",                        \
+      "Catalogue reader slots in use by every process (used) and their number (max).")             \
+    X(LAST_BATCH_AGE, GAUGE, "pricelane_last_batch_age_seconds", "",                               \
+      "Seconds since the last batch (or import, or restore) committed.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

@@ -84,6 +84,17 @@ static const char *const shipped[] = {
     "pricelane_memo_misses_total",
     "pricelane_changes_followed_total",
     "pricelane_cache_flushes_total",
+    "pricelane_catalog_page_bytes",
+    "pricelane_catalog_map_bytes",
+    "pricelane_catalog_file_bytes",
+    "pricelane_catalog_pages{state=\"used\"}",
+    "pricelane_catalog_pages{state=\"free\"}",
+    "pricelane_catalog_free_run_pages",
+    "pricelane_catalog_room_bytes",
+    "pricelane_catalog_used_percent",
+    "pricelane_catalog_readers{state=\"used\"}",
+    "pricelane_catalog_readers{state=\"max\"}",
+    "pricelane_last_batch_age_seconds",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)
