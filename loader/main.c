@@ -1,6 +1,6 @@
 /* pricelane-load: create catalogues, import them, apply change batches, work
  * the shelf-label queue, show history, verify invariants, watch a drop
- * directory. */
+ * directory, publish batches to the stores and follow a zone's stream. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +14,15 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"init", cmd_init, "init    --db DIR [--currency C] [--utc-offset +08:00]  create a catalogue"},
-    {"import", cmd_import, "import  --db DIR FILE...        load a whole catalogue in one transaction"},
+    {"import", cmd_import,
+     "import  --db DIR FILE...        load a whole catalogue in one transaction"},
     {"apply", cmd_apply, "apply   --db DIR FILE...        apply change batches, each atomically"},
     {"labels", cmd_labels, "labels  list|export|ack ...     the shelf-label reprint queue"},
     {"history", cmd_history, "history --db DIR CODE           prices of an item over time"},
     {"verify", cmd_verify, "verify  --db DIR                check the catalogue's invariants"},
     {"watch", cmd_watch, "watch   --db DIR INBOX          apply files dropped into INBOX"},
+    {"publish", cmd_publish,
+     "publish --db DIR --nats URL --zone Z FILE...  send batches to a zone's stores"},
 };
 
 static void usage(FILE *f)
@@ -28,7 +31,7 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         fprintf(f, "  %s\n", cmds[i].help);
     fprintf(f, "\n'pricelane-load COMMAND --help' describes each command. Documents:\n"
-               "docs/loader.md, docs/batch-format.md, docs/labels.md.\n"
+               "docs/loader.md, docs/batch-format.md, docs/labels.md, docs/distribution.md.\n"
                "Exit status: 0 done, 1 refused or failed, 2 usage.\n");
 }
 
