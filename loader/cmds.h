@@ -11,6 +11,7 @@ int cmd_history(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
 
 /* Shared by the subcommands: opens the catalogue at db, printing a precise
  * error ("pricelane-load: /x: no catalogue here (run pricelane-load init)").

@@ -1,0 +1,539 @@
+/* follow: a store's side of the distribution. Applies its zone's stream,
+ * batch by batch, in sequence order, each with the ordinary one-transaction
+ * apply; the stream position commits in the same transaction as the batch
+ * (pl_follow_t), so a restart resumes exactly after the last batch that
+ * committed: nothing is applied twice and nothing is skipped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "dist.h"
+#include "load.h"
+#include "pricelane/err.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct follower {
+    pl_cat_t *cat;
+    const char *db, *zone, *store;
+    dist_conf_t conf;
+    char stream[PL_FOLLOW_STREAM_MAX + 1], subject[96];
+    natsConnection *nc;
+    jsCtx *js;
+    natsSubscription *wake; /* the zone's subject: a hint that the head moved */
+    pl_follow_t pos;        /* as committed */
+    char waiting[320];      /* the last "waiting" line printed, not repeated */
+} follower_t;
+
+enum { RUN_ON = 0, RUN_STOPPED = 1, RUN_FATAL = 2 };
+
+static int pos_read(follower_t *f)
+{
+    pl_txn_t *txn;
+    int rc = pl_txn_begin(f->cat, 0, &txn);
+    if (!rc) {
+        rc = pl_follow_get(txn, &f->pos);
+        pl_txn_abort(txn);
+    }
+    if (rc == PL_ENOTFOUND) {
+        memset(&f->pos, 0, sizeof(f->pos));
+        snprintf(f->pos.stream, sizeof(f->pos.stream), "%s", f->stream);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* Writes a position in a transaction of its own (a batch already applied,
+ * a stop, a skip): it changes no answer, so the generation stays. */
+static int pos_write(follower_t *f, const pl_follow_t *p)
+{
+    pl_txn_t *txn;
+    int rc = pl_txn_begin(f->cat, 1, &txn);
+    if (rc)
+        return rc;
+    rc = pl_follow_put(txn, p);
+    if (!rc)
+        return pl_txn_commit(txn);
+    pl_txn_abort(txn);
+    return rc;
+}
+
+static int pos_in_batch(pl_txn_t *txn, void *arg)
+{
+    return pl_follow_put(txn, arg);
+}
+
+/* Prints a waiting reason once until it changes. */
+static void waiting(follower_t *f, const char *why)
+{
+    if (strcmp(f->waiting, why) == 0)
+        return;
+    snprintf(f->waiting, sizeof(f->waiting), "%s", why);
+    printf("waiting: %s\n", why);
+    fflush(stdout);
+}
+
+/* Waits up to ms for a message on the zone's subject (or a signal), then
+ * drains the others: they are only hints, the stream is read by sequence. */
+static void wait_hint(follower_t *f, int ms)
+{
+    natsMsg *m = NULL;
+    if (natsSubscription_NextMsg(&m, f->wake, ms) == NATS_OK) {
+        natsMsg_Destroy(m);
+        while (natsSubscription_NextMsg(&m, f->wake, 0) == NATS_OK)
+            natsMsg_Destroy(m);
+    } else if (!natsConnection_IsClosed(f->nc) &&
+               natsConnection_Status(f->nc) != NATS_CONN_STATUS_CONNECTED) {
+        usleep(50000); /* the subscription cannot be waited on while reconnecting */
+    }
+}
+
+/* A batch id from a header: the characters of an identifier, as the batch
+ * column allows; it becomes the stem of the name the rows are read under. */
+static int batch_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PL_BATCH_ID_MAX || s[0] == '.')
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':' || c == '@'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Records that the follower stopped at seq and why, prints it. */
+static int stop_at(follower_t *f, uint64_t seq, uint64_t head, const char *why)
+{
+    pl_follow_t p = f->pos;
+    p.stopped = seq;
+    p.head = head;
+    snprintf(p.error, sizeof(p.error), "%s", why);
+    fprintf(stderr,
+            "pricelane-load follow: stopped at %s sequence %" PRIu64 ": %s\n"
+            "pricelane-load follow: the catalogue is unchanged by it; repair the store and "
+            "start the follower again, or pass the batch with --skip %" PRIu64 "\n",
+            f->stream, seq, why, seq);
+    int rc = pos_write(f, &p);
+    if (!rc)
+        f->pos = p;
+    else
+        fprintf(stderr, "pricelane-load follow: recording the stop: %s\n", pl_strerror(rc));
+    return RUN_STOPPED;
+}
+
+/* Applies message m, sequence seq of the stream. */
+static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
+{
+    const char *batch = NULL, *format = NULL;
+    char why[PL_FOLLOW_ERROR_MAX + 1], name[PL_BATCH_ID_MAX + 16];
+    natsMsgHeader_Get(m, DIST_HDR_BATCH, &batch);
+    natsMsgHeader_Get(m, DIST_HDR_FORMAT, &format);
+    if (!batch || !batch_id_ok(batch)) {
+        snprintf(why, sizeof(why), "the message has no valid %s header (a batch id)",
+                 DIST_HDR_BATCH);
+        return stop_at(f, seq, head, why);
+    }
+    if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)) {
+        snprintf(why, sizeof(why), "batch %s: %s header \"%s\": expected csv or jsonl", batch,
+                 DIST_HDR_FORMAT, format ? format : "");
+        return stop_at(f, seq, head, why);
+    }
+    snprintf(name, sizeof(name), "%s.%s", batch, format);
+    /* The rows are read from a file of their own, the same way as apply. */
+    int fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
+    const char *data = natsMsg_GetData(m);
+    size_t len = (size_t)natsMsg_GetDataLength(m), off = 0;
+    while (fd >= 0 && off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (fd < 0 || off < len) {
+        fprintf(stderr, "pricelane-load follow: batch %s: holding its %zu bytes: %s\n", batch, len,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return RUN_FATAL;
+    }
+    pl_follow_t next = f->pos;
+    next.seq = seq;
+    next.head = head;
+    next.stopped = 0;
+    next.error[0] = 0;
+    load_opts_t o = {0};
+    o.fds = &fd;
+    o.only_store = f->store;
+    o.before_commit = pos_in_batch;
+    o.commit_arg = &next;
+    load_result_t res;
+    pl_diags_t d;
+    pl_diags_init(&d);
+    char *files[1] = {name};
+    int rc = load_files(f->cat, files, 1, &o, &d, &res);
+    close(fd);
+    if (!rc && res.already)
+        rc = pos_write(f, &next); /* the ledger knows it: only the position moves */
+    if (!rc) {
+        f->pos = next;
+        if (res.already)
+            printf("%s sequence %" PRIu64 ": batch %s already applied (generation %" PRIu64
+                   "): skipped\n",
+                   f->stream, seq, res.batch, res.gen);
+        else
+            printf("%s sequence %" PRIu64 ": applied batch %s: %" PRIu64
+                   " rows, generation %" PRIu64 ", %" PRIu64 " label jobs, %" PRIu64
+                   " rows of other stores skipped\n",
+                   f->stream, seq, res.batch, res.rows, res.gen, res.jobs, res.skipped);
+        fflush(stdout);
+        pl_diags_free(&d);
+        return RUN_ON;
+    }
+    pl_diags_print(&d);
+    if (rc == PL_EFORMAT || rc == PL_ECONFLICT) {
+        snprintf(why, sizeof(why), "batch %s: %s%s", batch, rc == PL_EFORMAT ? "refused: " : "",
+                 d.count ? d.msgs[0] : pl_strerror(rc));
+        if (rc == PL_EFORMAT && d.count > 1) {
+            size_t n = strlen(why);
+            snprintf(why + n, sizeof(why) - n, " (and %zu more problems)", d.count - 1);
+        }
+        pl_diags_free(&d);
+        return stop_at(f, seq, head, why);
+    }
+    pl_diags_free(&d);
+    char buf[192];
+    snprintf(why, sizeof(why), "batch %s: %s", batch,
+             cmd_storage_error(f->db, rc, buf, sizeof(buf)));
+    return stop_at(f, seq, head, why);
+}
+
+/* One pass: reads the stream's state and applies every message after the
+ * position. Returns RUN_ON (caught up, or the server is unreachable: wait),
+ * or RUN_STOPPED / RUN_FATAL. */
+static int catch_up(follower_t *f, int *caught_up)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    char why[320], buf[256];
+    *caught_up = 0;
+    natsStatus s = js_GetStreamInfo(&si, f->js, f->stream, NULL, &jerr);
+    if (s != NATS_OK) {
+        snprintf(why, sizeof(why), "stream %s: %s", f->stream,
+                 s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr
+                     ? "not created yet (the first publish creates it)"
+                     : dist_why(s, jerr, buf, sizeof(buf)));
+        waiting(f, why);
+        *caught_up = 1;
+        return RUN_ON;
+    }
+    int64_t created = si->Created;
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    if (f->pos.created && f->pos.created != created) {
+        fprintf(stderr,
+                "pricelane-load follow: stream %s is not the stream this catalogue followed "
+                "(created %" PRId64 " ns, now %" PRId64 " ns since 1970): it was deleted and "
+                "created again, and its sequence numbers are another history's; nothing "
+                "applied\n",
+                f->stream, f->pos.created, created);
+        return RUN_FATAL;
+    }
+    f->pos.created = created;
+    if (f->pos.seq >= last) {
+        if (f->pos.seq > last) {
+            fprintf(stderr,
+                    "pricelane-load follow: the catalogue is at %s sequence %" PRIu64
+                    ", beyond the stream's last (%" PRIu64 "): another stream's history\n",
+                    f->stream, f->pos.seq, last);
+            return RUN_FATAL;
+        }
+        snprintf(why, sizeof(why), "%s at sequence %" PRIu64 " (the head)", f->stream, last);
+        waiting(f, why);
+        *caught_up = 1;
+        return RUN_ON;
+    }
+    f->waiting[0] = 0;
+    for (uint64_t n = f->pos.seq + 1; n <= last && !stop_requested; n++) {
+        if (n < first) {
+            fprintf(stderr,
+                    "pricelane-load follow: %s sequence %" PRIu64 " was removed by the stream's "
+                    "retention (its first is %" PRIu64 "): this store missed batches and needs a "
+                    "zone snapshot\n",
+                    f->stream, n, first);
+            return RUN_FATAL;
+        }
+        natsMsg *m = NULL;
+        jerr = 0;
+        s = js_GetMsg(&m, f->js, f->stream, n, NULL, &jerr);
+        if (s != NATS_OK) {
+            /* Not found: removed by retention since the state was read (the
+             * next pass sees the new first); otherwise the link: wait. */
+            if (s != NATS_NOT_FOUND && jerr != JSNoMessageFoundErr) {
+                snprintf(why, sizeof(why), "%s sequence %" PRIu64 ": %s", f->stream, n,
+                         dist_why(s, jerr, buf, sizeof(buf)));
+                waiting(f, why);
+                *caught_up = 1;
+            }
+            return RUN_ON;
+        }
+        int r = apply_msg(f, m, n, last);
+        natsMsg_Destroy(m);
+        if (r != RUN_ON)
+            return r;
+    }
+    return RUN_ON;
+}
+
+static int status(follower_t *f)
+{
+    int rc = pos_read(f);
+    if (rc) {
+        fprintf(stderr, "pricelane-load follow: %s: reading the position: %s\n", f->db,
+                pl_strerror(rc));
+        return 1;
+    }
+    uint64_t head = f->pos.head;
+    const char *head_from = "as last seen";
+    if (f->conf.url[0]) {
+        char err[512];
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        if (dist_connect(&f->conf, 0, &f->nc, &f->js, err, sizeof(err)) == 0 &&
+            js_GetStreamInfo(&si, f->js, f->pos.stream[0] ? f->pos.stream : f->stream, NULL,
+                             &jerr) == NATS_OK) {
+            head = si->State.LastSeq;
+            head_from = "now";
+            jsStreamInfo_Destroy(si);
+        } else {
+            head_from = "as last seen; the server did not answer";
+        }
+    }
+    printf("stream:  %s\n", f->pos.stream[0] ? f->pos.stream : f->stream);
+    printf("applied: %" PRIu64 "\n", f->pos.seq);
+    printf("head:    %" PRIu64 " (%s)\n", head, head_from);
+    printf("lag:     %" PRIu64 "\n", head > f->pos.seq ? head - f->pos.seq : 0);
+    if (f->pos.stopped)
+        printf("state:   stopped at sequence %" PRIu64 ": %s\n", f->pos.stopped, f->pos.error);
+    else
+        printf("state:   following\n");
+    return f->pos.stopped ? 1 : 0;
+}
+
+/* One follower per catalogue: two would apply the same stream twice over
+ * (harmless, the ledger refuses the second, but each would move the
+ * position under the other). */
+static int lock_catalogue(const char *db)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/.pricelane-follow.lock", db);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "pricelane-load follow: %s: %s\n", p, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "pricelane-load follow: %s: %s\n", db,
+                errno == EWOULDBLOCK ? "another follower is running on this catalogue"
+                                     : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd; /* held until exit */
+}
+
+static void usage(void)
+{
+    printf("usage: pricelane-load follow --db DIR --nats URL --zone ZONE --store STORE\n"
+           "                             [--config FILE]\n"
+           "       pricelane-load follow --status --db DIR [--zone ZONE --nats URL]\n\n"
+           "A store's side of the distribution (docs/distribution.md). Applies the batches\n"
+           "of ZONE's stream to the catalogue DIR in stream order, each as one batch like\n"
+           "'apply' (prices, label jobs, ledger and generation in one transaction), with the\n"
+           "stream sequence written in that same transaction. It resumes after the last\n"
+           "sequence applied, asks for each following sequence in turn (so nothing is\n"
+           "skipped), and recognises a batch id already in the ledger (a publish repeated\n"
+           "after the stream's duplicate window) as applied. Price rows of other stores are\n"
+           "checked and not written. It reconnects by itself when the link or the server\n"
+           "goes away and runs until SIGTERM or SIGINT, which finish the batch being\n"
+           "applied.\n"
+           "\n"
+           "A batch the store cannot apply stops the follower at its sequence with the\n"
+           "reason (exit 1), recorded in the catalogue for pricelaned and --status.\n"
+           "\n"
+           "  --db DIR       the store's catalogue\n"
+           "  --nats URL     NATS server(s), nats://host:4222[,nats://...] (also the\n"
+           "                 setting url)\n"
+           "  --zone ZONE    the store's price zone: its stream\n"
+           "  --store STORE  the store: price rows of other stores are not written\n"
+           "  --config FILE  settings file, section [distribution] (credentials, TLS,\n"
+           "                 stream and subject names)\n"
+           "  --status       print the stream, the sequence applied, the stream's head\n"
+           "                 (asked of the server with --nats), the lag and the state;\n"
+           "                 exit 1 when the follower is stopped at a batch\n"
+           "\n"
+           "Exit status: 0 stopped by a signal, 1 stopped at a batch or failed, 2 usage.\n");
+}
+
+int cmd_follow(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'},     {"nats", 1, 0, 'u'},   {"zone", 1, 0, 'z'}, {"store", 1, 0, 's'},
+        {"config", 1, 0, 'c'}, {"status", 0, 0, 'S'}, {"help", 0, 0, 'h'}, {0}};
+    follower_t f = {0};
+    const char *url = NULL, *config = NULL;
+    int show_status = 0, c;
+    char err[512];
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            f.db = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'z':
+            f.zone = optarg;
+            break;
+        case 's':
+            f.store = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'S':
+            show_status = 1;
+            break;
+        case 'h':
+            usage();
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pricelane-load follow: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    dist_conf_defaults(&f.conf);
+    if (config && dist_conf_load(&f.conf, config, err, sizeof(err))) {
+        fprintf(stderr, "pricelane-load follow: %s\n", err);
+        return 2;
+    }
+    if (url)
+        snprintf(f.conf.url, sizeof(f.conf.url), "%s", url);
+    if (!f.db || (!show_status && (!f.conf.url[0] || !f.zone || !f.store))) {
+        fprintf(stderr, "pricelane-load follow: %s is required\n",
+                !f.db            ? "--db DIR"
+                : !f.conf.url[0] ? "--nats URL (or the setting url)"
+                : !f.zone        ? "--zone ZONE"
+                                 : "--store STORE");
+        return 2;
+    }
+    if (f.zone && dist_zone_check(f.zone, err, sizeof(err))) {
+        fprintf(stderr, "pricelane-load follow: %s\n", err);
+        return 2;
+    }
+    if (f.store && (strlen(f.store) == 0 || strlen(f.store) > PL_SCOPE_MAX)) {
+        fprintf(stderr, "pricelane-load follow: --store \"%s\": 1 to %d bytes\n", f.store,
+                PL_SCOPE_MAX);
+        return 2;
+    }
+    if (f.zone) {
+        dist_stream_name(&f.conf, f.zone, f.stream, sizeof(f.stream));
+        dist_subject(&f.conf, f.zone, f.subject, sizeof(f.subject));
+    }
+    f.cat = cmd_open_db(f.db, show_status);
+    if (!f.cat)
+        return 1;
+    int rc;
+    if (show_status) {
+        if (!f.zone)
+            f.conf.url[0] = 0; /* the stream is the catalogue's */
+        rc = status(&f);
+        dist_close(f.nc, f.js);
+        pl_cat_close(f.cat);
+        return rc;
+    }
+    int lock = lock_catalogue(f.db);
+    if (lock < 0) {
+        pl_cat_close(f.cat);
+        return 1;
+    }
+    rc = pos_read(&f);
+    if (rc) {
+        fprintf(stderr, "pricelane-load follow: %s: reading the position: %s\n", f.db,
+                pl_strerror(rc));
+        pl_cat_close(f.cat);
+        return 1;
+    }
+    if (strcmp(f.pos.stream, f.stream) != 0) {
+        fprintf(stderr,
+                "pricelane-load follow: %s follows stream %s, not %s: a catalogue follows one "
+                "zone's stream\n",
+                f.db, f.pos.stream, f.stream);
+        pl_cat_close(f.cat);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if (dist_connect(&f.conf, 1, &f.nc, &f.js, err, sizeof(err))) {
+        fprintf(stderr, "pricelane-load follow: %s\n", err);
+        pl_cat_close(f.cat);
+        return 1;
+    }
+    natsStatus s = natsConnection_SubscribeSync(&f.wake, f.nc, f.subject);
+    if (s != NATS_OK) {
+        fprintf(stderr, "pricelane-load follow: subscribing to %s: %s\n", f.subject,
+                dist_why(s, 0, err, sizeof(err)));
+        dist_close(f.nc, f.js);
+        pl_cat_close(f.cat);
+        return 1;
+    }
+    if (f.pos.stopped)
+        printf("was stopped at %s sequence %" PRIu64 " (%s): trying it again\n", f.stream,
+               f.pos.stopped, f.pos.error);
+    printf("following %s (subject %s) for store %s from sequence %" PRIu64 "\n", f.stream,
+           f.subject, f.store, f.pos.seq + 1);
+    fflush(stdout);
+    int run = RUN_ON;
+    while (run == RUN_ON && !stop_requested) {
+        int idle = 0;
+        run = catch_up(&f, &idle);
+        if (run == RUN_ON && idle && !stop_requested)
+            wait_hint(&f, 200);
+    }
+    natsSubscription_Destroy(f.wake);
+    dist_close(f.nc, f.js);
+    pl_cat_close(f.cat);
+    close(lock);
+    if (run == RUN_ON)
+        printf("stopped at %s sequence %" PRIu64 "\n", f.stream, f.pos.seq);
+    return run == RUN_ON ? 0 : 1;
+}
