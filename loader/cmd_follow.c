@@ -316,6 +316,7 @@ static int status(follower_t *f)
     }
     uint64_t head = f->pos.head;
     const char *head_from = "as last seen";
+    char leader[160] = "";
     if (f->conf.url[0]) {
         char err[512];
         jsStreamInfo *si = NULL;
@@ -325,6 +326,16 @@ static int status(follower_t *f)
                              &jerr) == NATS_OK) {
             head = si->State.LastSeq;
             head_from = "now";
+            if (si->Cluster && si->Cluster->Leader) {
+                int n = snprintf(leader, sizeof(leader), "%s", si->Cluster->Leader);
+                for (int i = 0; i < si->Cluster->ReplicasLen && n > 0 && (size_t)n < sizeof(leader);
+                     i++)
+                    n += snprintf(leader + n, sizeof(leader) - (size_t)n, "%s%s%s",
+                                  i ? ", " : " (replicas: ", si->Cluster->Replicas[i]->Name,
+                                  si->Cluster->Replicas[i]->Offline ? " offline" : "");
+                if (si->Cluster->ReplicasLen && n > 0 && (size_t)n < sizeof(leader))
+                    snprintf(leader + n, sizeof(leader) - (size_t)n, ")");
+            }
             jsStreamInfo_Destroy(si);
         } else {
             head_from = "as last seen; the server did not answer";
@@ -334,6 +345,8 @@ static int status(follower_t *f)
     printf("applied: %" PRIu64 "\n", f->pos.seq);
     printf("head:    %" PRIu64 " (%s)\n", head, head_from);
     printf("lag:     %" PRIu64 "\n", head > f->pos.seq ? head - f->pos.seq : 0);
+    if (leader[0])
+        printf("leader:  %s\n", leader);
     if (f->pos.stopped)
         printf("state:   stopped at sequence %" PRIu64 ": %s\n", f->pos.stopped, f->pos.error);
     else
@@ -390,7 +403,8 @@ static void usage(void)
            "  --config FILE  settings file, section [distribution] (credentials, TLS,\n"
            "                 stream and subject names)\n"
            "  --status       print the stream, the sequence applied, the stream's head\n"
-           "                 (asked of the server with --nats), the lag and the state;\n"
+           "                 (asked of the server with --nats), the lag, the state and\n"
+           "                 on a cluster the stream's leader and replicas;\n"
            "                 exit 1 when the follower is stopped at a batch\n"
            "\n"
            "Exit status: 0 stopped by a signal, 1 stopped at a batch or failed, 2 usage.\n");

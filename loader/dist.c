@@ -188,8 +188,16 @@ int dist_connect(const dist_conf_t *c, int keep_trying, natsConnection **nc, jsC
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     char why[256];
+    /* A list of servers (a cluster) is split here: the client takes one
+     * URL per entry. */
+    char urls[DIST_PATH_MAX], *save = NULL;
+    const char *list[16];
+    int n = 0;
+    snprintf(urls, sizeof(urls), "%s", c->url);
+    for (char *u = strtok_r(urls, ", ", &save); u && n < 16; u = strtok_r(NULL, ", ", &save))
+        list[n++] = u;
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, c->url);
+        s = n ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, c->timeout_ms);
     if (s == NATS_OK)

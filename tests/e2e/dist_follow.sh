@@ -32,7 +32,9 @@ fixture small.csv.in | xargs grep -v '^promo' >"$T/base.csv"
 start_follower f1 "$T/db" "$U" north S1
 F1=$FPID
 start_follower f2 "$T/s2" "$U" north S2
+F2=$FPID
 start_follower f3 "$T/s3" "$U" south S3
+F3=$FPID
 wait_until 20 seq_is "$T/db" 1 && ok "S1 applied the chain's catalogue" || bad "S1 did not apply sequence 1"
 
 rc=0; start_server lanes uring || rc=$?
@@ -115,4 +117,7 @@ frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_eq "SIGTERM: the follower exits 0" "$frc" 0
 check_match "SIGTERM: says where it stopped" "$(tail -1 "$T/f1.out")" "stopped at PRICELANE_north sequence $((HEAD + 1))"
 stop_server lanes "$SPID"
+kill -TERM "$F2" "$F3"
+wait "$F2" "$F3" || true
+stop_all_nats
 finish

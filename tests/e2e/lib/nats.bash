@@ -36,6 +36,15 @@ stop_nats() {
     wait "$pid" 2>/dev/null || true
 }
 
+# stop_all_nats: SIGTERM to every server still running (bounded waits).
+stop_all_nats() {
+    local v
+    for v in ${!NATS_PID_*}; do
+        kill -0 "${!v}" 2>/dev/null && stop_nats "${v#NATS_PID_}"
+    done
+    return 0
+}
+
 # A chain's catalogue: created empty, everything else arrives in batches.
 new_catalogue() { "$LOAD" init --db "$1" >/dev/null; }
 
