@@ -536,14 +536,16 @@ int pl_follow_get(pl_txn_t *t, pl_follow_t *f)
     f->seq = rr_u64(&r);
     f->head = rr_u64(&r);
     f->stopped = rr_u64(&r);
+    rr_str(&r, f->batch, sizeof(f->batch));
     rr_str(&r, f->error, sizeof(f->error));
     return r.err || r.off != r.len ? PL_ECORRUPT : 0;
 }
 
 int pl_follow_put(pl_txn_t *t, const pl_follow_t *f)
 {
-    uint8_t b[1 + 2 + PL_FOLLOW_STREAM_MAX + 4 * 8 + 2 + PL_FOLLOW_ERROR_MAX];
+    uint8_t b[1 + 2 + PL_FOLLOW_STREAM_MAX + 4 * 8 + 2 + PL_BATCH_ID_MAX + 2 + PL_FOLLOW_ERROR_MAX];
     if (strnlen(f->stream, sizeof(f->stream)) > PL_FOLLOW_STREAM_MAX ||
+        strnlen(f->batch, sizeof(f->batch)) > PL_BATCH_ID_MAX ||
         strnlen(f->error, sizeof(f->error)) > PL_FOLLOW_ERROR_MAX)
         return PL_EINVAL;
     rec_w w = {b, 0, sizeof(b), 0};
@@ -553,6 +555,7 @@ int pl_follow_put(pl_txn_t *t, const pl_follow_t *f)
     rw_u64(&w, f->seq);
     rw_u64(&w, f->head);
     rw_u64(&w, f->stopped);
+    rw_str(&w, f->batch);
     rw_str(&w, f->error);
     if (w.err)
         return PL_EINVAL;

@@ -16,11 +16,13 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "cmds.h"
 #include "dist.h"
 #include "load.h"
 #include "pricelane/err.h"
+#include "pricelane/timefmt.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -105,28 +107,29 @@ static void wait_hint(follower_t *f, int ms)
     }
 }
 
-/* A batch id from a header: the characters of an identifier, as the batch
- * column allows; it becomes the stem of the name the rows are read under. */
+/* A batch id from a header: what the ledger allows (1..PL_BATCH_ID_MAX
+ * bytes, no control character). It names the file the rows are read under
+ * when it can (no '/'); otherwise the batch column named it, and the name
+ * only gives the format. */
 static int batch_id_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > PL_BATCH_ID_MAX || s[0] == '.')
+    if (n == 0 || n > PL_BATCH_ID_MAX)
         return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == ':' || c == '@'))
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
-    }
     return 1;
 }
 
-/* Records that the follower stopped at seq and why, prints it. */
-static int stop_at(follower_t *f, uint64_t seq, uint64_t head, const char *why)
+/* Records that the follower stopped at seq (batch id: "" unknown) and why,
+ * prints it. */
+static int stop_at(follower_t *f, uint64_t seq, uint64_t head, const char *batch, const char *why)
 {
     pl_follow_t p = f->pos;
     p.stopped = seq;
     p.head = head;
+    snprintf(p.batch, sizeof(p.batch), "%s", batch);
     snprintf(p.error, sizeof(p.error), "%s", why);
     fprintf(stderr,
             "pricelane-load follow: stopped at %s sequence %" PRIu64 ": %s\n"
@@ -151,14 +154,14 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
     if (!batch || !batch_id_ok(batch)) {
         snprintf(why, sizeof(why), "the message has no valid %s header (a batch id)",
                  DIST_HDR_BATCH);
-        return stop_at(f, seq, head, why);
+        return stop_at(f, seq, head, "", why);
     }
     if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)) {
         snprintf(why, sizeof(why), "batch %s: %s header \"%s\": expected csv or jsonl", batch,
                  DIST_HDR_FORMAT, format ? format : "");
-        return stop_at(f, seq, head, why);
+        return stop_at(f, seq, head, batch, why);
     }
-    snprintf(name, sizeof(name), "%s.%s", batch, format);
+    snprintf(name, sizeof(name), "%s.%s", strchr(batch, '/') ? "batch" : batch, format);
     /* The rows are read from a file of their own, the same way as apply. */
     int fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
     const char *data = natsMsg_GetData(m);
@@ -182,6 +185,7 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
     next.seq = seq;
     next.head = head;
     next.stopped = 0;
+    next.batch[0] = 0;
     next.error[0] = 0;
     load_opts_t o = {0};
     o.fds = &fd;
@@ -220,13 +224,13 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
             snprintf(why + n, sizeof(why) - n, " (and %zu more problems)", d.count - 1);
         }
         pl_diags_free(&d);
-        return stop_at(f, seq, head, why);
+        return stop_at(f, seq, head, batch, why);
     }
     pl_diags_free(&d);
     char buf[192];
     snprintf(why, sizeof(why), "batch %s: %s", batch,
              cmd_storage_error(f->db, rc, buf, sizeof(buf)));
-    return stop_at(f, seq, head, why);
+    return stop_at(f, seq, head, batch, why);
 }
 
 /* One pass: reads the stream's state and applies every message after the
@@ -354,6 +358,82 @@ static int status(follower_t *f)
     return f->pos.stopped ? 1 : 0;
 }
 
+/* --skip SEQ: the explicit way past a batch the store cannot apply. In one
+ * transaction: the position moves to SEQ, the stop is cleared, and the
+ * ledger records "skip@SEQ:BATCH" (with a generation, as every ledger
+ * record has one), so the catalogue itself says which batch it lacks. */
+static int skip(follower_t *f, uint64_t seq)
+{
+    pl_txn_t *txn;
+    pl_follow_t p;
+    pl_meta_t m;
+    pl_batch_rec_t rec = {0}, old;
+    int rc = pl_txn_begin(f->cat, 1, &txn);
+    if (rc) {
+        fprintf(stderr, "pricelane-load follow: %s: %s\n", f->db, pl_strerror(rc));
+        return 1;
+    }
+    rc = pl_follow_get(txn, &p);
+    if (rc == 0 && p.stopped != seq) {
+        fprintf(stderr,
+                "pricelane-load follow: --skip %" PRIu64 ": the follower is not stopped there (%s "
+                "applied up to %" PRIu64 "%s); nothing changed\n",
+                seq, p.stream, p.seq, p.stopped ? ", stopped at another sequence" : ", following");
+        pl_txn_abort(txn);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "pricelane-load follow: --skip %" PRIu64 ": %s\n", seq,
+                rc == PL_ENOTFOUND ? "no follower ever ran on this catalogue; nothing changed"
+                                   : pl_strerror(rc));
+        pl_txn_abort(txn);
+        return 1;
+    }
+    rc = pl_meta_get(txn, &m);
+    /* The id is cut to what the ledger holds: the batch id may be long. */
+    char id[PL_BATCH_ID_MAX + 48];
+    snprintf(id, sizeof(id), "skip@%" PRIu64 ":%s", seq, p.batch);
+    snprintf(rec.id, sizeof(rec.id), "%.*s", PL_BATCH_ID_MAX, id);
+    for (int k = 1; !rc && pl_batch_get(txn, rec.id, &old) == 0; k++) {
+        snprintf(id, sizeof(id), "skip@%" PRIu64 "+%d:%s", seq, k, p.batch);
+        snprintf(rec.id, sizeof(rec.id), "%.*s", PL_BATCH_ID_MAX, id);
+    }
+    char what[PL_FOLLOW_STREAM_MAX + PL_BATCH_ID_MAX + PL_FOLLOW_ERROR_MAX + 32];
+    int n =
+        snprintf(what, sizeof(what), "%s\n%" PRIu64 "\n%s\n%s", p.stream, seq, p.batch, p.error);
+    XXH128_hash_t h = XXH3_128bits(what, n > 0 ? (size_t)n : 0);
+    snprintf(rec.digest, sizeof(rec.digest), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+    rec.applied_at = pl_time_now();
+    char batch[PL_BATCH_ID_MAX + 1], error[PL_FOLLOW_ERROR_MAX + 1];
+    snprintf(batch, sizeof(batch), "%s", p.batch);
+    snprintf(error, sizeof(error), "%s", p.error);
+    p.seq = seq;
+    p.stopped = 0;
+    p.batch[0] = 0;
+    p.error[0] = 0;
+    if (!rc)
+        rc = pl_meta_bump(txn, rec.id, &rec.gen);
+    if (!rc)
+        rc = pl_batch_put(txn, &rec);
+    if (!rc)
+        rc = pl_follow_put(txn, &p);
+    if (!rc)
+        rc = pl_txn_commit(txn);
+    else
+        pl_txn_abort(txn);
+    if (rc) {
+        char buf[192];
+        fprintf(stderr, "pricelane-load follow: --skip %" PRIu64 ": %s; nothing changed\n", seq,
+                cmd_storage_error(f->db, rc, buf, sizeof(buf)));
+        return 1;
+    }
+    printf("skipped %s sequence %" PRIu64 " (batch %s, which stopped the follower: %s); recorded "
+           "in the ledger as %s, generation %" PRIu64
+           "; the follower goes on from sequence %" PRIu64 "\n",
+           p.stream, seq, batch[0] ? batch : "unknown", error, rec.id, rec.gen, seq + 1);
+    return 0;
+}
+
 /* One follower per catalogue: two would apply the same stream twice over
  * (harmless, the ledger refuses the second, but each would move the
  * position under the other). */
@@ -380,7 +460,8 @@ static void usage(void)
 {
     printf("usage: pricelane-load follow --db DIR --nats URL --zone ZONE --store STORE\n"
            "                             [--config FILE]\n"
-           "       pricelane-load follow --status --db DIR [--zone ZONE --nats URL]\n\n"
+           "       pricelane-load follow --status --db DIR [--zone ZONE --nats URL]\n"
+           "       pricelane-load follow --skip SEQ --db DIR\n\n"
            "A store's side of the distribution (docs/distribution.md). Applies the batches\n"
            "of ZONE's stream to the catalogue DIR in stream order, each as one batch like\n"
            "'apply' (prices, label jobs, ledger and generation in one transaction), with the\n"
@@ -393,7 +474,11 @@ static void usage(void)
            "applied.\n"
            "\n"
            "A batch the store cannot apply stops the follower at its sequence with the\n"
-           "reason (exit 1), recorded in the catalogue for pricelaned and --status.\n"
+           "reason (exit 1), recorded in the catalogue for pricelaned (/healthz says\n"
+           "degraded, /metrics pricelane_follow_stopped_sequence) and --status. Started\n"
+           "again, it tries that batch again. --skip SEQ passes it for good: the position\n"
+           "moves past SEQ and the ledger records skip@SEQ:BATCH, in one transaction (not\n"
+           "while a follower runs); then start the follower.\n"
            "\n"
            "  --db DIR       the store's catalogue\n"
            "  --nats URL     NATS server(s), nats://host:4222[,nats://...] (also the\n"
@@ -402,6 +487,7 @@ static void usage(void)
            "  --store STORE  the store: price rows of other stores are not written\n"
            "  --config FILE  settings file, section [distribution] (credentials, TLS,\n"
            "                 stream and subject names)\n"
+           "  --skip SEQ     pass the batch at SEQ that stopped the follower (above)\n"
            "  --status       print the stream, the sequence applied, the stream's head\n"
            "                 (asked of the server with --nats), the lag, the state and\n"
            "                 on a cluster the stream's leader and replicas;\n"
@@ -413,11 +499,13 @@ static void usage(void)
 int cmd_follow(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"nats", 1, 0, 'u'},   {"zone", 1, 0, 'z'}, {"store", 1, 0, 's'},
-        {"config", 1, 0, 'c'}, {"status", 0, 0, 'S'}, {"help", 0, 0, 'h'}, {0}};
+        {"db", 1, 0, 'd'},    {"nats", 1, 0, 'u'},   {"zone", 1, 0, 'z'},
+        {"store", 1, 0, 's'}, {"config", 1, 0, 'c'}, {"status", 0, 0, 'S'},
+        {"skip", 1, 0, 'k'},  {"help", 0, 0, 'h'},   {0}};
     follower_t f = {0};
     const char *url = NULL, *config = NULL;
     int show_status = 0, c;
+    uint64_t skip_seq = 0;
     char err[512];
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -440,6 +528,19 @@ int cmd_follow(int argc, char **argv)
         case 'S':
             show_status = 1;
             break;
+        case 'k': {
+            char *end;
+            errno = 0;
+            skip_seq = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || errno || skip_seq == 0 || optarg[0] == '-') {
+                fprintf(stderr,
+                        "pricelane-load follow: --skip \"%s\": expected a stream sequence "
+                        "(a whole number from 1)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h':
             usage();
             return 0;
@@ -458,7 +559,11 @@ int cmd_follow(int argc, char **argv)
     }
     if (url)
         snprintf(f.conf.url, sizeof(f.conf.url), "%s", url);
-    if (!f.db || (!show_status && (!f.conf.url[0] || !f.zone || !f.store))) {
+    if (skip_seq && show_status) {
+        fprintf(stderr, "pricelane-load follow: --skip and --status do not go together\n");
+        return 2;
+    }
+    if (!f.db || (!show_status && !skip_seq && (!f.conf.url[0] || !f.zone || !f.store))) {
         fprintf(stderr, "pricelane-load follow: %s is required\n",
                 !f.db            ? "--db DIR"
                 : !f.conf.url[0] ? "--nats URL (or the setting url)"
@@ -483,6 +588,15 @@ int cmd_follow(int argc, char **argv)
     if (!f.cat)
         return 1;
     int rc;
+    if (skip_seq) {
+        /* Not while a follower runs: it would move the position too. */
+        int lock = lock_catalogue(f.db);
+        rc = lock < 0 ? 1 : skip(&f, skip_seq);
+        if (lock >= 0)
+            close(lock);
+        pl_cat_close(f.cat);
+        return rc;
+    }
     if (show_status) {
         if (!f.zone)
             f.conf.url[0] = 0; /* the stream is the catalogue's */

@@ -343,6 +343,20 @@ int cmd_publish(int argc, char **argv)
                                  "): publishing it again\n"
                                : "applied batch %s at headquarters: generation %" PRIu64 "\n",
                    res.batch, res.gen);
+        /* A header cannot carry a line break: such an id cannot travel. */
+        int ctl = 0;
+        for (const char *ch = res.batch; *ch; ch++)
+            ctl |= (unsigned char)*ch < 0x20 || *ch == 0x7f;
+        if (ctl) {
+            fprintf(stderr,
+                    "pricelane-load publish: %s: the batch id holds a control character "
+                    "and cannot be sent in a message header; nothing of it was published "
+                    "(use an id of letters, digits, - _ .)\n",
+                    path);
+            close(fd);
+            rc = -1;
+            break;
+        }
         /* The zones after the batch: a first batch creates the stores. */
         if (target_zones(cat, db, zone, zones)) {
             fprintf(stderr,

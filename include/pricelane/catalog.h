@@ -219,7 +219,7 @@ int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
  * again restarts its sequence numbers, and a position in the old one says
  * nothing about the new one. `head` is the stream's last sequence as the
  * follower last saw it (for lag); `stopped` is the sequence of a batch the
- * store could not apply (0: none) and `error` why. */
+ * store could not apply (0: none), `batch` its id and `error` why. */
 #define PL_FOLLOW_STREAM_MAX 63
 #define PL_FOLLOW_ERROR_MAX 255
 typedef struct pl_follow {
@@ -228,6 +228,7 @@ typedef struct pl_follow {
     uint64_t seq;     /* last sequence applied or passed (0: none yet) */
     uint64_t head;    /* the stream's last sequence when last seen */
     uint64_t stopped; /* sequence the follower stopped at, 0 when running */
+    char batch[PL_BATCH_ID_MAX + 1]; /* the batch id of that message, "" unknown */
     char error[PL_FOLLOW_ERROR_MAX + 1];
 } pl_follow_t;
 

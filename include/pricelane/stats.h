@@ -116,7 +116,15 @@ typedef enum pl_stat_kind {
     X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
       "Lookups answered from a worker's memo of finished answers.")                                \
     X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \
-      "Lookups the memo did not hold (absent, other generation, or past their validity).")
+      "Lookups the memo did not hold (absent, other generation, or past their validity).")         \
+    X(FOLLOW_APPLIED, GAUGE, "pricelane_follow_applied_sequence", "",                              \
+      "Stream sequence of the last batch the store's follower applied (0: none; from the "         \
+      "catalogue, not the workers).")                                                              \
+    X(FOLLOW_HEAD, GAUGE, "pricelane_follow_stream_head", "",                                      \
+      "Last sequence of the zone's stream as the follower last saw it (from the catalogue).")      \
+    X(FOLLOW_STOPPED, GAUGE, "pricelane_follow_stopped_sequence", "",                              \
+      "Sequence the follower stopped at because the store could not apply it; 0 while it "         \
+      "follows (from the catalogue).")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

@@ -39,6 +39,7 @@ int main(void)
     f.seq = 41;
     f.head = 45;
     f.stopped = 42;
+    snprintf(f.batch, sizeof(f.batch), "b-42");
     snprintf(f.error, sizeof(f.error), "batch b-42: refused: 价格 unknown item");
     CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
     CHECK_INT(pl_follow_put(t, &f), 0);
@@ -59,6 +60,7 @@ int main(void)
     CHECK_INT(g.seq, 41);
     CHECK_INT(g.head, 45);
     CHECK_INT(g.stopped, 42);
+    CHECK_STR(g.batch, "b-42");
     CHECK_STR(g.error, f.error);
     CHECK_INT(gen_of(cat), 0);
     printf("ok   every field read back; the generation unchanged (0)\n");

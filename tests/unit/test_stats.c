@@ -82,6 +82,9 @@ static const char *const shipped[] = {
     "pricelane_cache_reinits_total",
     "pricelane_memo_hits_total",
     "pricelane_memo_misses_total",
+    "pricelane_follow_applied_sequence",
+    "pricelane_follow_stream_head",
+    "pricelane_follow_stopped_sequence",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)
