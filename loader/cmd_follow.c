@@ -144,45 +144,31 @@ static int stop_at(follower_t *f, uint64_t seq, uint64_t head, const char *batch
     return RUN_STOPPED;
 }
 
-/* Applies message m, sequence seq of the stream. */
-static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
+/* Appends data to the batch's file (and its digest). 0 or -errno. */
+static int hold(int fd, XXH3_state_t *h, const char *data, size_t len)
 {
-    const char *batch = NULL, *format = NULL;
-    char why[PL_FOLLOW_ERROR_MAX + 1], name[PL_BATCH_ID_MAX + 16];
-    natsMsgHeader_Get(m, DIST_HDR_BATCH, &batch);
-    natsMsgHeader_Get(m, DIST_HDR_FORMAT, &format);
-    if (!batch || !batch_id_ok(batch)) {
-        snprintf(why, sizeof(why), "the message has no valid %s header (a batch id)",
-                 DIST_HDR_BATCH);
-        return stop_at(f, seq, head, "", why);
-    }
-    if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)) {
-        snprintf(why, sizeof(why), "batch %s: %s header \"%s\": expected csv or jsonl", batch,
-                 DIST_HDR_FORMAT, format ? format : "");
-        return stop_at(f, seq, head, batch, why);
-    }
-    snprintf(name, sizeof(name), "%s.%s", strchr(batch, '/') ? "batch" : batch, format);
-    /* The rows are read from a file of their own, the same way as apply. */
-    int fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
-    const char *data = natsMsg_GetData(m);
-    size_t len = (size_t)natsMsg_GetDataLength(m), off = 0;
-    while (fd >= 0 && off < len) {
+    size_t off = 0;
+    XXH3_128bits_update(h, data, len);
+    while (off < len) {
         ssize_t n = write(fd, data + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            break;
+            return n < 0 ? -errno : -EIO;
         off += (size_t)n;
     }
-    if (fd < 0 || off < len) {
-        fprintf(stderr, "pricelane-load follow: batch %s: holding its %zu bytes: %s\n", batch, len,
-                strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return RUN_FATAL;
-    }
+    return 0;
+}
+
+/* Applies the batch held in fd (named `name`, its id from the header
+ * `batch`), whose message (or first part) is sequence `first`, with the
+ * position moving to `pos`. */
+static int apply_fd(follower_t *f, int fd, const char *name, const char *batch, uint64_t first,
+                    uint64_t pos, uint64_t head)
+{
+    char why[PL_FOLLOW_ERROR_MAX + 1];
     pl_follow_t next = f->pos;
-    next.seq = seq;
+    next.seq = pos;
     next.head = head;
     next.stopped = 0;
     next.batch[0] = 0;
@@ -195,22 +181,24 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
     load_result_t res;
     pl_diags_t d;
     pl_diags_init(&d);
-    char *files[1] = {name};
+    char *files[1] = {(char *)name};
     int rc = load_files(f->cat, files, 1, &o, &d, &res);
-    close(fd);
     if (!rc && res.already)
         rc = pos_write(f, &next); /* the ledger knows it: only the position moves */
     if (!rc) {
+        char seqs[64];
+        if (pos > first)
+            snprintf(seqs, sizeof(seqs), "sequences %" PRIu64 "-%" PRIu64, first, pos);
+        else
+            snprintf(seqs, sizeof(seqs), "sequence %" PRIu64, pos);
         f->pos = next;
         if (res.already)
-            printf("%s sequence %" PRIu64 ": batch %s already applied (generation %" PRIu64
-                   "): skipped\n",
-                   f->stream, seq, res.batch, res.gen);
+            printf("%s %s: batch %s already applied (generation %" PRIu64 "): skipped\n", f->stream,
+                   seqs, res.batch, res.gen);
         else
-            printf("%s sequence %" PRIu64 ": applied batch %s: %" PRIu64
-                   " rows, generation %" PRIu64 ", %" PRIu64 " label jobs, %" PRIu64
-                   " rows of other stores skipped\n",
-                   f->stream, seq, res.batch, res.rows, res.gen, res.jobs, res.skipped);
+            printf("%s %s: applied batch %s: %" PRIu64 " rows, generation %" PRIu64 ", %" PRIu64
+                   " label jobs, %" PRIu64 " rows of other stores skipped\n",
+                   f->stream, seqs, res.batch, res.rows, res.gen, res.jobs, res.skipped);
         fflush(stdout);
         pl_diags_free(&d);
         return RUN_ON;
@@ -224,13 +212,141 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head)
             snprintf(why + n, sizeof(why) - n, " (and %zu more problems)", d.count - 1);
         }
         pl_diags_free(&d);
-        return stop_at(f, seq, head, batch, why);
+        return stop_at(f, first, head, batch, why);
     }
     pl_diags_free(&d);
     char buf[192];
     snprintf(why, sizeof(why), "batch %s: %s", batch,
              cmd_storage_error(f->db, rc, buf, sizeof(buf)));
-    return stop_at(f, seq, head, batch, why);
+    return stop_at(f, first, head, batch, why);
+}
+
+/* "I/N" with 1 <= I <= N <= DIST_PARTS_MAX, N >= 2. */
+static int parse_part(const char *s, int *i, int *n)
+{
+    char tail;
+    return s && sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 2 && *n <= DIST_PARTS_MAX &&
+                   *i >= 1 && *i <= *n
+               ? 0
+               : -1;
+}
+
+static int hex32(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+            return 0;
+    return n == 32;
+}
+
+/* Applies the batch whose message (or first part) is m, sequence seq; head
+ * is the stream's last sequence. *used is the last sequence the batch
+ * took (its last part); *wait is set when a part is not in the stream yet
+ * (the batch is applied when it is whole). */
+static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head, uint64_t *used,
+                     int *wait)
+{
+    const char *batch = NULL, *format = NULL, *partv = NULL, *digest = NULL;
+    char why[PL_FOLLOW_ERROR_MAX + 1], name[PL_BATCH_ID_MAX + 16], buf[256];
+    int part = 1, nparts = 1, r = RUN_ON;
+    *used = seq;
+    *wait = 0;
+    natsMsgHeader_Get(m, DIST_HDR_BATCH, &batch);
+    natsMsgHeader_Get(m, DIST_HDR_FORMAT, &format);
+    if (!batch || !batch_id_ok(batch)) {
+        snprintf(why, sizeof(why), "the message has no valid %s header (a batch id)",
+                 DIST_HDR_BATCH);
+        return stop_at(f, seq, head, "", why);
+    }
+    if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)) {
+        snprintf(why, sizeof(why), "batch %s: %s header \"%s\": expected csv or jsonl", batch,
+                 DIST_HDR_FORMAT, format ? format : "");
+        return stop_at(f, seq, head, batch, why);
+    }
+    if (natsMsgHeader_Get(m, DIST_HDR_PART, &partv) == NATS_OK) {
+        natsMsgHeader_Get(m, DIST_HDR_DIGEST, &digest);
+        if (parse_part(partv, &part, &nparts) || !hex32(digest)) {
+            snprintf(why, sizeof(why), "batch %s: %s \"%s\" or %s: expected I/N and 32 hex digits",
+                     batch, DIST_HDR_PART, partv, DIST_HDR_DIGEST);
+            return stop_at(f, seq, head, batch, why);
+        }
+        if (part != 1) {
+            snprintf(why, sizeof(why),
+                     "batch %s: part %d of %d without the parts before it (they were skipped, "
+                     "or the publish that sent them was cut): pass it with --skip",
+                     batch, part, nparts);
+            return stop_at(f, seq, head, batch, why);
+        }
+    }
+    snprintf(name, sizeof(name), "%s.%s", strchr(batch, '/') ? "batch" : batch, format);
+    /* The rows are read from a file of their own, the same way as apply. */
+    int fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
+    XXH3_state_t *h = XXH3_createState();
+    int rc = fd < 0 ? -errno : h ? 0 : -ENOMEM;
+    if (h)
+        XXH3_128bits_reset(h);
+    if (!rc)
+        rc = hold(fd, h, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+    /* The other parts follow in the stream, consecutively (publish sees to
+     * it); any other message between them stops the follower. */
+    for (int i = 2; !rc && r == RUN_ON && i <= nparts; i++) {
+        uint64_t sq = seq + (uint64_t)i - 1;
+        natsMsg *pm = NULL;
+        jsErrCode jerr = 0;
+        const char *pb = NULL, *pp = NULL, *pd = NULL;
+        int pi, pn;
+        if (sq > head) {
+            *wait = 1; /* not published yet */
+            break;
+        }
+        natsStatus s = js_GetMsg(&pm, f->js, f->stream, sq, NULL, &jerr);
+        if (s != NATS_OK) {
+            snprintf(why, sizeof(why), "%s sequence %" PRIu64 " (part %d of batch %s): %s",
+                     f->stream, sq, i, batch, dist_why(s, jerr, buf, sizeof(buf)));
+            waiting(f, why);
+            *wait = 1;
+            break;
+        }
+        natsMsgHeader_Get(pm, DIST_HDR_BATCH, &pb);
+        natsMsgHeader_Get(pm, DIST_HDR_PART, &pp);
+        natsMsgHeader_Get(pm, DIST_HDR_DIGEST, &pd);
+        if (!pb || strcmp(pb, batch) != 0 || parse_part(pp, &pi, &pn) || pi != i || pn != nparts ||
+            !pd || strcmp(pd, digest) != 0) {
+            snprintf(why, sizeof(why),
+                     "batch %s: its parts are not consecutive in the stream (sequence %" PRIu64
+                     " is not part %d of %d): publish the file again under a new batch id and "
+                     "pass these parts with --skip",
+                     batch, sq, i, nparts);
+            r = stop_at(f, seq, head, batch, why);
+        } else {
+            rc = hold(fd, h, natsMsg_GetData(pm), (size_t)natsMsg_GetDataLength(pm));
+        }
+        natsMsg_Destroy(pm);
+    }
+    if (!rc && r == RUN_ON && !*wait && nparts > 1) {
+        XXH128_hash_t d = XXH3_128bits_digest(h);
+        char hex[33];
+        snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, d.high64, d.low64);
+        if (strcmp(hex, digest) != 0) {
+            snprintf(why, sizeof(why),
+                     "batch %s: its %d parts do not make the batch (digest %s, the parts say %s)",
+                     batch, nparts, hex, digest);
+            r = stop_at(f, seq, head, batch, why);
+        }
+    }
+    XXH3_freeState(h);
+    if (rc) {
+        fprintf(stderr, "pricelane-load follow: batch %s: holding its bytes: %s\n", batch,
+                strerror(-rc));
+        r = RUN_FATAL;
+    } else if (r == RUN_ON && !*wait) {
+        *used = seq + (uint64_t)nparts - 1;
+        r = apply_fd(f, fd, name, batch, seq, *used, head);
+    }
+    if (fd >= 0)
+        close(fd);
+    return r;
 }
 
 /* One pass: reads the stream's state and applies every message after the
@@ -302,10 +418,17 @@ static int catch_up(follower_t *f, int *caught_up)
             }
             return RUN_ON;
         }
-        int r = apply_msg(f, m, n, last);
+        uint64_t used;
+        int wait;
+        int r = apply_msg(f, m, n, last, &used, &wait);
         natsMsg_Destroy(m);
         if (r != RUN_ON)
             return r;
+        if (wait) { /* a batch whose last parts are not there yet */
+            *caught_up = 1;
+            return RUN_ON;
+        }
+        n = used;
     }
     return RUN_ON;
 }

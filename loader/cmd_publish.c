@@ -103,14 +103,12 @@ static const char *file_format(const char *path)
     return NULL;
 }
 
-/* Reads the whole file (a regular file of at most max bytes) into *buf. */
-static int read_all(int fd, size_t max, char **buf, size_t *len)
+/* Reads the whole file into *buf. */
+static int read_all(int fd, char **buf, size_t *len)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return -errno;
-    if ((uint64_t)st.st_size > max)
-        return -EFBIG;
     char *b = malloc((size_t)st.st_size + 1);
     if (!b)
         return -ENOMEM;
@@ -132,7 +130,8 @@ static int read_all(int fd, size_t max, char **buf, size_t *len)
 
 /* The bytes about to be sent are the bytes the ledger holds for the batch:
  * the file cannot have changed between the apply and the read. */
-static int same_as_ledger(pl_cat_t *cat, const char *batch, const char *data, size_t len)
+static int same_as_ledger(pl_cat_t *cat, const char *batch, const char *data, size_t len,
+                          char hex[33])
 {
     pl_txn_t *txn;
     pl_batch_rec_t rec;
@@ -143,22 +142,19 @@ static int same_as_ledger(pl_cat_t *cat, const char *batch, const char *data, si
     if (rc)
         return 0;
     XXH128_hash_t h = XXH3_128bits(data, len);
-    char hex[33];
-    snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+    snprintf(hex, 33, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
     return strcmp(hex, rec.digest) == 0;
 }
 
-static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, const char *batch,
-                       const char *format, const char *data, size_t len)
+/* One message of a batch: the whole batch (nparts 1) or its part `part` of
+ * nparts. Parts 2.. are published expecting the previous part to be the
+ * stream's last message, so a batch's parts are consecutive in the stream
+ * (a follower requires it). Returns 0 with the sequence in *seq. */
+static int publish_msg(jsCtx *js, const char *subject, const char *zone, const char *batch,
+                       const char *format, const char *digest, const char *data, size_t len,
+                       int part, int nparts, uint64_t prev_seq, uint64_t *seq, int *dup)
 {
-    char subject[96], err[512], why[256];
-    jsStreamInfo *si = NULL;
-    if (dist_stream_ensure(js, conf, zone, &si, err, sizeof(err))) {
-        fprintf(stderr, "pricelane-load publish: %s\n", err);
-        return -1;
-    }
-    jsStreamInfo_Destroy(si);
-    dist_subject(conf, zone, subject, sizeof(subject));
+    char msgid[PL_BATCH_ID_MAX + 32], partv[32], why[256];
     natsMsg *m = NULL;
     natsStatus s = natsMsg_Create(&m, subject, NULL, data, (int)len);
     if (s == NATS_OK)
@@ -168,22 +164,87 @@ static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, con
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = batch; /* JetStream drops a retried publish inside its window */
+    if (nparts > 1) {
+        snprintf(partv, sizeof(partv), "%d/%d", part, nparts);
+        snprintf(msgid, sizeof(msgid), "%s#%d/%d", batch, part, nparts);
+        po.MsgId = msgid;
+        if (s == NATS_OK)
+            s = natsMsgHeader_Set(m, DIST_HDR_PART, partv);
+        if (s == NATS_OK)
+            s = natsMsgHeader_Set(m, DIST_HDR_DIGEST, digest);
+        if (part > 1)
+            po.ExpectLastSeq = prev_seq;
+    }
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     if (s == NATS_OK)
         s = js_PublishMsg(&ack, js, m, &po, &jerr);
     natsMsg_Destroy(m);
     if (s != NATS_OK) {
+        if (nparts > 1)
+            snprintf(partv, sizeof(partv), " (part %d of %d)", part, nparts);
         fprintf(stderr,
-                "pricelane-load publish: batch %s to zone %s: %s; publish it again (the same "
-                "batch id is applied once)\n",
-                batch, zone, dist_why(s, jerr, why, sizeof(why)));
+                "pricelane-load publish: batch %s%s to zone %s: %s; publish it again (the same "
+                "batch id is applied once)%s\n",
+                batch, nparts > 1 ? partv : "", zone, dist_why(s, jerr, why, sizeof(why)),
+                jerr == JSStreamWrongLastSequenceErr
+                    ? "; another message came between its parts: publish the file again under a "
+                      "new batch id, and pass the stranded parts at the stores with follow --skip"
+                    : "");
         return -1;
     }
-    printf("published batch %s to zone %s: stream %s sequence %" PRIu64 "%s\n", batch, zone,
-           ack->Stream, ack->Sequence,
-           ack->Duplicate ? " (a duplicate of the same batch id: dropped by the stream)" : "");
+    *seq = ack->Sequence;
+    *dup = ack->Duplicate;
     jsPubAck_Destroy(ack);
+    return 0;
+}
+
+/* Publishes a batch to a zone: one message, or consecutive parts of at
+ * most part_max bytes each when it is larger. */
+static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, const char *batch,
+                       const char *format, const char *digest, const char *data, size_t len,
+                       size_t part_max)
+{
+    char subject[96], err[512];
+    jsStreamInfo *si = NULL;
+    if (dist_stream_ensure(js, conf, zone, &si, err, sizeof(err))) {
+        fprintf(stderr, "pricelane-load publish: %s\n", err);
+        return -1;
+    }
+    jsStreamInfo_Destroy(si);
+    dist_subject(conf, zone, subject, sizeof(subject));
+    size_t nparts = len <= part_max ? 1 : (len + part_max - 1) / part_max;
+    if (nparts > DIST_PARTS_MAX) {
+        fprintf(stderr,
+                "pricelane-load publish: batch %s: %zu bytes would be %zu parts, more than %d: "
+                "split it into several batches\n",
+                batch, len, nparts, DIST_PARTS_MAX);
+        return -1;
+    }
+    uint64_t seq = 0, first = 0;
+    int dup = 0, dups = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        size_t off = i * part_max, n = len - off < part_max ? len - off : part_max;
+        if (publish_msg(js, subject, zone, batch, format, digest, data + off, n, (int)i + 1,
+                        (int)nparts, seq, &seq, &dup))
+            return -1;
+        dups += dup;
+        if (i == 0)
+            first = seq;
+    }
+    char stream[96];
+    dist_stream_name(conf, zone, stream, sizeof(stream));
+    if (nparts == 1)
+        printf("published batch %s to zone %s: stream %s sequence %" PRIu64 "%s\n", batch, zone,
+               stream, seq,
+               dups ? " (a duplicate of the same batch id: dropped by the stream)" : "");
+    else
+        printf("published batch %s to zone %s: stream %s sequences %" PRIu64 "-%" PRIu64
+               " (%zu parts, %zu bytes)%s\n",
+               batch, zone, stream, first, seq, nparts, len,
+               dups == (int)nparts ? " (duplicates of the same batch id: dropped by the stream)"
+               : dups              ? " (the first parts were there already: completed)"
+                                   : "");
     return 0;
 }
 
@@ -199,7 +260,9 @@ static void usage(void)
            "stream of ZONE (or of every zone of DIR's stores with 'all'), created with the\n"
            "settings when missing. Its message id (Nats-Msg-Id) is the batch id, so a\n"
            "publish retried after a timeout is dropped by the stream, and a store applies a\n"
-           "batch id once whatever reaches it.\n"
+           "batch id once whatever reaches it. A batch larger than the server's max payload\n"
+           "is sent as consecutive parts (batch id, part number, count, digest), applied\n"
+           "by a store only whole.\n"
            "\n"
            "  --db DIR       headquarters' catalogue\n"
            "  --nats URL     NATS server(s), nats://host:4222[,nats://...] (also the\n"
@@ -285,7 +348,10 @@ int cmd_publish(int argc, char **argv)
         rc = -1;
         goto out_cat;
     }
-    size_t max = (size_t)natsConnection_GetMaxPayload(nc);
+    /* A part leaves room for the headers within the server's max payload. */
+    int64_t max = natsConnection_GetMaxPayload(nc);
+    size_t part_max =
+        max > 2 * DIST_HEADER_ROOM ? (size_t)(max - DIST_HEADER_ROOM) : (size_t)DIST_HEADER_ROOM;
     for (int f = optind; f < argc && !rc; f++) {
         const char *path = argv[f], *format = file_format(path);
         if (!format) {
@@ -302,15 +368,6 @@ int cmd_publish(int argc, char **argv)
             fprintf(stderr, "pricelane-load publish: %s: cannot open: %s\n", path, strerror(errno));
             if (fd >= 0)
                 close(fd);
-            rc = -1;
-            break;
-        }
-        if ((uint64_t)st.st_size > max) {
-            fprintf(stderr,
-                    "pricelane-load publish: %s: %lld bytes, more than the server's max payload "
-                    "(%zu bytes): split it into smaller batches; nothing was published\n",
-                    path, (long long)st.st_size, max);
-            close(fd);
             rc = -1;
             break;
         }
@@ -369,9 +426,10 @@ int cmd_publish(int argc, char **argv)
         }
         char *data = NULL;
         size_t len = 0;
-        rc = read_all(fd, max, &data, &len);
+        char digest[33];
+        rc = read_all(fd, &data, &len);
         close(fd);
-        if (!rc && !same_as_ledger(cat, res.batch, data, len))
+        if (!rc && !same_as_ledger(cat, res.batch, data, len, digest))
             rc = PL_ECHANGED;
         if (rc) {
             fprintf(stderr, "pricelane-load publish: %s: %s; nothing of it was published\n", path,
@@ -380,7 +438,8 @@ int cmd_publish(int argc, char **argv)
             break;
         }
         for (int z = 0; z < zones->n && !rc; z++)
-            rc = publish_one(js, &conf, zones->id[z], res.batch, format, data, len);
+            rc = publish_one(js, &conf, zones->id[z], res.batch, format, digest, data, len,
+                             part_max);
         free(data);
     }
     dist_close(nc, js);

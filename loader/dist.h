@@ -62,3 +62,10 @@ const char *dist_why(natsStatus s, jsErrCode jerr, char *buf, size_t cap);
 /* Message headers of a batch. */
 #define DIST_HDR_BATCH "Pricelane-Batch"
 #define DIST_HDR_FORMAT "Pricelane-Format"
+/* A batch larger than the server's max payload travels in parts: "I/N". */
+#define DIST_HDR_PART "Pricelane-Part"
+/* XXH3-128 of the whole batch (32 hex digits), on every part. */
+#define DIST_HDR_DIGEST "Pricelane-Digest"
+#define DIST_PARTS_MAX 4096
+/* Bytes of a message kept for its headers when a batch is cut into parts. */
+#define DIST_HEADER_ROOM 4096
