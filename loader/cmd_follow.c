@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -21,7 +22,9 @@
 #include "cmds.h"
 #include "dist.h"
 #include "load.h"
+#include "pricelane/catalog_verify.h"
 #include "pricelane/err.h"
+#include "pricelane/snapshot.h"
 #include "pricelane/timefmt.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -36,7 +39,7 @@ typedef struct follower {
     pl_cat_t *cat;
     const char *db, *zone, *store;
     dist_conf_t conf;
-    char stream[PL_FOLLOW_STREAM_MAX + 1], subject[96];
+    char stream[PL_FOLLOW_STREAM_MAX + 1], subject[96], snap_subject[96];
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *wake; /* the zone's subject: a hint that the head moved */
@@ -221,11 +224,11 @@ static int apply_fd(follower_t *f, int fd, const char *name, const char *batch, 
     return stop_at(f, first, head, batch, why);
 }
 
-/* "I/N" with 1 <= I <= N <= DIST_PARTS_MAX, N >= 2. */
+/* "I/N" with 1 <= I <= N <= DIST_PARTS_MAX. */
 static int parse_part(const char *s, int *i, int *n)
 {
     char tail;
-    return s && sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 2 && *n <= DIST_PARTS_MAX &&
+    return s && sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *n <= DIST_PARTS_MAX &&
                    *i >= 1 && *i <= *n
                ? 0
                : -1;
@@ -240,6 +243,76 @@ static int hex32(const char *s)
     return n == 32;
 }
 
+enum { GATHER_OK = 0, GATHER_WAIT = 1, GATHER_BAD = 2 };
+
+/* Gathers a message's bytes into a new memfd (*fd, the caller's): m at seq
+ * is part 1 of nparts of `batch`; parts 2.. are the following sequences,
+ * consecutive in the stream (publish sees to it), each naming the same
+ * batch, count and digest; with nparts > 1 the bytes must give the digest.
+ * Returns GATHER_OK; GATHER_WAIT (a part not in the stream yet, or the link:
+ * try again later); GATHER_BAD with why (another message between the parts,
+ * a wrong digest); or -errno. */
+static int gather(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head, const char *batch,
+                  int nparts, const char *digest, int *fd, char *why, size_t whylen)
+{
+    char buf[256];
+    XXH3_state_t *h = XXH3_createState();
+    *fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
+    int rc = *fd < 0 ? -errno : h ? 0 : -ENOMEM;
+    if (h)
+        XXH3_128bits_reset(h);
+    if (!rc)
+        rc = hold(*fd, h, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+    for (int i = 2; rc == GATHER_OK && i <= nparts; i++) {
+        uint64_t sq = seq + (uint64_t)i - 1;
+        natsMsg *pm = NULL;
+        jsErrCode jerr = 0;
+        const char *pb = NULL, *pp = NULL, *pd = NULL;
+        int pi, pn;
+        if (sq > head) {
+            rc = GATHER_WAIT; /* not published yet */
+            break;
+        }
+        natsStatus s = js_GetMsg(&pm, f->js, f->stream, sq, NULL, &jerr);
+        if (s != NATS_OK) {
+            snprintf(why, whylen, "%s sequence %" PRIu64 " (part %d of %s): %s", f->stream, sq, i,
+                     batch, dist_why(s, jerr, buf, sizeof(buf)));
+            waiting(f, why);
+            rc = GATHER_WAIT;
+            break;
+        }
+        natsMsgHeader_Get(pm, DIST_HDR_BATCH, &pb);
+        natsMsgHeader_Get(pm, DIST_HDR_PART, &pp);
+        natsMsgHeader_Get(pm, DIST_HDR_DIGEST, &pd);
+        if (!pb || strcmp(pb, batch) != 0 || parse_part(pp, &pi, &pn) || pi != i || pn != nparts ||
+            !pd || strcmp(pd, digest) != 0) {
+            snprintf(why, whylen,
+                     "batch %s: its parts are not consecutive in the stream (sequence %" PRIu64
+                     " is not part %d of %d): publish the file again under a new batch id and "
+                     "pass these parts with --skip",
+                     batch, sq, i, nparts);
+            rc = GATHER_BAD;
+        } else {
+            rc = hold(*fd, h, natsMsg_GetData(pm), (size_t)natsMsg_GetDataLength(pm));
+        }
+        natsMsg_Destroy(pm);
+    }
+    if (rc == GATHER_OK && digest) {
+        XXH128_hash_t d = XXH3_128bits_digest(h);
+        char hex[33];
+        snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, d.high64, d.low64);
+        if (strcmp(hex, digest) != 0) {
+            snprintf(
+                why, whylen,
+                "batch %s: its %d part%s do%s not make the batch (digest %s, the parts say %s)",
+                batch, nparts, nparts == 1 ? "" : "s", nparts == 1 ? "es" : "", hex, digest);
+            rc = GATHER_BAD;
+        }
+    }
+    XXH3_freeState(h);
+    return rc;
+}
+
 /* Applies the batch whose message (or first part) is m, sequence seq; head
  * is the stream's last sequence. *used is the last sequence the batch
  * took (its last part); *wait is set when a part is not in the stream yet
@@ -248,10 +321,28 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head, uin
                      int *wait)
 {
     const char *batch = NULL, *format = NULL, *partv = NULL, *digest = NULL;
-    char why[PL_FOLLOW_ERROR_MAX + 1], name[PL_BATCH_ID_MAX + 16], buf[256];
+    char why[PL_FOLLOW_ERROR_MAX + 1], name[PL_BATCH_ID_MAX + 16];
     int part = 1, nparts = 1, r = RUN_ON;
     *used = seq;
     *wait = 0;
+    const char *subject = natsMsg_GetSubject(m);
+    if (subject && strcmp(subject, f->snap_subject) == 0) {
+        /* A snapshot is for stores that fell behind the retention: a store
+         * that has the batches before it passes it. */
+        pl_follow_t next = f->pos;
+        next.seq = seq;
+        next.head = head;
+        int rc = pos_write(f, &next);
+        if (rc) {
+            fprintf(stderr, "pricelane-load follow: %s: %s\n", f->db, pl_strerror(rc));
+            return RUN_FATAL;
+        }
+        f->pos = next;
+        printf("%s sequence %" PRIu64 ": a snapshot for stores that fell behind: passed\n",
+               f->stream, seq);
+        fflush(stdout);
+        return RUN_ON;
+    }
     natsMsgHeader_Get(m, DIST_HDR_BATCH, &batch);
     natsMsgHeader_Get(m, DIST_HDR_FORMAT, &format);
     if (!batch || !batch_id_ok(batch)) {
@@ -281,68 +372,198 @@ static int apply_msg(follower_t *f, natsMsg *m, uint64_t seq, uint64_t head, uin
     }
     snprintf(name, sizeof(name), "%s.%s", strchr(batch, '/') ? "batch" : batch, format);
     /* The rows are read from a file of their own, the same way as apply. */
-    int fd = memfd_create("pricelane-batch", MFD_CLOEXEC);
-    XXH3_state_t *h = XXH3_createState();
-    int rc = fd < 0 ? -errno : h ? 0 : -ENOMEM;
-    if (h)
-        XXH3_128bits_reset(h);
-    if (!rc)
-        rc = hold(fd, h, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
-    /* The other parts follow in the stream, consecutively (publish sees to
-     * it); any other message between them stops the follower. */
-    for (int i = 2; !rc && r == RUN_ON && i <= nparts; i++) {
-        uint64_t sq = seq + (uint64_t)i - 1;
-        natsMsg *pm = NULL;
-        jsErrCode jerr = 0;
-        const char *pb = NULL, *pp = NULL, *pd = NULL;
-        int pi, pn;
-        if (sq > head) {
-            *wait = 1; /* not published yet */
-            break;
-        }
-        natsStatus s = js_GetMsg(&pm, f->js, f->stream, sq, NULL, &jerr);
-        if (s != NATS_OK) {
-            snprintf(why, sizeof(why), "%s sequence %" PRIu64 " (part %d of batch %s): %s",
-                     f->stream, sq, i, batch, dist_why(s, jerr, buf, sizeof(buf)));
-            waiting(f, why);
-            *wait = 1;
-            break;
-        }
-        natsMsgHeader_Get(pm, DIST_HDR_BATCH, &pb);
-        natsMsgHeader_Get(pm, DIST_HDR_PART, &pp);
-        natsMsgHeader_Get(pm, DIST_HDR_DIGEST, &pd);
-        if (!pb || strcmp(pb, batch) != 0 || parse_part(pp, &pi, &pn) || pi != i || pn != nparts ||
-            !pd || strcmp(pd, digest) != 0) {
-            snprintf(why, sizeof(why),
-                     "batch %s: its parts are not consecutive in the stream (sequence %" PRIu64
-                     " is not part %d of %d): publish the file again under a new batch id and "
-                     "pass these parts with --skip",
-                     batch, sq, i, nparts);
-            r = stop_at(f, seq, head, batch, why);
-        } else {
-            rc = hold(fd, h, natsMsg_GetData(pm), (size_t)natsMsg_GetDataLength(pm));
-        }
-        natsMsg_Destroy(pm);
-    }
-    if (!rc && r == RUN_ON && !*wait && nparts > 1) {
-        XXH128_hash_t d = XXH3_128bits_digest(h);
-        char hex[33];
-        snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, d.high64, d.low64);
-        if (strcmp(hex, digest) != 0) {
-            snprintf(why, sizeof(why),
-                     "batch %s: its %d parts do not make the batch (digest %s, the parts say %s)",
-                     batch, nparts, hex, digest);
-            r = stop_at(f, seq, head, batch, why);
-        }
-    }
-    XXH3_freeState(h);
-    if (rc) {
+    int fd = -1;
+    int g = gather(f, m, seq, head, batch, nparts, digest, &fd, why, sizeof(why));
+    if (g == GATHER_WAIT)
+        *wait = 1;
+    else if (g == GATHER_BAD)
+        r = stop_at(f, seq, head, batch, why);
+    else if (g < 0) {
         fprintf(stderr, "pricelane-load follow: batch %s: holding its bytes: %s\n", batch,
-                strerror(-rc));
+                strerror(-g));
         r = RUN_FATAL;
-    } else if (r == RUN_ON && !*wait) {
+    } else {
         *used = seq + (uint64_t)nparts - 1;
         r = apply_fd(f, fd, name, batch, seq, *used, head);
+    }
+    if (fd >= 0)
+        close(fd);
+    return r;
+}
+
+struct snap_load {
+    const char *data;
+    size_t len;
+    const char *store;
+    pl_follow_t pos;
+    const char *id, *digest;
+    pl_snapshot_info_t info;
+    uint64_t gen, violations;
+    char err[256];
+};
+
+static void count_violation(const char *db, const char *msg, void *arg)
+{
+    struct snap_load *x = arg;
+    if (!x->violations++)
+        snprintf(x->err, sizeof(x->err), "%s: %s", db, msg);
+}
+
+/* One attempt at the transaction that replaces the catalogue with the
+ * snapshot: its records, the ledger record, a new generation and state,
+ * the position; checked with pl_cat_verify before the commit. */
+static int snap_txn(pl_cat_t *cat, struct snap_load *x)
+{
+    pl_txn_t *txn;
+    pl_batch_rec_t rec = {0};
+    pl_verify_counts_t counts = {0};
+    int rc = pl_txn_begin(cat, 1, &txn);
+    if (rc)
+        return rc;
+    x->err[0] = 0;
+    x->violations = 0;
+    rc = pl_snapshot_load(txn, x->data, x->len, x->store, &x->info, x->err, sizeof(x->err));
+    snprintf(rec.id, sizeof(rec.id), "%s", x->id);
+    snprintf(rec.digest, sizeof(rec.digest), "%s", x->digest);
+    rec.applied_at = pl_time_now();
+    rec.rows = x->info.records;
+    if (!rc)
+        rc = pl_meta_bump(txn, rec.id, &rec.gen); /* a new state: no cache trusts the old */
+    if (!rc)
+        rc = pl_batch_put(txn, &rec);
+    if (!rc)
+        rc = pl_follow_put(txn, &x->pos);
+    if (!rc)
+        rc = pl_cat_verify(txn, count_violation, x, &counts);
+    if (!rc && x->violations)
+        rc = PL_ECORRUPT;
+    if (rc) {
+        pl_txn_abort(txn);
+        return rc;
+    }
+    x->gen = rec.gen;
+    return pl_txn_commit(txn);
+}
+
+/* The store's next batch was removed by the stream's retention: it loads
+ * the zone's newest snapshot (subject snap_subject; the last part is the
+ * subject's last message, the parts before it the sequences before it) in
+ * one transaction, then goes on after the snapshot's position. No usable
+ * snapshot yet (none, one of another history, or one older than what the
+ * stream still holds): it waits for headquarters to publish one. Returns
+ * RUN_ON (*wait set when waiting) or RUN_FATAL. */
+static int rebootstrap(follower_t *f, uint64_t first, uint64_t head, int64_t created, int *wait)
+{
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    char why[PL_FOLLOW_ERROR_MAX + 64], buf[256];
+    const char *partv = NULL, *digest = NULL, *posv = NULL, *createdv = NULL;
+    int part, nparts, fd = -1, r = RUN_ON;
+    *wait = 1;
+    natsStatus s = js_GetLastMsg(&m, f->js, f->stream, f->snap_subject, NULL, &jerr);
+    if (s != NATS_OK) {
+        snprintf(why, sizeof(why),
+                 "%s sequence %" PRIu64 " was removed by the stream's retention (its first is "
+                 "%" PRIu64 "): this store needs a zone snapshot (pricelane-load publish "
+                 "--snapshot)%s%s",
+                 f->stream, f->pos.seq + 1, first,
+                 s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr ? "" : ": ",
+                 s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr
+                     ? ""
+                     : dist_why(s, jerr, buf, sizeof(buf)));
+        waiting(f, why);
+        return RUN_ON;
+    }
+    uint64_t lastseq = natsMsg_GetSequence(m), pos = 0;
+    natsMsgHeader_Get(m, DIST_HDR_PART, &partv);
+    natsMsgHeader_Get(m, DIST_HDR_DIGEST, &digest);
+    natsMsgHeader_Get(m, DIST_HDR_SNAPSHOT, &posv);
+    natsMsgHeader_Get(m, DIST_HDR_CREATED, &createdv);
+    char *end = NULL;
+    if (posv)
+        pos = strtoull(posv, &end, 10);
+    int ok = !parse_part(partv, &part, &nparts) && part == nparts && hex32(digest) && end &&
+             !*end && createdv && lastseq >= (uint64_t)nparts;
+    if (!ok || strtoll(createdv, NULL, 10) != created || pos + 1 < first) {
+        snprintf(why, sizeof(why),
+                 "%s sequence %" PRIu64 " was removed by the stream's retention (its first is "
+                 "%" PRIu64 "); the newest snapshot (sequence %" PRIu64 ") %s: waiting for "
+                 "another (pricelane-load publish --snapshot)",
+                 f->stream, f->pos.seq + 1, first, lastseq,
+                 !ok ? "is malformed"
+                 : strtoll(createdv, NULL, 10) != created
+                     ? "belongs to another history of the stream"
+                     : "is older than what the stream still holds");
+        waiting(f, why);
+        natsMsg_Destroy(m);
+        return RUN_ON;
+    }
+    natsMsg_Destroy(m);
+    /* The first part, then every part in order, as for a batch. */
+    uint64_t firstpart = lastseq - (uint64_t)nparts + 1;
+    char id[PL_BATCH_ID_MAX + 1];
+    snprintf(id, sizeof(id), "snapshot@%" PRIu64, pos);
+    m = NULL;
+    s = js_GetMsg(&m, f->js, f->stream, firstpart, NULL, &jerr);
+    const char *pb = NULL;
+    if (s == NATS_OK)
+        natsMsgHeader_Get(m, DIST_HDR_BATCH, &pb);
+    if (s != NATS_OK || !pb || strcmp(pb, id) != 0) {
+        snprintf(why, sizeof(why), "%s: the first part of snapshot %s (sequence %" PRIu64 ") is %s",
+                 f->stream, id, firstpart, s != NATS_OK ? "not readable" : "another message");
+        waiting(f, why);
+        natsMsg_Destroy(m);
+        return RUN_ON;
+    }
+    int g = gather(f, m, firstpart, head, id, nparts, digest, &fd, why, sizeof(why));
+    natsMsg_Destroy(m);
+    if (g == GATHER_OK) {
+        struct stat st;
+        char *data = NULL;
+        if (fstat(fd, &st) == 0)
+            data = mmap(NULL, (size_t)st.st_size ? (size_t)st.st_size : 1, PROT_READ, MAP_PRIVATE,
+                        fd, 0);
+        if (!data || data == MAP_FAILED) {
+            fprintf(stderr, "pricelane-load follow: snapshot %s: %s\n", id, strerror(errno));
+            close(fd);
+            return RUN_FATAL;
+        }
+        struct snap_load x = {data, (size_t)st.st_size, f->store, f->pos, id, digest, {0}, 0, 0,
+                              ""};
+        x.pos.seq = pos; /* batches published after it was taken follow */
+        x.pos.head = head;
+        x.pos.created = created;
+        x.pos.stopped = 0;
+        x.pos.batch[0] = x.pos.error[0] = 0;
+        int rc, grown = 0;
+        while ((rc = snap_txn(f->cat, &x)) == PL_EMAPFULL && grown++ < 8 && !pl_cat_grow(f->cat, 0))
+            ;
+        munmap(data, (size_t)st.st_size ? (size_t)st.st_size : 1);
+        if (rc) {
+            char b2[192];
+            fprintf(stderr,
+                    "pricelane-load follow: snapshot %s (%s sequences %" PRIu64 "-%" PRIu64
+                    ") cannot be loaded: %s%s%s; the catalogue is unchanged\n",
+                    id, f->stream, firstpart, lastseq,
+                    rc == PL_ECORRUPT && x.err[0] ? x.err
+                                                  : cmd_storage_error(f->db, rc, b2, sizeof(b2)),
+                    x.violations > 1 ? " and more" : "", "");
+            r = RUN_FATAL;
+        } else {
+            f->pos = x.pos;
+            printf("%s sequences %" PRIu64 "-%" PRIu64 ": loaded snapshot %s (the batches up to "
+                   "%" PRIu64 " were removed by the stream's retention): %" PRIu64
+                   " records, %" PRIu64 " rows of other stores skipped, generation %" PRIu64 "\n",
+                   f->stream, firstpart, lastseq, id, pos, x.info.records, x.info.skipped, x.gen);
+            fflush(stdout);
+            *wait = 0;
+        }
+    } else if (g == GATHER_BAD) {
+        fprintf(stderr, "pricelane-load follow: snapshot %s: %s\n", id, why);
+        r = RUN_FATAL;
+    } else if (g < 0) {
+        fprintf(stderr, "pricelane-load follow: snapshot %s: %s\n", id, strerror(-g));
+        r = RUN_FATAL;
     }
     if (fd >= 0)
         close(fd);
@@ -397,12 +618,10 @@ static int catch_up(follower_t *f, int *caught_up)
     f->waiting[0] = 0;
     for (uint64_t n = f->pos.seq + 1; n <= last && !stop_requested; n++) {
         if (n < first) {
-            fprintf(stderr,
-                    "pricelane-load follow: %s sequence %" PRIu64 " was removed by the stream's "
-                    "retention (its first is %" PRIu64 "): this store missed batches and needs a "
-                    "zone snapshot\n",
-                    f->stream, n, first);
-            return RUN_FATAL;
+            int wait;
+            int r = rebootstrap(f, first, last, created, &wait);
+            *caught_up = wait;
+            return r; /* the next pass goes on from the snapshot's position */
         }
         natsMsg *m = NULL;
         jerr = 0;
@@ -581,7 +800,7 @@ static int lock_catalogue(const char *db)
 
 static void usage(void)
 {
-    printf("usage: pricelane-load follow --db DIR --nats URL --zone ZONE --store STORE\n"
+    printf("usage: pricelane-load follow --db DIR --nats URL --zone ZONE [--store STORE]\n"
            "                             [--config FILE]\n"
            "       pricelane-load follow --status --db DIR [--zone ZONE --nats URL]\n"
            "       pricelane-load follow --skip SEQ --db DIR\n\n"
@@ -603,11 +822,19 @@ static void usage(void)
            "moves past SEQ and the ledger records skip@SEQ:BATCH, in one transaction (not\n"
            "while a follower runs); then start the follower.\n"
            "\n"
+           "When the next batch was removed by the stream's retention (the store was away\n"
+           "too long), the follower loads the zone's newest snapshot in one transaction\n"
+           "(a new catalogue state: no cache of pricelaned answers from the old one) and\n"
+           "goes on after the snapshot's position; until headquarters publishes a usable\n"
+           "snapshot it waits.\n"
+           "\n"
            "  --db DIR       the store's catalogue\n"
            "  --nats URL     NATS server(s), nats://host:4222[,nats://...] (also the\n"
            "                 setting url)\n"
            "  --zone ZONE    the store's price zone: its stream\n"
-           "  --store STORE  the store: price rows of other stores are not written\n"
+           "  --store STORE  the store: price rows of other stores are not written;\n"
+           "                 without it every row is (a zone replica, which headquarters\n"
+           "                 takes snapshots of: publish --snapshot)\n"
            "  --config FILE  settings file, section [distribution] (credentials, TLS,\n"
            "                 stream and subject names)\n"
            "  --skip SEQ     pass the batch at SEQ that stopped the follower (above)\n"
@@ -686,12 +913,11 @@ int cmd_follow(int argc, char **argv)
         fprintf(stderr, "pricelane-load follow: --skip and --status do not go together\n");
         return 2;
     }
-    if (!f.db || (!show_status && !skip_seq && (!f.conf.url[0] || !f.zone || !f.store))) {
+    if (!f.db || (!show_status && !skip_seq && (!f.conf.url[0] || !f.zone))) {
         fprintf(stderr, "pricelane-load follow: %s is required\n",
                 !f.db            ? "--db DIR"
                 : !f.conf.url[0] ? "--nats URL (or the setting url)"
-                : !f.zone        ? "--zone ZONE"
-                                 : "--store STORE");
+                                 : "--zone ZONE");
         return 2;
     }
     if (f.zone && dist_zone_check(f.zone, err, sizeof(err))) {
@@ -706,6 +932,7 @@ int cmd_follow(int argc, char **argv)
     if (f.zone) {
         dist_stream_name(&f.conf, f.zone, f.stream, sizeof(f.stream));
         dist_subject(&f.conf, f.zone, f.subject, sizeof(f.subject));
+        dist_snapshot_subject(&f.conf, f.zone, f.snap_subject, sizeof(f.snap_subject));
     }
     f.cat = cmd_open_db(f.db, show_status);
     if (!f.cat)
@@ -770,8 +997,9 @@ int cmd_follow(int argc, char **argv)
     if (f.pos.stopped)
         printf("was stopped at %s sequence %" PRIu64 " (%s): trying it again\n", f.stream,
                f.pos.stopped, f.pos.error);
-    printf("following %s (subject %s) for store %s from sequence %" PRIu64 "\n", f.stream,
-           f.subject, f.store, f.pos.seq + 1);
+    printf("following %s (subject %s) for %s%s from sequence %" PRIu64 "\n", f.stream, f.subject,
+           f.store ? "store " : "every store (a zone replica)", f.store ? f.store : "",
+           f.pos.seq + 1);
     fflush(stdout);
     int run = RUN_ON;
     while (run == RUN_ON && !stop_requested) {

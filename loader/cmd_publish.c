@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -18,6 +19,7 @@
 #include "dist.h"
 #include "load.h"
 #include "pricelane/err.h"
+#include "pricelane/snapshot.h"
 
 #define MAX_ZONES 256
 
@@ -150,9 +152,16 @@ static int same_as_ledger(pl_cat_t *cat, const char *batch, const char *data, si
  * nparts. Parts 2.. are published expecting the previous part to be the
  * stream's last message, so a batch's parts are consecutive in the stream
  * (a follower requires it). Returns 0 with the sequence in *seq. */
+/* A snapshot (snap: its position and the stream's creation instant, as
+ * text) always carries the part headers, one part or more. */
+typedef struct snap_hdrs {
+    char pos[24], created[24];
+} snap_hdrs_t;
+
 static int publish_msg(jsCtx *js, const char *subject, const char *zone, const char *batch,
                        const char *format, const char *digest, const char *data, size_t len,
-                       int part, int nparts, uint64_t prev_seq, uint64_t *seq, int *dup)
+                       int part, int nparts, uint64_t prev_seq, const snap_hdrs_t *snap,
+                       uint64_t *seq, int *dup)
 {
     char msgid[PL_BATCH_ID_MAX + 32], partv[32], why[256];
     natsMsg *m = NULL;
@@ -164,7 +173,11 @@ static int publish_msg(jsCtx *js, const char *subject, const char *zone, const c
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = batch; /* JetStream drops a retried publish inside its window */
-    if (nparts > 1) {
+    if (snap && s == NATS_OK)
+        s = natsMsgHeader_Set(m, DIST_HDR_SNAPSHOT, snap->pos);
+    if (snap && s == NATS_OK)
+        s = natsMsgHeader_Set(m, DIST_HDR_CREATED, snap->created);
+    if (nparts > 1 || snap) {
         snprintf(partv, sizeof(partv), "%d/%d", part, nparts);
         snprintf(msgid, sizeof(msgid), "%s#%d/%d", batch, part, nparts);
         po.MsgId = msgid;
@@ -203,7 +216,7 @@ static int publish_msg(jsCtx *js, const char *subject, const char *zone, const c
  * most part_max bytes each when it is larger. */
 static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, const char *batch,
                        const char *format, const char *digest, const char *data, size_t len,
-                       size_t part_max)
+                       size_t part_max, const snap_hdrs_t *snap)
 {
     char subject[96], err[512];
     jsStreamInfo *si = NULL;
@@ -211,8 +224,19 @@ static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, con
         fprintf(stderr, "pricelane-load publish: %s\n", err);
         return -1;
     }
+    if (snap && si->Created != strtoll(snap->created, NULL, 10)) {
+        fprintf(stderr,
+                "pricelane-load publish: --snapshot: the catalogue followed another history of "
+                "stream %s (created %s ns, the server's %" PRId64 " ns): nothing was published\n",
+                si->Config->Name, snap->created, si->Created);
+        jsStreamInfo_Destroy(si);
+        return -1;
+    }
     jsStreamInfo_Destroy(si);
-    dist_subject(conf, zone, subject, sizeof(subject));
+    if (snap)
+        dist_snapshot_subject(conf, zone, subject, sizeof(subject));
+    else
+        dist_subject(conf, zone, subject, sizeof(subject));
     size_t nparts = len <= part_max ? 1 : (len + part_max - 1) / part_max;
     if (nparts > DIST_PARTS_MAX) {
         fprintf(stderr,
@@ -226,7 +250,7 @@ static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, con
     for (size_t i = 0; i < nparts; i++) {
         size_t off = i * part_max, n = len - off < part_max ? len - off : part_max;
         if (publish_msg(js, subject, zone, batch, format, digest, data + off, n, (int)i + 1,
-                        (int)nparts, seq, &seq, &dup))
+                        (int)nparts, seq, snap, &seq, &dup))
             return -1;
         dups += dup;
         if (i == 0)
@@ -248,10 +272,83 @@ static int publish_one(jsCtx *js, const dist_conf_t *conf, const char *zone, con
     return 0;
 }
 
+/* --snapshot: the whole catalogue DIR, which follows the zone's stream, as
+ * a snapshot standing at its position. */
+static int publish_snapshot(const dist_conf_t *conf, const char *db, const char *zone)
+{
+    char stream[96], err[512];
+    pl_follow_t pos;
+    pl_txn_t *txn = NULL;
+    uint64_t records = 0;
+    dist_stream_name(conf, zone, stream, sizeof(stream));
+    pl_cat_t *cat = cmd_open_db(db, 1);
+    if (!cat)
+        return 1;
+    int fd = memfd_create("pricelane-snapshot", MFD_CLOEXEC);
+    int rc = fd < 0 ? -errno : pl_txn_begin(cat, 0, &txn);
+    if (!rc)
+        rc = pl_follow_get(txn, &pos);
+    if (rc == PL_ENOTFOUND || (!rc && (strcmp(pos.stream, stream) != 0 || pos.stopped))) {
+        fprintf(stderr,
+                "pricelane-load publish: --snapshot: %s %s; a snapshot of zone %s is taken from a "
+                "catalogue that follows %s (pricelane-load follow)\n",
+                db,
+                rc                                ? "follows no stream"
+                : strcmp(pos.stream, stream) != 0 ? "follows another stream"
+                                                  : "is stopped at a batch",
+                zone, stream);
+        pl_txn_abort(txn);
+        pl_cat_close(cat);
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    if (!rc)
+        rc = pl_snapshot_write(txn, fd, &records);
+    pl_txn_abort(txn);
+    pl_cat_close(cat);
+    char *data = NULL;
+    size_t len = 0;
+    if (!rc)
+        rc = read_all(fd, &data, &len);
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        fprintf(stderr, "pricelane-load publish: --snapshot: %s: %s\n", db, pl_strerror(rc));
+        free(data);
+        return 1;
+    }
+    XXH128_hash_t h = XXH3_128bits(data, len);
+    char digest[33], id[PL_BATCH_ID_MAX + 1];
+    snprintf(digest, sizeof(digest), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+    snprintf(id, sizeof(id), "snapshot@%" PRIu64, pos.seq);
+    snap_hdrs_t sh;
+    snprintf(sh.pos, sizeof(sh.pos), "%" PRIu64, pos.seq);
+    snprintf(sh.created, sizeof(sh.created), "%" PRId64, pos.created);
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    if (dist_connect(conf, 0, &nc, &js, err, sizeof(err))) {
+        fprintf(stderr, "pricelane-load publish: %s; nothing was published\n", err);
+        free(data);
+        return 1;
+    }
+    int64_t max = natsConnection_GetMaxPayload(nc);
+    size_t part_max =
+        max > 2 * DIST_HEADER_ROOM ? (size_t)(max - DIST_HEADER_ROOM) : (size_t)DIST_HEADER_ROOM;
+    printf("snapshot of %s at %s sequence %" PRIu64 ": %" PRIu64 " records, %zu bytes\n", db,
+           stream, pos.seq, records, len);
+    rc = publish_one(js, conf, zone, id, "snapshot", digest, data, len, part_max, &sh);
+    dist_close(nc, js);
+    free(data);
+    return rc ? 1 : 0;
+}
+
 static void usage(void)
 {
     printf("usage: pricelane-load publish --db DIR --nats URL --zone ZONE|all [--config FILE]\n"
-           "                              [--quiet] FILE...\n\n"
+           "                              [--quiet] FILE...\n"
+           "       pricelane-load publish --snapshot --db REPLICA --nats URL --zone ZONE\n"
+           "                              [--config FILE]\n\n"
            "Headquarters' side of the distribution (docs/distribution.md). Each FILE is\n"
            "applied to headquarters' catalogue DIR first, exactly as 'apply' does (the same\n"
            "parser, rules and one transaction); a refused file is listed row by row and\n"
@@ -271,21 +368,21 @@ static void usage(void)
            "  --config FILE  settings file, section [distribution]: stream and subject\n"
            "                 names, retention, replicas, credentials, TLS\n"
            "  --quiet        no summary lines\n"
+           "  --snapshot     publish the whole catalogue REPLICA, a catalogue that follows\n"
+           "                 ZONE's stream without --store, as a snapshot standing at its\n"
+           "                 position: stores whose next batch the stream's retention\n"
+           "                 removed load it and go on from there\n"
            "\n"
            "Exit status: 0 every file published, 1 refused or not published, 2 usage.\n");
 }
 
 int cmd_publish(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'},
-                                       {"nats", 1, 0, 'u'},
-                                       {"zone", 1, 0, 'z'},
-                                       {"config", 1, 0, 'c'},
-                                       {"quiet", 0, 0, 'q'},
-                                       {"help", 0, 0, 'h'},
-                                       {0}};
+    static const struct option lo[] = {
+        {"db", 1, 0, 'd'},    {"nats", 1, 0, 'u'},     {"zone", 1, 0, 'z'}, {"config", 1, 0, 'c'},
+        {"quiet", 0, 0, 'q'}, {"snapshot", 0, 0, 's'}, {"help", 0, 0, 'h'}, {0}};
     const char *db = NULL, *url = NULL, *zone = NULL, *config = NULL;
-    int quiet = 0, c;
+    int quiet = 0, snapshot = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
         switch (c) {
@@ -304,6 +401,9 @@ int cmd_publish(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 's':
+            snapshot = 1;
+            break;
         case 'h':
             usage();
             return 0;
@@ -320,7 +420,7 @@ int cmd_publish(int argc, char **argv)
     }
     if (url)
         snprintf(conf.url, sizeof(conf.url), "%s", url);
-    if (!conf.url[0] || !zone || !db || optind >= argc) {
+    if (!conf.url[0] || !zone || !db || (optind >= argc && !snapshot)) {
         fprintf(stderr, "pricelane-load publish: %s is required\n",
                 !db            ? "--db DIR"
                 : !conf.url[0] ? "--nats URL (or the setting url)"
@@ -328,10 +428,16 @@ int cmd_publish(int argc, char **argv)
                                : "a FILE");
         return 2;
     }
+    if (snapshot && (optind < argc || strcmp(zone, "all") == 0)) {
+        fprintf(stderr, "pricelane-load publish: --snapshot takes one zone and no FILE\n");
+        return 2;
+    }
     if (strcmp(zone, "all") != 0 && dist_zone_check(zone, err, sizeof(err))) {
         fprintf(stderr, "pricelane-load publish: %s\n", err);
         return 2;
     }
+    if (snapshot)
+        return publish_snapshot(&conf, db, zone);
     pl_cat_t *cat = cmd_open_db(db, 0);
     if (!cat)
         return 1;
@@ -439,7 +545,7 @@ int cmd_publish(int argc, char **argv)
         }
         for (int z = 0; z < zones->n && !rc; z++)
             rc = publish_one(js, &conf, zones->id[z], res.batch, format, digest, data, len,
-                             part_max);
+                             part_max, NULL);
         free(data);
     }
     dist_close(nc, js);

@@ -13,6 +13,7 @@ void dist_conf_defaults(dist_conf_t *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->stream_prefix, sizeof(c->stream_prefix), "PRICELANE_");
     snprintf(c->subject_prefix, sizeof(c->subject_prefix), "pricelane.zone.");
+    snprintf(c->snapshot_prefix, sizeof(c->snapshot_prefix), "pricelane.snapshot.");
     snprintf(c->storage, sizeof(c->storage), "file");
     c->replicas = 1;
     c->max_age = 30 * 86400;
@@ -33,6 +34,7 @@ static const struct setting {
     {S(url)},
     {S(stream_prefix)},
     {S(subject_prefix)},
+    {S(snapshot_prefix)},
     {S(storage)},
     {I(replicas, 1, 5)},
     {I(max_age, 0, 100LL * 365 * 86400)},
@@ -134,10 +136,16 @@ int dist_conf_load(dist_conf_t *c, const char *path, char *err, size_t errlen)
                  x.failed ? why : "not a setting line (expected key = value)");
         return -1;
     }
-    if (!prefix_ok(tmp.stream_prefix, 0) || !prefix_ok(tmp.subject_prefix, 1)) {
+    if (!prefix_ok(tmp.stream_prefix, 0) || !prefix_ok(tmp.subject_prefix, 1) ||
+        !prefix_ok(tmp.snapshot_prefix, 1)) {
         snprintf(err, errlen,
-                 "%s: stream_prefix may hold letters, digits, - and _; subject_prefix also .",
+                 "%s: stream_prefix may hold letters, digits, - and _; subject_prefix and "
+                 "snapshot_prefix also .",
                  path);
+        return -1;
+    }
+    if (strcmp(tmp.subject_prefix, tmp.snapshot_prefix) == 0) {
+        snprintf(err, errlen, "%s: subject_prefix and snapshot_prefix must differ", path);
         return -1;
     }
     if (strcmp(tmp.storage, "file") != 0 && strcmp(tmp.storage, "memory") != 0) {
@@ -169,6 +177,11 @@ void dist_stream_name(const dist_conf_t *c, const char *zone, char *out, size_t 
 void dist_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap)
 {
     snprintf(out, cap, "%s%s", c->subject_prefix, zone);
+}
+
+void dist_snapshot_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s", c->snapshot_prefix, zone);
 }
 
 const char *dist_why(natsStatus s, jsErrCode jerr, char *buf, size_t cap)
@@ -261,23 +274,50 @@ void dist_close(natsConnection *nc, jsCtx *js)
 int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStreamInfo **si,
                        char *err, size_t errlen)
 {
-    char name[96], subject[96], why[256];
+    char name[96], subject[96], snap[96], why[256];
     jsErrCode jerr = 0;
     dist_stream_name(c, zone, name, sizeof(name));
     dist_subject(c, zone, subject, sizeof(subject));
+    dist_snapshot_subject(c, zone, snap, sizeof(snap));
     natsStatus s = js_GetStreamInfo(si, js, name, NULL, &jerr);
-    if (s == NATS_OK)
+    if (s == NATS_OK) {
+        jsStreamConfig *cfg = (*si)->Config;
+        for (int i = 0; cfg && i < cfg->SubjectsLen; i++)
+            if (strcmp(cfg->Subjects[i], snap) == 0)
+                return 0;
+        if (!cfg || cfg->SubjectsLen >= 8)
+            return 0; /* not ours to rearrange */
+        /* A stream made before snapshots: its subjects and the snapshots'. */
+        const char *subs[9];
+        for (int i = 0; i < cfg->SubjectsLen; i++)
+            subs[i] = cfg->Subjects[i];
+        subs[cfg->SubjectsLen] = snap;
+        jsStreamConfig up = *cfg;
+        up.Subjects = subs;
+        up.SubjectsLen = cfg->SubjectsLen + 1;
+        jsStreamInfo *ni = NULL;
+        s = js_UpdateStream(&ni, js, &up, NULL, &jerr);
+        if (s != NATS_OK) {
+            snprintf(err, errlen, "stream %s: adding the subject %s: %s", name, snap,
+                     dist_why(s, jerr, why, sizeof(why)));
+            jsStreamInfo_Destroy(*si);
+            *si = NULL;
+            return -1;
+        }
+        jsStreamInfo_Destroy(*si);
+        *si = ni;
         return 0;
+    }
     if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
         snprintf(err, errlen, "stream %s: %s", name, dist_why(s, jerr, why, sizeof(why)));
         return -1;
     }
     jsStreamConfig sc;
-    const char *subjects[1] = {subject};
+    const char *subjects[2] = {subject, snap};
     jsStreamConfig_Init(&sc);
     sc.Name = name;
     sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
+    sc.SubjectsLen = 2;
     sc.Retention = js_LimitsPolicy;
     sc.Storage = strcmp(c->storage, "memory") == 0 ? js_MemoryStorage : js_FileStorage;
     sc.Replicas = c->replicas;
@@ -293,8 +333,9 @@ int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStre
     jerr = 0;
     s = js_AddStream(si, js, &sc, NULL, &jerr);
     if (s != NATS_OK) {
-        snprintf(err, errlen, "creating stream %s (subject %s, %d replica%s): %s", name, subject,
-                 c->replicas, c->replicas == 1 ? "" : "s", dist_why(s, jerr, why, sizeof(why)));
+        snprintf(err, errlen, "creating stream %s (subjects %s and %s, %d replica%s): %s", name,
+                 subject, snap, c->replicas, c->replicas == 1 ? "" : "s",
+                 dist_why(s, jerr, why, sizeof(why)));
         return -1;
     }
     return 0;

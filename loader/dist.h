@@ -14,6 +14,7 @@ typedef struct dist_conf {
     char url[DIST_PATH_MAX];  /* nats://host:port[,nats://...] */
     char stream_prefix[32];   /* stream of zone Z: prefix + Z */
     char subject_prefix[64];  /* subject of zone Z: prefix + Z */
+    char snapshot_prefix[64]; /* subject of zone Z's snapshots: prefix + Z */
     char storage[8];          /* "file" or "memory" */
     int replicas;             /* 1..5 */
     int64_t max_age;          /* seconds a message is kept; 0 = no limit */
@@ -41,6 +42,7 @@ int dist_conf_load(dist_conf_t *c, const char *path, char *err, size_t errlen);
 int dist_zone_check(const char *zone, char *err, size_t errlen);
 void dist_stream_name(const dist_conf_t *c, const char *zone, char *out, size_t cap);
 void dist_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap);
+void dist_snapshot_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap);
 
 /* Connects with the settings (credentials, TLS). With `keep_trying` the
  * connection is retried and re-established forever (a follower); without,
@@ -50,7 +52,9 @@ int dist_connect(const dist_conf_t *c, int keep_trying, natsConnection **nc, jsC
                  size_t errlen);
 void dist_close(natsConnection *nc, jsCtx *js);
 
-/* The zone's stream, created with the settings when missing. Returns 0
+/* The zone's stream (subjects: the zone's and its snapshots'), created
+ * with the settings when missing; a stream without the snapshot subject
+ * gets it added. Returns 0
  * with *si (jsStreamInfo_Destroy), or -1 with why in err. */
 int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStreamInfo **si,
                        char *err, size_t errlen);
@@ -67,5 +71,9 @@ const char *dist_why(natsStatus s, jsErrCode jerr, char *buf, size_t cap);
 /* XXH3-128 of the whole batch (32 hex digits), on every part. */
 #define DIST_HDR_DIGEST "Pricelane-Digest"
 #define DIST_PARTS_MAX 4096
+/* On a snapshot: the stream sequence it stands at, and the stream's
+ * creation instant (ns) it belongs to. */
+#define DIST_HDR_SNAPSHOT "Pricelane-Snapshot"
+#define DIST_HDR_CREATED "Pricelane-Stream-Created"
 /* Bytes of a message kept for its headers when a batch is cut into parts. */
 #define DIST_HEADER_ROOM 4096

@@ -75,7 +75,7 @@ check_match "a name that gives no format: refused" "$OUT" "must end in .csv, .js
 check_eq "after the refusals: north's head unchanged" "$(stream_head "$T/probe" "$U" north)" 2
 
 # Settings: the stream prefix names the streams.
-printf '[distribution]\nstream_prefix = CHAIN_\nsubject_prefix = chain.prices.\nmax_age = 3600\n' >"$T/d.conf"
+printf '[distribution]\nstream_prefix = CHAIN_\nsubject_prefix = chain.prices.\nsnapshot_prefix = chain.snapshots.\nmax_age = 3600\n' >"$T/d.conf"
 run "$LOAD" publish --db "$HQ" --nats "$U" --zone south --config "$T/d.conf" "$T/n-0003.csv"
 check_match "stream_prefix setting: the stream's name" "$OUT" "stream CHAIN_south sequence 1"
 
