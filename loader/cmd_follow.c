@@ -475,6 +475,7 @@ static int rebootstrap(follower_t *f, uint64_t first, uint64_t head, int64_t cre
         return RUN_ON;
     }
     uint64_t lastseq = natsMsg_GetSequence(m), pos = 0;
+    char digest_copy[33] = ""; /* the headers live as long as m */
     natsMsgHeader_Get(m, DIST_HDR_PART, &partv);
     natsMsgHeader_Get(m, DIST_HDR_DIGEST, &digest);
     natsMsgHeader_Get(m, DIST_HDR_SNAPSHOT, &posv);
@@ -498,6 +499,8 @@ static int rebootstrap(follower_t *f, uint64_t first, uint64_t head, int64_t cre
         natsMsg_Destroy(m);
         return RUN_ON;
     }
+    snprintf(digest_copy, sizeof(digest_copy), "%s", digest);
+    digest = digest_copy;
     natsMsg_Destroy(m);
     /* The first part, then every part in order, as for a batch. */
     uint64_t firstpart = lastseq - (uint64_t)nparts + 1;
