@@ -39,10 +39,10 @@ typedef struct follower {
     pl_cat_t *cat;
     const char *db, *zone, *store;
     dist_conf_t conf;
-    char stream[PL_FOLLOW_STREAM_MAX + 1], subject[96], snap_subject[96];
+    char stream[PL_FOLLOW_STREAM_MAX + 1], subject[96], snap_subject[96], notify[96];
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *wake; /* the zone's subject: a hint that the head moved */
+    natsSubscription *wake; /* the notify subject: the head moved */
     pl_follow_t pos;        /* as committed */
     char waiting[320];      /* the last "waiting" line printed, not repeated */
 } follower_t;
@@ -936,6 +936,7 @@ int cmd_follow(int argc, char **argv)
         dist_stream_name(&f.conf, f.zone, f.stream, sizeof(f.stream));
         dist_subject(&f.conf, f.zone, f.subject, sizeof(f.subject));
         dist_snapshot_subject(&f.conf, f.zone, f.snap_subject, sizeof(f.snap_subject));
+        dist_notify_subject(&f.conf, f.zone, f.notify, sizeof(f.notify));
     }
     f.cat = cmd_open_db(f.db, show_status);
     if (!f.cat)
@@ -989,9 +990,9 @@ int cmd_follow(int argc, char **argv)
         pl_cat_close(f.cat);
         return 1;
     }
-    natsStatus s = natsConnection_SubscribeSync(&f.wake, f.nc, f.subject);
+    natsStatus s = natsConnection_SubscribeSync(&f.wake, f.nc, f.notify);
     if (s != NATS_OK) {
-        fprintf(stderr, "pricelane-load follow: subscribing to %s: %s\n", f.subject,
+        fprintf(stderr, "pricelane-load follow: subscribing to %s: %s\n", f.notify,
                 dist_why(s, 0, err, sizeof(err)));
         dist_close(f.nc, f.js);
         pl_cat_close(f.cat);

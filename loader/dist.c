@@ -14,6 +14,7 @@ void dist_conf_defaults(dist_conf_t *c)
     snprintf(c->stream_prefix, sizeof(c->stream_prefix), "PRICELANE_");
     snprintf(c->subject_prefix, sizeof(c->subject_prefix), "pricelane.zone.");
     snprintf(c->snapshot_prefix, sizeof(c->snapshot_prefix), "pricelane.snapshot.");
+    snprintf(c->notify_prefix, sizeof(c->notify_prefix), "pricelane.stored.");
     snprintf(c->storage, sizeof(c->storage), "file");
     c->replicas = 1;
     c->max_age = 30 * 86400;
@@ -35,6 +36,7 @@ static const struct setting {
     {S(stream_prefix)},
     {S(subject_prefix)},
     {S(snapshot_prefix)},
+    {S(notify_prefix)},
     {S(storage)},
     {I(replicas, 1, 5)},
     {I(max_age, 0, 100LL * 365 * 86400)},
@@ -137,15 +139,18 @@ int dist_conf_load(dist_conf_t *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     if (!prefix_ok(tmp.stream_prefix, 0) || !prefix_ok(tmp.subject_prefix, 1) ||
-        !prefix_ok(tmp.snapshot_prefix, 1)) {
+        !prefix_ok(tmp.snapshot_prefix, 1) || !prefix_ok(tmp.notify_prefix, 1)) {
         snprintf(err, errlen,
-                 "%s: stream_prefix may hold letters, digits, - and _; subject_prefix and "
-                 "snapshot_prefix also .",
+                 "%s: stream_prefix may hold letters, digits, - and _; subject_prefix, "
+                 "snapshot_prefix and notify_prefix also .",
                  path);
         return -1;
     }
-    if (strcmp(tmp.subject_prefix, tmp.snapshot_prefix) == 0) {
-        snprintf(err, errlen, "%s: subject_prefix and snapshot_prefix must differ", path);
+    if (strcmp(tmp.subject_prefix, tmp.snapshot_prefix) == 0 ||
+        strcmp(tmp.subject_prefix, tmp.notify_prefix) == 0 ||
+        strcmp(tmp.snapshot_prefix, tmp.notify_prefix) == 0) {
+        snprintf(err, errlen, "%s: subject_prefix, snapshot_prefix and notify_prefix must differ",
+                 path);
         return -1;
     }
     if (strcmp(tmp.storage, "file") != 0 && strcmp(tmp.storage, "memory") != 0) {
@@ -182,6 +187,11 @@ void dist_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap)
 void dist_snapshot_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap)
 {
     snprintf(out, cap, "%s%s", c->snapshot_prefix, zone);
+}
+
+void dist_notify_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s", c->notify_prefix, zone);
 }
 
 const char *dist_why(natsStatus s, jsErrCode jerr, char *buf, size_t cap)
@@ -274,32 +284,37 @@ void dist_close(natsConnection *nc, jsCtx *js)
 int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStreamInfo **si,
                        char *err, size_t errlen)
 {
-    char name[96], subject[96], snap[96], why[256];
+    char name[96], subject[96], snap[96], notify[96], why[256];
     jsErrCode jerr = 0;
     dist_stream_name(c, zone, name, sizeof(name));
     dist_subject(c, zone, subject, sizeof(subject));
     dist_snapshot_subject(c, zone, snap, sizeof(snap));
+    dist_notify_subject(c, zone, notify, sizeof(notify));
+    jsRePublish rp = {subject, notify, true};
     natsStatus s = js_GetStreamInfo(si, js, name, NULL, &jerr);
     if (s == NATS_OK) {
         jsStreamConfig *cfg = (*si)->Config;
+        int has_snap = 0;
         for (int i = 0; cfg && i < cfg->SubjectsLen; i++)
-            if (strcmp(cfg->Subjects[i], snap) == 0)
-                return 0;
-        if (!cfg || cfg->SubjectsLen >= 8)
-            return 0; /* not ours to rearrange */
-        /* A stream made before snapshots: its subjects and the snapshots'. */
+            has_snap |= strcmp(cfg->Subjects[i], snap) == 0;
+        if (!cfg || (has_snap && cfg->RePublish) || cfg->SubjectsLen >= 8)
+            return 0; /* as it should be, or not ours to rearrange */
+        /* A stream made before snapshots or republishing: add them. */
         const char *subs[9];
         for (int i = 0; i < cfg->SubjectsLen; i++)
             subs[i] = cfg->Subjects[i];
-        subs[cfg->SubjectsLen] = snap;
         jsStreamConfig up = *cfg;
+        if (!has_snap)
+            subs[cfg->SubjectsLen] = snap;
         up.Subjects = subs;
-        up.SubjectsLen = cfg->SubjectsLen + 1;
+        up.SubjectsLen = cfg->SubjectsLen + !has_snap;
+        if (!cfg->RePublish)
+            up.RePublish = &rp;
         jsStreamInfo *ni = NULL;
         s = js_UpdateStream(&ni, js, &up, NULL, &jerr);
         if (s != NATS_OK) {
-            snprintf(err, errlen, "stream %s: adding the subject %s: %s", name, snap,
-                     dist_why(s, jerr, why, sizeof(why)));
+            snprintf(err, errlen, "stream %s: adding the subject %s and republishing to %s: %s",
+                     name, snap, notify, dist_why(s, jerr, why, sizeof(why)));
             jsStreamInfo_Destroy(*si);
             *si = NULL;
             return -1;
@@ -330,6 +345,7 @@ int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStre
     sc.Duplicates = window * 1000000000LL;
     sc.Discard = js_DiscardOld;
     sc.DenyDelete = true; /* a batch is never removed by hand, only by retention */
+    sc.RePublish = &rp;
     jerr = 0;
     s = js_AddStream(si, js, &sc, NULL, &jerr);
     if (s != NATS_OK) {

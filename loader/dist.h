@@ -15,6 +15,7 @@ typedef struct dist_conf {
     char stream_prefix[32];   /* stream of zone Z: prefix + Z */
     char subject_prefix[64];  /* subject of zone Z: prefix + Z */
     char snapshot_prefix[64]; /* subject of zone Z's snapshots: prefix + Z */
+    char notify_prefix[64];   /* headers of each stored batch message: prefix + Z */
     char storage[8];          /* "file" or "memory" */
     int replicas;             /* 1..5 */
     int64_t max_age;          /* seconds a message is kept; 0 = no limit */
@@ -43,6 +44,10 @@ int dist_zone_check(const char *zone, char *err, size_t errlen);
 void dist_stream_name(const dist_conf_t *c, const char *zone, char *out, size_t cap);
 void dist_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap);
 void dist_snapshot_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap);
+/* The stream republishes the headers of every batch message it stored on
+ * this subject (nats-server >= 2.9): a follower's wake-up, sent only once
+ * the message is in the stream, and without its bytes. */
+void dist_notify_subject(const dist_conf_t *c, const char *zone, char *out, size_t cap);
 
 /* Connects with the settings (credentials, TLS). With `keep_trying` the
  * connection is retried and re-established forever (a follower); without,
@@ -52,9 +57,10 @@ int dist_connect(const dist_conf_t *c, int keep_trying, natsConnection **nc, jsC
                  size_t errlen);
 void dist_close(natsConnection *nc, jsCtx *js);
 
-/* The zone's stream (subjects: the zone's and its snapshots'), created
- * with the settings when missing; a stream without the snapshot subject
- * gets it added. Returns 0
+/* The zone's stream (subjects: the zone's and its snapshots'; batch
+ * messages' headers republished on the notify subject), created with the
+ * settings when missing; a stream made without the snapshot subject or the
+ * republishing gets them added. Returns 0
  * with *si (jsStreamInfo_Destroy), or -1 with why in err. */
 int dist_stream_ensure(jsCtx *js, const dist_conf_t *c, const char *zone, jsStreamInfo **si,
                        char *err, size_t errlen);
