@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # A store's follower killed with SIGKILL at least 50 times while it catches
-# up 120 batches from a real nats-server (each kill lands wherever the
-# follower is: reading a message, applying rows, committing): nothing is
-# lost and nothing is applied twice. Every batch moves the generation by
-# one, so the generation equals the stream's head only if each batch was
-# applied exactly once; a batch applied again would also show as "already
-# applied" (the ledger's idempotency: the position and the batch would not
-# have committed together). The store ends with headquarters' prices and a
-# clean verify.
+# up 100 batches from a real nats-server (each kill lands wherever the
+# follower is: connecting, reading a message, applying rows, committing).
+# Nothing lost: every batch moves the generation by one, so it ends equal
+# to the stream's head. Nothing twice: no batch ever reaches the ledger's
+# "already applied", which a position not committed with its batch would
+# cause at the next start (and the ledger would refuse a second application
+# anyway). The store ends with headquarters' prices and a clean verify.
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/nats.bash"
 N=100
