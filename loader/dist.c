@@ -78,9 +78,10 @@ static int prefix_ok(const char *s, int subject)
 static int on_key(void *arg, const char *section, const char *name, const char *value)
 {
     struct load_ctx *x = arg;
+    /* Keep the first message (inih reports the first bad line). A message
+     * lacks the line: dist_conf_load adds what inih returns. */
     if (x->failed)
-        return 1; /* keep the first message; inih reports the first bad line */
-        /* The message lacks the line: dist_conf_load adds what inih returns. */
+        return 1;
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
         int n_ = snprintf(x->err, x->errlen, "%s: ", name);                                        \

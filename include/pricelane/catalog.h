@@ -224,10 +224,10 @@ int pl_meta_bump(pl_txn_t *txn, const char *batch_id, uint64_t *gen);
 #define PL_FOLLOW_ERROR_MAX 255
 typedef struct pl_follow {
     char stream[PL_FOLLOW_STREAM_MAX + 1];
-    int64_t created;  /* the stream's creation instant, ns since 1970 (UTC) */
-    uint64_t seq;     /* last sequence applied or passed (0: none yet) */
-    uint64_t head;    /* the stream's last sequence when last seen */
-    uint64_t stopped; /* sequence the follower stopped at, 0 when running */
+    int64_t created;                 /* the stream's creation instant, ns since 1970 (UTC) */
+    uint64_t seq;                    /* last sequence applied or passed (0: none yet) */
+    uint64_t head;                   /* the stream's last sequence when last seen */
+    uint64_t stopped;                /* sequence the follower stopped at, 0 when running */
     char batch[PL_BATCH_ID_MAX + 1]; /* the batch id of that message, "" unknown */
     char error[PL_FOLLOW_ERROR_MAX + 1];
 } pl_follow_t;
