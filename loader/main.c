@@ -23,7 +23,8 @@ static const struct {
     {"watch", cmd_watch, "watch   --db DIR INBOX          apply files dropped into INBOX"},
     {"publish", cmd_publish,
      "publish --db DIR --nats URL --zone Z FILE...  send batches to a zone's stores"},
-    {"follow", cmd_follow, "follow  --db DIR --nats URL --zone Z --store S  apply a zone's stream"},
+    {"follow", cmd_follow,
+     "follow  --db DIR --nats URL --zone Z [--store S]  apply a zone's stream"},
 };
 
 static void usage(FILE *f)
