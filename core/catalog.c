@@ -589,6 +589,49 @@ int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
     return txn_fail(t, rc);
 }
 
+#define FOLLOW_V1 1
+
+int pl_follow_get(pl_txn_t *t, pl_follow_t *f)
+{
+    MDB_val val;
+    memset(f, 0, sizeof(*f));
+    int rc = cat_get(t, DB_META, "follow", 6, &val);
+    if (rc)
+        return rc;
+    rec_r r = {val.mv_data, val.mv_size, 0, 0};
+    if (rr_u8(&r) != FOLLOW_V1)
+        return PL_ECORRUPT;
+    rr_str(&r, f->stream, sizeof(f->stream));
+    f->created = rr_i64(&r);
+    f->seq = rr_u64(&r);
+    f->head = rr_u64(&r);
+    f->stopped = rr_u64(&r);
+    rr_str(&r, f->batch, sizeof(f->batch));
+    rr_str(&r, f->error, sizeof(f->error));
+    return r.err || r.off != r.len ? PL_ECORRUPT : 0;
+}
+
+int pl_follow_put(pl_txn_t *t, const pl_follow_t *f)
+{
+    uint8_t b[1 + 2 + PL_FOLLOW_STREAM_MAX + 4 * 8 + 2 + PL_BATCH_ID_MAX + 2 + PL_FOLLOW_ERROR_MAX];
+    if (strnlen(f->stream, sizeof(f->stream)) > PL_FOLLOW_STREAM_MAX ||
+        strnlen(f->batch, sizeof(f->batch)) > PL_BATCH_ID_MAX ||
+        strnlen(f->error, sizeof(f->error)) > PL_FOLLOW_ERROR_MAX)
+        return PL_EINVAL;
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u8(&w, FOLLOW_V1);
+    rw_str(&w, f->stream);
+    rw_i64(&w, f->created);
+    rw_u64(&w, f->seq);
+    rw_u64(&w, f->head);
+    rw_u64(&w, f->stopped);
+    rw_str(&w, f->batch);
+    rw_str(&w, f->error);
+    if (w.err)
+        return PL_EINVAL;
+    return cat_put(t, DB_META, "follow", 6, b, w.len, 0);
+}
+
 /* Next label job id (stored in meta so ids are never reused). The counter
  * is read once per transaction and written back at commit. */
 int cat_next_job_id(pl_txn_t *t, uint64_t *id)

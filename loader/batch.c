@@ -248,6 +248,7 @@ static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t
     b.import = o->import;
     b.now = now;
     b.utc_offset = meta.utc_offset_min;
+    b.only_store = o->only_store;
     file_stem(files[0].path, b.id, sizeof(b.id));
     progress_t pg = {o->progress, 0, {0, 0}, {0, 0}};
     clock_gettime(CLOCK_MONOTONIC, &pg.start);
@@ -310,12 +311,15 @@ static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t
     snprintf(res->batch, sizeof(res->batch), "%s", b.id);
     res->rows = b.rows;
     res->jobs = b.jobs;
+    res->skipped = b.skipped;
     if (!rc && !res->already) {
         rec.applied_at = now;
         rec.rows = b.rows;
         rc = pl_meta_bump(txn, b.id, &rec.gen);
         if (!rc)
             rc = pl_batch_put(txn, &rec);
+        if (!rc && o->before_commit)
+            rc = o->before_commit(txn, o->commit_arg);
         if (!rc)
             rc = pl_txn_commit(txn); /* durable: LMDB syncs on commit */
         txn = NULL;

@@ -14,6 +14,8 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
 
 /* Shared by the subcommands: opens the catalogue at db, printing a precise
  * error ("pricelane-load: /x: no catalogue here (run pricelane-load init)").

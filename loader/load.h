@@ -19,6 +19,16 @@ typedef struct load_opts {
      * whose size, modification time or identity changed by the time of the
      * commit, is refused with nothing applied (PL_ECHANGED). */
     const int *fds;
+    /* A store's follower: price rows of other stores are skipped (read and
+     * checked like every row, not written), so that only what addresses
+     * this store makes its prices and label jobs. NULL: every row. */
+    const char *only_store;
+    /* Called inside the batch's write transaction just before its commit
+     * (not for a batch already applied): what it writes commits with the
+     * batch or not at all. A non-zero return aborts the batch and is
+     * returned. NULL: none. */
+    int (*before_commit)(pl_txn_t *txn, void *arg);
+    void *commit_arg;
 } load_opts_t;
 
 typedef struct load_result {
@@ -26,6 +36,7 @@ typedef struct load_result {
     uint64_t rows;
     uint64_t gen;      /* generation committed (0 when nothing was) */
     uint64_t jobs;     /* label jobs created */
+    uint64_t skipped;  /* rows for other stores (only_store) */
     int already;       /* same batch id and content applied before: no-op */
     int map_grown;     /* times the map was grown and the batch retried */
 } load_result_t;
@@ -51,6 +62,8 @@ typedef struct batch {
     char id[PL_BATCH_ID_MAX + 1]; /* from the batch column, "" until seen */
     int id_from_column;
     uint64_t rows, bad;
+    const char *only_store; /* load_opts_t.only_store */
+    uint64_t skipped;       /* rows skipped for another store */
     /* SKUs whose shelf labels must be reconciled, with why. */
     struct affected {
         char sku[PL_ITEM_CODE_MAX + 1];

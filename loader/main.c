@@ -1,6 +1,7 @@
 /* pricelane-load: create catalogues, import them, apply change batches, work
  * the shelf-label queue, show history, verify invariants, watch a drop
- * directory; back up, restore and migrate a catalogue. */
+ * directory; back up, restore, prune and migrate a catalogue; publish batches
+ * to the stores and follow a zone's stream. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,10 @@ static const struct {
     {"prune", cmd_prune, "prune   --db DIR --keep-days N  remove history no answer or label needs"},
     {"migrate", cmd_migrate,
      "migrate --db DIR                upgrade an older catalogue (backed up first)"},
+    {"publish", cmd_publish,
+     "publish --db DIR --nats URL --zone Z FILE...  send batches to a zone's stores"},
+    {"follow", cmd_follow,
+     "follow  --db DIR --nats URL --zone Z [--store S]  apply a zone's stream"},
 };
 
 static void usage(FILE *f)
@@ -36,7 +41,7 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         fprintf(f, "  %s\n", cmds[i].help);
     fprintf(f, "\n'pricelane-load COMMAND --help' describes each command. Documents:\n"
-               "docs/loader.md, docs/batch-format.md, docs/labels.md.\n"
+               "docs/loader.md, docs/batch-format.md, docs/labels.md, docs/distribution.md.\n"
                "Exit status: 0 done, 1 refused or failed, 2 usage.\n");
 }
 

@@ -473,6 +473,10 @@ static int op_price(batch_t *b, const pl_row_t *row)
     }
     if (bad || need_item(b, row, "sku", sku, &it))
         return PL_EFORMAT;
+    if (b->only_store && level == PL_LEVEL_STORE && strcmp(scope, b->only_store) != 0) {
+        b->skipped++; /* checked like every row; another store's price */
+        return 0;
+    }
     batch_touch(b, sku, 0);
     return put_price(b, sku, level, scope, start, price);
 }

@@ -54,16 +54,45 @@ static void label_value(FILE *f, const char *s)
     }
 }
 
+/* The store follower's position in the catalogue: 1 when there is one, 0
+ * when no follower ever wrote one (or it cannot be read: /healthz reports
+ * an unreadable catalogue on its own). */
+static int read_follow(server_t *srv, pl_follow_t *f)
+{
+    pl_txn_t *txn = NULL;
+    int rc = pl_txn_begin(srv->cat, 0, &txn);
+    if (!rc) {
+        rc = pl_follow_get(txn, f);
+        pl_txn_abort(txn);
+    }
+    return rc == 0;
+}
+
+/* The workers' sums, and the follower's gauges, which the workers never
+ * write: they come from the catalogue. *fw and *have_fw say what was read. */
+static void collect(server_t *srv, pl_stats_t *sum, pl_follow_t *fw, int *have_fw)
+{
+    server_collect(srv, sum);
+    *have_fw = read_follow(srv, fw);
+    if (*have_fw) {
+        sum->v[PL_ST_FOLLOW_APPLIED] = fw->seq;
+        sum->v[PL_ST_FOLLOW_HEAD] = fw->head;
+        sum->v[PL_ST_FOLLOW_STOPPED] = fw->stopped;
+    }
+}
+
 static char *render_metrics(server_t *srv, size_t *len)
 {
     pl_stats_t sum;
     pl_meta_t m;
     pl_cat_capacity_t c;
+    pl_follow_t fw;
+    int have_fw;
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     if (!f)
         return NULL;
-    server_collect(srv, &sum);
+    collect(srv, &sum, &fw, &have_fw);
     int crc = capacity(srv, &sum, &m, &c);
     pl_stats_prometheus(&sum, f);
     if (!crc) {
@@ -85,10 +114,14 @@ static char *render_metrics(server_t *srv, size_t *len)
     return buf;
 }
 
-/* Healthy: not draining, every worker running, the catalogue readable. */
+/* Healthy: not draining, every worker running, the catalogue readable.
+ * Degraded (still 200: the lanes are answered, from the last batch the
+ * store applied): the store's follower stopped at a batch it could not
+ * apply. */
 static char *render_health(server_t *srv, int *code, size_t *len)
 {
-    char text[256];
+    char text[PL_FOLLOW_ERROR_MAX + PL_FOLLOW_STREAM_MAX + 160];
+    pl_follow_t fw;
     pl_stats_t sum;
     server_collect(srv, &sum);
     pl_txn_t *txn = NULL;
@@ -108,6 +141,11 @@ static char *render_health(server_t *srv, int *code, size_t *len)
     } else if (rc) {
         *code = 503;
         snprintf(text, sizeof(text), "catalogue unreadable: %s\n", pl_strerror(rc));
+    } else if (read_follow(srv, &fw) && fw.stopped) {
+        *code = 200;
+        snprintf(text, sizeof(text),
+                 "degraded generation=%llu: the follower stopped at %s sequence %llu: %s\n",
+                 (unsigned long long)m.gen, fw.stream, (unsigned long long)fw.stopped, fw.error);
     } else {
         pl_cat_capacity_t c;
         pl_stats_t cap = {0};
@@ -142,7 +180,9 @@ static char *render_stats(server_t *srv, size_t *len)
     pl_meta_t m;
     pl_cat_capacity_t c;
     char a[PL_ADDR_STR_MAX];
-    server_collect(srv, &sum);
+    pl_follow_t fw;
+    int have_fw;
+    collect(srv, &sum, &fw, &have_fw);
     capacity(srv, &sum, &m, &c);
     json_t *root = json_object();
     json_object_set_new(root, "version", json_string(PL_VERSION));
@@ -156,6 +196,15 @@ static char *render_stats(server_t *srv, size_t *len)
     json_object_set_new(root, "generation", json_integer((json_int_t)sum.v[PL_ST_GENERATION]));
     json_object_set_new(root, "cache", json_boolean(srv->cache != NULL));
     json_object_set_new(root, "totals", stats_object(&sum));
+    if (have_fw) {
+        json_t *fo = json_object();
+        json_object_set_new(fo, "stream", json_string(fw.stream));
+        json_object_set_new(fo, "applied", json_integer((json_int_t)fw.seq));
+        json_object_set_new(fo, "head", json_integer((json_int_t)fw.head));
+        json_object_set_new(fo, "stopped", json_integer((json_int_t)fw.stopped));
+        json_object_set_new(fo, "error", json_string(fw.error));
+        json_object_set_new(root, "follow", fo);
+    }
 
     json_t *lat = json_object(), *buckets = json_array();
     for (int b = 0; b < PL_LAT_BUCKETS; b++) {

@@ -1,6 +1,7 @@
 /* The catalogue: one LMDB environment (a directory) with named databases.
  *
- *  meta      "schema","catalog_id","gen","state","last_batch","currency","utc_offset"
+ *  meta      "schema","catalog_id","gen","state","last_batch","currency","utc_offset",
+ *            "follow" (a store follower's stream position, see pl_follow_t)
  *  items     sku → item record
  *  barcodes  barcode key (14-digit GTIN, or "P"+PLU) → sku
  *  itemcodes sku → barcode key (dupsort; the item's barcodes, first = primary)
@@ -247,6 +248,34 @@ int pl_change_get(pl_txn_t *txn, uint64_t gen, pl_change_t *c,
 /* Marks the write transaction's change as wide (a restore, a migration: a
  * change the per-key record cannot describe). */
 void pl_txn_touch_all(pl_txn_t *txn);
+/* Where a store's follower stands in its zone's stream (meta key "follow"),
+ * written in the same transaction as the batch it applied, so that the
+ * batch and its position commit together or not at all. The stream is
+ * named by its name and its creation instant: a stream deleted and created
+ * again restarts its sequence numbers, and a position in the old one says
+ * nothing about the new one. `head` is the stream's last sequence as the
+ * follower last saw it (for lag); `stopped` is the sequence of a batch the
+ * store could not apply (0: none), `batch` its id and `error` why. */
+#define PL_FOLLOW_STREAM_MAX 63
+#define PL_FOLLOW_ERROR_MAX 255
+typedef struct pl_follow {
+    char stream[PL_FOLLOW_STREAM_MAX + 1];
+    int64_t created;                 /* the stream's creation instant, ns since 1970 (UTC) */
+    uint64_t seq;                    /* last sequence applied or passed (0: none yet) */
+    uint64_t head;                   /* the stream's last sequence when last seen */
+    uint64_t stopped;                /* sequence the follower stopped at, 0 when running */
+    char batch[PL_BATCH_ID_MAX + 1]; /* the batch id of that message, "" unknown */
+    char error[PL_FOLLOW_ERROR_MAX + 1];
+} pl_follow_t;
+
+/* The follower's position: 0; PL_ENOTFOUND when no follower ever wrote
+ * one; PL_ECORRUPT for a record that does not decode. */
+int pl_follow_get(pl_txn_t *txn, pl_follow_t *f);
+/* Writes the position (replacing the previous one). Does not bump the
+ * generation: a position alone changes no answer. Returns 0; PL_EINVAL
+ * (a read transaction, a string not terminated within its field; not
+ * sticky); or a write error (sticky). */
+int pl_follow_put(pl_txn_t *txn, const pl_follow_t *f);
 
 /* ---- items and barcodes --------------------------------------------------- */
 

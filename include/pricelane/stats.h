@@ -142,7 +142,15 @@ typedef enum pl_stat_kind {
     X(CAT_READERS_MAX, GAUGE, "pricelane_catalog_readers", "state=\"max\"",                        \
       "Catalogue reader slots in use by every process (used) and their number (max).")             \
     X(LAST_BATCH_AGE, GAUGE, "pricelane_last_batch_age_seconds", "",                               \
-      "Seconds since the last batch (or import, or restore) committed.")
+      "Seconds since the last batch (or import, or restore) committed.")                           \
+    X(FOLLOW_APPLIED, GAUGE, "pricelane_follow_applied_sequence", "",                              \
+      "Stream sequence of the last batch the store's follower applied (0: none; from the "         \
+      "catalogue, not the workers).")                                                              \
+    X(FOLLOW_HEAD, GAUGE, "pricelane_follow_stream_head", "",                                      \
+      "Last sequence of the zone's stream as the follower last saw it (from the catalogue).")      \
+    X(FOLLOW_STOPPED, GAUGE, "pricelane_follow_stopped_sequence", "",                              \
+      "Sequence the follower stopped at because the store could not apply it; 0 while it "         \
+      "follows (from the catalogue).")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

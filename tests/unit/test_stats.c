@@ -95,6 +95,9 @@ static const char *const shipped[] = {
     "pricelane_catalog_readers{state=\"used\"}",
     "pricelane_catalog_readers{state=\"max\"}",
     "pricelane_last_batch_age_seconds",
+    "pricelane_follow_applied_sequence",
+    "pricelane_follow_stream_head",
+    "pricelane_follow_stopped_sequence",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)
