@@ -489,11 +489,33 @@ static int is_link(const char *s, size_t n)
     return has_prefix_ci(s, n, "http://") || has_prefix_ci(s, n, "https://");
 }
 
+/* The group separator as scanners are configured to write it where a raw
+ * control byte cannot go: "^]" (caret notation), "\x1D" / "\x1d" (C
+ * escape), "<GS>". Returns the length of the escape at s[0..n), or 0. */
+static size_t gs_escape(const char *s, size_t n)
+{
+    if (n >= 2 && s[0] == '^' && s[1] == ']')
+        return 2;
+    if (n >= 4 && s[0] == '\\' && s[1] == 'x' && s[2] == '1' && (s[3] == 'D' || s[3] == 'd'))
+        return 4;
+    if (n >= 4 && !memcmp(s, "<GS>", 4))
+        return 4;
+    return 0;
+}
+
+static int has_gs(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == GS || gs_escape(s + i, n - i))
+            return 1;
+    return 0;
+}
+
 /* "01" + a GTIN-14 with its check digit + more: element strings sent with
  * no symbology identifier. */
 static int looks_elements(const char *s, size_t n)
 {
-    if (memchr(s, GS, n))
+    if (has_gs(s, n))
         return 1;
     return n > 16 && s[0] == '0' && s[1] == '1' && is_digits(s + 2, 14) &&
            pl_barcode_check_digit(s + 2, 13) == s[15] - '0';
@@ -554,8 +576,27 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
         g->plain_len = n;
         return 0;
     }
-    int rc =
-        form == PL_GS1_LINK ? parse_link(g, s, n, year_now) : parse_elements(g, s, n, b, year_now);
+    int rc;
+    if (form == PL_GS1_LINK) {
+        rc = parse_link(g, s, n, year_now);
+    } else if (has_gs(s, n)) {
+        /* Escapes become the byte; positions in messages then count each
+         * escape as one byte. */
+        char buf[PL_GS1_DATA_MAX];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t e = s[i] == GS ? 1 : gs_escape(s + i, n - i);
+            if (k == sizeof(buf))
+                return fail(g, PL_EBADCODE, "GS1: element strings longer than %zu bytes",
+                            sizeof(buf));
+            buf[k++] = e ? (char)GS : s[i];
+            if (e)
+                i += e - 1;
+        }
+        rc = parse_elements(g, buf, k, b, year_now);
+    } else {
+        rc = parse_elements(g, s, n, b, year_now);
+    }
     if (!rc && !g->gtin[0])
         rc = fail(g, PL_EBADCODE, "GS1: no GTIN (AI 01)");
     return rc;

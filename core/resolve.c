@@ -1,6 +1,7 @@
 /* resolve: normalize the code, find the item, get its view (cache or
  * catalogue), evaluate it at `now`. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "pricelane/memo.h"
 #include "pricelane/resolve.h"
 #include "pricelane/str.h"
+#include "pricelane/timefmt.h"
 #include "rec.h"
 #include "view.h"
 
@@ -28,6 +30,7 @@ struct pl_resolver {
     uint64_t gen;
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
+    char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
     uint64_t stores_state;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
@@ -133,6 +136,7 @@ int pl_resolver_refresh(pl_resolver_t *r)
         r->gen = m.gen;
         r->state = m.state;
         r->utc_offset = m.utc_offset_min;
+        memcpy(r->currency, m.currency, sizeof(r->currency));
         if (!r->stores_loaded || r->stores_state != r->state)
             rc = reload_stores(r);
     }
@@ -182,7 +186,8 @@ static void answer_init(pl_answer_t *a, const char *code, size_t len, uint64_t g
         code++, len--;
     while (len && isspace((unsigned char)code[len - 1]))
         len--;
-    memset(a, 0, sizeof(*a));
+    memset(a, 0, offsetof(pl_answer_t, gs1));
+    a->gs1.form = PL_GS1_PLAIN;
     if (len > PL_CODE_ECHO_MAX)
         len = PL_CODE_ECHO_MAX;
     memcpy(a->code, code, len);
@@ -343,6 +348,98 @@ static void apply_measure(const pl_code_t *c, pl_answer_t *a)
     }
 }
 
+static void blocked(pl_answer_t *a, const char *reason, const char *fmt, const char *date)
+{
+    a->status = PL_ANS_BLOCKED;
+    a->reason = reason;
+    snprintf(a->error, sizeof(a->error), fmt, date);
+}
+
+static void date_str(const pl_gs1_date_t *d, char *out)
+{
+    snprintf(out, 16, "%04d-%02d-%02d", d->y % 10000, d->m, d->d);
+}
+
+static void until(pl_answer_t *a, int64_t t)
+{
+    if (t < a->valid_until)
+        a->valid_until = t;
+}
+
+/* What the GS1 data of the code does to an answer of status ok at now:
+ * 310n weight, 392n/393n amount, then expiry and best-before. */
+static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_answer_t *a)
+{
+    const pl_gs1_t *g = &a->gs1;
+    int off = r->utc_offset;
+    char d[16];
+    if (g->weight_g >= 0) {
+        pl_code_t c = {.measure = PL_MEASURE_WEIGHT, .amount = g->weight_g};
+        apply_measure(&c, a);
+    }
+    if (g->amount >= 0) {
+        int minor = 0, ours = pl_gs1_currency(r->currency, &minor);
+        if (g->currency && g->currency != ours) {
+            a->status = PL_ANS_BAD_CODE;
+            snprintf(a->error, sizeof(a->error),
+                     "GS1 AI (393%d): amount in currency %03d, the catalogue's is %s (%03d)",
+                     g->amount_dec, g->currency, r->currency, ours);
+            return;
+        }
+        if (!ours) {
+            a->status = PL_ANS_BAD_CODE;
+            snprintf(a->error, sizeof(a->error),
+                     "GS1 AI (39%c%d): the catalogue's currency %s has no known minor unit",
+                     g->currency ? '3' : '2', g->amount_dec, r->currency);
+            return;
+        }
+        /* to minor units, rounded down: never against the customer */
+        int64_t v = g->amount;
+        for (int i = g->amount_dec; i < minor; i++)
+            v *= 10;
+        for (int i = minor; i < g->amount_dec; i++)
+            v /= 10;
+        pl_code_t c = {.measure = PL_MEASURE_PRICE, .amount = v};
+        apply_measure(&c, a);
+    }
+    /* A YYMMDD date's century follows the year of now. */
+    int64_t y;
+    int m, dd;
+    pl_time_civil(now, off, &y, &m, &dd);
+    until(a, pl_time_local(y + 1, 1, 1, 0, 0, off));
+    if (g->expiry_at.y) {
+        const pl_gs1_date_t *e = &g->expiry_at;
+        int64_t t =
+            pl_time_local(e->y, e->m, e->d, g->expiry_hhmm / 100, g->expiry_hhmm % 100, off);
+        char ts[40];
+        if (now >= t) {
+            pl_time_format(t, off, ts, sizeof(ts));
+            blocked(a, "expired", "expired at %s (AI 7003)", ts);
+            return;
+        }
+        until(a, t);
+    }
+    if (g->expiry.y) {
+        int64_t t = pl_time_local(g->expiry.y, g->expiry.m, g->expiry.d + 1, 0, 0, off);
+        if (now >= t) {
+            date_str(&g->expiry, d);
+            blocked(a, "expired", "expired on %s (AI 17)", d);
+            return;
+        }
+        until(a, t);
+    }
+    if (g->best_before.y && (flags & PL_LOOKUP_BEST_BEFORE)) {
+        int64_t t =
+            pl_time_local(g->best_before.y, g->best_before.m, g->best_before.d + 1, 0, 0, off);
+        if (now >= t) {
+            date_str(&g->best_before, d);
+            blocked(a, "best_before", "best before %s (AI 15)", d);
+            return;
+        }
+        until(a, t);
+    }
+}
+
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *a)
 {
@@ -359,7 +456,21 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     }
     const char *zone = st ? st->st.zone : "";
     pl_code_t c;
-    rc = pl_code_normalize(r->txn, st ? &st->cfg : &r->default_cfg, code, len, &c);
+    const pl_barcode_cfg_t *cfg = st ? &st->cfg : &r->default_cfg;
+    int64_t year;
+    int mon, day;
+    pl_time_civil(now, r->utc_offset, &year, &mon, &day);
+    rc = pl_gs1_parse(code, len, (int)year, &a->gs1);
+    if (rc) {
+        /* the verdict can change with the century of a date (a 29 February) */
+        a->valid_until = pl_time_local(year + 1, 1, 1, 0, 0, r->utc_offset);
+        a->gs1.form = PL_GS1_PLAIN;
+        return fail(a, PL_ANS_BAD_CODE, 0, "%s", a->gs1.error);
+    }
+    if (a->gs1.form == PL_GS1_PLAIN)
+        rc = pl_code_normalize(r->txn, cfg, code + a->gs1.plain_off, a->gs1.plain_len, &c);
+    else
+        rc = pl_barcode_normalize(cfg, a->gs1.gtin, 14, &c);
     if (rc)
         return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
     if (c.kind != PL_CODE_ITEM)
@@ -380,13 +491,15 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         fail(a, PL_ANS_NOT_FOUND, 0, "item %s is discontinued", v->item.sku);
         return 0;
     }
-    if (view_eval(v, st ? st->st.id : NULL, now, member, a) != 0) {
+    if (view_eval(v, st ? st->st.id : NULL, now, member & PL_LOOKUP_MEMBER, a) != 0) {
         fail(a, PL_ANS_NO_PRICE, 0, "item %s has no price in force", v->item.sku);
         return 0;
     }
     if (c.kind == PL_CODE_VARIABLE)
         apply_measure(&c, a);
     a->status = PL_ANS_OK;
+    if (a->gs1.form != PL_GS1_PLAIN)
+        apply_gs1(r, (unsigned)member, now, a);
     return 0;
 }
 
@@ -396,7 +509,8 @@ static size_t memo_key(char *k, const char *store, const char *code, size_t len,
     size_t sl = store ? strlen(store) : 0;
     if (2 + sl + len > PL_MEMO_KEY_MAX)
         return 0;
-    k[0] = member ? 'M' : '-';
+    /* every flag changes the answer: one key byte per combination */
+    k[0] = "-MbB"[member & 3];
     if (sl)
         memcpy(k + 1, store, sl);
     k[1 + sl] = 0;

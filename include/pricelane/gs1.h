@@ -10,13 +10,16 @@
  *  - element strings: an application identifier (AI, 2-4 digits) and its
  *    value, again and again; a value whose length is not predefined by its
  *    AI's first two digits (GS1 General Specifications figure 7.8.5-2) ends
- *    with the group separator GS (byte 0x1D) unless it is the last;
+ *    with the group separator GS (byte 0x1D) unless it is the last; where
+ *    a raw control byte cannot be sent, "^]", "\x1D" (or "\x1d") and
+ *    "<GS>" stand for it;
  *  - a Digital Link URI: http(s)://any.host[/any/prefix]/01/<GTIN>
  *    [/22/<cpv>][/10/<lot>][/21/<serial>][?<ai>=<value>&...][#...], values
  *    percent-encoded; query keys that are not all digits (linkType...) are
  *    ignored.
  * Without a symbology identifier, a code is taken as GS1 data when it starts
- * with "http://" or "https://" (a Digital Link), holds a GS byte, or starts
+ * with "http://" or "https://" (a Digital Link), holds a GS (or an escape of
+ * it), or starts
  * with "01" followed by 14 digits with a right check digit and has more
  * after them (element strings); anything else is a plain code.
  *

@@ -116,7 +116,9 @@ typedef enum pl_stat_kind {
     X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
       "Lookups answered from a worker's memo of finished answers.")                                \
     X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \
-      "Lookups the memo did not hold (absent, other generation, or past their validity).")
+      "Lookups the memo did not hold (absent, other generation, or past their validity).")         \
+    X(BLOCKED, COUNTER, "pricelane_blocked_total", "",                                             \
+      "Lookups answered \"blocked\": a 2D code of an expired (or past best-before) pack.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

@@ -107,6 +107,23 @@ static void test_elements(void)
     CHECK_INT(g.weight_g, 1234);
 }
 
+/* The separator's escapes, as scanner configurations write it. */
+static void test_escapes(void)
+{
+    const char *forms[] = {"^]", "\\x1D", "\\x1d", "<GS>", GS};
+    for (int i = 0; i < 5; i++) {
+        char buf[96];
+        snprintf(buf, sizeof(buf), "]d201095060001343521726010010ABC%s3103000500", forms[i]);
+        CHECK(parse(buf, 2026) == 0, "form %d: %s", i, g.error);
+        CHECK_STR(g.lot, "ABC");
+        CHECK_INT(g.weight_g, 500);
+        /* and with no symbology identifier */
+        CHECK(parse(buf + 3, 2026) == 0 && g.form == PL_GS1_ELEMENTS, "form %d bare: %s", i,
+              g.error);
+        CHECK_STR(g.lot, "ABC");
+    }
+}
+
 static void test_century(void)
 {
     /* GS1 7.12 in 2026: 00-76 → 20YY, 77-99 → 19YY (Python's %y would say
@@ -273,6 +290,7 @@ static void test_currency(void)
 int main(void)
 {
     test_elements();
+    test_escapes();
     test_century();
     test_link();
     test_plain();

@@ -82,6 +82,7 @@ static const char *const shipped[] = {
     "pricelane_cache_reinits_total",
     "pricelane_memo_hits_total",
     "pricelane_memo_misses_total",
+    "pricelane_blocked_total",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)
