@@ -511,6 +511,47 @@ static int has_gs(const char *s, size_t n)
     return 0;
 }
 
+/* The length of an AI in parentheses at s[0..n), "(01)", as the human
+ * readable form writes it (and some readers print it): 4..6, or 0. */
+static size_t hri_ai(const char *s, size_t n)
+{
+    if (n < 4 || s[0] != '(')
+        return 0;
+    size_t i = 1;
+    while (i < n && i <= 5 && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i >= 3 && i < n && s[i] == ')' ? i + 1 : 0;
+}
+
+/* "(01)09506000134352(10)ABC" → element strings in buf, a GS after each
+ * value but the last. A value runs to the next "(NN)": a value holding
+ * such text cannot be told apart in this form. */
+static int from_hri(pl_gs1_t *g, const char *s, size_t n, char *buf, size_t *k)
+{
+    size_t i = 0, w = 0;
+    while (i < n) {
+        size_t a = hri_ai(s + i, n - i);
+        if (!a)
+            return fail(g, PL_EBADCODE, "GS1: no (AI) at byte %zu of the human readable form",
+                        i + 1);
+        size_t v = i + a, e = v;
+        while (e < n && !hri_ai(s + e, n - e))
+            e++;
+        if (w + (a - 2) + (e - v) + 1 > PL_GS1_DATA_MAX)
+            return fail(g, PL_EBADCODE, "GS1: element strings longer than %d bytes",
+                        PL_GS1_DATA_MAX);
+        if (w)
+            buf[w++] = GS;
+        memcpy(buf + w, s + i + 1, a - 2);
+        w += a - 2;
+        memcpy(buf + w, s + v, e - v);
+        w += e - v;
+        i = e;
+    }
+    *k = w;
+    return 0;
+}
+
 /* "01" + a GTIN-14 with its check digit + more: element strings sent with
  * no symbology identifier. */
 static int looks_elements(const char *s, size_t n)
@@ -567,9 +608,13 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
         s += 3, n -= 3, b += 3;
     }
     if (form == 3 || form < 0)
-        form = is_link(s, n)                      ? PL_GS1_LINK
-               : form < 0 && looks_elements(s, n) ? PL_GS1_ELEMENTS
-                                                  : PL_GS1_PLAIN;
+        form = is_link(s, n)                                        ? PL_GS1_LINK
+               : form < 0 && (looks_elements(s, n) || hri_ai(s, n)) ? PL_GS1_ELEMENTS
+                                                                    : PL_GS1_PLAIN;
+    /* DataBar Omnidirectional read as its bare GTIN-14, as some readers
+     * print it: a plain code. */
+    if (form == PL_GS1_ELEMENTS && n == 14 && is_digits(s, 14))
+        form = PL_GS1_PLAIN;
     g->form = (pl_gs1_form_t)form;
     if (form == PL_GS1_PLAIN) {
         g->plain_off = b;
@@ -579,6 +624,12 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
     int rc;
     if (form == PL_GS1_LINK) {
         rc = parse_link(g, s, n, year_now);
+    } else if (hri_ai(s, n)) {
+        char buf[PL_GS1_DATA_MAX];
+        size_t k = 0;
+        rc = from_hri(g, s, n, buf, &k);
+        if (!rc)
+            rc = parse_elements(g, buf, k, b, year_now);
     } else if (has_gs(s, n)) {
         /* Escapes become the byte; positions in messages then count each
          * escape as one byte. */

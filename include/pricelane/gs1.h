@@ -17,6 +17,9 @@
  *    [/22/<cpv>][/10/<lot>][/21/<serial>][?<ai>=<value>&...][#...], values
  *    percent-encoded; query keys that are not all digits (linkType...) are
  *    ignored.
+ *  - what some readers print for GS1 DataBar: the human readable form
+ *    "(01)06920000000012(3922)5000" (a value runs to the next "(NN)"),
+ *    and a bare GTIN-14 after "]e0" (a plain code).
  * Without a symbology identifier, a code is taken as GS1 data when it starts
  * with "http://" or "https://" (a Digital Link), holds a GS (or an escape of
  * it), or starts

@@ -124,6 +124,25 @@ static void test_escapes(void)
     }
 }
 
+/* What some readers print: the human readable form with parentheses
+ * (ZXing-cpp's DataBar Expanded), and DataBar's bare GTIN-14. */
+static void test_readers(void)
+{
+    CHECK_INT(parse("]e0(01)06920000000012(3922)5000", 2026), 0);
+    CHECK_INT(g.form, PL_GS1_ELEMENTS);
+    CHECK_STR(g.gtin, "06920000000012");
+    CHECK_INT(g.amount, 5000);
+    CHECK_INT(g.amount_dec, 2);
+    CHECK_INT(parse("(01)09506000134352(10)A(B)(17)260100", 2026), 0);
+    CHECK_STR(g.lot, "A(B)");
+    check_date(&g.expiry, 2026, 1, 31, "17 after a lot in the human readable form");
+    CHECK_INT(parse("]e0(01)09506000134352(1)", 2026), PL_EBADCODE);
+    CHECK_INT(parse("]e006901234567892", 2026), 0);
+    CHECK_INT(g.form, PL_GS1_PLAIN);
+    CHECK_INT(g.plain_off, 3);
+    CHECK_INT(g.plain_len, 14);
+}
+
 static void test_century(void)
 {
     /* GS1 7.12 in 2026: 00-76 → 20YY, 77-99 → 19YY (Python's %y would say
@@ -291,6 +310,7 @@ int main(void)
 {
     test_elements();
     test_escapes();
+    test_readers();
     test_century();
     test_link();
     test_plain();
