@@ -38,7 +38,13 @@ static const struct {
     [DB_LJOBS] = {"ljobs", 0},
     [DB_LJOBITEM] = {"ljobitem", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_BATCHES] = {"batches", 0},
+    [DB_RECALLS] = {"recalls", 0},
+    [DB_RECALLITEMS] = {"recallitems", MDB_DUPSORT},
 };
+
+/* Databases added after the first catalogues were made: a read-only open
+ * of a catalogue without them reads them as empty. */
+#define OPTIONAL_DBS ((1u << DB_RECALLS) | (1u << DB_RECALLITEMS))
 
 /* ---- helpers shared by the catalogue files -------------------------------- */
 
@@ -243,6 +249,10 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         unsigned f = db_spec[i].flags | (o->read_only ? 0 : MDB_CREATE);
         rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[i].name, f, &cat->dbi[i]));
+        if (rc == PL_ENOTFOUND && o->read_only && (OPTIONAL_DBS & (1u << i))) {
+            cat->missing |= 1u << i;
+            rc = 0;
+        }
     }
     if (rc) {
         mdb_txn_abort(txn);

@@ -373,11 +373,12 @@ static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_an
     const pl_gs1_t *g = &a->gs1;
     int off = r->utc_offset;
     char d[16];
-    if (g->weight_g >= 0) {
+    int recalled = a->status == PL_ANS_BLOCKED;
+    if (g->weight_g >= 0 && !recalled) {
         pl_code_t c = {.measure = PL_MEASURE_WEIGHT, .amount = g->weight_g};
         apply_measure(&c, a);
     }
-    if (g->amount >= 0) {
+    if (g->amount >= 0 && !recalled) {
         int minor = 0, ours = pl_gs1_currency(r->currency, &minor);
         if (g->currency && g->currency != ours) {
             a->status = PL_ANS_BAD_CODE;
@@ -407,6 +408,8 @@ static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_an
     int m, dd;
     pl_time_civil(now, off, &y, &m, &dd);
     until(a, pl_time_local(y + 1, 1, 1, 0, 0, off));
+    if (recalled)
+        return; /* a recall says more than a date */
     if (g->expiry_at.y) {
         const pl_gs1_date_t *e = &g->expiry_at;
         int64_t t =
@@ -438,6 +441,56 @@ static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_an
         }
         until(a, t);
     }
+}
+
+struct recall_check {
+    pl_answer_t *a;
+    int64_t now;
+    const pl_recall_t *hit; /* the first recall in force (id order) */
+    pl_recall_t first;
+};
+
+static int recall_one(const pl_recall_t *rc, void *arg)
+{
+    struct recall_check *c = arg;
+    pl_recall_t open = *rc;
+    open.start = INT64_MIN;
+    open.end = PL_TIME_NONE;
+    if (!pl_recall_matches(&open, c->a->gtin, c->a->gs1.lot, c->now))
+        return 0; /* not this pack, at any instant */
+    if (c->now < rc->start) {
+        until(c->a, rc->start);
+    } else if (rc->end == PL_TIME_NONE || c->now < rc->end) {
+        if (rc->end != PL_TIME_NONE)
+            until(c->a, rc->end);
+        if (!c->hit) {
+            c->first = *rc;
+            c->hit = &c->first;
+        }
+    }
+    return 0;
+}
+
+/* A recall of the scanned lot: 1 (the answer is blocked), 0, or a
+ * catalogue error (the answer is an error). */
+static int check_recall(pl_resolver_t *r, int64_t now, pl_answer_t *a)
+{
+    if (!a->gs1.lot[0])
+        return 0;
+    struct recall_check c;
+    memset(&c, 0, sizeof(c));
+    c.a = a;
+    c.now = now;
+    int rc = pl_recall_each_for_item(r->txn, a->sku, recall_one, &c);
+    if (rc)
+        return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
+    if (!c.hit)
+        return 0;
+    a->status = PL_ANS_BLOCKED;
+    a->reason = "recalled";
+    /* the recall's text, for the cashier (it fits: PL_RECALL_TEXT_MAX) */
+    pl_str_copy(a->error, sizeof(a->error), c.hit->text);
+    return 1;
 }
 
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
@@ -498,8 +551,12 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     if (c.kind == PL_CODE_VARIABLE)
         apply_measure(&c, a);
     a->status = PL_ANS_OK;
-    if (a->gs1.form != PL_GS1_PLAIN)
+    if (a->gs1.form != PL_GS1_PLAIN) {
+        rc = check_recall(r, now, a);
+        if (rc < 0)
+            return rc;
         apply_gs1(r, (unsigned)member, now, a);
+    }
     return 0;
 }
 

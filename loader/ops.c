@@ -15,10 +15,10 @@
 #include "pricelane/str.h"
 
 const char *const batch_columns[] = {
-    "op",    "batch", "sku",   "barcode", "name",    "unit",     "pack_qty", "dept",
-    "flags", "plu",   "content", "price", "zone",    "store",    "start",    "end",
-    "promo", "kind",  "pct_off", "priority", "member", "scope",  "items",    "text",
-    "formats",
+    "op",    "batch", "sku",   "barcode", "name",    "unit",     "pack_qty",
+    "dept",  "flags", "plu",   "content", "price",   "zone",     "store",
+    "start", "end",   "promo", "kind",    "pct_off", "priority", "member",
+    "scope", "items", "text",  "formats", "recall",  "lot",      "lot_to",
 };
 const int batch_ncolumns = (int)(sizeof(batch_columns) / sizeof(batch_columns[0]));
 
@@ -678,6 +678,124 @@ static int op_promo_cancel(batch_t *b, const pl_row_t *row)
     return rc;
 }
 
+/* ---- recalls --------------------------------------------------------------- */
+
+/* A lot: 1..PL_LOT_MAX GS1 characters (AI 10's set, CSET 82). */
+static int lot(batch_t *b, const pl_row_t *row, const char *col, int required, const char **out)
+{
+    const char *s = pl_row_get(row, col);
+    *out = s;
+    if (!s) {
+        if (required)
+            BAD(b, row, col, "missing: this op needs a %s", col);
+        return required ? PL_EFORMAT : 0;
+    }
+    size_t n = strlen(s);
+    if (n > PL_LOT_MAX) {
+        BAD(b, row, col, "\"%.40s\" is %zu characters, a lot has at most %d", s, n, PL_LOT_MAX);
+        return PL_EFORMAT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && !strchr("!\"%&'()*+,-./:;<=>?_", c)) {
+            BAD(b, row, col, "\"%s\": byte %zu is not a GS1 character (AI 10)", s, i + 1);
+            return PL_EFORMAT;
+        }
+    }
+    return 0;
+}
+
+static int op_recall(batch_t *b, const pl_row_t *row)
+{
+    const char *id, *sku = pl_row_get(row, "sku"), *from, *to, *text_s;
+    const char *bc = pl_row_get(row, "barcode");
+    pl_recall_t r;
+    pl_item_t it;
+    memset(&r, 0, sizeof(r));
+    int bad = ident(b, row, "recall", 1, PL_RECALL_ID_MAX, &id) != 0;
+    bad |= lot(b, row, "lot", 1, &from) != 0;
+    bad |= lot(b, row, "lot_to", 0, &to) != 0;
+    bad |= text(b, row, "text", PL_RECALL_TEXT_MAX, &text_s) != 0;
+    if (!bad && !text_s) {
+        BAD(b, row, "text", "missing: a recall needs the text the cashier sees");
+        bad = 1;
+    }
+    if (!bad && to && (strlen(to) != strlen(from) || strcmp(to, from) < 0)) {
+        BAD(b, row, "lot_to",
+            "\"%s\": a lot range ends at a lot of the same length as \"%s\", "
+            "not before it",
+            to, from);
+        bad = 1;
+    }
+    bad |= when(b, row, "start", b->now, &r.start) != 0;
+    bad |= when(b, row, "end", PL_TIME_NONE, &r.end) != 0;
+    if (!bad && r.end != PL_TIME_NONE && r.end <= r.start) {
+        BAD(b, row, "end", "the recall ends before it starts");
+        bad = 1;
+    }
+    if (!sku == !bc) {
+        BAD(b, row, sku ? "barcode" : "sku", "give either a sku or a barcode");
+        return PL_EFORMAT;
+    }
+    if (bc) {
+        char key[PL_BARCODE_KEY_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
+        if (bad || barcode_key(b, row, key, 1))
+            return PL_EFORMAT;
+        int rc = pl_cat_barcode_get(b->txn, key, owner);
+        if (rc == PL_ENOTFOUND) {
+            BAD(b, row, "barcode", "%s is on no item", key);
+            return PL_EFORMAT;
+        }
+        if (rc)
+            return rc;
+        pl_str_copy(r.gtin, sizeof(r.gtin), key);
+        pl_str_copy(r.sku, sizeof(r.sku), owner);
+    } else {
+        if (ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku) || bad ||
+            need_item(b, row, "sku", sku, &it))
+            return PL_EFORMAT;
+        pl_str_copy(r.sku, sizeof(r.sku), sku);
+    }
+    if (bad)
+        return PL_EFORMAT;
+    pl_recall_t old;
+    int rc = pl_recall_get(b->txn, id, &old);
+    if (!rc && strcmp(old.sku, r.sku) != 0) {
+        BAD(b, row, "recall", "recall %s is of item %s, not %s", id, old.sku, r.sku);
+        return PL_EFORMAT;
+    }
+    if (rc && rc != PL_ENOTFOUND)
+        return rc;
+    pl_str_copy(r.id, sizeof(r.id), id);
+    pl_str_copy(r.lot_from, sizeof(r.lot_from), from);
+    pl_str_copy(r.lot_to, sizeof(r.lot_to), to ? to : "");
+    pl_str_copy(r.text, sizeof(r.text), text_s);
+    pl_str_copy(r.batch, sizeof(r.batch), b->id);
+    return pl_recall_put(b->txn, &r);
+}
+
+static int op_recall_lift(batch_t *b, const pl_row_t *row)
+{
+    const char *id;
+    pl_recall_t r;
+    if (ident(b, row, "recall", 1, PL_RECALL_ID_MAX, &id))
+        return PL_EFORMAT;
+    int rc = pl_recall_get(b->txn, id, &r);
+    if (rc == PL_ENOTFOUND) {
+        BAD(b, row, "recall", "unknown recall %s", id);
+        return PL_EFORMAT;
+    }
+    if (rc)
+        return rc;
+    if (r.end != PL_TIME_NONE && r.end <= b->now)
+        return 0; /* already over: nothing changes */
+    if (b->now <= r.start)
+        r.start = b->now; /* lifted before it began: an empty window */
+    r.end = b->now;
+    pl_str_copy(r.batch, sizeof(r.batch), b->id);
+    return pl_recall_put(b->txn, &r);
+}
+
 /* ---- dispatch -------------------------------------------------------------- */
 
 static const struct op {
@@ -693,6 +811,8 @@ static const struct op {
     {"price", op_price},
     {"promo", op_promo},
     {"promo_cancel", op_promo_cancel},
+    {"recall", op_recall},
+    {"recall_lift", op_recall_lift},
 };
 
 int batch_row(batch_t *b, const pl_row_t *row)

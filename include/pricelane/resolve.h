@@ -86,9 +86,10 @@ typedef struct pl_answer {
     int64_t amount;     /* embedded weight (g), count, or price */
     int64_t unit_price; /* price per kg (weight), per piece (count) */
     char error[128];    /* every status but PL_ANS_OK: why ("" for PL_ANS_OK) */
-    /* PL_ANS_BLOCKED: "expired" (AI 17 or 7003 before now) or "best_before"
-     * (AI 15 before now, with PL_LOOKUP_BEST_BEFORE); a static string. NULL
-     * for every other status. */
+    /* PL_ANS_BLOCKED: "recalled" (a recall of the scanned lot is in force:
+     * error[] holds its text), "expired" (AI 17 or 7003 before now) or
+     * "best_before" (AI 15 before now, with PL_LOOKUP_BEST_BEFORE); a static
+     * string. NULL for every other status. */
     const char *reason;
     /* Not encoded: the answer stays the same for every instant in [now,
      * valid_until) of the same generation (INT64_MAX: until the generation
@@ -142,7 +143,8 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r);
  * base prices and chain-wide promotions) at instant `now` (seconds since the
  * epoch), as a member or not (member: PL_LOOKUP_* flags).
  * GS1 data (gs1.h) is looked up by its GTIN (AI 01) and then applied to the
- * answer at `now`: an expiry (AI 17: the pack expires at the end of that
+ * answer at `now`: a recall of the item whose lot matches the scanned lot
+ * (AI 10) is PL_ANS_BLOCKED "recalled"; an expiry (AI 17: the pack expires at the end of that
  * day in the catalogue's offset; AI 7003: at that minute) before now is
  * PL_ANS_BLOCKED "expired", a best-before (AI 15) likewise with
  * PL_LOOKUP_BEST_BEFORE; a net weight (310n) is charged like a scale
