@@ -119,3 +119,12 @@ int pl_recall_matches(const pl_recall_t *r, const char *gtin, const char *lot, i
     return n == strlen(r->lot_from) && n == strlen(r->lot_to) && strcmp(lot, r->lot_from) >= 0 &&
            strcmp(lot, r->lot_to) <= 0;
 }
+
+int pl_recall_any(pl_txn_t *t)
+{
+    MDB_stat st;
+    if (!cat_has(t, DB_RECALLITEMS))
+        return 0;
+    int rc = pl_err_from_mdb(mdb_stat(t->txn, t->cat->dbi[DB_RECALLITEMS], &st));
+    return rc ? rc : st.ms_entries > 0;
+}

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,20 +99,31 @@ static const aispec_t specs[] = {
     {"240", 0, V_X, 1, 30},      {"241", 0, V_X, 1, 30},          {"400", 0, V_X, 1, 30},
 };
 
-/* GS1 AI encodable character set 82 (figure 7.11-1). */
+/* GS1 AI encodable character set 82 (figure 7.11-1), a bit per byte. */
+static const uint32_t cset82_bits[8] = {
+    0,           0xffffffe6u, /* 0x20-0x3f: ! " % & ' ( ) * + , - . / 0-9 : ; < = > ? */
+    0x87fffffeu,              /* 0x40-0x5f: A-Z _ */
+    0x07fffffeu,              /* 0x60-0x7f: a-z */
+    0,           0,           0, 0,
+};
+
 static int cset82(unsigned char c)
 {
-    if (isalnum(c))
-        return 1;
-    return c && strchr("!\"%&'()*+,-./:;<=>?_", c) != NULL;
+    return (cset82_bits[c >> 5] >> (c & 31)) & 1;
 }
 
 static const aispec_t *spec_of(const char *ai)
 {
-    size_t n = strlen(ai);
+    size_t n = ai[2] ? ai[3] ? 4 : 3 : 2;
+    int p = (ai[0] - '0') * 10 + (ai[1] - '0');
+    /* the table's AIs start 0x, 1x, 2x, 3x, 4x, 7x: skip the others */
+    if (p >= 50 && p != 70)
+        return NULL;
     for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
         const aispec_t *s = &specs[i];
-        if (s->len4 ? n == 4 && memcmp(ai, s->ai, 3) == 0 : strcmp(ai, s->ai) == 0)
+        if (s->ai[0] != ai[0] || s->ai[1] != ai[1])
+            continue;
+        if (s->len4 ? n == 4 && s->ai[2] == ai[2] : strcmp(ai, s->ai) == 0)
             return s;
     }
     return NULL;
@@ -506,7 +518,8 @@ static size_t gs_escape(const char *s, size_t n)
 static int has_gs(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] == GS || gs_escape(s + i, n - i))
+        if ((s[i] == GS || s[i] == '^' || s[i] == '\\' || s[i] == '<') &&
+            (s[i] == GS || gs_escape(s + i, n - i)))
             return 1;
     return 0;
 }

@@ -31,6 +31,7 @@ struct pl_resolver {
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
     char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
+    int recalls;      /* the snapshot holds recalls (else a lot needs no walk) */
     uint64_t stores_state;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
@@ -139,6 +140,11 @@ int pl_resolver_refresh(pl_resolver_t *r)
         memcpy(r->currency, m.currency, sizeof(r->currency));
         if (!r->stores_loaded || r->stores_state != r->state)
             rc = reload_stores(r);
+        if (!rc) {
+            /* every batch changes the state: read with the snapshot */
+            int any = pl_recall_any(r->txn);
+            r->recalls = any != 0; /* an error: walk, and meet the error there */
+        }
     }
     if (rc) {
         /* No snapshot half taken: lookups answer the error, and the next
@@ -475,7 +481,7 @@ static int recall_one(const pl_recall_t *rc, void *arg)
  * catalogue error (the answer is an error). */
 static int check_recall(pl_resolver_t *r, int64_t now, pl_answer_t *a)
 {
-    if (!a->gs1.lot[0])
+    if (!a->gs1.lot[0] || !r->recalls)
         return 0;
     struct recall_check c;
     memset(&c, 0, sizeof(c));

@@ -398,6 +398,9 @@ int pl_recall_get(pl_txn_t *txn, const char *id, pl_recall_t *r);
  * PL_ECORRUPT when the index names a recall that is gone. */
 int pl_recall_each_for_item(pl_txn_t *txn, const char *sku,
                             int (*fn)(const pl_recall_t *r, void *arg), void *arg);
+/* Is there any recall at all (lifted ones included)? 1, 0 or a catalogue
+ * error. Cheap: lets a lookup skip the walk in a catalogue without any. */
+int pl_recall_any(pl_txn_t *txn);
 /* Does recall r stop a pack of lot `lot` scanned under gtin at `now`?
  * 1 or 0. Pure. */
 int pl_recall_matches(const pl_recall_t *r, const char *gtin, const char *lot, int64_t now);

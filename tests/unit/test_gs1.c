@@ -295,6 +295,31 @@ static void test_errors(void)
     CHECK_INT(parse("]d2010950600013435210ABCDEFGHIJKLMNOP17260101", 2026), PL_EBADCODE);
 }
 
+/* Exactly the 82 characters of GS1 character set 82 are accepted in a
+ * value, byte by byte. */
+static void test_cset82(void)
+{
+    const char *set = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+                      "abcdefghijklmnopqrstuvwxyz";
+    int accepted = 0, wrong = 0;
+    for (int c = 1; c < 256; c++) {
+        char buf[40];
+        snprintf(buf, sizeof(buf),
+                 "]d20109506000134352"
+                 "10A%cB",
+                 c);
+        int rc = parse(buf, 2026);
+        int want = strchr(set, c) != NULL;
+        accepted += rc == 0;
+        if ((rc == 0) != want) {
+            wrong++;
+            printf("  byte 0x%02x: rc %d (%s)\n", c, rc, g.error);
+        }
+    }
+    CHECK_INT(accepted, 82);
+    CHECK_INT(wrong, 0);
+}
+
 static void test_currency(void)
 {
     int minor = -1;
@@ -315,6 +340,7 @@ int main(void)
     test_link();
     test_plain();
     test_errors();
+    test_cset82();
     test_currency();
     return pl_test_done("test_gs1");
 }
