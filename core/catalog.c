@@ -40,11 +40,12 @@ static const struct {
     [DB_BATCHES] = {"batches", 0},
     [DB_RECALLS] = {"recalls", 0},
     [DB_RECALLITEMS] = {"recallitems", MDB_DUPSORT},
+    [DB_XMARKDOWNS] = {"xmarkdowns", 0},
 };
 
 /* Databases added after the first catalogues were made: a read-only open
  * of a catalogue without them reads them as empty. */
-#define OPTIONAL_DBS ((1u << DB_RECALLS) | (1u << DB_RECALLITEMS))
+#define OPTIONAL_DBS ((1u << DB_RECALLS) | (1u << DB_RECALLITEMS) | (1u << DB_XMARKDOWNS))
 
 /* ---- helpers shared by the catalogue files -------------------------------- */
 

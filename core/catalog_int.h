@@ -20,6 +20,7 @@ enum cat_db {
     DB_BATCHES,
     DB_RECALLS,
     DB_RECALLITEMS,
+    DB_XMARKDOWNS,
     DB_COUNT
 };
 

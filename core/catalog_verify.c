@@ -553,6 +553,45 @@ static int check_recallitem(verify_t *v, const MDB_val *k, const MDB_val *val)
     return 0;
 }
 
+struct xmd_check {
+    verify_t *v;
+    int rc;
+};
+
+static int check_xmd_rule(const pl_xmd_t *x, void *arg)
+{
+    struct xmd_check *c = arg;
+    verify_t *v = c->v;
+    char what[64];
+    pl_item_t it;
+    v->c->records++;
+    snprintf(what, sizeof(what), "expiry markdown %s", x->id);
+    for (int i = 0; i < x->nitems; i++) {
+        int rc = need_item(v, x->items[i], &it, what);
+        if (rc < 0)
+            return rc;
+    }
+    for (int i = 0; i < x->nscope && x->scope_kind != PL_SCOPE_ALL; i++)
+        need_scope(v, x->scope_kind == PL_SCOPE_ZONES ? PL_LEVEL_ZONE : PL_LEVEL_STORE, x->scope[i],
+                   what);
+    if (x->end != PL_TIME_NONE && x->end <= x->start)
+        report(v, "expiry markdown %s: window ends before it starts", x->id);
+    return 0;
+}
+
+/* Expiry markdown rules: each decodes, names existing items and scopes. */
+static int check_xmds(verify_t *v)
+{
+    struct xmd_check c = {v, 0};
+    v->db = "xmarkdowns";
+    int rc = pl_xmd_each(v->t, check_xmd_rule, &c);
+    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
+        report(v, "a rule does not decode (%s)", pl_strerror(rc));
+        rc = 0;
+    }
+    return rc;
+}
+
 /* ---- labels and jobs ------------------------------------------------------------ */
 
 static int scope_level(verify_t *v, const char *scope)
@@ -783,6 +822,8 @@ int pl_cat_verify(pl_txn_t *txn, pl_verify_fn fn, void *arg, pl_verify_counts_t 
         rc = walk(&v, DB_RECALLS, "recalls", check_recall);
     if (!rc && cat_has(txn, DB_RECALLITEMS))
         rc = walk(&v, DB_RECALLITEMS, "recallitems", check_recallitem);
+    if (!rc)
+        rc = check_xmds(&v);
     if (!rc)
         rc = walk(&v, DB_LABELS, "labels", check_label);
     if (!rc)

@@ -32,6 +32,8 @@ struct pl_resolver {
     int utc_offset;
     char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
     int recalls;      /* the snapshot holds recalls (else a lot needs no walk) */
+    pl_xmd_t *xmd;    /* expiry markdown rules of the state stores_state */
+    size_t nxmd, capxmd;
     uint64_t stores_state;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
@@ -58,6 +60,7 @@ void pl_resolver_free(pl_resolver_t *r)
     if (!r)
         return;
     pl_txn_abort(r->txn);
+    free(r->xmd);
     free(r->stores);
     free(r);
 }
@@ -88,11 +91,30 @@ static int load_store(const pl_store_t *st, void *arg)
     return 0;
 }
 
+static int load_xmd(const pl_xmd_t *x, void *arg)
+{
+    pl_resolver_t *r = arg;
+    if (r->nxmd == r->capxmd) {
+        size_t cap = r->capxmd ? r->capxmd * 2 : 8;
+        pl_xmd_t *n = realloc(r->xmd, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        r->xmd = n;
+        r->capxmd = cap;
+    }
+    r->xmd[r->nxmd++] = *x;
+    return 0;
+}
+
 static int reload_stores(pl_resolver_t *r)
 {
     r->nstores = 0;
     r->stores_loaded = 0; /* until the whole table is read */
     int rc = pl_store_each(r->txn, load_store, r);
+    if (rc)
+        return rc;
+    r->nxmd = 0;
+    rc = pl_xmd_each(r->txn, load_xmd, r);
     if (rc)
         return rc;
     if (r->nstores) /* qsort and bsearch must not be given NULL, even for 0 */
@@ -372,9 +394,71 @@ static void until(pl_answer_t *a, int64_t t)
         a->valid_until = t;
 }
 
+static int in_scope(const pl_xmd_t *x, const char *store, const char *zone)
+{
+    if (x->scope_kind == PL_SCOPE_ALL)
+        return 1;
+    const char *want = x->scope_kind == PL_SCOPE_STORES ? store : zone;
+    for (int i = 0; want && i < x->nscope; i++)
+        if (!strcmp(x->scope[i], want))
+            return 1;
+    return 0;
+}
+
+static int for_item(const pl_xmd_t *x, const char *sku, const char *dept)
+{
+    if (x->dept[0] && strcmp(x->dept, dept) != 0)
+        return 0;
+    for (int i = 0; i < x->nitems; i++)
+        if (!strcmp(x->items[i], sku))
+            return 1;
+    return !x->nitems;
+}
+
+/* The expiry markdown for a pack with `left` days to its date: the rule
+ * of highest priority, then largest percentage, then smallest id, among
+ * those in force at now for this item and store. Applied when it lowers the
+ * price (rounded down: the customer's favour). The answer then holds until
+ * the next midnight (a day less to go) and the rules' next start or end. */
+static void expiry_markdown(const pl_resolver_t *r, const char *store, const char *zone,
+                            const char *dept, int64_t left, int64_t midnight, int64_t now,
+                            pl_answer_t *a)
+{
+    const pl_xmd_t *best = NULL;
+    for (size_t i = 0; i < r->nxmd; i++) {
+        const pl_xmd_t *x = &r->xmd[i];
+        if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+            continue;
+        if (now < x->start) {
+            until(a, x->start);
+            continue;
+        }
+        if (x->end != PL_TIME_NONE && now >= x->end)
+            continue;
+        if (x->end != PL_TIME_NONE)
+            until(a, x->end);
+        if (left > x->days)
+            continue;
+        if (!best || x->priority > best->priority ||
+            (x->priority == best->priority && x->pct_off_bp > best->pct_off_bp))
+            best = x; /* the table is in id order: the smallest id wins ties */
+    }
+    until(a, midnight);
+    if (!best || a->price == PL_PRICE_NONE)
+        return;
+    int64_t p = a->price * (10000 - best->pct_off_bp) / 10000;
+    if (p >= a->price)
+        return;
+    a->price = p;
+    a->source = "expiry_markdown";
+    pl_str_copy(a->promo_id, sizeof(a->promo_id), best->id);
+    a->promo_ends = PL_TIME_NONE;
+}
+
 /* What the GS1 data of the code does to an answer of status ok at now:
  * 310n weight, 392n/393n amount, then expiry and best-before. */
-static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_answer_t *a)
+static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *dept, unsigned flags,
+                      int64_t now, pl_answer_t *a)
 {
     const pl_gs1_t *g = &a->gs1;
     int off = r->utc_offset;
@@ -446,6 +530,14 @@ static void apply_gs1(const pl_resolver_t *r, unsigned flags, int64_t now, pl_an
             return;
         }
         until(a, t);
+    }
+    /* days to the pack's date: expiry, else best-before */
+    const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
+    if (due && r->nxmd && a->status == PL_ANS_OK) {
+        int64_t today = pl_time_local(y, m, dd, 0, 0, off);
+        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - today) / 86400;
+        expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left,
+                        pl_time_local(y, m, dd + 1, 0, 0, off), now, a);
     }
 }
 
@@ -561,7 +653,7 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         rc = check_recall(r, now, a);
         if (rc < 0)
             return rc;
-        apply_gs1(r, (unsigned)member, now, a);
+        apply_gs1(r, st, v->item.dept, (unsigned)member, now, a);
     }
     return 0;
 }

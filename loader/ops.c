@@ -15,10 +15,10 @@
 #include "pricelane/str.h"
 
 const char *const batch_columns[] = {
-    "op",    "batch", "sku",   "barcode", "name",    "unit",     "pack_qty",
-    "dept",  "flags", "plu",   "content", "price",   "zone",     "store",
-    "start", "end",   "promo", "kind",    "pct_off", "priority", "member",
-    "scope", "items", "text",  "formats", "recall",  "lot",      "lot_to",
+    "op",      "batch",  "sku",     "barcode",  "name",   "unit",  "pack_qty", "dept",
+    "flags",   "plu",    "content", "price",    "zone",   "store", "start",    "end",
+    "promo",   "kind",   "pct_off", "priority", "member", "scope", "items",    "text",
+    "formats", "recall", "lot",     "lot_to",   "days",
 };
 const int batch_ncolumns = (int)(sizeof(batch_columns) / sizeof(batch_columns[0]));
 
@@ -796,6 +796,78 @@ static int op_recall_lift(batch_t *b, const pl_row_t *row)
     return pl_recall_put(b->txn, &r);
 }
 
+/* ---- expiry markdowns ------------------------------------------------------- */
+
+static int op_expiry_markdown(batch_t *b, const pl_row_t *row)
+{
+    const char *id, *dept, *items = pl_row_get(row, "items");
+    const char *days_s = pl_row_get(row, "days"), *pct_s = pl_row_get(row, "pct_off");
+    const char *prio_s = pl_row_get(row, "priority");
+    pl_xmd_t x;
+    pl_promo_t scope;
+    memset(&x, 0, sizeof(x));
+    int bad = ident(b, row, "promo", 1, PL_PROMO_ID_MAX, &id) != 0;
+    bad |= text(b, row, "dept", PL_DEPT_MAX, &dept) != 0;
+    uint64_t u = 0;
+    if (!days_s) {
+        BAD(b, row, "days", "missing: days to the pack's date at which the markdown starts");
+        bad = 1;
+    } else if (pl_parse_uint(row, "days", days_s, 0, 3650, &u, b->d)) {
+        bad = 1;
+    }
+    x.days = (int32_t)u;
+    int64_t bp = 0;
+    if (!pct_s) {
+        BAD(b, row, "pct_off", "missing: an expiry markdown is a percent off");
+        bad = 1;
+    } else if (pl_parse_money(row, "pct_off", pct_s, &bp, b->d)) {
+        bad = 1;
+    } else if (bp <= 0 || bp >= 10000) {
+        BAD(b, row, "pct_off", "\"%s\": percent off must be above 0 and below 100", pct_s);
+        bad = 1;
+    }
+    x.pct_off_bp = (int32_t)bp;
+    u = 0;
+    if (prio_s && pl_parse_uint(row, "priority", prio_s, 0, 1000000, &u, b->d))
+        bad = 1;
+    x.priority = (int32_t)u;
+    bad |= when(b, row, "start", b->now, &x.start) != 0;
+    bad |= when(b, row, "end", PL_TIME_NONE, &x.end) != 0;
+    if (!bad && x.end != PL_TIME_NONE && x.end <= x.start) {
+        BAD(b, row, "end", "the rule ends before it starts");
+        bad = 1;
+    }
+    memset(&scope, 0, sizeof(scope));
+    bad |= promo_scope(b, row, &scope) != 0;
+    if (items) {
+        char buf[PL_ROWS_FIELD_MAX + 1], *save = NULL;
+        pl_str_copy(buf, sizeof(buf), items);
+        for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+            pl_item_t it;
+            if (x.nitems == PL_XMD_ITEMS_MAX) {
+                BAD(b, row, "items", "more than %d items: use a dept", PL_XMD_ITEMS_MAX);
+                bad = 1;
+                break;
+            }
+            if (strlen(t) > PL_ITEM_CODE_MAX || pl_item_get(b->txn, t, &it) != 0) {
+                BAD(b, row, "items", "unknown item %s", t);
+                bad = 1;
+                continue;
+            }
+            pl_str_copy(x.items[x.nitems++], PL_ITEM_CODE_MAX + 1, t);
+        }
+    }
+    if (bad)
+        return PL_EFORMAT;
+    pl_str_copy(x.id, sizeof(x.id), id);
+    pl_str_copy(x.dept, sizeof(x.dept), dept ? dept : "");
+    x.scope_kind = scope.scope_kind;
+    x.nscope = scope.nscope;
+    memcpy(x.scope, scope.scope, sizeof(x.scope));
+    pl_str_copy(x.batch, sizeof(x.batch), b->id);
+    return pl_xmd_put(b->txn, &x);
+}
+
 /* ---- dispatch -------------------------------------------------------------- */
 
 static const struct op {
@@ -813,6 +885,7 @@ static const struct op {
     {"promo_cancel", op_promo_cancel},
     {"recall", op_recall},
     {"recall_lift", op_recall_lift},
+    {"expiry_markdown", op_expiry_markdown},
 };
 
 int batch_row(batch_t *b, const pl_row_t *row)

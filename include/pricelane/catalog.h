@@ -15,6 +15,7 @@
  *  batches   batch id → ledger record (digest, time, rows, generation)
  *  recalls   recall id → recall record (item, GTIN, lots, window, text)
  *  recallitems sku → recall id (dupsort)
+ *  xmarkdowns rule id → expiry markdown rule
  *            (both optional when read-only: a catalogue made before them
  *            reads as having no recalls)
  *
@@ -398,6 +399,31 @@ int pl_recall_get(pl_txn_t *txn, const char *id, pl_recall_t *r);
  * PL_ECORRUPT when the index names a recall that is gone. */
 int pl_recall_each_for_item(pl_txn_t *txn, const char *sku,
                             int (*fn)(const pl_recall_t *r, void *arg), void *arg);
+/* ---- expiry markdowns -------------------------------------------------------
+ * A rule marks a pack down by pct_off_bp (basis points) when its scanned
+ * expiry date (AI 17, else best-before AI 15) is at most `days` days away
+ * (0: the pack's last day), for the items of `items` (none: any item) of
+ * department `dept` ("": any), in the stores of the scope, over [start,
+ * end). Evaluated per request (resolve.h); the shelf label never shows it. */
+#define PL_XMD_ITEMS_MAX 16
+typedef struct pl_xmd {
+    char id[PL_PROMO_ID_MAX + 1];
+    int32_t days, pct_off_bp, priority;
+    int64_t start, end;
+    uint8_t scope_kind, nscope; /* PL_SCOPE_* as promotions */
+    char scope[PL_PROMO_SCOPE_MAX][PL_SCOPE_MAX + 1];
+    char dept[PL_DEPT_MAX + 1];
+    uint8_t nitems;
+    char items[PL_XMD_ITEMS_MAX][PL_ITEM_CODE_MAX + 1];
+    char batch[PL_BATCH_ID_MAX + 1];
+} pl_xmd_t;
+
+/* Writes (or replaces) rule x->id: PL_EINVAL for a field out of bounds. */
+int pl_xmd_put(pl_txn_t *txn, const pl_xmd_t *x);
+/* Every rule in id order (none on a catalogue without the database); a
+ * rule that does not decode stops the walk with its code. */
+int pl_xmd_each(pl_txn_t *txn, int (*fn)(const pl_xmd_t *x, void *arg), void *arg);
+
 /* Is there any recall at all (lifted ones included)? 1, 0 or a catalogue
  * error. Cheap: lets a lookup skip the walk in a catalogue without any. */
 int pl_recall_any(pl_txn_t *txn);

@@ -18,6 +18,7 @@
 #define GS "\x1d"
 #define GTIN_G "09506000134352" /* item G, each, 10.00 */
 #define GTIN_M "04006381333931" /* item M, per kg, 39.80 */
+#define GTIN_F "05901234123457" /* item F, each, 10.00, with expiry markdowns */
 
 static pl_resolver_t *res;
 static pl_answer_t ans;
@@ -58,6 +59,40 @@ static void write_catalogue(pl_cat_t *cat)
     catfix_item(txn, "M", NULL, "kg", PL_ITEM_WEIGHED, NULL);
     catfix_barcode(txn, GTIN_M, "M");
     catfix_price(txn, "M", PL_LEVEL_BASE, "", T0 - 30 * DAY, 3980, 0, "b1");
+    catfix_item(txn, "F", NULL, "each", 0, NULL);
+    catfix_barcode(txn, GTIN_F, "F");
+    catfix_price(txn, "F", PL_LEVEL_BASE, "", T0 - 30 * DAY, 1000, 0, "b1");
+    pl_store_t s1 = {"S1", "north", "Store 1", ""};
+    CHECK_INT(pl_store_put(txn, &s1), 0);
+    /* 3 days → 30 %, 1 day → 50 %, the last day → 70 %; in store S1 a
+     * rule of higher priority gives 10 % from 3 days; one starts later. */
+    const struct {
+        const char *id;
+        int days, bp, prio, store;
+        int64_t start;
+    } rules[] = {{"X0", 0, 7000, 0, 0, T0 - DAY},
+                 {"X1", 1, 5000, 0, 0, T0 - DAY},
+                 {"X3", 3, 3000, 0, 0, T0 - DAY},
+                 {"XS", 3, 1000, 5, 1, T0 - DAY},
+                 {"XL", 9, 9000, 9, 0, T0 + 3600}};
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        pl_xmd_t x;
+        memset(&x, 0, sizeof(x));
+        snprintf(x.id, sizeof(x.id), "%s", rules[i].id);
+        x.days = rules[i].days;
+        x.pct_off_bp = rules[i].bp;
+        x.priority = rules[i].prio;
+        x.start = rules[i].start;
+        x.end = PL_TIME_NONE;
+        x.nitems = 1;
+        snprintf(x.items[0], sizeof(x.items[0]), "F");
+        if (rules[i].store) {
+            x.scope_kind = PL_SCOPE_STORES;
+            x.nscope = 1;
+            snprintf(x.scope[0], sizeof(x.scope[0]), "S1");
+        }
+        CHECK_INT(pl_xmd_put(txn, &x), 0);
+    }
     uint64_t gen;
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
     CHECK_INT(pl_txn_commit(txn), 0);
@@ -150,6 +185,45 @@ static void test_weight_and_amount(void)
     CHECK_STR(a->error, "GS1 AI (3932): amount in currency 978, the catalogue's is CNY (156)");
 }
 
+static void test_markdowns(void)
+{
+    char code[96], d[16];
+    const struct {
+        int days;
+        int64_t price;
+        const char *id;
+    } cases[] = {{5, 1000, NULL}, {4, 1000, NULL}, {3, 700, "X3"},
+                 {2, 700, "X3"},  {1, 500, "X1"},  {0, 300, "X0"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(code, sizeof(code), "]d201" GTIN_F "17%s", yymmdd(T0, cases[i].days, d));
+        const pl_answer_t *a = look(code, T0, 0);
+        CHECK(a->status == PL_ANS_OK && a->price == cases[i].price,
+              "%d days left: price %lld, want %lld", cases[i].days, (long long)a->price,
+              (long long)cases[i].price);
+        CHECK_STR(a->source, cases[i].id ? "expiry_markdown" : "base");
+        CHECK_STR(a->promo_id, cases[i].id ? cases[i].id : "");
+        CHECK_INT(a->base_price, 1000);
+        /* a day less to go at midnight; XL starts in an hour */
+        CHECK_INT(a->valid_until, T0 + 3600 < midnight_after(T0) ? T0 + 3600 : midnight_after(T0));
+    }
+    /* Store S1: its own rule wins by priority (10 %). */
+    snprintf(code, sizeof(code), "]d201" GTIN_F "17%s", yymmdd(T0, 1, d));
+    pl_resolve(res, "S1", code, strlen(code), T0, 0, &ans);
+    CHECK(ans.price == 900 && !strcmp(ans.promo_id, "XS"), "S1: %lld %s", (long long)ans.price,
+          ans.promo_id);
+    /* An hour later XL (9 days, 90 %, priority 9) is in force. */
+    const pl_answer_t *a = look(code, T0 + 3600, 0);
+    CHECK(a->price == 100 && !strcmp(a->promo_id, "XL"), "XL: %lld %s", (long long)a->price,
+          a->promo_id);
+    /* Best-before when there is no expiry date; the plain code: no markdown. */
+    snprintf(code, sizeof(code), "]d201" GTIN_F "15%s", yymmdd(T0, 0, d));
+    a = look(code, T0, 0);
+    CHECK_INT(a->price, 300);
+    a = look(GTIN_F, T0, 0);
+    CHECK_INT(a->price, 1000);
+    CHECK_STR(a->source, "base");
+}
+
 static void test_codes(void)
 {
     const pl_answer_t *a = look("]E04006381333931", T0, 0);
@@ -206,6 +280,7 @@ int main(void)
     test_expiry();
     test_best_before();
     test_weight_and_amount();
+    test_markdowns();
     test_codes();
     test_memo();
     pl_resolver_free(res);

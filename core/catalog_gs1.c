@@ -1,5 +1,6 @@
-/* Recalls of lots (include/pricelane/catalog.h): recalls (id → record) and
- * recallitems (sku → id, dupsort), written together. */
+/* What a 2D code's data is checked against (include/pricelane/catalog.h):
+ * recalls of lots — recalls (id → record) and recallitems (sku → id,
+ * dupsort), written together — and expiry markdown rules (xmarkdowns). */
 #include <string.h>
 
 #include "catalog_int.h"
@@ -127,4 +128,85 @@ int pl_recall_any(pl_txn_t *t)
         return 0;
     int rc = pl_err_from_mdb(mdb_stat(t->txn, t->cat->dbi[DB_RECALLITEMS], &st));
     return rc ? rc : st.ms_entries > 0;
+}
+
+/* ---- expiry markdowns ------------------------------------------------------ */
+
+int pl_xmd_put(pl_txn_t *t, const pl_xmd_t *x)
+{
+    if (!x->id[0] || !fits(x->id, PL_PROMO_ID_MAX) || x->nscope > PL_PROMO_SCOPE_MAX ||
+        x->nitems > PL_XMD_ITEMS_MAX || !fits(x->dept, PL_DEPT_MAX) || x->days < 0 ||
+        x->pct_off_bp <= 0 || x->pct_off_bp >= 10000)
+        return PL_EINVAL;
+    uint8_t b[2048];
+    rec_w w = {b, 0, sizeof(b), 0};
+    rw_u8(&w, REC_VERSION);
+    rw_u32(&w, (uint32_t)x->days);
+    rw_u32(&w, (uint32_t)x->pct_off_bp);
+    rw_u32(&w, (uint32_t)x->priority);
+    rw_i64(&w, x->start);
+    rw_i64(&w, x->end);
+    rw_u8(&w, x->scope_kind);
+    rw_u8(&w, x->nscope);
+    for (int i = 0; i < x->nscope; i++)
+        rw_str(&w, x->scope[i]);
+    rw_str(&w, x->dept);
+    rw_u8(&w, x->nitems);
+    for (int i = 0; i < x->nitems; i++)
+        rw_str(&w, x->items[i]);
+    rw_str(&w, x->batch);
+    if (w.err)
+        return PL_EINVAL;
+    return cat_put(t, DB_XMARKDOWNS, x->id, strlen(x->id), b, w.len, 0);
+}
+
+static int xmd_decode(const MDB_val *k, const MDB_val *v, pl_xmd_t *x)
+{
+    memset(x, 0, sizeof(*x));
+    if (!k->mv_size || k->mv_size > PL_PROMO_ID_MAX)
+        return PL_ECORRUPT;
+    memcpy(x->id, k->mv_data, k->mv_size);
+    rec_r r = {v->mv_data, v->mv_size, 0, 0};
+    if (rr_u8(&r) != REC_VERSION)
+        return PL_EVERSION;
+    x->days = (int32_t)rr_u32(&r);
+    x->pct_off_bp = (int32_t)rr_u32(&r);
+    x->priority = (int32_t)rr_u32(&r);
+    x->start = rr_i64(&r);
+    x->end = rr_i64(&r);
+    x->scope_kind = rr_u8(&r);
+    x->nscope = rr_u8(&r);
+    if (x->nscope > PL_PROMO_SCOPE_MAX)
+        return PL_ECORRUPT;
+    for (int i = 0; i < x->nscope; i++)
+        rr_str(&r, x->scope[i], sizeof(x->scope[i]));
+    rr_str(&r, x->dept, sizeof(x->dept));
+    x->nitems = rr_u8(&r);
+    if (x->nitems > PL_XMD_ITEMS_MAX)
+        return PL_ECORRUPT;
+    for (int i = 0; i < x->nitems; i++)
+        rr_str(&r, x->items[i], sizeof(x->items[i]));
+    rr_str(&r, x->batch, sizeof(x->batch));
+    return r.err || x->days < 0 || x->pct_off_bp <= 0 || x->pct_off_bp >= 10000 ? PL_ECORRUPT : 0;
+}
+
+struct xmd_walk {
+    int (*fn)(const pl_xmd_t *x, void *arg);
+    void *arg;
+};
+
+static int xmd_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct xmd_walk *w = arg;
+    pl_xmd_t x;
+    int rc = xmd_decode(k, v, &x);
+    return rc ? rc : w->fn(&x, w->arg);
+}
+
+int pl_xmd_each(pl_txn_t *t, int (*fn)(const pl_xmd_t *x, void *arg), void *arg)
+{
+    if (!cat_has(t, DB_XMARKDOWNS))
+        return 0;
+    struct xmd_walk w = {fn, arg};
+    return cat_walk(t, DB_XMARKDOWNS, NULL, 0, xmd_one, &w);
 }
