@@ -577,13 +577,12 @@ static int looks_elements(const char *s, size_t n)
 
 int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
 {
-    /* everything but the values' buffer */
-    memset(g, 0, offsetof(pl_gs1_t, data));
-    memset(g->gtin, 0, sizeof(*g) - offsetof(pl_gs1_t, gtin));
-    g->data[0] = 0;
-    g->expiry_hhmm = -1;
-    g->weight_g = g->amount = -1;
-    g->amount_dec = g->currency = 0;
+    /* A plain code (most scans) sets only these: no clearing of the rest
+     * on the lookup path of every EAN-13. */
+    g->form = PL_GS1_PLAIN;
+    g->sym[0] = g->error[0] = 0;
+    g->nais = 0;
+    g->plain_off = g->plain_len = 0;
 
     size_t b = 0;
     while (len && (in[len - 1] == ' ' || in[len - 1] == '\t' || in[len - 1] == '\r' ||
@@ -634,6 +633,11 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
         g->plain_len = n;
         return 0;
     }
+    /* everything decoded, but the values' buffer */
+    memset(g->gtin, 0, sizeof(*g) - offsetof(pl_gs1_t, gtin));
+    g->data[0] = 0;
+    g->expiry_hhmm = -1;
+    g->weight_g = g->amount = -1;
     int rc;
     if (form == PL_GS1_LINK) {
         rc = parse_link(g, s, n, year_now);

@@ -86,8 +86,9 @@ typedef struct pl_gs1 {
  * GS1 General Specifications 7.12 from it (YY − year_now mod 100 in 51..99:
  * the previous century; in −99..−50: the next; else this one — in 2026,
  * 00-76 → 20YY, 77-99 → 19YY).
- * Returns 0 with out->form saying what the code is (PL_GS1_PLAIN: nothing
- * but plain_off/plain_len and sym is set), or with out->error set:
+ * Returns 0 with out->form saying what the code is (PL_GS1_PLAIN: only
+ * form, sym, nais (0), plain_off and plain_len are set; the other fields
+ * are left as they were), or with out->error set:
  *   PL_EBADCODE  not valid GS1 data: an unknown symbology identifier or AI
  *                prefix, a value too short, too long or of wrong characters,
  *                a date that is not a date, no GTIN (AI 01), an AI twice,
