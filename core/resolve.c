@@ -33,6 +33,11 @@ struct pl_resolver {
     char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
     int recalls;      /* the snapshot holds recalls (else a lot needs no walk) */
     pl_xmd_t *xmd;    /* expiry markdown rules of the state stores_state */
+    /* today in the catalogue's offset, kept while now is in it: the local
+     * day [day_from, day_to) is y-m-d of the year ending at year_to */
+    int64_t day_from, day_to, year_to;
+    int64_t year;
+    int month, mday, day_offset;
     size_t nxmd, capxmd;
     uint64_t stores_state;
     int stores_loaded;
@@ -494,10 +499,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         apply_measure(&c, a);
     }
     /* A YYMMDD date's century follows the year of now. */
-    int64_t y;
-    int m, dd;
-    pl_time_civil(now, off, &y, &m, &dd);
-    until(a, pl_time_local(y + 1, 1, 1, 0, 0, off));
+    until(a, r->year_to);
     if (recalled)
         return; /* a recall says more than a date */
     if (g->expiry_at.y) {
@@ -534,10 +536,9 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
     /* days to the pack's date: expiry, else best-before */
     const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
     if (due && r->nxmd && a->status == PL_ANS_OK) {
-        int64_t today = pl_time_local(y, m, dd, 0, 0, off);
-        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - today) / 86400;
-        expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left,
-                        pl_time_local(y, m, dd + 1, 0, 0, off), now, a);
+        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - r->day_from) / 86400;
+        expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left, r->day_to, now,
+                        a);
     }
 }
 
@@ -608,13 +609,19 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     const char *zone = st ? st->st.zone : "";
     pl_code_t c;
     const pl_barcode_cfg_t *cfg = st ? &st->cfg : &r->default_cfg;
-    int64_t year;
-    int mon, day;
-    pl_time_civil(now, r->utc_offset, &year, &mon, &day);
+    /* the day (and year, for GS1 dates' century) of now */
+    if (now < r->day_from || now >= r->day_to || r->day_offset != r->utc_offset) {
+        pl_time_civil(now, r->utc_offset, &r->year, &r->month, &r->mday);
+        r->day_from = pl_time_local(r->year, r->month, r->mday, 0, 0, r->utc_offset);
+        r->day_to = pl_time_local(r->year, r->month, r->mday + 1, 0, 0, r->utc_offset);
+        r->year_to = pl_time_local(r->year + 1, 1, 1, 0, 0, r->utc_offset);
+        r->day_offset = r->utc_offset;
+    }
+    int64_t year = r->year;
     rc = pl_gs1_parse(code, len, (int)year, &a->gs1);
     if (rc) {
         /* the verdict can change with the century of a date (a 29 February) */
-        a->valid_until = pl_time_local(year + 1, 1, 1, 0, 0, r->utc_offset);
+        a->valid_until = r->year_to;
         a->gs1.form = PL_GS1_PLAIN;
         return fail(a, PL_ANS_BAD_CODE, 0, "%s", a->gs1.error);
     }
