@@ -617,6 +617,7 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
         if (form < 0)
             return fail(g, PL_EBADCODE, "unknown symbology identifier \"%.3s\"", s);
         memcpy(g->sym, s, 3);
+        g->sym[3] = 0;
         s += 3, n -= 3, b += 3;
     }
     if (form == 3 || form < 0)

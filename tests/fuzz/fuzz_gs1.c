@@ -31,10 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static pl_gs1_t g, again;
     int year = 1900 + (size ? data[0] : 0);
+    memset(&g, 0xa5, sizeof(g)); /* garbage, as a reused answer holds */
+    memset(&again, 0x5a, sizeof(again));
     int rc = pl_gs1_parse((const char *)data, size, year, &g);
     FUZZ_CHECK(memchr(g.error, 0, sizeof(g.error)) != NULL, "error not terminated");
     int rc2 = pl_gs1_parse((const char *)data, size, year, &again);
     FUZZ_CHECK(rc == rc2 && strcmp(g.error, again.error) == 0, "not deterministic");
+    FUZZ_CHECK(memchr(g.sym, 0, sizeof(g.sym)) && strcmp(g.sym, again.sym) == 0,
+               "identifier \"%.4s\" not terminated or not deterministic", g.sym);
     if (rc) {
         FUZZ_CHECK(rc == PL_EBADCODE || rc == PL_ECHECK, "rc %d", rc);
         FUZZ_CHECK(g.error[0] != 0, "error without a message");

@@ -44,6 +44,16 @@ static void test_elements(void)
     CHECK(pl_gs1_get(&g, "21") == NULL, "no AI 21");
 
     /* python-stdnum: 01, 17 (predefined lengths, no separator), 37 last. */
+    /* a parse into a struct that held garbage: every field set */
+    memset(&g, 0x5a, sizeof(g));
+    CHECK_INT(parse("]C10109506000134352", 2026), 0);
+    CHECK_STR(g.sym, "]C1");
+    CHECK_STR(g.lot, "");
+    CHECK_INT(g.weight_g, -1);
+    memset(&g, 0x5a, sizeof(g));
+    CHECK_INT(parse("]E04006381333931", 2026), 0);
+    CHECK_STR(g.sym, "]E0");
+    CHECK_INT(g.nais, 0);
     CHECK_INT(parse("013842587609507417181119371", 2026), 0);
     CHECK_INT(g.form, PL_GS1_ELEMENTS);
     CHECK_STR(g.sym, "");
