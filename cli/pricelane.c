@@ -14,12 +14,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pricelane lookup --db DIR [--store S] [--at TIME] [--member] CODE...\n"
+            "usage: pricelane lookup --db DIR [--store S] [--at TIME] [--member]\n"
+            "                        [--best-before-blocks] CODE...\n"
             "       pricelane lookup --server HOST:PORT [--udp] [--store S] [--member] CODE...\n"
             "\n"
             "Prints the answer for each CODE as one line of JSON (fields: docs/protocol.md).\n"
-            "A CODE is a scanned barcode (EAN-13/8, UPC-A/E, GTIN-14, ISBN, a scale label)\n"
-            "or a keyed item code.\n"
+            "A CODE is a scanned barcode (EAN-13/8, UPC-A/E, GTIN-14, ISBN, a scale label),\n"
+            "a 2D code as the scanner sends it (GS1 element strings with a symbology\n"
+            "identifier such as ]d2, the separator as the byte 0x1D or ^], \\x1D, <GS>; a\n"
+            "GS1 Digital Link URI) or a keyed item code.\n"
             "\n"
             "  --db DIR         resolve against the catalogue in DIR\n"
             "  --server H:P     ask a running pricelaned (TCP; --udp for UDP)\n"
@@ -27,6 +30,9 @@ static void usage(FILE *f)
             "  --at TIME        (--db only) answer as of TIME: RFC 3339, 'YYYY-MM-DD HH:MM' in\n"
             "                   the catalogue's offset, or @unix-seconds; default now\n"
             "  --member         apply member prices\n"
+            "  --best-before-blocks\n"
+            "                   (--db only) a 2D code's best-before date (GS1 AI 15) in the\n"
+            "                   past blocks the pack, as pricelaned with best_before = block\n"
             "\n"
             "Exit status: 0 every code answered ok, 1 some code was not ok, 2 usage or\n"
             "catalogue error.\n");
@@ -85,9 +91,15 @@ out:
 
 static int cmd_lookup(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"server", 1, 0, 's'}, {"udp", 0, 0, 'u'}, {"store", 1, 0, 'S'},
-        {"at", 1, 0, 'a'},     {"member", 0, 0, 'm'}, {"help", 0, 0, 'h'}, {0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},
+                                       {"server", 1, 0, 's'},
+                                       {"udp", 0, 0, 'u'},
+                                       {"store", 1, 0, 'S'},
+                                       {"at", 1, 0, 'a'},
+                                       {"member", 0, 0, 'm'},
+                                       {"help", 0, 0, 'h'},
+                                       {"best-before-blocks", 0, 0, 'b'},
+                                       {0}};
     const char *db = NULL, *server = NULL, *store = NULL, *at = NULL;
     int udp = 0, member = 0, c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -97,7 +109,12 @@ static int cmd_lookup(int argc, char **argv)
         case 'u': udp = 1; break;
         case 'S': store = optarg; break;
         case 'a': at = optarg; break;
-        case 'm': member = 1; break;
+        case 'm':
+            member |= PL_LOOKUP_MEMBER;
+            break;
+        case 'b':
+            member |= PL_LOOKUP_BEST_BEFORE;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -111,7 +128,13 @@ static int cmd_lookup(int argc, char **argv)
             fprintf(stderr, "pricelane lookup: --at works with --db only (a server answers for now)\n");
             return 2;
         }
-        return pl_netclient_lookup(server, udp, store, member, argc - optind, argv + optind);
+        if (member & PL_LOOKUP_BEST_BEFORE) {
+            fprintf(stderr, "pricelane lookup: --best-before-blocks works with --db only (a server "
+                            "has its best_before setting)\n");
+            return 2;
+        }
+        return pl_netclient_lookup(server, udp, store, member & PL_LOOKUP_MEMBER, argc - optind,
+                                   argv + optind);
     }
     return lookup_db(db, store, at, member, argc - optind, argv + optind);
 }

@@ -74,8 +74,45 @@ static void ktime(jw_t *w, const char *k, int64_t t, int off)
 
 static const char *const status_names[] = {
     [PL_ANS_OK] = "ok",       [PL_ANS_NOT_FOUND] = "not_found", [PL_ANS_BAD_CODE] = "bad_code",
-    [PL_ANS_ERROR] = "error", [PL_ANS_NO_PRICE] = "no_price",
+    [PL_ANS_ERROR] = "error", [PL_ANS_NO_PRICE] = "no_price",   [PL_ANS_BLOCKED] = "blocked",
 };
+
+static void kdate(jw_t *w, const char *k, const pl_gs1_date_t *d)
+{
+    char b[16];
+    key(w, k);
+    if (!d->y) {
+        puts_(w, "null");
+        return;
+    }
+    snprintf(b, sizeof(b), "%04d-%02d-%02d", d->y % 10000, d->m, d->d);
+    str(w, b);
+}
+
+/* The GS1 data of a 2D code: the fields a POS prints, then every AI. */
+static void gs1_fields(jw_t *w, const pl_gs1_t *g, int off)
+{
+    kstr(w, "symbology", g->sym);
+    kstr(w, "lot", g->lot);
+    kstr(w, "serial", g->serial);
+    kdate(w, "expiry", &g->expiry);
+    int64_t at = PL_TIME_NONE;
+    if (g->expiry_at.y)
+        at = pl_time_local(g->expiry_at.y, g->expiry_at.m, g->expiry_at.d, g->expiry_hhmm / 100,
+                           g->expiry_hhmm % 100, off);
+    ktime(w, "expiry_at", at, off);
+    kdate(w, "best_before", &g->best_before);
+    key(w, "ais");
+    put(w, "{", 1);
+    for (int i = 0; i < g->nais; i++) {
+        if (i)
+            put(w, ",", 1);
+        str(w, g->ais[i].ai);
+        put(w, ":", 1);
+        str(w, g->data + g->ais[i].off);
+    }
+    put(w, "}", 1);
+}
 
 size_t pl_answer_json(const pl_answer_t *a, int off, char *out, size_t cap)
 {
@@ -112,6 +149,10 @@ size_t pl_answer_json(const pl_answer_t *a, int off, char *out, size_t cap)
             kint(&w, "embedded_price", a->amount, PL_PRICE_NONE);
         kint(&w, "unit_price", a->unit_price, PL_PRICE_NONE);
     }
+    if (a->gs1.form != PL_GS1_PLAIN)
+        gs1_fields(&w, &a->gs1, off);
+    if (a->status == PL_ANS_BLOCKED)
+        kstr(&w, "reason", a->reason);
     kstr(&w, "error", ok ? NULL : a->error);
     put(&w, "}", 1);
     if (w.full)

@@ -39,7 +39,16 @@ static const struct {
     [DB_LJOBITEM] = {"ljobitem", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_BATCHES] = {"batches", 0},
     [DB_CHANGES] = {"changes", 0},
+    [DB_RECALLS] = {"recalls", 0},
+    [DB_RECALLITEMS] = {"recallitems", MDB_DUPSORT},
+    [DB_XMARKDOWNS] = {"xmarkdowns", 0},
 };
+
+/* Databases added after the first catalogues were made: a read-only open
+ * of a catalogue without them reads them as empty (a catalogue without the
+ * change log: its readers flush on every generation). */
+#define OPTIONAL_DBS                                                                               \
+    ((1u << DB_CHANGES) | (1u << DB_RECALLS) | (1u << DB_RECALLITEMS) | (1u << DB_XMARKDOWNS))
 
 /* ---- helpers shared by the catalogue files -------------------------------- */
 
@@ -258,10 +267,10 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         unsigned f = db_spec[i].flags | (o->read_only ? 0 : MDB_CREATE);
         rc = pl_err_from_mdb(mdb_dbi_open(txn, db_spec[i].name, f, &cat->dbi[i]));
-        /* A catalogue no loader has written to since the change log came
-         * is read without one: its readers flush on every generation. */
-        if (rc == PL_ENOTFOUND && i == DB_CHANGES && o->read_only)
-            rc = 0, cat->no_changes = 1;
+        if (rc == PL_ENOTFOUND && o->read_only && (OPTIONAL_DBS & (1u << i))) {
+            cat->missing |= 1u << i;
+            rc = 0;
+        }
     }
     if (rc) {
         mdb_txn_abort(txn);

@@ -110,7 +110,12 @@ void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, s
         if (v)
             touch_key(t, 's', v, vlen);
         break;
-    case DB_STORES: /* zones and scale formats: any answer of the store */
+    case DB_RECALLITEMS:
+        touch_key(t, 's', k, klen);
+        break;
+    case DB_STORES:     /* zones and scale formats: any answer of the store */
+    case DB_RECALLS:    /* an item or one barcode, by lot: rare, so all answers */
+    case DB_XMARKDOWNS: /* rules by department, items, zones: all 2D answers */
         pl_txn_touch_all(t);
         break;
     default: /* meta, promotion records (their items above), jobs, ledger, log */
@@ -164,7 +169,7 @@ int pl_change_get(pl_txn_t *t, uint64_t gen, pl_change_t *c,
     uint8_t k[8];
     MDB_val v;
     memset(c, 0, sizeof(*c));
-    if (t->cat->no_changes)
+    if (!cat_has(t, DB_CHANGES))
         return PL_ENOTFOUND;
     key_be64(k, gen);
     int rc = cat_get(t, DB_CHANGES, k, 8, &v);

@@ -19,6 +19,9 @@ enum cat_db {
     DB_LJOBITEM,
     DB_BATCHES,
     DB_CHANGES,
+    DB_RECALLS,
+    DB_RECALLITEMS,
+    DB_XMARKDOWNS,
     DB_COUNT
 };
 
@@ -28,7 +31,7 @@ struct pl_cat {
     uint64_t id;
     int read_only;
     int shared; /* read-only, transactions on many threads (no_tls): never remapped */
-    int no_changes; /* read-only and the catalogue has no change log yet */
+    uint32_t missing; /* bit per optional database absent from a read-only catalogue */
     char path[4096];
 };
 
@@ -57,6 +60,12 @@ static inline int txn_fail(pl_txn_t *t, int rc)
     if (rc && t->write && !t->err)
         t->err = rc;
     return rc;
+}
+
+/* Is database db there? (An optional one may be absent, read-only.) */
+static inline int cat_has(const pl_txn_t *t, int db)
+{
+    return !(t->cat->missing & (1u << db));
 }
 
 /* mdb_get/put/del wrappers returning pricelane codes. */

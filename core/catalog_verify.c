@@ -491,6 +491,107 @@ static int check_promoitem(verify_t *v, const MDB_val *k, const MDB_val *val)
     return 0;
 }
 
+/* ---- recalls ------------------------------------------------------------------- */
+
+static int check_recall(verify_t *v, const MDB_val *k, const MDB_val *val)
+{
+    char id[PL_RECALL_ID_MAX + 1], sh[256], what[64];
+    pl_recall_t r;
+    pl_item_t it;
+    (void)val;
+    if (!key_str(k, id, PL_RECALL_ID_MAX)) {
+        report(v, "key \"%s\" is not a recall id", show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+        return 0;
+    }
+    int rc = pl_recall_get(v->t, id, &r);
+    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
+        report(v, "recall %s: record does not decode (%s)", id, pl_strerror(rc));
+        return 0;
+    }
+    if (rc)
+        return rc;
+    snprintf(what, sizeof(what), "recall %s", id);
+    rc = need_item(v, r.sku, &it, what);
+    if (rc < 0)
+        return rc;
+    if (r.end != PL_TIME_NONE && r.end < r.start)
+        report(v, "recall %s: window ends (@%" PRId64 ") before it starts (@%" PRId64 ")", id,
+               r.end, r.start);
+    if (r.lot_to[0] && (strlen(r.lot_to) != strlen(r.lot_from) || strcmp(r.lot_to, r.lot_from) < 0))
+        report(v, "recall %s: lot range %s..%s is not a range", id, r.lot_from, r.lot_to);
+    if (r.gtin[0]) {
+        char owner[PL_ITEM_CODE_MAX + 1];
+        rc = pl_cat_barcode_get(v->t, r.gtin, owner);
+        if (rc == PL_ENOTFOUND || (!rc && strcmp(owner, r.sku) != 0))
+            report(v, "recall %s: barcode %s is not item %s's", id, r.gtin, r.sku);
+        else if (rc && rc != PL_ECORRUPT)
+            return rc;
+    }
+    rc = has_pair(v, DB_RECALLITEMS, r.sku, strlen(r.sku), id, strlen(id));
+    if (rc == 0)
+        report(v, "recall %s of item %s, but recallitems lacks %s → %s", id, r.sku, r.sku, id);
+    return rc < 0 ? rc : 0;
+}
+
+static int check_recallitem(verify_t *v, const MDB_val *k, const MDB_val *val)
+{
+    char sku[PL_ITEM_CODE_MAX + 1], id[PL_RECALL_ID_MAX + 1], sh[256], sh2[256];
+    if (!key_str(k, sku, PL_ITEM_CODE_MAX) || !key_str(val, id, PL_RECALL_ID_MAX)) {
+        report(v, "entry \"%s\" → \"%s\" is not SKU → recall",
+               show(k->mv_data, k->mv_size, sh, sizeof(sh)),
+               show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
+        return 0;
+    }
+    pl_recall_t r;
+    int rc = pl_recall_get(v->t, id, &r);
+    if (rc == PL_ENOTFOUND)
+        report(v, "item %s → recall %s, which does not exist", sku, id);
+    else if (!rc && strcmp(r.sku, sku) != 0)
+        report(v, "item %s → recall %s, which is of item %s", sku, id, r.sku);
+    else if (rc && rc != PL_ECORRUPT && rc != PL_EVERSION)
+        return rc;
+    return 0;
+}
+
+struct xmd_check {
+    verify_t *v;
+    int rc;
+};
+
+static int check_xmd_rule(const pl_xmd_t *x, void *arg)
+{
+    struct xmd_check *c = arg;
+    verify_t *v = c->v;
+    char what[64];
+    pl_item_t it;
+    v->c->records++;
+    snprintf(what, sizeof(what), "expiry markdown %s", x->id);
+    for (int i = 0; i < x->nitems; i++) {
+        int rc = need_item(v, x->items[i], &it, what);
+        if (rc < 0)
+            return rc;
+    }
+    for (int i = 0; i < x->nscope && x->scope_kind != PL_SCOPE_ALL; i++)
+        need_scope(v, x->scope_kind == PL_SCOPE_ZONES ? PL_LEVEL_ZONE : PL_LEVEL_STORE, x->scope[i],
+                   what);
+    if (x->end != PL_TIME_NONE && x->end <= x->start)
+        report(v, "expiry markdown %s: window ends before it starts", x->id);
+    return 0;
+}
+
+/* Expiry markdown rules: each decodes, names existing items and scopes. */
+static int check_xmds(verify_t *v)
+{
+    struct xmd_check c = {v, 0};
+    v->db = "xmarkdowns";
+    int rc = pl_xmd_each(v->t, check_xmd_rule, &c);
+    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
+        report(v, "a rule does not decode (%s)", pl_strerror(rc));
+        rc = 0;
+    }
+    return rc;
+}
+
 /* ---- labels and jobs ------------------------------------------------------------ */
 
 static int scope_level(verify_t *v, const char *scope)
@@ -775,6 +876,12 @@ int pl_cat_verify(pl_txn_t *txn, pl_verify_fn fn, void *arg, pl_verify_counts_t 
         rc = walk(&v, DB_PROMOS, "promos", check_promo);
     if (!rc)
         rc = walk(&v, DB_PROMOITEMS, "promoitems", check_promoitem);
+    if (!rc && cat_has(txn, DB_RECALLS))
+        rc = walk(&v, DB_RECALLS, "recalls", check_recall);
+    if (!rc && cat_has(txn, DB_RECALLITEMS))
+        rc = walk(&v, DB_RECALLITEMS, "recallitems", check_recallitem);
+    if (!rc)
+        rc = check_xmds(&v);
     if (!rc)
         rc = walk(&v, DB_LABELS, "labels", check_label);
     if (!rc)

@@ -567,7 +567,8 @@ static size_t message(const pl_cit_layout_t *lay, pl_status_t st, const char *na
     font(&e, 0);
     if (name)
         flow(&e, lay, &lb, name, 1);
-    flow(&e, lay, &lb, lay->texts[t], 0);
+    if (st != PL_ANS_BLOCKED) /* a blocked pack: the name and the reason alone */
+        flow(&e, lay, &lb, lay->texts[t], 0);
     /* The answer carries its reason as text only: a wrong check digit is
      * recognised by the words barcode.c puts in it. */
     if (detail && st == PL_ANS_BAD_CODE && strstr(detail, "check digit"))
@@ -595,6 +596,8 @@ size_t pl_cit_render(const pl_cit_layout_t *lay, const pl_answer_t *a, const pl_
         return message(lay, a->status, NULL, a->error, conv, out, cap);
     case PL_ANS_NO_PRICE:
         return message(lay, a->status, a->name, NULL, conv, out, cap);
+    case PL_ANS_BLOCKED:
+        return message(lay, a->status, a->name, a->error, conv, out, cap);
     default:
         return message(lay, PL_ANS_ERROR, NULL, NULL, conv, out, cap);
     }

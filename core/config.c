@@ -97,6 +97,11 @@ static const pl_config_opt_t opts[] = {
      "space of its file system plus its free pages, is below this many MiB; 0: never. A "
      "loader grows the map on demand, so the file system is what fills up.",
      F(capacity_warn_mb), 0},
+    {"best_before", PL_CFG_ENUM, "info", 0, 0, "info|block", PL_CFG_RELOAD, "MODE", NULL,
+     "What a best-before date (GS1 AI 15) in the past does to a 2D code's answer: \"info\" "
+     "(it is reported, the pack is sold) or \"block\" (status \"blocked\", reason "
+     "\"best_before\"). An expiry date (AI 17, 7003) in the past always blocks.",
+     F(best_before), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
      "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "

@@ -132,7 +132,9 @@ static int next_word(const char **cur, const char *end, pl_slice_t *w)
 }
 
 /* Codes are printable; a control byte means binary garbage or a terminal
- * escape, and a newline inside a datagram means several requests in one. */
+ * escape, and a newline inside a datagram means several requests in one.
+ * The one exception is GS (0x1d), the group separator of GS1 element
+ * strings that 2D scanners send inside a code (gs1.h). */
 static void check_bytes(pl_req_t *req, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -141,7 +143,7 @@ static void check_bytes(pl_req_t *req, const char *p, size_t n)
             fail(req, "one request per datagram");
             return;
         }
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        if ((c < 0x20 && c != '\t' && c != 0x1d) || c == 0x7f) {
             fail(req, "control byte 0x%02x in request", c);
             return;
         }

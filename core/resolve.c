@@ -1,6 +1,7 @@
 /* resolve: normalize the code, find the item, get its view (cache or
  * catalogue), evaluate it at `now`. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "pricelane/memo.h"
 #include "pricelane/resolve.h"
 #include "pricelane/str.h"
+#include "pricelane/timefmt.h"
 #include "rec.h"
 #include "track.h"
 #include "view.h"
@@ -32,6 +34,15 @@ struct pl_resolver {
     track_t tk;            /* which of them the batches since left exact */
     uint32_t dep[2];       /* the last answer's item and barcode slots (track_dep) */
     uint64_t stores_epoch; /* tk.epoch the store table was read at */
+    char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
+    int recalls;      /* the snapshot holds recalls (else a lot needs no walk) */
+    pl_xmd_t *xmd;    /* expiry markdown rules, read with the store table */
+    /* today in the catalogue's offset, kept while now is in it: the local
+     * day [day_from, day_to) is y-m-d of the year ending at year_to */
+    int64_t day_from, day_to, year_to;
+    int64_t year;
+    int month, mday, day_offset;
+    size_t nxmd, capxmd;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
     size_t nstores, capstores;
@@ -62,6 +73,7 @@ void pl_resolver_free(pl_resolver_t *r)
         return;
     pl_txn_abort(r->txn);
     track_free(&r->tk);
+    free(r->xmd);
     free(r->stores);
     free(r);
 }
@@ -92,11 +104,30 @@ static int load_store(const pl_store_t *st, void *arg)
     return 0;
 }
 
+static int load_xmd(const pl_xmd_t *x, void *arg)
+{
+    pl_resolver_t *r = arg;
+    if (r->nxmd == r->capxmd) {
+        size_t cap = r->capxmd ? r->capxmd * 2 : 8;
+        pl_xmd_t *n = realloc(r->xmd, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        r->xmd = n;
+        r->capxmd = cap;
+    }
+    r->xmd[r->nxmd++] = *x;
+    return 0;
+}
+
 static int reload_stores(pl_resolver_t *r)
 {
     r->nstores = 0;
     r->stores_loaded = 0; /* until the whole table is read */
     int rc = pl_store_each(r->txn, load_store, r);
+    if (rc)
+        return rc;
+    r->nxmd = 0;
+    rc = pl_xmd_each(r->txn, load_xmd, r);
     if (rc)
         return rc;
     if (r->nstores) /* qsort and bsearch must not be given NULL, even for 0 */
@@ -142,9 +173,16 @@ int pl_resolver_refresh(pl_resolver_t *r)
         r->state = m.state;
         r->utc_offset = m.utc_offset_min;
         track_update(&r->tk, r->txn, m.gen, m.state);
-        /* Stores change only by a wide change, which moves the epoch. */
+        memcpy(r->currency, m.currency, sizeof(r->currency));
+        /* Stores (and expiry markdown rules) change only by a wide change,
+         * which moves the epoch. */
         if (!r->stores_loaded || r->stores_epoch != r->tk.epoch)
             rc = reload_stores(r);
+        if (!rc) {
+            /* every batch changes the state: read with the snapshot */
+            int any = pl_recall_any(r->txn);
+            r->recalls = any != 0; /* an error: walk, and meet the error there */
+        }
     }
     if (rc) {
         /* No snapshot half taken: lookups answer the error, and the next
@@ -198,7 +236,8 @@ static void answer_init(pl_answer_t *a, const char *code, size_t len, uint64_t g
         code++, len--;
     while (len && isspace((unsigned char)code[len - 1]))
         len--;
-    memset(a, 0, sizeof(*a));
+    memset(a, 0, offsetof(pl_answer_t, gs1));
+    a->gs1.form = PL_GS1_PLAIN;
     if (len > PL_CODE_ECHO_MAX)
         len = PL_CODE_ECHO_MAX;
     memcpy(a->code, code, len);
@@ -372,6 +411,217 @@ static void apply_measure(const pl_code_t *c, pl_answer_t *a)
     }
 }
 
+static void blocked(pl_answer_t *a, const char *reason, const char *fmt, const char *date)
+{
+    a->status = PL_ANS_BLOCKED;
+    a->reason = reason;
+    snprintf(a->error, sizeof(a->error), fmt, date);
+}
+
+static void date_str(const pl_gs1_date_t *d, char *out)
+{
+    snprintf(out, 16, "%04d-%02d-%02d", d->y % 10000, d->m, d->d);
+}
+
+static void until(pl_answer_t *a, int64_t t)
+{
+    if (t < a->valid_until)
+        a->valid_until = t;
+}
+
+static int in_scope(const pl_xmd_t *x, const char *store, const char *zone)
+{
+    if (x->scope_kind == PL_SCOPE_ALL)
+        return 1;
+    const char *want = x->scope_kind == PL_SCOPE_STORES ? store : zone;
+    for (int i = 0; want && i < x->nscope; i++)
+        if (!strcmp(x->scope[i], want))
+            return 1;
+    return 0;
+}
+
+static int for_item(const pl_xmd_t *x, const char *sku, const char *dept)
+{
+    if (x->dept[0] && strcmp(x->dept, dept) != 0)
+        return 0;
+    for (int i = 0; i < x->nitems; i++)
+        if (!strcmp(x->items[i], sku))
+            return 1;
+    return !x->nitems;
+}
+
+/* The expiry markdown for a pack with `left` days to its date: the rule
+ * of highest priority, then largest percentage, then smallest id, among
+ * those in force at now for this item and store. Applied when it lowers the
+ * price (rounded down: the customer's favour). The answer then holds until
+ * the next midnight (a day less to go) and the rules' next start or end. */
+static void expiry_markdown(const pl_resolver_t *r, const char *store, const char *zone,
+                            const char *dept, int64_t left, int64_t midnight, int64_t now,
+                            pl_answer_t *a)
+{
+    const pl_xmd_t *best = NULL;
+    for (size_t i = 0; i < r->nxmd; i++) {
+        const pl_xmd_t *x = &r->xmd[i];
+        if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+            continue;
+        if (now < x->start) {
+            until(a, x->start);
+            continue;
+        }
+        if (x->end != PL_TIME_NONE && now >= x->end)
+            continue;
+        if (x->end != PL_TIME_NONE)
+            until(a, x->end);
+        if (left > x->days)
+            continue;
+        if (!best || x->priority > best->priority ||
+            (x->priority == best->priority && x->pct_off_bp > best->pct_off_bp))
+            best = x; /* the table is in id order: the smallest id wins ties */
+    }
+    until(a, midnight);
+    if (!best || a->price == PL_PRICE_NONE)
+        return;
+    int64_t p = a->price * (10000 - best->pct_off_bp) / 10000;
+    if (p >= a->price)
+        return;
+    a->price = p;
+    a->source = "expiry_markdown";
+    pl_str_copy(a->promo_id, sizeof(a->promo_id), best->id);
+    a->promo_ends = PL_TIME_NONE;
+}
+
+/* What the GS1 data of the code does to an answer of status ok at now:
+ * 310n weight, 392n/393n amount, then expiry and best-before. */
+static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *dept, unsigned flags,
+                      int64_t now, pl_answer_t *a)
+{
+    const pl_gs1_t *g = &a->gs1;
+    int off = r->utc_offset;
+    char d[16];
+    int recalled = a->status == PL_ANS_BLOCKED;
+    if (g->weight_g >= 0 && !recalled) {
+        pl_code_t c = {.measure = PL_MEASURE_WEIGHT, .amount = g->weight_g};
+        apply_measure(&c, a);
+    }
+    if (g->amount >= 0 && !recalled) {
+        int minor = 0, ours = pl_gs1_currency(r->currency, &minor);
+        if (g->currency && g->currency != ours) {
+            a->status = PL_ANS_BAD_CODE;
+            snprintf(a->error, sizeof(a->error),
+                     "GS1 AI (393%d): amount in currency %03d, the catalogue's is %s (%03d)",
+                     g->amount_dec, g->currency, r->currency, ours);
+            return;
+        }
+        if (!ours) {
+            a->status = PL_ANS_BAD_CODE;
+            snprintf(a->error, sizeof(a->error),
+                     "GS1 AI (39%c%d): the catalogue's currency %s has no known minor unit",
+                     g->currency ? '3' : '2', g->amount_dec, r->currency);
+            return;
+        }
+        /* to minor units, rounded down: never against the customer */
+        int64_t v = g->amount;
+        for (int i = g->amount_dec; i < minor; i++)
+            v *= 10;
+        for (int i = minor; i < g->amount_dec; i++)
+            v /= 10;
+        pl_code_t c = {.measure = PL_MEASURE_PRICE, .amount = v};
+        apply_measure(&c, a);
+    }
+    /* A YYMMDD date's century follows the year of now. */
+    until(a, r->year_to);
+    if (recalled)
+        return; /* a recall says more than a date */
+    if (g->expiry_at.y) {
+        const pl_gs1_date_t *e = &g->expiry_at;
+        int64_t t =
+            pl_time_local(e->y, e->m, e->d, g->expiry_hhmm / 100, g->expiry_hhmm % 100, off);
+        char ts[40];
+        if (now >= t) {
+            pl_time_format(t, off, ts, sizeof(ts));
+            blocked(a, "expired", "expired at %s (AI 7003)", ts);
+            return;
+        }
+        until(a, t);
+    }
+    if (g->expiry.y) {
+        int64_t t = pl_time_local(g->expiry.y, g->expiry.m, g->expiry.d + 1, 0, 0, off);
+        if (now >= t) {
+            date_str(&g->expiry, d);
+            blocked(a, "expired", "expired on %s (AI 17)", d);
+            return;
+        }
+        until(a, t);
+    }
+    if (g->best_before.y && (flags & PL_LOOKUP_BEST_BEFORE)) {
+        int64_t t =
+            pl_time_local(g->best_before.y, g->best_before.m, g->best_before.d + 1, 0, 0, off);
+        if (now >= t) {
+            date_str(&g->best_before, d);
+            blocked(a, "best_before", "best before %s (AI 15)", d);
+            return;
+        }
+        until(a, t);
+    }
+    /* days to the pack's date: expiry, else best-before */
+    const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
+    if (due && r->nxmd && a->status == PL_ANS_OK) {
+        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - r->day_from) / 86400;
+        expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left, r->day_to, now,
+                        a);
+    }
+}
+
+struct recall_check {
+    pl_answer_t *a;
+    int64_t now;
+    const pl_recall_t *hit; /* the first recall in force (id order) */
+    pl_recall_t first;
+};
+
+static int recall_one(const pl_recall_t *rc, void *arg)
+{
+    struct recall_check *c = arg;
+    pl_recall_t open = *rc;
+    open.start = INT64_MIN;
+    open.end = PL_TIME_NONE;
+    if (!pl_recall_matches(&open, c->a->gtin, c->a->gs1.lot, c->now))
+        return 0; /* not this pack, at any instant */
+    if (c->now < rc->start) {
+        until(c->a, rc->start);
+    } else if (rc->end == PL_TIME_NONE || c->now < rc->end) {
+        if (rc->end != PL_TIME_NONE)
+            until(c->a, rc->end);
+        if (!c->hit) {
+            c->first = *rc;
+            c->hit = &c->first;
+        }
+    }
+    return 0;
+}
+
+/* A recall of the scanned lot: 1 (the answer is blocked), 0, or a
+ * catalogue error (the answer is an error). */
+static int check_recall(pl_resolver_t *r, int64_t now, pl_answer_t *a)
+{
+    if (!a->gs1.lot[0] || !r->recalls)
+        return 0;
+    struct recall_check c;
+    memset(&c, 0, sizeof(c));
+    c.a = a;
+    c.now = now;
+    int rc = pl_recall_each_for_item(r->txn, a->sku, recall_one, &c);
+    if (rc)
+        return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
+    if (!c.hit)
+        return 0;
+    a->status = PL_ANS_BLOCKED;
+    a->reason = "recalled";
+    /* the recall's text, for the cashier (it fits: PL_RECALL_TEXT_MAX) */
+    pl_str_copy(a->error, sizeof(a->error), c.hit->text);
+    return 1;
+}
+
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *a)
 {
@@ -389,10 +639,36 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
     }
     const char *zone = st ? st->st.zone : "";
     pl_code_t c;
-    rc = pl_code_normalize(r->txn, st ? &st->cfg : &r->default_cfg, code, len, &c);
+    const pl_barcode_cfg_t *cfg = st ? &st->cfg : &r->default_cfg;
+    /* the day (and year, for GS1 dates' century) of now */
+    if (now < r->day_from || now >= r->day_to || r->day_offset != r->utc_offset) {
+        pl_time_civil(now, r->utc_offset, &r->year, &r->month, &r->mday);
+        r->day_from = pl_time_local(r->year, r->month, r->mday, 0, 0, r->utc_offset);
+        r->day_to = pl_time_local(r->year, r->month, r->mday + 1, 0, 0, r->utc_offset);
+        r->year_to = pl_time_local(r->year + 1, 1, 1, 0, 0, r->utc_offset);
+        r->day_offset = r->utc_offset;
+    }
+    int64_t year = r->year;
+    rc = pl_gs1_parse(code, len, (int)year, &a->gs1);
+    if (rc) {
+        /* the verdict can change with the century of a date (a 29 February) */
+        a->valid_until = r->year_to;
+        a->gs1.form = PL_GS1_PLAIN;
+        return fail(a, PL_ANS_BAD_CODE, 0, "%s", a->gs1.error);
+    }
+    if (a->gs1.form == PL_GS1_PLAIN)
+        rc = pl_code_normalize(r->txn, cfg, code + a->gs1.plain_off, a->gs1.plain_len, &c);
+    else
+        rc = pl_barcode_normalize(cfg, a->gs1.gtin, 14, &c);
     if (rc) {
         /* Bad now; an item with this code as its SKU would make it keyed. */
-        r->dep[0] = track_dep(&r->tk, 's', a->code, strlen(a->code));
+        const char *k = code + a->gs1.plain_off;
+        size_t kl = a->gs1.plain_len;
+        while (kl && isspace((unsigned char)*k))
+            k++, kl--;
+        while (kl && isspace((unsigned char)k[kl - 1]))
+            kl--;
+        r->dep[0] = track_dep(&r->tk, 's', k, kl);
         return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
     }
     if (c.kind != PL_CODE_ITEM)
@@ -413,13 +689,19 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         fail(a, PL_ANS_NOT_FOUND, 0, "item %s is discontinued", v->item.sku);
         return 0;
     }
-    if (view_eval(v, st ? st->st.id : NULL, now, member, a) != 0) {
+    if (view_eval(v, st ? st->st.id : NULL, now, member & PL_LOOKUP_MEMBER, a) != 0) {
         fail(a, PL_ANS_NO_PRICE, 0, "item %s has no price in force", v->item.sku);
         return 0;
     }
     if (c.kind == PL_CODE_VARIABLE)
         apply_measure(&c, a);
     a->status = PL_ANS_OK;
+    if (a->gs1.form != PL_GS1_PLAIN) {
+        rc = check_recall(r, now, a);
+        if (rc < 0)
+            return rc;
+        apply_gs1(r, st, v->item.dept, (unsigned)member, now, a);
+    }
     return 0;
 }
 
@@ -429,7 +711,8 @@ static size_t memo_key(char *k, const char *store, const char *code, size_t len,
     size_t sl = store ? strlen(store) : 0;
     if (2 + sl + len > PL_MEMO_KEY_MAX)
         return 0;
-    k[0] = member ? 'M' : '-';
+    /* every flag changes the answer: one key byte per combination */
+    k[0] = "-MbB"[member & 3];
     if (sl)
         memcpy(k + 1, store, sl);
     k[1 + sl] = 0;

@@ -58,6 +58,21 @@ static int days_in_month(int64_t y, int m)
     return m == 2 && is_leap(y) ? 29 : mdays[m - 1];
 }
 
+int pl_time_days_in_month(int64_t y, int m)
+{
+    return m >= 1 && m <= 12 ? days_in_month(y, m) : 0;
+}
+
+int64_t pl_time_local(int64_t y, int m, int d, int hh, int mm, int utc_offset_min)
+{
+    return days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 - utc_offset_min * 60LL;
+}
+
+void pl_time_civil(int64_t t, int utc_offset_min, int64_t *y, int *m, int *d)
+{
+    civil_from_days(floor_div(t + utc_offset_min * 60LL, 86400), y, m, d);
+}
+
 size_t pl_time_format(int64_t t, int utc_offset_min, char *out, size_t cap)
 {
     if (!out || cap < 26)

@@ -50,6 +50,7 @@ static int status_of(pl_status_t s)
 {
     switch (s) {
     case PL_ANS_OK:
+    case PL_ANS_BLOCKED: /* an answer about the item: counted apart too (blocked_total) */
         return PL_SS_OK;
     case PL_ANS_NOT_FOUND:
         return PL_SS_NOT_FOUND;
@@ -85,8 +86,11 @@ static size_t lookup(answer_ctx_t *ax, const pl_req_t *req, pl_slice_t code, pl_
     snapshot(ax);
     pl_status_t as;
     size_t jl;
-    const char *json = pl_lookup_json(ax->res, ax->memo, st, code.p, code.len, ax->now,
-                                      req->member, ax->json, sizeof(ax->json), &jl, &as);
+    unsigned flags = (req->member ? PL_LOOKUP_MEMBER : 0) | (ax->pol ? ax->pol->lookup_flags : 0);
+    const char *json = pl_lookup_json(ax->res, ax->memo, st, code.p, code.len, ax->now, (int)flags,
+                                      ax->json, sizeof(ax->json), &jl, &as);
+    if (as == PL_ANS_BLOCKED)
+        pl_stat_add(ax->stats, PL_ST_BLOCKED, 1);
     if (ax->memo)
         pl_stat_add(ax->stats, (!json || json == ax->json) ? PL_ST_MEMO_MISSES : PL_ST_MEMO_HITS, 1);
     *status = status_of(as);
@@ -266,10 +270,12 @@ size_t answer_cit(answer_ctx_t *ax, const cit_device_t *dev, const char *line, s
         return answer_cit_fatal(ax, dev, rq.error, sp, out, cap);
     snapshot(ax);
     static _Thread_local pl_answer_t a, m;
-    pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, 0, &a);
+    unsigned flags = ax->pol->lookup_flags;
+    pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, (int)flags, &a);
     const pl_answer_t *member = NULL;
     if (a.status == PL_ANS_OK) {
-        pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, 1, &m);
+        pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, (int)(flags | PL_LOOKUP_MEMBER),
+                   &m);
         member = &m;
     }
     size_t n = pl_cit_render(lay, &a, member, pl_resolver_utc_offset(ax->res), cit_conv(ax, dev),

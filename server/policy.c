@@ -15,6 +15,7 @@ void policy_from_config(policy_t *p, const pl_config_t *c)
     p->per_source = (uint32_t)c->max_connections_per_source;
     snprintf(p->store, sizeof(p->store), "%s", c->store);
     p->cit_reply_port = c->cit_reply_port;
+    p->lookup_flags = strcmp(c->best_before, "block") == 0 ? PL_LOOKUP_BEST_BEFORE : 0;
     p->cit_any_prefix = strcmp(c->cit_prefixes, "any") == 0;
     snprintf(p->cit_prefixes, sizeof(p->cit_prefixes), "%s",
              strcmp(c->cit_prefixes, "none") == 0 || p->cit_any_prefix ? "" : c->cit_prefixes);

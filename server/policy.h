@@ -24,6 +24,7 @@ typedef struct policy {
     size_t max_output;
     uint32_t per_source; /* max_connections_per_source, whole server (0: none) */
     char store[PL_CFG_STORE_MAX];
+    unsigned lookup_flags; /* PL_LOOKUP_BEST_BEFORE when best_before = block */
     int cit_reply_port; /* 0: reply to the source port */
     pl_storemap_t cit_stores;
     pl_allow_t cit_gb18030;

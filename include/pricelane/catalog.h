@@ -16,6 +16,11 @@
  *  batches   batch id → ledger record (digest, time, rows, generation)
  *  changes   generation (BE u64) → change record: the states before and
  *            after it and what it changed (the last PL_CHANGE_KEEP kept)
+ *  recalls   recall id → recall record (item, GTIN, lots, window, text)
+ *  recallitems sku → recall id (dupsort)
+ *  xmarkdowns rule id → expiry markdown rule
+ *            (both optional when read-only: a catalogue made before them
+ *            reads as having no recalls)
  *
  * Records are versioned little-endian binary encodings with explicit lengths;
  * strings are UTF-8; money is an integer count of minor units. All write
@@ -431,6 +436,67 @@ int pl_promo_put(pl_txn_t *txn, const pl_promo_t *pr, const char *const *skus, s
  * PL_ECORRUPT when the index names a promotion that is gone. */
 int pl_promo_each_for_item(pl_txn_t *txn, const char *sku,
                            int (*fn)(const pl_promo_t *pr, void *arg), void *arg);
+/* ---- recalls ---------------------------------------------------------------
+ * A recall stops the sale of the packs of one item whose lot (GS1 AI 10) is
+ * lot_from, or lies in [lot_from, lot_to] (same length, compared byte by
+ * byte: "L2601" .. "L2615"), optionally only under one GTIN of the item,
+ * over [start, end) (end PL_TIME_NONE: open). Lifting it sets end to the
+ * lifting instant (history is kept). */
+#define PL_RECALL_ID_MAX 31
+#define PL_RECALL_TEXT_MAX 127
+#define PL_LOT_MAX 20
+typedef struct pl_recall {
+    char id[PL_RECALL_ID_MAX + 1];
+    char sku[PL_ITEM_CODE_MAX + 1];
+    char gtin[15]; /* "" = every barcode of the item */
+    char lot_from[PL_LOT_MAX + 1];
+    char lot_to[PL_LOT_MAX + 1];       /* "" = lot_from alone */
+    int64_t start, end;                /* end PL_TIME_NONE: until lifted */
+    char text[PL_RECALL_TEXT_MAX + 1]; /* for the cashier */
+    char batch[PL_BATCH_ID_MAX + 1];
+} pl_recall_t;
+
+/* Writes (or rewrites) recall r->id and its index entry. PL_EINVAL for an
+ * id, SKU or field over its bounds, or a rewrite that changes the item. */
+int pl_recall_put(pl_txn_t *txn, const pl_recall_t *r);
+/* Recall id: PL_ENOTFOUND, PL_ECORRUPT, PL_EVERSION. */
+int pl_recall_get(pl_txn_t *txn, const char *id, pl_recall_t *r);
+/* Recalls of sku in id order (none on a catalogue without the databases).
+ * PL_ECORRUPT when the index names a recall that is gone. */
+int pl_recall_each_for_item(pl_txn_t *txn, const char *sku,
+                            int (*fn)(const pl_recall_t *r, void *arg), void *arg);
+/* ---- expiry markdowns -------------------------------------------------------
+ * A rule marks a pack down by pct_off_bp (basis points) when its scanned
+ * expiry date (AI 17, else best-before AI 15) is at most `days` days away
+ * (0: the pack's last day), for the items of `items` (none: any item) of
+ * department `dept` ("": any), in the stores of the scope, over [start,
+ * end). Evaluated per request (resolve.h); the shelf label never shows it. */
+#define PL_XMD_ITEMS_MAX 16
+typedef struct pl_xmd {
+    char id[PL_PROMO_ID_MAX + 1];
+    int32_t days, pct_off_bp, priority;
+    int64_t start, end;
+    uint8_t scope_kind, nscope; /* PL_SCOPE_* as promotions */
+    char scope[PL_PROMO_SCOPE_MAX][PL_SCOPE_MAX + 1];
+    char dept[PL_DEPT_MAX + 1];
+    uint8_t nitems;
+    char items[PL_XMD_ITEMS_MAX][PL_ITEM_CODE_MAX + 1];
+    char batch[PL_BATCH_ID_MAX + 1];
+} pl_xmd_t;
+
+/* Writes (or replaces) rule x->id: PL_EINVAL for a field out of bounds. */
+int pl_xmd_put(pl_txn_t *txn, const pl_xmd_t *x);
+/* Every rule in id order (none on a catalogue without the database); a
+ * rule that does not decode stops the walk with its code. */
+int pl_xmd_each(pl_txn_t *txn, int (*fn)(const pl_xmd_t *x, void *arg), void *arg);
+
+/* Is there any recall at all (lifted ones included)? 1, 0 or a catalogue
+ * error. Cheap: lets a lookup skip the walk in a catalogue without any. */
+int pl_recall_any(pl_txn_t *txn);
+/* Does recall r stop a pack of lot `lot` scanned under gtin at `now`?
+ * 1 or 0. Pure. */
+int pl_recall_matches(const pl_recall_t *r, const char *gtin, const char *lot, int64_t now);
+
 /* Items of a promotion, in the order they were written: PL_ENOTFOUND (no
  * such promotion), PL_EVERSION, PL_ECORRUPT. */
 int pl_promo_items(pl_txn_t *txn, const char *id, int (*fn)(const char *sku, void *arg),

@@ -38,6 +38,10 @@ typedef void (*pl_verify_fn)(const char *db, const char *msg, void *arg);
  *  - prices: the item exists; the level is valid; base rows have scope "";
  *  - promotions: valid kind and window; every item exists and has a
  *    promoitems entry; every promoitems entry names a promotion listing it;
+ *  - recalls: the item exists; a recall under one barcode names a barcode
+ *    of the item; the window does not end before it starts; a lot range is
+ *    a range; recallitems holds exactly (item → recall) of every recall;
+ *  - expiry markdown rules: each decodes; its items, zones and stores exist;
  *  - labels and label jobs: the item exists (pending jobs: and is not
  *    discontinued); valid state; ljobitem holds exactly the pending jobs.
  * Calls fn for each violation. Returns 0 when the walk completed (see

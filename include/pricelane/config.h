@@ -41,6 +41,7 @@ typedef struct pl_config {
     int udp_buffers;              /* provided receive buffers per worker */
     int drain_timeout;            /* seconds to finish in-flight work on SIGTERM */
     int capacity_warn_mb;         /* /healthz warning below this room to grow (MiB; 0 never) */
+    char best_before[8];          /* "info" or "block": does a past AI 15 block a pack */
     char cit_listen[PL_ADDR_STR_MAX];  /* price checkers (NQuire CIT), TCP and UDP; "off" */
     int cit_reply_port;                /* UDP port devices hear answers on; 0 = source port */
     char cit_stores[PL_CFG_LIST_MAX];  /* device network → store */

@@ -11,7 +11,8 @@
  * case-insensitive. A line of one word that is not a command is a code (keyed
  * item codes may start with a letter); a line of several words must start
  * with a command, else it is "unknown command 'X'". Control bytes (other than
- * tab) make the request an error.
+ * tab, and GS 0x1d: the separator of GS1 element strings in a 2D code) make
+ * the request an error.
  * Any line request may start with "#<tag> " (tag: 1..32 bytes of
  * [A-Za-z0-9_.:-]); the tag is echoed in the reply so retries over UDP can be
  * matched.

@@ -41,6 +41,7 @@
 
 #include "pricelane/barcode.h"
 #include "pricelane/catalog.h"
+#include "pricelane/gs1.h"
 
 typedef enum pl_status {
     PL_ANS_OK = 0,
@@ -48,7 +49,13 @@ typedef enum pl_status {
     PL_ANS_BAD_CODE = 2,
     PL_ANS_ERROR = 3,    /* the catalogue could not be read, or no such store: error[] says why */
     PL_ANS_NO_PRICE = 4, /* the item exists but has no price in force now */
+    PL_ANS_BLOCKED = 5,  /* the pack scanned must not be sold: reason says why */
 } pl_status_t;
+
+/* Lookup flags (the `member` argument of pl_resolve and pl_lookup_json; 0
+ * and 1 keep their meaning). */
+#define PL_LOOKUP_MEMBER 1u      /* a member's request: member prices apply */
+#define PL_LOOKUP_BEST_BEFORE 2u /* a best-before date (AI 15) in the past blocks the pack */
 
 #define PL_TIME_NONE INT64_MIN /* an absent instant (JSON null) */
 #define PL_PRICE_NONE INT64_MIN /* an absent price (JSON null) */
@@ -82,10 +89,20 @@ typedef struct pl_answer {
     int64_t amount;     /* embedded weight (g), count, or price */
     int64_t unit_price; /* price per kg (weight), per piece (count) */
     char error[128];    /* every status but PL_ANS_OK: why ("" for PL_ANS_OK) */
+    /* PL_ANS_BLOCKED: "recalled" (a recall of the scanned lot is in force:
+     * error[] holds its text), "expired" (AI 17 or 7003 before now) or
+     * "best_before" (AI 15 before now, with PL_LOOKUP_BEST_BEFORE); a static
+     * string. NULL for every other status. */
+    const char *reason;
     /* Not encoded: the answer stays the same for every instant in [now,
      * valid_until) of the same generation (INT64_MAX: until the generation
      * changes; PL_TIME_NONE: not even that, as for a catalogue error). */
     int64_t valid_until;
+    /* The GS1 data of the code (a 2D code, GS1-128, DataBar, a Digital
+     * Link): gs1.form is PL_GS1_PLAIN for any other code, and then nothing
+     * else of it is set. Encoded as the answer's GS1 fields. Last, so
+     * that an answer for a plain code never clears it. */
+    pl_gs1_t gs1;
 } pl_answer_t;
 
 typedef struct pl_resolver pl_resolver_t;
@@ -133,13 +150,22 @@ void pl_resolver_changes(const pl_resolver_t *r, uint64_t *followed, uint64_t *f
 
 /* Resolves code[0..len) for store (NUL-terminated; "" or NULL = chain-wide
  * base prices and chain-wide promotions) at instant `now` (seconds since the
- * epoch), as a member or not. Always fills *ans (status says how it went,
- * error[] why). Returns 0 for an answer of any other status than
- * PL_ANS_ERROR (ok, not_found, bad_code, no_price); with PL_ANS_ERROR,
- * PL_ENOTFOUND for an unknown store, or the negative code of the catalogue
- * read that failed. store and code are only read during the call; code need
- * not be NUL-terminated.
- * Reads the snapshot pl_resolver_snapshot() holds or takes. */
+ * epoch), as a member or not (member: PL_LOOKUP_* flags).
+ * GS1 data (gs1.h) is looked up by its GTIN (AI 01) and then applied to the
+ * answer at `now`: a recall of the item whose lot matches the scanned lot
+ * (AI 10) is PL_ANS_BLOCKED "recalled"; an expiry (AI 17: the pack expires at the end of that
+ * day in the catalogue's offset; AI 7003: at that minute) before now is
+ * PL_ANS_BLOCKED "expired", a best-before (AI 15) likewise with
+ * PL_LOOKUP_BEST_BEFORE; a net weight (310n) is charged like a scale
+ * label's weight; an amount payable (392n, 393n in the catalogue's
+ * currency) is the price (source "embedded"), an amount in another
+ * currency is PL_ANS_BAD_CODE. The answer's valid_until then ends no later
+ * than the expiry, the best-before, and the next new year in the
+ * catalogue's offset (the century of a YYMMDD date depends on the year). Always fills *ans (status
+ * says how it went, error[] why). Returns 0 for an answer of any other status than PL_ANS_ERROR
+ * (ok, not_found, bad_code, no_price); with PL_ANS_ERROR, PL_ENOTFOUND for an unknown store, or the
+ * negative code of the catalogue read that failed. store and code are only read during the call;
+ * code need not be NUL-terminated. Reads the snapshot pl_resolver_snapshot() holds or takes. */
 int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len, int64_t now,
                int member, pl_answer_t *ans);
 

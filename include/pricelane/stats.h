@@ -150,7 +150,9 @@ typedef enum pl_stat_kind {
       "Last sequence of the zone's stream as the follower last saw it (from the catalogue).")      \
     X(FOLLOW_STOPPED, GAUGE, "pricelane_follow_stopped_sequence", "",                              \
       "Sequence the follower stopped at because the store could not apply it; 0 while it "         \
-      "follows (from the catalogue).")
+      "follows (from the catalogue).")                                                             \
+    X(BLOCKED, COUNTER, "pricelane_blocked_total", "",                                             \
+      "Lookups answered \"blocked\": a 2D code of an expired (or past best-before) pack.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

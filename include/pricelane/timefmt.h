@@ -21,3 +21,13 @@ int64_t pl_time_now(void);
 /* The monotonic clock in nanoseconds (CLOCK_MONOTONIC): for durations and
  * timeouts, never for instants a price is evaluated at. */
 int64_t pl_time_mono_ns(void);
+
+/* The calendar (proleptic Gregorian), in one place for every module.
+ * pl_time_days_in_month: days of month m (1..12) of year y; 0 for another m.
+ * pl_time_local: the instant of y-m-d hh:mm local time at utc_offset_min
+ *   (m 1..12, d 1..31, hh 0..23, mm 0..59: not checked; d past the end of
+ *   the month counts on into the next).
+ * pl_time_civil: the local date of instant t at utc_offset_min. */
+int pl_time_days_in_month(int64_t y, int m);
+int64_t pl_time_local(int64_t y, int m, int d, int hh, int mm, int utc_offset_min);
+void pl_time_civil(int64_t t, int utc_offset_min, int64_t *y, int *m, int *d);

@@ -98,6 +98,7 @@ static const char *const shipped[] = {
     "pricelane_follow_applied_sequence",
     "pricelane_follow_stream_head",
     "pricelane_follow_stopped_sequence",
+    "pricelane_blocked_total",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)
