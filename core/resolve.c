@@ -34,9 +34,9 @@ struct pl_resolver {
     track_t tk;            /* which of them the batches since left exact */
     uint32_t dep[2];       /* the last answer's item and barcode slots (track_dep) */
     uint64_t stores_epoch; /* tk.epoch the store table was read at */
-    char currency[4]; /* the catalogue's (meta), for amounts in GS1 data */
-    int recalls;      /* the snapshot holds recalls (else a lot needs no walk) */
-    pl_xmd_t *xmd;    /* expiry markdown rules, read with the store table */
+    char currency[4];      /* the catalogue's (meta), for amounts in GS1 data */
+    int recalls;           /* the snapshot holds recalls (else a lot needs no walk) */
+    pl_xmd_t *xmd;         /* expiry markdown rules, read with the store table */
     /* today in the catalogue's offset, kept while now is in it: the local
      * day [day_from, day_to) is y-m-d of the year ending at year_to */
     int64_t day_from, day_to, year_to;

@@ -122,7 +122,7 @@ typedef enum pl_stat_kind {
       "touch.")                                                                                    \
     X(CACHE_FLUSHES, COUNTER, "pricelane_cache_flushes_total", "",                                 \
       "Times a worker kept no cached answer across a new snapshot: its first, a store change, an " \
-      "import, a restore, or a gap in the change log.")                                          \
+      "import, a restore, or a gap in the change log.")                                            \
     X(CAT_PAGE_BYTES, GAUGE, "pricelane_catalog_page_bytes", "", "Catalogue page size (LMDB).")    \
     X(CAT_MAP_BYTES, GAUGE, "pricelane_catalog_map_bytes", "",                                     \
       "Catalogue map this server holds (address space; loaders grow the map on demand).")          \
