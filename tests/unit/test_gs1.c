@@ -31,7 +31,7 @@ static void check_date(const pl_gs1_date_t *d, int y, int m, int day, const char
 
 static void test_elements(void)
 {
-    /* The example: ]d2, 01, 17 with day 00, 10 variable, GS, 3103. */
+    /* A lane's example: ]d2, 01, 17 with day 00, 10 variable, GS, 3103. */
     CHECK_INT(parse("]d201095060001343521726010010ABC" GS "3103000500", 2026), 0);
     CHECK_INT(g.form, PL_GS1_ELEMENTS);
     CHECK_STR(g.sym, "]d2");
