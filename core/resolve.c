@@ -42,6 +42,7 @@ struct pl_resolver {
     int64_t day_from, day_to, year_to;
     int64_t year;
     int month, mday, day_offset;
+    int yday, leap; /* today's day of the year (0: 1 January), and whether it is a leap year */
     size_t nxmd, capxmd;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
@@ -423,6 +424,23 @@ static void date_str(const pl_gs1_date_t *d, char *out)
     snprintf(out, 16, "%04d-%02d-%02d", d->y % 10000, d->m, d->d);
 }
 
+/* The day of the year of month m, day d in the resolver's year. */
+static int yday(const pl_resolver_t *r, int m, int d)
+{
+    static const short before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    return before[m - 1] + (m > 2 ? r->leap : 0) + d - 1;
+}
+
+/* The midnight that ends date d in the catalogue's offset. A date of this
+ * year is counted from the resolver's day, kept while now is in it (no
+ * calendar conversion per lookup); another year's is converted. */
+static int64_t end_of(const pl_resolver_t *r, const pl_gs1_date_t *d)
+{
+    if (d->y == r->year)
+        return r->day_from + (int64_t)(yday(r, d->m, d->d) - r->yday + 1) * 86400;
+    return pl_time_local(d->y, d->m, d->d + 1, 0, 0, r->utc_offset);
+}
+
 static void until(pl_answer_t *a, int64_t t)
 {
     if (t < a->valid_until)
@@ -535,7 +553,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
     if (g->expiry_at.y) {
         const pl_gs1_date_t *e = &g->expiry_at;
         int64_t t =
-            pl_time_local(e->y, e->m, e->d, g->expiry_hhmm / 100, g->expiry_hhmm % 100, off);
+            end_of(r, e) - 86400 + (g->expiry_hhmm / 100) * 3600 + (g->expiry_hhmm % 100) * 60;
         char ts[40];
         if (now >= t) {
             pl_time_format(t, off, ts, sizeof(ts));
@@ -545,7 +563,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         until(a, t);
     }
     if (g->expiry.y) {
-        int64_t t = pl_time_local(g->expiry.y, g->expiry.m, g->expiry.d + 1, 0, 0, off);
+        int64_t t = end_of(r, &g->expiry);
         if (now >= t) {
             date_str(&g->expiry, d);
             blocked(a, "expired", "expired on %s (AI 17)", d);
@@ -554,8 +572,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         until(a, t);
     }
     if (g->best_before.y && (flags & PL_LOOKUP_BEST_BEFORE)) {
-        int64_t t =
-            pl_time_local(g->best_before.y, g->best_before.m, g->best_before.d + 1, 0, 0, off);
+        int64_t t = end_of(r, &g->best_before);
         if (now >= t) {
             date_str(&g->best_before, d);
             blocked(a, "best_before", "best before %s (AI 15)", d);
@@ -566,7 +583,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
     /* days to the pack's date: expiry, else best-before */
     const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
     if (due && r->nxmd && a->status == PL_ANS_OK) {
-        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - r->day_from) / 86400;
+        int64_t left = (end_of(r, due) - 86400 - r->day_from) / 86400;
         expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left, r->day_to, now,
                         a);
     }
@@ -647,6 +664,8 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         r->day_to = pl_time_local(r->year, r->month, r->mday + 1, 0, 0, r->utc_offset);
         r->year_to = pl_time_local(r->year + 1, 1, 1, 0, 0, r->utc_offset);
         r->day_offset = r->utc_offset;
+        r->leap = r->year % 4 == 0 && (r->year % 100 != 0 || r->year % 400 == 0);
+        r->yday = yday(r, r->month, r->mday);
     }
     int64_t year = r->year;
     rc = pl_gs1_parse(code, len, (int)year, &a->gs1);
