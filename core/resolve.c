@@ -480,7 +480,7 @@ static void expiry_markdown(const pl_resolver_t *r, const char *store, const cha
     const pl_xmd_t *best = NULL;
     for (size_t i = 0; i < r->nxmd; i++) {
         const pl_xmd_t *x = &r->xmd[i];
-        if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+        if (x->kind != PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
             continue;
         if (now < x->start) {
             until(a, x->start);
@@ -506,6 +506,35 @@ static void expiry_markdown(const pl_resolver_t *r, const char *store, const cha
     a->source = "expiry_markdown";
     pl_str_copy(a->promo_id, sizeof(a->promo_id), best->id);
     a->promo_ends = PL_TIME_NONE;
+}
+
+/* Whether a past best-before date blocks this pack: the best-before rule
+ * in force at now for the item, its department and the store with the
+ * highest priority (then the smallest id), else the server's setting
+ * (block: PL_LOOKUP_BEST_BEFORE in flags). The answer holds until the
+ * rules' next start or end. */
+static int best_before_blocks(const pl_resolver_t *r, const char *store, const char *zone,
+                              const char *dept, unsigned flags, int64_t now, pl_answer_t *a)
+{
+    const pl_xmd_t *best = NULL;
+    for (size_t i = 0; i < r->nxmd; i++) {
+        const pl_xmd_t *x = &r->xmd[i];
+        if (x->kind == PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+            continue;
+        if (now < x->start) {
+            until(a, x->start);
+            continue;
+        }
+        if (x->end != PL_TIME_NONE && now >= x->end)
+            continue;
+        if (x->end != PL_TIME_NONE)
+            until(a, x->end);
+        if (!best || x->priority > best->priority)
+            best = x; /* the table is in id order: the smallest id wins ties */
+    }
+    if (best)
+        return best->kind == PL_XMD_BB_BLOCK;
+    return (flags & PL_LOOKUP_BEST_BEFORE) != 0;
 }
 
 /* What the GS1 data of the code does to an answer of status ok at now:
@@ -571,7 +600,8 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         }
         until(a, t);
     }
-    if (g->best_before.y && (flags & PL_LOOKUP_BEST_BEFORE)) {
+    if (g->best_before.y &&
+        best_before_blocks(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, flags, now, a)) {
         int64_t t = end_of(r, &g->best_before);
         if (now >= t) {
             date_str(&g->best_before, d);
