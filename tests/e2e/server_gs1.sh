@@ -21,6 +21,11 @@ printf 'op,sku,barcode\nbarcode,200001,09506000134352\n' >"$T/gtin.csv"
 "$BIN/pricelane-load" apply --db "$T/db" "$T/gtin.csv" >/dev/null
 
 NOW=$(date +%s)
+yymmdd() { # TOKEN → the local date of D±N as YYMMDD
+    local at
+    at=$(python3 "$SRC/tests/e2e/lib/fixture.py" --anchor "@$NOW" --at "$1")
+    echo "${at:2:2}${at:5:2}${at:8:2}"
+}
 SOON=$(yymmdd D+10) PAST=$(yymmdd D-2)
 at_iso() { # YYMMDD → YYYY-MM-DD: the century by GS1 7.12 from the run's year
     local yy=$((10#${1:0:2})) now d c

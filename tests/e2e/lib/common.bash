@@ -63,15 +63,6 @@ fixture() {
 # is dated a day back: fields such as low_7d look at the past, and a
 # catalogue imported this very second would answer differently one second
 # later, making answers taken a moment apart differ.
-# yymmdd TOKEN: the local date (catalogue offset) of a fixture token such as
-# D+2 or D-1, counted from $NOW (the run's clock, set by the caller), as a
-# GS1 date YYMMDD.
-yymmdd() {
-    local at
-    at=$(python3 "$SRC/tests/e2e/lib/fixture.py" --anchor "@$NOW" --at "$1")
-    echo "${at:2:2}${at:5:2}${at:8:2}"
-}
-
 make_catalogue() { # [DIR]
     local db=${1:-$T/db} now
     now=$(date +%s)
