@@ -30,18 +30,18 @@ line() { printf '%s\n' "$@" | plnet tcp "$PORT" --lines $#; }
 # each: "status price source promo_id reason", None for null or absent.
 # In bash: a process per answer would cost more than the lookups.
 sums() {
-    local j k re out
+    local j k re f
     for j in "$@"; do
-        out=()
+        f=()
         for k in status price source promo_id reason; do
             re="\"$k\":(\"([^\"]*)\"|([^,}\"]*))"
             if [[ $j =~ $re ]] && [ "${BASH_REMATCH[1]}" != null ]; then
-                out+=("${BASH_REMATCH[2]}${BASH_REMATCH[3]}")
+                f+=("${BASH_REMATCH[2]}${BASH_REMATCH[3]}")
             else
-                out+=(None)
+                f+=(None)
             fi
         done
-        echo "${out[*]}"
+        echo "${f[*]}"
     done
 }
 off() { echo $(($1 * (100 - $2) / 100)); } # PRICE PCT → the price less PCT %, rounded down
