@@ -132,11 +132,19 @@ int pl_recall_any(pl_txn_t *t)
 
 /* ---- expiry markdowns ------------------------------------------------------ */
 
+/* A markdown takes 1..9999 basis points off from `days` on; a best-before
+ * rule has neither. */
+static int xmd_valid(const pl_xmd_t *x)
+{
+    if (x->kind == PL_XMD_MARKDOWN)
+        return x->days >= 0 && x->pct_off_bp > 0 && x->pct_off_bp < 10000;
+    return (x->kind == PL_XMD_BB_BLOCK || x->kind == PL_XMD_BB_INFO) && !x->days && !x->pct_off_bp;
+}
+
 int pl_xmd_put(pl_txn_t *t, const pl_xmd_t *x)
 {
     if (!x->id[0] || !fits(x->id, PL_PROMO_ID_MAX) || x->nscope > PL_PROMO_SCOPE_MAX ||
-        x->nitems > PL_XMD_ITEMS_MAX || !fits(x->dept, PL_DEPT_MAX) || x->days < 0 ||
-        x->pct_off_bp <= 0 || x->pct_off_bp >= 10000)
+        x->nitems > PL_XMD_ITEMS_MAX || !fits(x->dept, PL_DEPT_MAX) || !xmd_valid(x))
         return PL_EINVAL;
     uint8_t b[2048];
     rec_w w = {b, 0, sizeof(b), 0};
@@ -155,6 +163,8 @@ int pl_xmd_put(pl_txn_t *t, const pl_xmd_t *x)
     for (int i = 0; i < x->nitems; i++)
         rw_str(&w, x->items[i]);
     rw_str(&w, x->batch);
+    if (x->kind != PL_XMD_MARKDOWN)
+        rw_u8(&w, x->kind); /* a markdown's record ends before it, as it always did */
     if (w.err)
         return PL_EINVAL;
     return cat_put(t, DB_XMARKDOWNS, x->id, strlen(x->id), b, w.len, 0);
@@ -187,7 +197,9 @@ static int xmd_decode(const MDB_val *k, const MDB_val *v, pl_xmd_t *x)
     for (int i = 0; i < x->nitems; i++)
         rr_str(&r, x->items[i], sizeof(x->items[i]));
     rr_str(&r, x->batch, sizeof(x->batch));
-    return r.err || x->days < 0 || x->pct_off_bp <= 0 || x->pct_off_bp >= 10000 ? PL_ECORRUPT : 0;
+    if (r.off < r.len)
+        x->kind = rr_u8(&r);
+    return r.err || r.off != r.len || !xmd_valid(x) ? PL_ECORRUPT : 0;
 }
 
 struct xmd_walk {

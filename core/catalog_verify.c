@@ -565,7 +565,8 @@ static int check_xmd_rule(const pl_xmd_t *x, void *arg)
     char what[64];
     pl_item_t it;
     v->c->records++;
-    snprintf(what, sizeof(what), "expiry markdown %s", x->id);
+    snprintf(what, sizeof(what), "%s %s",
+             x->kind == PL_XMD_MARKDOWN ? "expiry markdown" : "best-before rule", x->id);
     for (int i = 0; i < x->nitems; i++) {
         int rc = need_item(v, x->items[i], &it, what);
         if (rc < 0)
@@ -575,7 +576,7 @@ static int check_xmd_rule(const pl_xmd_t *x, void *arg)
         need_scope(v, x->scope_kind == PL_SCOPE_ZONES ? PL_LEVEL_ZONE : PL_LEVEL_STORE, x->scope[i],
                    what);
     if (x->end != PL_TIME_NONE && x->end <= x->start)
-        report(v, "expiry markdown %s: window ends before it starts", x->id);
+        report(v, "%s: window ends before it starts", what);
     return 0;
 }
 

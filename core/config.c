@@ -100,7 +100,9 @@ static const pl_config_opt_t opts[] = {
     {"best_before", PL_CFG_ENUM, "info", 0, 0, "info|block", PL_CFG_RELOAD, "MODE", NULL,
      "What a best-before date (GS1 AI 15) in the past does to a 2D code's answer: \"info\" "
      "(it is reported, the pack is sold) or \"block\" (status \"blocked\", reason "
-     "\"best_before\"). An expiry date (AI 17, 7003) in the past always blocks.",
+     "\"best_before\"). The chain's default: best_before batch rules decide per department, "
+     "item or store (docs/batch-format.md). An expiry date (AI 17, 7003) in the past always "
+     "blocks.",
      F(best_before), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "

@@ -1,5 +1,4 @@
 /* GS1 element strings and Digital Link URIs (include/pricelane/gs1.h). */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,63 +40,72 @@ static int num(const char *s, size_t n)
 
 /* AI length by its first two digits (GS1 General Specifications figure
  * 3.2-1); 0: no AI starts with them. */
-static int ai_length(int p)
-{
-    if (p <= 3 || (p >= 10 && p <= 22) || p == 30 || p == 37 || p >= 90)
-        return 2;
-    if ((p >= 23 && p <= 25) || (p >= 40 && p <= 42) || p == 71)
-        return 3;
-    if ((p >= 31 && p <= 36) || p == 39 || p == 43 || p == 70 || p == 72 || (p >= 80 && p <= 82))
-        return 4;
-    return 0;
-}
+#define AILEN(p)                                                                                   \
+    ((p) <= 3 || ((p) >= 10 && (p) <= 22) || (p) == 30 || (p) == 37 || (p) >= 90 ? 2               \
+     : ((p) >= 23 && (p) <= 25) || ((p) >= 40 && (p) <= 42) || (p) == 71         ? 3               \
+     : ((p) >= 31 && (p) <= 36) || (p) == 39 || (p) == 43 || (p) == 70 || (p) == 72 ||             \
+             ((p) >= 80 && (p) <= 82)                                                              \
+         ? 4                                                                                       \
+         : 0)
 
 /* Value length predefined by the AI's first two digits (figure 7.8.5-2):
  * such a value needs no separator after it. 0: variable. */
+#define PREDEF(p)                                                                                  \
+    ((p) == 0                                               ? 18                                   \
+     : (p) <= 3                                             ? 14                                   \
+     : (p) == 4                                             ? 16                                   \
+     : (p) == 20                                            ? 2                                    \
+     : (p) == 41                                            ? 13                                   \
+     : ((p) >= 11 && (p) <= 19) || ((p) >= 31 && (p) <= 36) ? 6                                    \
+                                                            : 0)
+
+/* Both by the two digits, as tables: they are read for every AI. */
+#define AIP(p)                                                                                     \
+    {                                                                                              \
+        AILEN(p), PREDEF(p)                                                                        \
+    }
+#define AIP10(p)                                                                                   \
+    AIP(p), AIP(p + 1), AIP(p + 2), AIP(p + 3), AIP(p + 4), AIP(p + 5), AIP(p + 6), AIP(p + 7),    \
+        AIP(p + 8), AIP(p + 9)
+static const struct {
+    unsigned char len, fixed;
+} ai_prefix[100] = {AIP10(0),  AIP10(10), AIP10(20), AIP10(30), AIP10(40),
+                    AIP10(50), AIP10(60), AIP10(70), AIP10(80), AIP10(90)};
+
+static int ai_length(int p)
+{
+    return ai_prefix[p].len;
+}
+
 static int predefined(int p)
 {
-    switch (p) {
-    case 0:
-        return 18;
-    case 1:
-    case 2:
-    case 3:
-        return 14;
-    case 4:
-        return 16;
-    case 20:
-        return 2;
-    case 41:
-        return 13;
-    default:
-        if (p >= 11 && p <= 19)
-            return 6;
-        if (p >= 31 && p <= 36)
-            return 6;
-        return 0;
-    }
+    return ai_prefix[p].fixed;
 }
 
 /* What a known AI's value must be. */
 enum vtype { V_X, V_N, V_CHECK, V_DATE, V_DATETIME, V_MEASURE, V_AMOUNT, V_AMOUNT_ISO };
 
 typedef struct aispec {
-    const char *ai; /* "310" stands for 3100-3109 when len4 */
-    int len4;       /* a 4-digit AI whose last digit is a decimal point position */
-    enum vtype type;
-    int min, max;
+    unsigned char type; /* enum vtype */
+    unsigned char min, max;
 } aispec_t;
 
-static const aispec_t specs[] = {
-    {"00", 0, V_CHECK, 18, 18},  {"01", 0, V_CHECK, 14, 14},      {"02", 0, V_CHECK, 14, 14},
-    {"03", 0, V_CHECK, 14, 14},  {"10", 0, V_X, 1, 20},           {"11", 0, V_DATE, 6, 6},
-    {"12", 0, V_DATE, 6, 6},     {"13", 0, V_DATE, 6, 6},         {"15", 0, V_DATE, 6, 6},
-    {"16", 0, V_DATE, 6, 6},     {"17", 0, V_DATE, 6, 6},         {"20", 0, V_N, 2, 2},
-    {"21", 0, V_X, 1, 20},       {"22", 0, V_X, 1, 20},           {"30", 0, V_N, 1, 8},
-    {"37", 0, V_N, 1, 8},        {"390", 1, V_AMOUNT, 1, 15},     {"391", 1, V_AMOUNT_ISO, 4, 18},
-    {"392", 1, V_AMOUNT, 1, 15}, {"393", 1, V_AMOUNT_ISO, 4, 18}, {"7003", 0, V_DATETIME, 10, 10},
-    {"240", 0, V_X, 1, 30},      {"241", 0, V_X, 1, 30},          {"400", 0, V_X, 1, 30},
+/* The known 2-digit AIs by their number (an index, not a search: this
+ * runs for every AI of every 2D scan); type 0 with max 0: none. */
+static const aispec_t spec2[100] = {
+    [0] = {V_CHECK, 18, 18}, [1] = {V_CHECK, 14, 14}, [2] = {V_CHECK, 14, 14},
+    [3] = {V_CHECK, 14, 14}, [10] = {V_X, 1, 20},     [11] = {V_DATE, 6, 6},
+    [12] = {V_DATE, 6, 6},   [13] = {V_DATE, 6, 6},   [15] = {V_DATE, 6, 6},
+    [16] = {V_DATE, 6, 6},   [17] = {V_DATE, 6, 6},   [20] = {V_N, 2, 2},
+    [21] = {V_X, 1, 20},     [22] = {V_X, 1, 20},     [30] = {V_N, 1, 8},
+    [37] = {V_N, 1, 8},
 };
+
+/* 390n-393n by their third digit */
+static const aispec_t spec39[4] = {
+    {V_AMOUNT, 1, 15}, {V_AMOUNT_ISO, 4, 18}, {V_AMOUNT, 1, 15}, {V_AMOUNT_ISO, 4, 18}};
+static const aispec_t spec_x30 = {V_X, 1, 30};          /* 240, 241, 400 */
+static const aispec_t spec_7003 = {V_DATETIME, 10, 10}; /* 7003 */
 
 /* GS1 AI encodable character set 82 (figure 7.11-1), a bit per byte. */
 static const uint32_t cset82_bits[8] = {
@@ -112,21 +120,35 @@ static int cset82(unsigned char c)
     return (cset82_bits[c >> 5] >> (c & 31)) & 1;
 }
 
-static const aispec_t *spec_of(const char *ai)
+/* Per byte: 1 a GS1 character (set 82), 2 a digit. */
+#define C82(c)                                                                                     \
+    ((c) == 0x21 || (c) == 0x22 || ((c) >= 0x25 && (c) <= 0x3f) || ((c) >= 'A' && (c) <= 'Z') ||   \
+     (c) == '_' || ((c) >= 'a' && (c) <= 'z'))
+#define CLS(c) (C82(c) | ((c) >= '0' && (c) <= '9') << 1)
+#define CLS8(c)                                                                                    \
+    CLS(c), CLS(c + 1), CLS(c + 2), CLS(c + 3), CLS(c + 4), CLS(c + 5), CLS(c + 6), CLS(c + 7)
+#define CLS32(c) CLS8(c), CLS8(c + 8), CLS8(c + 16), CLS8(c + 24)
+static const unsigned char byte_class[256] = {CLS32(0),   CLS32(32),  CLS32(64),  CLS32(96),
+                                              CLS32(128), CLS32(160), CLS32(192), CLS32(224)};
+
+/* The rules of AI ai (its first two digits p; the AI's length follows
+ * from them, ai_length), or NULL for an AI parsed by length alone. */
+static const aispec_t *spec_of(const char *ai, int p)
 {
-    size_t n = ai[2] ? ai[3] ? 4 : 3 : 2;
-    int p = (ai[0] - '0') * 10 + (ai[1] - '0');
-    /* the table's AIs start 0x, 1x, 2x, 3x, 4x, 7x: skip the others */
-    if (p >= 50 && p != 70)
+    if (spec2[p].max)
+        return &spec2[p];
+    switch (p) {
+    case 24:
+        return ai[2] <= '1' ? &spec_x30 : NULL;
+    case 39:
+        return ai[2] <= '3' ? &spec39[ai[2] - '0'] : NULL;
+    case 40:
+        return ai[2] == '0' ? &spec_x30 : NULL;
+    case 70:
+        return ai[2] == '0' && ai[3] == '3' ? &spec_7003 : NULL;
+    default:
         return NULL;
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-        const aispec_t *s = &specs[i];
-        if (s->ai[0] != ai[0] || s->ai[1] != ai[1])
-            continue;
-        if (s->len4 ? n == 4 && s->ai[2] == ai[2] : strcmp(ai, s->ai) == 0)
-            return s;
     }
-    return NULL;
 }
 
 /* GS1 7.12: the century of a YY seen in year_now. */
@@ -147,7 +169,9 @@ static int parse_date(pl_gs1_t *g, const char *ai, const char *v, int year_now, 
     int y = full_year(num(v, 2), year_now), m = num(v + 2, 2), d = num(v + 4, 2);
     if (m < 1 || m > 12)
         return fail(g, PL_EBADCODE, "GS1 AI (%s) \"%.6s\": month %02d is not a month", ai, v, m);
-    int last = pl_time_days_in_month(y, m);
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    int last = mdays[m - 1] + leap;
     if (d == 0 && day00)
         d = last;
     if (d < 1 || d > last)
@@ -162,14 +186,19 @@ static int parse_date(pl_gs1_t *g, const char *ai, const char *v, int year_now, 
 /* Checks one value against its AI and keeps what the answer uses. */
 static int take(pl_gs1_t *g, const char *ai, const char *v, size_t n, int year_now)
 {
-    const aispec_t *s = spec_of(ai);
-    for (size_t i = 0; i < n; i++)
-        if (!cset82((unsigned char)v[i]))
-            return fail(g, PL_EBADCODE,
-                        "GS1 AI (%s): byte 0x%02x at value position %zu is not "
-                        "a GS1 character",
-                        ai, (unsigned char)v[i], i + 1);
     int p = num(ai, 2);
+    const aispec_t *s = spec_of(ai, p);
+    /* one pass: every byte a GS1 character, and whether all are digits */
+    unsigned all = 3;
+    for (size_t i = 0; i < n; i++)
+        all &= byte_class[(unsigned char)v[i]];
+    if (!(all & 1))
+        for (size_t i = 0; i < n; i++)
+            if (!cset82((unsigned char)v[i]))
+                return fail(g, PL_EBADCODE,
+                            "GS1 AI (%s): byte 0x%02x at value position %zu is not "
+                            "a GS1 character",
+                            ai, (unsigned char)v[i], i + 1);
     int min = 1, max = 90, type = V_X;
     if (s) {
         min = s->min, max = s->max, type = s->type;
@@ -183,7 +212,7 @@ static int take(pl_gs1_t *g, const char *ai, const char *v, size_t n, int year_n
         return fail(g, PL_EBADCODE, "GS1 AI (%s): value of %zu characters, allowed %d..%d", ai, n,
                     min, max);
     }
-    if (type != V_X && !is_digits(v, n))
+    if (type != V_X && !(all & 2))
         return fail(g, PL_EBADCODE, "GS1 AI (%s): \"%.*s\" is not all digits", ai, (int)n, v);
     switch (type) {
     case V_CHECK: {
@@ -256,30 +285,33 @@ static int take(pl_gs1_t *g, const char *ai, const char *v, size_t n, int year_n
         static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000};
         g->weight_g = dec <= 3 ? w * pow10[3 - dec] : w / pow10[dec - 3];
     }
-    if (!strcmp(ai, "01"))
+    if (p == 1)
         memcpy(g->gtin, v, 15);
-    else if (!strcmp(ai, "10"))
+    else if (p == 10)
         memcpy(g->lot, v, n + 1);
-    else if (!strcmp(ai, "21"))
+    else if (p == 21)
         memcpy(g->serial, v, n + 1);
     return 0;
 }
 
-/* Appends one AI with its value (already decoded) and checks it. */
-static int add(pl_gs1_t *g, const char *ai, const char *v, size_t n, int year_now)
+/* Appends one AI (ai: NUL-padded to 5 bytes) with its value (already
+ * decoded) and checks it. */
+static int add(pl_gs1_t *g, const char ai[5], const char *v, size_t n, int year_now)
 {
     size_t used = 0;
     if (g->nais == PL_GS1_AIS_MAX)
         return fail(g, PL_EBADCODE, "GS1: more than %d AIs", PL_GS1_AIS_MAX);
-    for (int i = 0; i < g->nais; i++) {
-        if (!strcmp(g->ais[i].ai, ai))
+    for (int i = 0; i < g->nais; i++)
+        if (!memcmp(g->ais[i].ai, ai, 5))
             return fail(g, PL_EBADCODE, "GS1 AI (%s) twice", ai);
-        used = g->ais[i].off + g->ais[i].len + 1u;
+    if (g->nais) {
+        const pl_gs1_ai_t *l = &g->ais[g->nais - 1];
+        used = l->off + l->len + 1u;
     }
     if (used + n + 1 > sizeof(g->data))
         return fail(g, PL_EBADCODE, "GS1: values longer than %d bytes", PL_GS1_DATA_MAX - 1);
     pl_gs1_ai_t *a = &g->ais[g->nais++];
-    memcpy(a->ai, ai, strlen(ai) + 1);
+    memcpy(a->ai, ai, 5);
     a->off = (uint16_t)used;
     a->len = (uint16_t)n;
     memcpy(g->data + used, v, n);
@@ -292,14 +324,17 @@ static int read_ai(pl_gs1_t *g, const char *s, size_t n, size_t pos, char *ai)
 {
     if (n < 2 || !is_digits(s, 2))
         return fail(g, PL_EBADCODE, "GS1: no application identifier at byte %zu", pos + 1);
-    int len = ai_length(num(s, 2));
+    int len = ai_length((s[0] - '0') * 10 + (s[1] - '0'));
     if (!len)
         return fail(g, PL_EBADCODE, "GS1: no AI starts with \"%.2s\" (byte %zu)", s, pos + 1);
     if (n < (size_t)len || !is_digits(s, (size_t)len))
         return fail(g, PL_EBADCODE, "GS1: AI at byte %zu is cut short (\"%.*s\")", pos + 1,
                     (int)(n < (size_t)len ? n : (size_t)len), s);
-    memcpy(ai, s, (size_t)len);
-    ai[len] = 0;
+    /* NUL-padded to 5 bytes: add() compares and copies it whole */
+    ai[0] = s[0], ai[1] = s[1];
+    ai[2] = len > 2 ? s[2] : 0;
+    ai[3] = len > 3 ? s[3] : 0;
+    ai[4] = 0;
     return len;
 }
 
@@ -316,7 +351,7 @@ static int parse_elements(pl_gs1_t *g, const char *s, size_t n, size_t base, int
         if (alen < 0)
             return alen;
         i += (size_t)alen;
-        int fixed = predefined(num(ai, 2));
+        int fixed = predefined((ai[0] - '0') * 10 + (ai[1] - '0'));
         size_t start = i, vlen;
         if (fixed) {
             vlen = (size_t)fixed;
@@ -420,14 +455,15 @@ static int parse_link(pl_gs1_t *g, const char *s, size_t n, int year_now)
                                 (int)(vlen > 20 ? 20 : vlen), val);
                 memset(buf, '0', 14);
                 memcpy(buf + 14 - vlen, val, vlen);
-                int rc = add(g, "01", buf, 14, year_now);
+                static const char ai01[5] = "01";
+                int rc = add(g, ai01, buf, 14, year_now);
                 if (rc)
                     return rc;
                 found = 1;
             }
             continue;
         }
-        static const char *const quals[] = {"22", "10", "21"};
+        static const char quals[3][5] = {"22", "10", "21"};
         int k = 0;
         while (k < 3 && (slen != 2 || memcmp(seg, quals[k], 2)))
             k++;
@@ -485,20 +521,22 @@ static int parse_link(pl_gs1_t *g, const char *s, size_t n, int year_now)
     return 0;
 }
 
-static int has_prefix_ci(const char *s, size_t n, const char *p)
-{
-    size_t k = strlen(p);
-    if (n < k)
-        return 0;
-    for (size_t i = 0; i < k; i++)
-        if (tolower((unsigned char)s[i]) != p[i])
-            return 0;
-    return 1;
-}
-
+/* "http://" or "https://" in any case. */
 static int is_link(const char *s, size_t n)
 {
-    return has_prefix_ci(s, n, "http://") || has_prefix_ci(s, n, "https://");
+    static const char h[] = "https://";
+    if (n < 7 || (s[0] | 0x20) != 'h')
+        return 0;
+    size_t k = (s[4] | 0x20) == 's' ? 8 : 7;
+    if (n < k)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        char want = k == 7 && i >= 4 ? h[i + 1] : h[i];
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] | 0x20) : s[i];
+        if (c != want)
+            return 0;
+    }
+    return 1;
 }
 
 /* The group separator as scanners are configured to write it where a raw
@@ -515,15 +553,32 @@ static size_t gs_escape(const char *s, size_t n)
     return 0;
 }
 
-static int has_gs(const char *s, size_t n)
+/* Whether s[0..n) holds an escape of the separator: a scan for each lead
+ * byte (memchr, not a test per byte: this runs on every code). */
+static int has_escape(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] == GS || s[i] == '^' || s[i] == '\\' || s[i] == '<') &&
-            (s[i] == GS || gs_escape(s + i, n - i)))
-            return 1;
+    static const char leads[] = "^\\<";
+    const char *end = s + n;
+    for (const char *l = leads; *l; l++)
+        for (const char *p = s; (p = memchr(p, *l, (size_t)(end - p))) != NULL; p++)
+            if (gs_escape(p, (size_t)(end - p)))
+                return 1;
     return 0;
 }
 
+/* Whether s[0..n) holds the separator or an escape of it. Every code
+ * sent without an identifier passes here (an EAN-13 among them): one
+ * table test per byte, the escape looked at only where a lead byte is. */
+static int has_gs(const char *s, size_t n)
+{
+    static const unsigned char lead[256] = {[GS] = 2, ['^'] = 1, ['\\'] = 1, ['<'] = 1};
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = lead[(unsigned char)s[i]];
+        if (c && (c == 2 || gs_escape(s + i, n - i)))
+            return 1;
+    }
+    return 0;
+}
 /* The length of an AI in parentheses at s[0..n), "(01)", as the human
  * readable form writes it (and some readers print it): 4..6, or 0. */
 static size_t hri_ai(const char *s, size_t n)
@@ -611,7 +666,7 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
                    {"I0", PL_GS1_PLAIN},
                    {"I1", PL_GS1_PLAIN},
                    {"X0", PL_GS1_PLAIN}};
-        for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && form < 0; i++)
             if (s[1] == ids[i].id[0] && s[2] == ids[i].id[1])
                 form = ids[i].form;
         if (form < 0)
@@ -648,9 +703,9 @@ int pl_gs1_parse(const char *in, size_t len, int year_now, pl_gs1_t *g)
         rc = from_hri(g, s, n, buf, &k);
         if (!rc)
             rc = parse_elements(g, buf, k, b, year_now);
-    } else if (has_gs(s, n)) {
+    } else if (has_escape(s, n)) {
         /* Escapes become the byte; positions in messages then count each
-         * escape as one byte. */
+         * escape as one byte. (A raw separator needs no copy.) */
         char buf[PL_GS1_DATA_MAX];
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {

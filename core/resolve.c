@@ -42,6 +42,7 @@ struct pl_resolver {
     int64_t day_from, day_to, year_to;
     int64_t year;
     int month, mday, day_offset;
+    int yday, leap; /* today's day of the year (0: 1 January), and whether it is a leap year */
     size_t nxmd, capxmd;
     int stores_loaded;
     rstore_t *stores; /* sorted by id */
@@ -423,6 +424,23 @@ static void date_str(const pl_gs1_date_t *d, char *out)
     snprintf(out, 16, "%04d-%02d-%02d", d->y % 10000, d->m, d->d);
 }
 
+/* The day of the year of month m, day d in the resolver's year. */
+static int yday(const pl_resolver_t *r, int m, int d)
+{
+    static const short before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    return before[m - 1] + (m > 2 ? r->leap : 0) + d - 1;
+}
+
+/* The midnight that ends date d in the catalogue's offset. A date of this
+ * year is counted from the resolver's day, kept while now is in it (no
+ * calendar conversion per lookup); another year's is converted. */
+static int64_t end_of(const pl_resolver_t *r, const pl_gs1_date_t *d)
+{
+    if (d->y == r->year)
+        return r->day_from + (int64_t)(yday(r, d->m, d->d) - r->yday + 1) * 86400;
+    return pl_time_local(d->y, d->m, d->d + 1, 0, 0, r->utc_offset);
+}
+
 static void until(pl_answer_t *a, int64_t t)
 {
     if (t < a->valid_until)
@@ -462,7 +480,7 @@ static void expiry_markdown(const pl_resolver_t *r, const char *store, const cha
     const pl_xmd_t *best = NULL;
     for (size_t i = 0; i < r->nxmd; i++) {
         const pl_xmd_t *x = &r->xmd[i];
-        if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+        if (x->kind != PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
             continue;
         if (now < x->start) {
             until(a, x->start);
@@ -488,6 +506,35 @@ static void expiry_markdown(const pl_resolver_t *r, const char *store, const cha
     a->source = "expiry_markdown";
     pl_str_copy(a->promo_id, sizeof(a->promo_id), best->id);
     a->promo_ends = PL_TIME_NONE;
+}
+
+/* Whether a past best-before date blocks this pack: the best-before rule
+ * in force at now for the item, its department and the store with the
+ * highest priority (then the smallest id), else the server's setting
+ * (block: PL_LOOKUP_BEST_BEFORE in flags). The answer holds until the
+ * rules' next start or end. */
+static int best_before_blocks(const pl_resolver_t *r, const char *store, const char *zone,
+                              const char *dept, unsigned flags, int64_t now, pl_answer_t *a)
+{
+    const pl_xmd_t *best = NULL;
+    for (size_t i = 0; i < r->nxmd; i++) {
+        const pl_xmd_t *x = &r->xmd[i];
+        if (x->kind == PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+            continue;
+        if (now < x->start) {
+            until(a, x->start);
+            continue;
+        }
+        if (x->end != PL_TIME_NONE && now >= x->end)
+            continue;
+        if (x->end != PL_TIME_NONE)
+            until(a, x->end);
+        if (!best || x->priority > best->priority)
+            best = x; /* the table is in id order: the smallest id wins ties */
+    }
+    if (best)
+        return best->kind == PL_XMD_BB_BLOCK;
+    return (flags & PL_LOOKUP_BEST_BEFORE) != 0;
 }
 
 /* What the GS1 data of the code does to an answer of status ok at now:
@@ -535,7 +582,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
     if (g->expiry_at.y) {
         const pl_gs1_date_t *e = &g->expiry_at;
         int64_t t =
-            pl_time_local(e->y, e->m, e->d, g->expiry_hhmm / 100, g->expiry_hhmm % 100, off);
+            end_of(r, e) - 86400 + (g->expiry_hhmm / 100) * 3600 + (g->expiry_hhmm % 100) * 60;
         char ts[40];
         if (now >= t) {
             pl_time_format(t, off, ts, sizeof(ts));
@@ -545,7 +592,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         until(a, t);
     }
     if (g->expiry.y) {
-        int64_t t = pl_time_local(g->expiry.y, g->expiry.m, g->expiry.d + 1, 0, 0, off);
+        int64_t t = end_of(r, &g->expiry);
         if (now >= t) {
             date_str(&g->expiry, d);
             blocked(a, "expired", "expired on %s (AI 17)", d);
@@ -553,9 +600,9 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
         }
         until(a, t);
     }
-    if (g->best_before.y && (flags & PL_LOOKUP_BEST_BEFORE)) {
-        int64_t t =
-            pl_time_local(g->best_before.y, g->best_before.m, g->best_before.d + 1, 0, 0, off);
+    if (g->best_before.y &&
+        best_before_blocks(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, flags, now, a)) {
+        int64_t t = end_of(r, &g->best_before);
         if (now >= t) {
             date_str(&g->best_before, d);
             blocked(a, "best_before", "best before %s (AI 15)", d);
@@ -566,7 +613,7 @@ static void apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *de
     /* days to the pack's date: expiry, else best-before */
     const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
     if (due && r->nxmd && a->status == PL_ANS_OK) {
-        int64_t left = (pl_time_local(due->y, due->m, due->d, 0, 0, off) - r->day_from) / 86400;
+        int64_t left = (end_of(r, due) - 86400 - r->day_from) / 86400;
         expiry_markdown(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, left, r->day_to, now,
                         a);
     }
@@ -647,6 +694,8 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
         r->day_to = pl_time_local(r->year, r->month, r->mday + 1, 0, 0, r->utc_offset);
         r->year_to = pl_time_local(r->year + 1, 1, 1, 0, 0, r->utc_offset);
         r->day_offset = r->utc_offset;
+        r->leap = r->year % 4 == 0 && (r->year % 100 != 0 || r->year % 400 == 0);
+        r->yday = yday(r, r->month, r->mday);
     }
     int64_t year = r->year;
     rc = pl_gs1_parse(code, len, (int)year, &a->gs1);

@@ -802,42 +802,26 @@ static int op_recall_lift(batch_t *b, const pl_row_t *row)
 
 /* ---- expiry markdowns ------------------------------------------------------- */
 
-static int op_expiry_markdown(batch_t *b, const pl_row_t *row)
+/* What every rule of the table has: id (promo), dept, then the kind's
+ * own columns (own), then priority, start, end, scope, items (the order
+ * problems are listed in). Returns nonzero when a column is wrong
+ * (reported). */
+static int xmd_rule(batch_t *b, const pl_row_t *row, pl_xmd_t *x,
+                    int (*own)(batch_t *b, const pl_row_t *row, pl_xmd_t *x))
 {
     const char *id, *dept, *items = pl_row_get(row, "items");
-    const char *days_s = pl_row_get(row, "days"), *pct_s = pl_row_get(row, "pct_off");
     const char *prio_s = pl_row_get(row, "priority");
-    pl_xmd_t x;
     pl_promo_t scope;
-    memset(&x, 0, sizeof(x));
     int bad = ident(b, row, "promo", 1, PL_PROMO_ID_MAX, &id) != 0;
     bad |= text(b, row, "dept", PL_DEPT_MAX, &dept) != 0;
+    bad |= own(b, row, x) != 0;
     uint64_t u = 0;
-    if (!days_s) {
-        BAD(b, row, "days", "missing: days to the pack's date at which the markdown starts");
-        bad = 1;
-    } else if (pl_parse_uint(row, "days", days_s, 0, 3650, &u, b->d)) {
-        bad = 1;
-    }
-    x.days = (int32_t)u;
-    int64_t bp = 0;
-    if (!pct_s) {
-        BAD(b, row, "pct_off", "missing: an expiry markdown is a percent off");
-        bad = 1;
-    } else if (pl_parse_money(row, "pct_off", pct_s, &bp, b->d)) {
-        bad = 1;
-    } else if (bp <= 0 || bp >= 10000) {
-        BAD(b, row, "pct_off", "\"%s\": percent off must be above 0 and below 100", pct_s);
-        bad = 1;
-    }
-    x.pct_off_bp = (int32_t)bp;
-    u = 0;
     if (prio_s && pl_parse_uint(row, "priority", prio_s, 0, 1000000, &u, b->d))
         bad = 1;
-    x.priority = (int32_t)u;
-    bad |= when(b, row, "start", b->now, &x.start) != 0;
-    bad |= when(b, row, "end", PL_TIME_NONE, &x.end) != 0;
-    if (!bad && x.end != PL_TIME_NONE && x.end <= x.start) {
+    x->priority = (int32_t)u;
+    bad |= when(b, row, "start", b->now, &x->start) != 0;
+    bad |= when(b, row, "end", PL_TIME_NONE, &x->end) != 0;
+    if (!bad && x->end != PL_TIME_NONE && x->end <= x->start) {
         BAD(b, row, "end", "the rule ends before it starts");
         bad = 1;
     }
@@ -848,7 +832,7 @@ static int op_expiry_markdown(batch_t *b, const pl_row_t *row)
         pl_str_copy(buf, sizeof(buf), items);
         for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
             pl_item_t it;
-            if (x.nitems == PL_XMD_ITEMS_MAX) {
+            if (x->nitems == PL_XMD_ITEMS_MAX) {
                 BAD(b, row, "items", "more than %d items: use a dept", PL_XMD_ITEMS_MAX);
                 bad = 1;
                 break;
@@ -858,17 +842,89 @@ static int op_expiry_markdown(batch_t *b, const pl_row_t *row)
                 bad = 1;
                 continue;
             }
-            pl_str_copy(x.items[x.nitems++], PL_ITEM_CODE_MAX + 1, t);
+            pl_str_copy(x->items[x->nitems++], PL_ITEM_CODE_MAX + 1, t);
         }
     }
     if (bad)
+        return 1;
+    pl_str_copy(x->id, sizeof(x->id), id);
+    pl_str_copy(x->dept, sizeof(x->dept), dept ? dept : "");
+    x->scope_kind = scope.scope_kind;
+    x->nscope = scope.nscope;
+    memcpy(x->scope, scope.scope, sizeof(x->scope));
+    pl_str_copy(x->batch, sizeof(x->batch), b->id);
+    return 0;
+}
+
+static int markdown_cols(batch_t *b, const pl_row_t *row, pl_xmd_t *x)
+{
+    const char *days_s = pl_row_get(row, "days"), *pct_s = pl_row_get(row, "pct_off");
+    int bad = 0;
+    uint64_t u = 0;
+    if (!days_s) {
+        BAD(b, row, "days", "missing: days to the pack's date at which the markdown starts");
+        bad = 1;
+    } else if (pl_parse_uint(row, "days", days_s, 0, 3650, &u, b->d)) {
+        bad = 1;
+    }
+    x->days = (int32_t)u;
+    int64_t bp = 0;
+    if (!pct_s) {
+        BAD(b, row, "pct_off", "missing: an expiry markdown is a percent off");
+        bad = 1;
+    } else if (pl_parse_money(row, "pct_off", pct_s, &bp, b->d)) {
+        bad = 1;
+    } else if (bp <= 0 || bp >= 10000) {
+        BAD(b, row, "pct_off", "\"%s\": percent off must be above 0 and below 100", pct_s);
+        bad = 1;
+    }
+    x->pct_off_bp = (int32_t)bp;
+    x->kind = PL_XMD_MARKDOWN;
+    return bad;
+}
+
+static int op_expiry_markdown(batch_t *b, const pl_row_t *row)
+{
+    pl_xmd_t x;
+    memset(&x, 0, sizeof(x));
+    if (xmd_rule(b, row, &x, markdown_cols))
         return PL_EFORMAT;
-    pl_str_copy(x.id, sizeof(x.id), id);
-    pl_str_copy(x.dept, sizeof(x.dept), dept ? dept : "");
-    x.scope_kind = scope.scope_kind;
-    x.nscope = scope.nscope;
-    memcpy(x.scope, scope.scope, sizeof(x.scope));
-    pl_str_copy(x.batch, sizeof(x.batch), b->id);
+    return pl_xmd_put(b->txn, &x);
+}
+
+/* ---- best-before rules ------------------------------------------------------ */
+
+static int best_before_cols(batch_t *b, const pl_row_t *row, pl_xmd_t *x)
+{
+    const char *kind = pl_row_get(row, "kind");
+    int bad = 0;
+    if (!kind) {
+        BAD(b, row, "kind", "missing: block or info (does a past best-before date stop the pack)");
+        bad = 1;
+    } else if (!strcmp(kind, "block")) {
+        x->kind = PL_XMD_BB_BLOCK;
+    } else if (!strcmp(kind, "info")) {
+        x->kind = PL_XMD_BB_INFO;
+    } else {
+        BAD(b, row, "kind", "\"%s\": a best-before rule is block or info", kind);
+        bad = 1;
+    }
+    for (const char *const *c = (const char *const[]){"days", "pct_off", NULL}; *c; c++)
+        if (pl_row_get(row, *c)) {
+            BAD(b, row, *c, "a best-before rule has no %s (that is an expiry_markdown)", *c);
+            bad = 1;
+        }
+    return bad;
+}
+
+/* Whether a past best-before date blocks the packs of some items,
+ * departments or stores, instead of the server's setting. */
+static int op_best_before(batch_t *b, const pl_row_t *row)
+{
+    pl_xmd_t x;
+    memset(&x, 0, sizeof(x));
+    if (xmd_rule(b, row, &x, best_before_cols))
+        return PL_EFORMAT;
     return pl_xmd_put(b->txn, &x);
 }
 
@@ -890,6 +946,7 @@ static const struct op {
     {"recall", op_recall},
     {"recall_lift", op_recall_lift},
     {"expiry_markdown", op_expiry_markdown},
+    {"best_before", op_best_before},
 };
 
 int batch_row(batch_t *b, const pl_row_t *row)

@@ -470,10 +470,21 @@ int pl_recall_each_for_item(pl_txn_t *txn, const char *sku,
  * expiry date (AI 17, else best-before AI 15) is at most `days` days away
  * (0: the pack's last day), for the items of `items` (none: any item) of
  * department `dept` ("": any), in the stores of the scope, over [start,
- * end). Evaluated per request (resolve.h); the shelf label never shows it. */
+ * end). Evaluated per request (resolve.h); the shelf label never shows it.
+ * The same table holds best-before rules (kind PL_XMD_BB_BLOCK or
+ * PL_XMD_BB_INFO, days and pct_off_bp 0): whether a past best-before date
+ * (AI 15) blocks a pack of those items, department, stores and window,
+ * instead of the server's best_before setting (the chain default); among
+ * the rules in force the highest priority wins, then the smallest id. */
 #define PL_XMD_ITEMS_MAX 16
+enum pl_xmd_kind {
+    PL_XMD_MARKDOWN = 0, /* an expiry markdown */
+    PL_XMD_BB_BLOCK = 1, /* a past best-before date blocks the pack */
+    PL_XMD_BB_INFO = 2,  /* a past best-before date is reported, the pack sells */
+};
 typedef struct pl_xmd {
     char id[PL_PROMO_ID_MAX + 1];
+    uint8_t kind; /* enum pl_xmd_kind */
     int32_t days, pct_off_bp, priority;
     int64_t start, end;
     uint8_t scope_kind, nscope; /* PL_SCOPE_* as promotions */
@@ -484,7 +495,9 @@ typedef struct pl_xmd {
     char batch[PL_BATCH_ID_MAX + 1];
 } pl_xmd_t;
 
-/* Writes (or replaces) rule x->id: PL_EINVAL for a field out of bounds. */
+/* Writes (or replaces) rule x->id (either kind): PL_EINVAL for a field out
+ * of bounds (a markdown's pct_off_bp outside 1..9999, a best-before rule's
+ * days or pct_off_bp not 0, an unknown kind). */
 int pl_xmd_put(pl_txn_t *txn, const pl_xmd_t *x);
 /* Every rule in id order (none on a catalogue without the database); a
  * rule that does not decode stops the walk with its code. */

@@ -19,6 +19,7 @@
 #define GTIN_G "09506000134352" /* item G, each, 10.00 */
 #define GTIN_M "04006381333931" /* item M, per kg, 39.80 */
 #define GTIN_F "05901234123457" /* item F, each, 10.00, with expiry markdowns */
+#define GTIN_B "05012345678900" /* item B, department DAIRY, with best-before rules */
 
 static pl_resolver_t *res;
 static pl_answer_t ans;
@@ -62,8 +63,55 @@ static void write_catalogue(pl_cat_t *cat)
     catfix_item(txn, "F", NULL, "each", 0, NULL);
     catfix_barcode(txn, GTIN_F, "F");
     catfix_price(txn, "F", PL_LEVEL_BASE, "", T0 - 30 * DAY, 1000, 0, "b1");
+    catfix_item(txn, "B", NULL, "each", 0, NULL);
+    pl_item_t b;
+    CHECK_INT(pl_item_get(txn, "B", &b), 0);
+    snprintf(b.dept, sizeof(b.dept), "DAIRY");
+    CHECK_INT(pl_item_put(txn, &b), 0);
+    catfix_barcode(txn, GTIN_B, "B");
+    catfix_price(txn, "B", PL_LEVEL_BASE, "", T0 - 30 * DAY, 500, 0, "b1");
     pl_store_t s1 = {"S1", "north", "Store 1", ""};
     CHECK_INT(pl_store_put(txn, &s1), 0);
+    /* Best-before rules: department DAIRY blocks; item B in store S1 sells
+     * (priority 5); from T0 + 1 h all of DAIRY sells (priority 9). */
+    const struct {
+        const char *id;
+        int kind, prio;
+        const char *dept, *item, *store;
+        int64_t start;
+    } bb[] = {{"BB-D", PL_XMD_BB_BLOCK, 0, "DAIRY", NULL, NULL, T0 - DAY},
+              {"BB-S1", PL_XMD_BB_INFO, 5, "", "B", "S1", T0 - DAY},
+              {"BB-LATER", PL_XMD_BB_INFO, 9, "DAIRY", NULL, NULL, T0 + 3600}};
+    for (size_t i = 0; i < sizeof(bb) / sizeof(bb[0]); i++) {
+        pl_xmd_t x;
+        memset(&x, 0, sizeof(x));
+        snprintf(x.id, sizeof(x.id), "%s", bb[i].id);
+        x.kind = (uint8_t)bb[i].kind;
+        x.priority = bb[i].prio;
+        x.start = bb[i].start;
+        x.end = PL_TIME_NONE;
+        snprintf(x.dept, sizeof(x.dept), "%s", bb[i].dept);
+        if (bb[i].item) {
+            x.nitems = 1;
+            snprintf(x.items[0], sizeof(x.items[0]), "%s", bb[i].item);
+        }
+        if (bb[i].store) {
+            x.scope_kind = PL_SCOPE_STORES;
+            x.nscope = 1;
+            snprintf(x.scope[0], sizeof(x.scope[0]), "%s", bb[i].store);
+        }
+        CHECK_INT(pl_xmd_put(txn, &x), 0);
+    }
+    /* a best-before rule has no days or percentage; a markdown has both */
+    pl_xmd_t bad;
+    memset(&bad, 0, sizeof(bad));
+    snprintf(bad.id, sizeof(bad.id), "BAD");
+    bad.kind = PL_XMD_BB_BLOCK;
+    bad.pct_off_bp = 1000;
+    CHECK_INT(pl_xmd_put(txn, &bad), PL_EINVAL);
+    bad.kind = 7;
+    bad.pct_off_bp = 0;
+    CHECK_INT(pl_xmd_put(txn, &bad), PL_EINVAL);
     /* 3 days → 30 %, 1 day → 50 %, the last day → 70 %; in store S1 a
      * rule of higher priority gives 10 % from 3 days; one starts later. */
     const struct {
@@ -157,6 +205,40 @@ static void test_best_before(void)
     CHECK_STR(a->reason, "best_before");
     a = look(code, T0, PL_LOOKUP_BEST_BEFORE | PL_LOOKUP_MEMBER);
     CHECK_INT(a->status, PL_ANS_BLOCKED);
+}
+
+/* Per department, item and store: a best-before rule decides over the
+ * server's setting (the flag). */
+static void test_best_before_rules(void)
+{
+    char code[160], d[16];
+    snprintf(code, sizeof(code), "]d201" GTIN_B "15%s10L1", yymmdd(T0, -1, d));
+    for (int flags = 0; flags <= (int)PL_LOOKUP_BEST_BEFORE; flags += (int)PL_LOOKUP_BEST_BEFORE) {
+        /* DAIRY blocks, whatever the server's setting */
+        const pl_answer_t *a = look(code, T0, flags);
+        CHECK_INT(a->status, PL_ANS_BLOCKED);
+        CHECK_STR(a->reason, "best_before");
+        CHECK(a->valid_until <= T0 + 3600, "blocked until %lld, a rule starts at T0 + 1 h",
+              (long long)a->valid_until);
+        /* in S1 the item's rule of higher priority sells it */
+        pl_resolve(res, "S1", code, strlen(code), T0, flags, &ans);
+        CHECK_INT(ans.status, PL_ANS_OK);
+        CHECK_INT(ans.price, 500);
+        /* from T0 + 1 h the department sells everywhere */
+        a = look(code, T0 + 3600, flags);
+        CHECK_INT(a->status, PL_ANS_OK);
+    }
+    /* a pack not past its date: sold under any rule */
+    snprintf(code, sizeof(code), "]d201" GTIN_B "15%s", yymmdd(T0, 0, d));
+    CHECK_INT(look(code, T0, PL_LOOKUP_BEST_BEFORE)->status, PL_ANS_OK);
+    /* another department (G has none) follows the server's setting */
+    snprintf(code, sizeof(code), "]d201" GTIN_G "15%s", yymmdd(T0, -1, d));
+    CHECK_INT(look(code, T0, 0)->status, PL_ANS_OK);
+    CHECK_INT(look(code, T0, PL_LOOKUP_BEST_BEFORE)->status, PL_ANS_BLOCKED);
+    /* an expiry markdown is not a best-before rule, nor the reverse: B has
+     * no markdown, F no best-before rule */
+    snprintf(code, sizeof(code), "]d201" GTIN_B "15%s", yymmdd(T0, 0, d));
+    CHECK_STR(look(code, T0, 0)->source, "base");
 }
 
 static void test_weight_and_amount(void)
@@ -279,6 +361,7 @@ int main(void)
     CHECK_INT(pl_resolver_refresh(res), 0);
     test_expiry();
     test_best_before();
+    test_best_before_rules();
     test_weight_and_amount();
     test_markdowns();
     test_codes();
