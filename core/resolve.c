@@ -84,17 +84,27 @@ static int store_cmp(const void *a, const void *b)
     return strcmp(((const rstore_t *)a)->st.id, ((const rstore_t *)b)->st.id);
 }
 
+/* The array p of *cap elements (n in use) with room for one more: p, or
+ * p grown (doubled, from `first` elements) with *cap updated, or NULL when
+ * out of memory (p is then still valid and unchanged). */
+static void *grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return p;
+    size_t c = *cap ? *cap * 2 : first;
+    void *q = realloc(p, c * size);
+    if (q)
+        *cap = c;
+    return q;
+}
+
 static int load_store(const pl_store_t *st, void *arg)
 {
     pl_resolver_t *r = arg;
-    if (r->nstores == r->capstores) {
-        size_t cap = r->capstores ? r->capstores * 2 : 16;
-        rstore_t *n = realloc(r->stores, cap * sizeof(*n));
-        if (!n)
-            return -ENOMEM;
-        r->stores = n;
-        r->capstores = cap;
-    }
+    rstore_t *a = grow(r->stores, &r->capstores, r->nstores, sizeof(*a), 16);
+    if (!a)
+        return -ENOMEM;
+    r->stores = a;
     rstore_t *s = &r->stores[r->nstores++];
     s->st = *st;
     s->cfg = r->default_cfg;
@@ -108,14 +118,10 @@ static int load_store(const pl_store_t *st, void *arg)
 static int load_xmd(const pl_xmd_t *x, void *arg)
 {
     pl_resolver_t *r = arg;
-    if (r->nxmd == r->capxmd) {
-        size_t cap = r->capxmd ? r->capxmd * 2 : 8;
-        pl_xmd_t *n = realloc(r->xmd, cap * sizeof(*n));
-        if (!n)
-            return -ENOMEM;
-        r->xmd = n;
-        r->capxmd = cap;
-    }
+    pl_xmd_t *a = grow(r->xmd, &r->capxmd, r->nxmd, sizeof(*a), 8);
+    if (!a)
+        return -ENOMEM;
+    r->xmd = a;
     r->xmd[r->nxmd++] = *x;
     return 0;
 }
