@@ -149,7 +149,7 @@ int cat_changes_commit(pl_txn_t *t)
     rw_u64(&w, t->bump_prev);
     rw_u64(&w, t->bump_state);
     rw_u32(&w, s->wide ? 0 : s->n);
-    if (!s->wide)
+    if (!s->wide && s->len) /* no keys: none to copy (and no buffer) */
         rw_bytes(&w, s->keys, s->len);
     key_be64(k, t->bump_gen);
     int rc = w.err ? txn_fail(t, PL_EINVAL) : cat_put(t, DB_CHANGES, k, 8, b, w.len, 0);
