@@ -474,6 +474,25 @@ static int for_item(const pl_xmd_t *x, const char *sku, const char *dept)
     return !x->nitems;
 }
 
+/* Whether rule x (a markdown or a best-before rule) reaches this answer's
+ * item (a->sku, or its department) at the store and is in force at now;
+ * the answer's validity ends at the rule's next start or end. */
+static int rule_in_force(const pl_xmd_t *x, const char *store, const char *zone,
+                         const char *dept, int64_t now, pl_answer_t *a)
+{
+    if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+        return 0;
+    if (now < x->start) {
+        until(a, x->start);
+        return 0;
+    }
+    if (x->end != PL_TIME_NONE && now >= x->end)
+        return 0;
+    if (x->end != PL_TIME_NONE)
+        until(a, x->end);
+    return 1;
+}
+
 /* The expiry markdown for a pack with `left` days to its date: the rule
  * of highest priority, then largest percentage, then smallest id, among
  * those in force at now for this item and store. Applied when it lowers the
@@ -486,16 +505,8 @@ static void expiry_markdown(const pl_resolver_t *r, const char *store, const cha
     const pl_xmd_t *best = NULL;
     for (size_t i = 0; i < r->nxmd; i++) {
         const pl_xmd_t *x = &r->xmd[i];
-        if (x->kind != PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+        if (x->kind != PL_XMD_MARKDOWN || !rule_in_force(x, store, zone, dept, now, a))
             continue;
-        if (now < x->start) {
-            until(a, x->start);
-            continue;
-        }
-        if (x->end != PL_TIME_NONE && now >= x->end)
-            continue;
-        if (x->end != PL_TIME_NONE)
-            until(a, x->end);
         if (left > x->days)
             continue;
         if (!best || x->priority > best->priority ||
@@ -525,16 +536,8 @@ static int best_before_blocks(const pl_resolver_t *r, const char *store, const c
     const pl_xmd_t *best = NULL;
     for (size_t i = 0; i < r->nxmd; i++) {
         const pl_xmd_t *x = &r->xmd[i];
-        if (x->kind == PL_XMD_MARKDOWN || !for_item(x, a->sku, dept) || !in_scope(x, store, zone))
+        if (x->kind == PL_XMD_MARKDOWN || !rule_in_force(x, store, zone, dept, now, a))
             continue;
-        if (now < x->start) {
-            until(a, x->start);
-            continue;
-        }
-        if (x->end != PL_TIME_NONE && now >= x->end)
-            continue;
-        if (x->end != PL_TIME_NONE)
-            until(a, x->end);
         if (!best || x->priority > best->priority)
             best = x; /* the table is in id order: the smallest id wins ties */
     }
