@@ -229,7 +229,7 @@ uint64_t pl_resolver_gen(const pl_resolver_t *r)
 void pl_resolver_changes(const pl_resolver_t *r, uint64_t *followed, uint64_t *flushes)
 {
     *followed = r->tk.followed;
-    *flushes = r->tk.restarts + r->tk.wides;
+    *flushes = r->tk.epoch;
 }
 
 int pl_resolver_utc_offset(const pl_resolver_t *r)

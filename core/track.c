@@ -69,7 +69,6 @@ static void restart(track_t *tk, pl_txn_t *txn, uint64_t gen, uint64_t state)
     tk->gen = gen;
     tk->state = state;
     tk->started = 1;
-    tk->restarts++;
     tk->epoch++;
     ring_set(tk, gen, state);
     uint64_t g = gen, want = state;
@@ -103,7 +102,6 @@ void track_update(track_t *tk, pl_txn_t *txn, uint64_t gen, uint64_t state)
         if (rc == 0 && c.prev_state == tk->state && c.wide) {
             tk->floor = g;
             tk->epoch++;
-            tk->wides++;
         } else if (rc != 0 || c.prev_state != tk->state) {
             restart(tk, txn, gen, state);
             return;

@@ -38,11 +38,11 @@ typedef struct track {
     uint64_t seed;
     uint64_t gen, state; /* the snapshot followed to */
     uint64_t floor;
-    uint64_t epoch; /* +1 whenever the floor moves: wide change or restart */
+    uint64_t epoch; /* flushes: +1 whenever the floor moves (wide change or restart) */
     int started;
     uint64_t *slot;                     /* TRACK_SLOTS: last generation touching the slot */
     track_pair_t *ring;                 /* TRACK_RING: state of each recent generation */
-    uint64_t followed, restarts, wides; /* counters */
+    uint64_t followed; /* generations followed through the log */
 } track_t;
 
 int track_init(track_t *tk);
