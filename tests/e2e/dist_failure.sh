@@ -36,7 +36,7 @@ printf 'op,sku,barcode\nbarcode,100003,%s\n' "$FREE" >"$T/local.csv"
 printf 'op,sku,barcode\nbarcode,100001,%s\n' "$FREE" >"$T/conflict.csv"
 "$LOAD" publish --quiet --db "$HQ" --nats "$U" --zone north "$T/conflict.csv" >/dev/null
 
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_eq "S1's follower stops: exit 1" "$frc" 1
 err=$(cat "$T/f1.err")
 check_match "it says where" "$err" "stopped at PRICELANE_north sequence 2: batch conflict"

@@ -113,7 +113,7 @@ check_eq "a second follower on S1's catalogue: exit 1" "$frc" 1
 check_match "a second follower: says why" "$out" "another follower is running on this catalogue"
 
 kill -TERM "$F1"
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_eq "SIGTERM: the follower exits 0" "$frc" 0
 check_match "SIGTERM: says where it stopped" "$(tail -1 "$T/f1.out")" "stopped at PRICELANE_north sequence $((HEAD + 1))"
 stop_server lanes "$SPID"

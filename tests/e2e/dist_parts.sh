@@ -66,7 +66,7 @@ PY
 }
 # A part 2 of 2 alone.
 hpub "Pricelane-Batch: x1|Pricelane-Format: csv|Pricelane-Part: 2/2|Pricelane-Digest: 0123456789abcdef0123456789abcdef" "price,100001,1.00"
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_eq "a part without its beginning: the follower stops" "$frc" 1
 check_match "a part without its beginning: says so" "$(cat "$T/f1.err")" "stopped at PRICELANE_north sequence $((HEAD + 1)): batch x1: part 2 of 2 without the parts before it"
 "$LOAD" follow --skip $((HEAD + 1)) --db "$T/s1" >/dev/null && ok "passed with --skip" || bad "--skip"
@@ -76,7 +76,7 @@ hpub "Pricelane-Batch: x2|Pricelane-Format: csv|Pricelane-Part: 1/2|Pricelane-Di
 hpub "Pricelane-Batch: x2|Pricelane-Format: csv|Pricelane-Part: 2/2|Pricelane-Digest: 0123456789abcdef0123456789abcdef" $'price,100001,1.00\n'
 start_follower f1 "$T/s1" "$U" north S1
 F1=$FPID
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_eq "parts with a wrong digest: the follower stops" "$frc" 1
 check_match "parts with a wrong digest: says so" "$(cat "$T/f1.err")" "sequence $((HEAD + 2)): batch x2: its 2 parts do not make the batch \(digest [0-9a-f]{32}, the parts say 0123456789abcdef0123456789abcdef\)"
 check_eq "nothing of it applied" "$(price "$T/s1" 6901234567892)" 5990
@@ -84,7 +84,7 @@ check_eq "nothing of it applied" "$(price "$T/s1" 6901234567892)" 5990
 # The skip moved past the first part; the second now stands alone.
 start_follower f1 "$T/s1" "$U" north S1
 F1=$FPID
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_match "its second part, alone: stops too" "$(tail -3 "$T/f1.err")" "sequence $((HEAD + 3)): batch x2: part 2 of 2 without"
 "$LOAD" follow --skip $((HEAD + 3)) --db "$T/s1" >/dev/null || bad "--skip"
 
@@ -92,7 +92,7 @@ check_match "its second part, alone: stops too" "$(tail -3 "$T/f1.err")" "sequen
 hpub "" $'op,sku,price\nprice,100001,1.00\n'
 start_follower f1 "$T/s1" "$U" north S1
 F1=$FPID
-frc=0; timeout 20 tail --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
+frc=0; timeout 20 tail -s 0.05 --pid="$F1" -f /dev/null; wait "$F1" || frc=$?
 check_match "a message without headers: stops, says why" "$(tail -3 "$T/f1.err")" "sequence $((HEAD + 4)): the message has no valid Pricelane-Batch header"
 check_eq "the catalogue: the big batch and the three skips" "$(generation "$T/s1")" 5
 "$LOAD" verify --quiet --db "$T/s1" >/dev/null && ok "verify clean after the skips" || bad "verify"

@@ -109,7 +109,7 @@ stop_server() {
     local name=$1 pid=$2 fdv="FD_$1"
     STOP_RC=0
     kill -TERM "$pid" 2>/dev/null || true
-    if ! timeout 20 tail --pid="$pid" -f /dev/null; then
+    if ! timeout 20 tail -s 0.05 --pid="$pid" -f /dev/null; then
         echo "     $name did not exit within 20 s of SIGTERM: killed"
         kill -KILL "$pid" 2>/dev/null || true
     fi

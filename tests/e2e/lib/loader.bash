@@ -207,6 +207,6 @@ start_watcher() {
 stop_watcher() {
     kill -TERM "$WPID"
     WRC=0
-    timeout 60 tail --pid="$WPID" -f /dev/null || true
+    timeout 60 tail -s 0.05 --pid="$WPID" -f /dev/null || true
     wait "$WPID" || WRC=$?
 }

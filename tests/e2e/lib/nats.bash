@@ -32,7 +32,7 @@ stop_nats() {
     local pidv="NATS_PID_$1" pid
     pid=${!pidv}
     kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-    timeout 20 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
+    timeout 20 tail -s 0.05 --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
