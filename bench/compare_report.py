@@ -136,13 +136,13 @@ def churn_report(w, runs, churners, med, target):
       "no batches; Redis and memcached receive the changed answers as SETs):")
     w("")
     w("| server | variant | batches/s (achieved) | answers/s | × quiet | p99 µs | × quiet p99 | "
-      "apply ms (median) |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|")
+      "apply ms (median) | apply CPU ms a batch |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     goals = []
     for srv, var in sorted({(k[0], k[1]) for k in runs if k[2] == "churn-0/s"}):
         q_t = med((srv, var, "churn-0/s"), "throughput")
         q_p = med((srv, var, "churn-0/s"), "p99")
-        w("| %s | %s | 0 | %.0f | 1 | %.1f | 1 | – |" % (srv, var, q_t, q_p))
+        w("| %s | %s | 0 | %.0f | 1 | %.1f | 1 | – | – |" % (srv, var, q_t, q_p))
         for sc in rates:
             t, p = med((srv, var, sc), "throughput"), med((srv, var, sc), "p99")
             if t is None:
@@ -150,9 +150,11 @@ def churn_report(w, runs, churners, med, target):
             ch = churners.get((srv, var, sc), [])
             ach = statistics.median(c["achieved_rate"] for c in ch) if ch else None
             am = [c["apply_ms_median"] for c in ch if c.get("apply_ms_median") is not None]
-            w("| %s | %s | %s (%s) | %.0f | %.2f | %.1f | %.2f | %s |" %
+            ac = [c["apply_cpu_ms_per_batch"] for c in ch if c.get("apply_cpu_ms_per_batch") is not None]
+            w("| %s | %s | %s (%s) | %.0f | %.2f | %.1f | %.2f | %s | %s |" %
               (srv, var, sc[6:-2], "%.1f" % ach if ach is not None else "?", t, t / q_t if q_t else 0,
-               p, p / q_p if q_p else 0, "%.0f" % statistics.median(am) if am else "–"))
+               p, p / q_p if q_p else 0, "%.0f" % statistics.median(am) if am else "–",
+               "%.0f" % statistics.median(ac) if ac else "–"))
             if srv == "pricelaned":
                 goals.append((var, sc[6:-2], t / q_t if q_t else None, p / q_p if q_p else None))
     w("")

@@ -32,7 +32,13 @@ static void usage(FILE *f)
                "Resolves every code of the key file against the catalogue (chain-wide,\n"
                "non-member, now) and stores its JSON answer as the value of the key <code>\n"
                "in Redis (SET) or memcached (set), pipelined, or writes 'code<TAB>json'\n"
-               "lines to FILE. Prints {\"loaded\":N,\"mean_answer_bytes\":B,...} on stdout.\n");
+               "lines to FILE. Prints {\"loaded\":N,\"mean_answer_bytes\":B,...} on stdout.\n"
+               "\n"
+               "--keys -: reads groups of codes from standard input, one code a line, each\n"
+               "group ended by an empty line (or the end of the input), and stores each\n"
+               "group's answers as the catalogue has them when the group ends, printing\n"
+               "one such line per group: one process keeps a key-value store up to date\n"
+               "through a day of batches, as bench/churn.py does.\n");
 }
 
 static int connect_to(const struct sockaddr_in *a)
@@ -219,14 +225,53 @@ static int load_answers(const struct kv_opts *o, pl_resolver_t *r, const pl_keys
     return 0;
 }
 
+/* --keys -: one group of codes at a time from stdin, each answered from
+ * the catalogue as it is when the group ends. Returns 0, or -1. */
+static int load_stream(const struct kv_opts *o, pl_resolver_t *r, struct sink *k)
+{
+    enum { GROUP_MAX = 65536 };
+    pl_keys_t g = {.text = malloc((size_t)GROUP_MAX * 256),
+                   .off = malloc(GROUP_MAX * sizeof(uint32_t)),
+                   .len = malloc(GROUP_MAX)};
+    char line[512];
+    size_t used = 0;
+    int rc = g.text && g.off && g.len ? 0 : -1, eof = 0;
+    while (!rc && !eof) {
+        eof = !fgets(line, sizeof(line), stdin);
+        size_t n = eof ? 0 : strcspn(line, "\r\n");
+        if (n && n < 256 && g.n < GROUP_MAX) {
+            memcpy(g.text + used, line, n);
+            g.text[used + n] = 0;
+            g.off[g.n] = (uint32_t)used;
+            g.len[g.n++] = (uint8_t)n;
+            used += n + 1;
+            continue;
+        }
+        if (n) {
+            fprintf(stderr, CMD ": a code of %zu bytes, or more than %d in a group\n", n,
+                    GROUP_MAX);
+            rc = -1;
+        } else if (g.n) {
+            rc = pl_resolver_refresh(r) ? -1 : load_answers(o, r, &g, k);
+            fflush(stdout);
+            g.n = used = 0;
+        }
+    }
+    free(g.text);
+    free(g.off);
+    free(g.len);
+    return rc;
+}
+
 int pl_bench_kvload(int argc, char **argv)
 {
     struct kv_opts o = {.addr = {.sin_family = AF_INET}};
     int status = parse_options(argc, argv, &o);
     if (status >= 0)
         return status;
-    pl_keys_t keys;
-    if (pl_keys_load(&keys, o.keys_path, 0, 1))
+    int stream = strcmp(o.keys_path, "-") == 0;
+    pl_keys_t keys = {0};
+    if (!stream && pl_keys_load(&keys, o.keys_path, 0, 1))
         return 2;
     pl_cat_t *cat = NULL;
     pl_resolver_t *r = NULL;
@@ -249,7 +294,7 @@ int pl_bench_kvload(int argc, char **argv)
                 o.redis ? o.redis : o.mc);
         goto out;
     }
-    if (load_answers(&o, r, &keys, &k) == 0)
+    if ((stream ? load_stream(&o, r, &k) : load_answers(&o, r, &keys, &k)) == 0)
         status = 0;
 out:
     if (k.out && fclose(k.out))
