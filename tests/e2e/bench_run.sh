@@ -3,10 +3,11 @@
 # ephemeral ports: pricelaned (every engine; line protocol over TCP and UDP,
 # RESP, open loop), redis-server and memcached loaded with the same answers
 # by kv-load (a whole key file, and groups on stdin as bench/churn.py feeds
-# it while its batches go through one watcher), and the calibration echo server. Every answer is checked (status
-# and code, with missing and scale codes in the mix): zero errors. A run with
-# the wrong expectation must fail, so the checks are known to bite. Then the
-# resolve microbenchmark on the same catalogue (its answers, not its times).
+# it while its batches go through one watcher), and the calibration echo
+# server. Every answer is checked (status and code, with missing and scale
+# codes in the mix): zero errors. A run with the wrong expectation must
+# fail, so the checks are known to bite. Then the resolve microbenchmark on
+# the same catalogue (its answers, not its times).
 # No assertion on throughput or latency.
 source "$(dirname "$0")/lib/common.bash"
 [ -x "$BIN/pricelaned" ] && [ -x "$BIN/pricelane-bench" ] && [ -x "$BIN/pricelane-load" ] || {
