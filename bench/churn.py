@@ -116,7 +116,7 @@ def main():
     rnd = random.Random(a.seed)
     work = tempfile.mkdtemp(prefix="pricelane-churn.")
     batch_path, keys_path = os.path.join(work, "batch.csv"), os.path.join(work, "keys.txt")
-    run = "%x" % rnd.getrandbits(32)
+    run = os.urandom(4).hex()  # batch ids of their own in every run: a batch id seen before is not applied again
     period = 1.0 / a.rate
     inbox = os.path.join(work, "inbox")
     os.mkdir(inbox)
