@@ -546,6 +546,11 @@ int pl_txn_renew(pl_txn_t *t)
     return pl_err_from_mdb(mrc);
 }
 
+uint64_t pl_txn_id(const pl_txn_t *t)
+{
+    return (uint64_t)mdb_txn_id(t->txn);
+}
+
 /* ---- meta ----------------------------------------------------------------- */
 
 int pl_meta_get(pl_txn_t *t, pl_meta_t *m)

@@ -24,6 +24,15 @@ size_t pl_utf8_len(const unsigned char *s, size_t n)
     return need;
 }
 
+/* Per byte: 1 when it stands for itself in a JSON string (printable ASCII
+ * but the quote and the backslash). */
+#define PLAIN(c) ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+#define PLAIN8(c)                                                                                  \
+    PLAIN(c), PLAIN(c + 1), PLAIN(c + 2), PLAIN(c + 3), PLAIN(c + 4), PLAIN(c + 5), PLAIN(c + 6),  \
+        PLAIN(c + 7)
+#define PLAIN32(c) PLAIN8(c), PLAIN8(c + 8), PLAIN8(c + 16), PLAIN8(c + 24)
+static const unsigned char plain[256] = {PLAIN32(0), PLAIN32(32), PLAIN32(64), PLAIN32(96)};
+
 /* A JSON string: quotes, backslashes and control bytes escaped; bytes that
  * are not valid UTF-8 become U+FFFD so the line is always valid JSON. */
 size_t pl_json_str(char *out, size_t cap, const char *s, size_t n)
@@ -33,6 +42,16 @@ size_t pl_json_str(char *out, size_t cap, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     put(o, "\"", 1);
     for (size_t i = 0; i < n;) {
+        /* A run of bytes that stand for themselves goes in one copy: most
+         * strings (codes, tags, names in ASCII) are one such run. */
+        size_t j = i;
+        while (j < n && plain[u[j]])
+            j++;
+        if (j > i) {
+            put(o, u + i, j - i);
+            i = j;
+            continue;
+        }
         unsigned char c = u[i];
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
@@ -54,8 +73,6 @@ size_t pl_json_str(char *out, size_t cap, const char *s, size_t n)
                 continue;
             }
             put(o, "\\ufffd", 6);
-        } else {
-            put(o, &u[i], 1);
         }
         i++;
     }

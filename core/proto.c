@@ -204,6 +204,45 @@ static int line_bare(pl_req_t *req, const char *cur, const char *end, const char
     return finish(req, type);
 }
 
+/* Per byte: 1 a digit, 2 a tag byte (tag_ok's set); the fast path's test. */
+#define CL_DIGIT 1
+#define CL_TAG 2
+#define CLT(c)                                                                                     \
+    (((c) >= '0' && (c) <= '9') |                                                                  \
+     (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ||    \
+      (c) == '_' || (c) == '.' || (c) == ':' || (c) == '-')                                        \
+         << 1)
+#define CLT8(c)                                                                                    \
+    CLT(c), CLT(c + 1), CLT(c + 2), CLT(c + 3), CLT(c + 4), CLT(c + 5), CLT(c + 6), CLT(c + 7)
+#define CLT32(c) CLT8(c), CLT8(c + 8), CLT8(c + 16), CLT8(c + 24)
+static const unsigned char byte_class[256] = {CLT32(0), CLT32(32), CLT32(64), CLT32(96)};
+
+/* The common request in one pass: an optional "#tag " and a code of digits,
+ * nothing else (what every scanner and the UDP lanes send). Returns 1 with
+ * *req filled exactly as the general parse below would fill it, or 0 when
+ * the line is anything else (then nothing is decided). */
+static int line_fast(pl_req_t *req, const char *p, size_t n)
+{
+    size_t i = 0;
+    if (n && p[0] == '#') {
+        for (i = 1; i < n && (byte_class[(unsigned char)p[i]] & CL_TAG); i++)
+            ;
+        if (i == 1 || i - 1 > TAG_MAX || i == n || p[i] != ' ')
+            return 0;
+        req->tag = (pl_slice_t){p + 1, i - 1};
+        i++;
+    }
+    size_t c0 = i;
+    for (; i < n && (byte_class[(unsigned char)p[i]] & CL_DIGIT); i++)
+        ;
+    if (i != n || i == c0)
+        return 0;
+    req->args[0] = (pl_slice_t){p + c0, n - c0};
+    req->nargs = 1;
+    req->type = PL_REQ_LOOKUP;
+    return 1;
+}
+
 /* One line without its newline. A single word that is not a command is a
  * code (scanners send bare codes; keyed item codes may start with a letter);
  * several words must start with a command. */
@@ -214,6 +253,9 @@ static int line_request(pl_req_t *req, const char *p, size_t n, int datagram)
     char s[SHOW_MAX + 4];
 
     req_reset(req, PL_PROTO_LINE);
+    if (line_fast(req, p, n))
+        return 1;
+    req->tag = (pl_slice_t){NULL, 0};
     if (!next_word(&cur, end, &w))
         return SKIPPED;
     if (w.p[0] == '#') {

@@ -28,6 +28,8 @@ struct pl_resolver {
     pl_txn_t *txn;
     int active; /* a snapshot is held */
     int stale;  /* requests arrived since it was taken: the next lookup renews it */
+    int read;   /* what follows was read from the committed state txn_id */
+    uint64_t txn_id;
     uint64_t gen;
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
@@ -173,6 +175,15 @@ int pl_resolver_refresh(pl_resolver_t *r)
     r->active = rc == 0;
     if (rc)
         return rc;
+    /* No commit since the last snapshot (the common case: a server renews
+     * at every batch of requests, a batch is committed a few times a
+     * second): the meta, the change log, the store table and the recalls
+     * are what they were, and reading them again would cost more than the
+     * requests of a small batch. */
+    uint64_t id = pl_txn_id(r->txn);
+    if (r->read && id == r->txn_id)
+        return 0;
+    r->read = 0;
     pl_meta_t m;
     rc = pl_meta_get(r->txn, &m);
     if (rc == 0) {
@@ -197,6 +208,9 @@ int pl_resolver_refresh(pl_resolver_t *r)
          * state's tags or stores. */
         pl_txn_reset(r->txn);
         r->active = 0;
+    } else {
+        r->read = 1;
+        r->txn_id = id;
     }
     return rc;
 }

@@ -163,7 +163,7 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
      * clock twice would cost more than a memoized answer. */
     int timed = (ax->lat_tick++ % LAT_SAMPLE) == 0;
     int64_t t0 = timed ? pl_time_mono_ns() : 0;
-    uint64_t counts[PL_SS__COUNT] = {0};
+    uint64_t counts[PL_SS__COUNT]; /* MGET's, one per key; set by mlookup only */
     int status = PL_SS_OTHER;
     size_t n = 0;
     *flags = 0;
@@ -175,6 +175,7 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
         n = lookup(ax, req, req->args[0], req->store, out, cap, &status);
         break;
     case PL_REQ_MLOOKUP:
+        memset(counts, 0, sizeof(counts));
         n = mlookup(ax, req, out, cap, counts);
         status = -1;
         break;
@@ -218,10 +219,11 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
         return 0;
     }
     if (status >= 0)
-        counts[status]++;
-    for (int s = 0; s < PL_SS__COUNT; s++)
-        if (counts[s])
-            pl_stat_add(ax->stats, PL_STAT_REQ(sp, s), counts[s]);
+        pl_stat_add(ax->stats, PL_STAT_REQ(sp, status), 1);
+    else
+        for (int s = 0; s < PL_SS__COUNT; s++)
+            if (counts[s])
+                pl_stat_add(ax->stats, PL_STAT_REQ(sp, s), counts[s]);
     if (timed)
         pl_stat_latency(ax->stats, (uint64_t)(pl_time_mono_ns() - t0));
     return n;

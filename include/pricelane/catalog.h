@@ -187,6 +187,10 @@ void pl_txn_abort(pl_txn_t *txn);
  * error, after which the handle stays reset (renew again, or abort). */
 void pl_txn_reset(pl_txn_t *txn);
 int pl_txn_renew(pl_txn_t *txn);
+/* The id of the committed state txn reads (LMDB's transaction id: every
+ * commit to the catalogue, a restore included, takes a higher one). Two
+ * snapshots of one open catalogue with the same id read the same bytes. */
+uint64_t pl_txn_id(const pl_txn_t *txn);
 
 /* ---- meta ----------------------------------------------------------------- */
 

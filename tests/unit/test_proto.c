@@ -172,6 +172,74 @@ static void test_line_forms(void)
     CHECK_SLICE(r.args[0], "\xe4\xbb\xb7\xff");
 }
 
+/* The common form (an optional "#tag " and a code of digits) is parsed in
+ * one pass; each case here is that form or one byte away from it, and must
+ * give what the general parse gives for the same request written otherwise. */
+static void test_line_fast_form(void)
+{
+    static const struct {
+        const char *line, *same; /* `same`: the request written with blanks the fast form lacks */
+    } pairs[] = {
+        {"6901234567892", "  6901234567892 "},
+        {"#t 6901234567892", "#t \t 6901234567892\t"},
+        {"#abc-1.x:9_Z 1", "\t#abc-1.x:9_Z  1"},
+        {"#12345678901234567890123456789012 7", " #12345678901234567890123456789012 7"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        for (int dg = 0; dg < 2; dg++) {
+            char a[128], b[128];
+            pl_req_t ra, rb;
+            size_t ua, ub;
+            int na = snprintf(a, sizeof(a), "%s%s", pairs[i].line, dg ? "" : "\n");
+            int nb = snprintf(b, sizeof(b), "%s%s", pairs[i].same, dg ? "" : "\n");
+            CHECK_INT(parse1(pairs[i].line, a, (size_t)na, dg, &ra, &ua), 1);
+            CHECK_INT(parse1(pairs[i].same, b, (size_t)nb, dg, &rb, &ub), 1);
+            CHECK_INT(ra.type, PL_REQ_LOOKUP);
+            CHECK_INT(rb.type, PL_REQ_LOOKUP);
+            CHECK_INT(ra.nargs, rb.nargs);
+            CHECK(slice_is(ra.args[0], rb.args[0].p, rb.args[0].len), "code \"%s\" vs \"%s\"",
+                  slice_str(ra.args[0]), slice_str(rb.args[0]));
+            CHECK(slice_is(ra.tag, rb.tag.p, rb.tag.len), "tag \"%s\" vs \"%s\"", slice_str(ra.tag),
+                  slice_str(rb.tag));
+            CHECK_INT(ra.store.len, 0);
+            CHECK_INT(ra.member, 0);
+            CHECK_INT(ua, (size_t)na);
+        }
+    }
+    pl_req_t r;
+    size_t u;
+    /* One byte off the common form: the general parse decides. */
+    CHECK_INT(parse1("tag of 33 bytes", S("#123456789012345678901234567890123 7\n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK(strncmp(r.error, "bad tag", 7) == 0, "error: %s", r.error);
+    CHECK_INT(parse1("empty tag", S("# 7\n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK(strncmp(r.error, "bad tag", 7) == 0, "error: %s", r.error);
+    CHECK_INT(parse1("tag alone", S("#t \n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK_STR(r.error, "tag without a request");
+    CHECK_SLICE(r.tag, "t");
+    CHECK_INT(parse1("digits then a letter", S("#t 12a3\n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_LOOKUP);
+    CHECK_SLICE(r.tag, "t");
+    CHECK_SLICE(r.args[0], "12a3");
+    CHECK_INT(parse1("digits then a control byte", S("#t 12\x01\n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK_STR(r.error, "control byte 0x01 in request");
+    CHECK_SLICE(r.tag, "t");
+    CHECK_INT(parse1("a byte >= 0x80 in the tag", S("#t\x80 1\n"), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK(strncmp(r.error, "bad tag", 7) == 0, "error: %s", r.error);
+    CHECK_INT(parse1("digits, a GS, digits",
+                     S("0101234567890128\x1d"
+                       "10L1\n"),
+                     0, &r, &u),
+              1);
+    CHECK_INT(r.type, PL_REQ_LOOKUP);
+    CHECK_SLICE(r.args[0], "0101234567890128\x1d"
+                           "10L1");
+}
+
 static void test_line_blank(void)
 {
     pl_req_t r;
@@ -802,6 +870,7 @@ static void test_split_key(void)
 int main(void)
 {
     test_line_forms();
+    test_line_fast_form();
     test_line_blank();
     test_line_errors();
     test_line_limits();
