@@ -22,9 +22,10 @@
 #include "pricelane/timefmt.h"
 
 static const char usage_text[] =
-    "usage: pricelane-load labels list   --db DIR [--due-by TIME] [--store S] [--all]\n"
+    "usage: pricelane-load labels list   --db DIR [--due-by TIME] [--store S]\n"
+    "                                    [--all | --to-place]\n"
     "       pricelane-load labels export --db DIR [--format csv] [--due-by TIME] [--store S]\n"
-    "                                    [--output FILE]\n"
+    "                                    [--to-place] [--output FILE]\n"
     "       pricelane-load labels ack    --db DIR [--now TIME] JOB... | --batch ID\n"
     "       pricelane-load labels printed --db DIR [--now TIME] JOB... | --batch ID\n"
     "       pricelane-load labels placed --db DIR [--now TIME] JOB... | --batch ID | --file F\n"
@@ -67,6 +68,9 @@ static const char usage_text[] =
     "                     for the chain\n"
     "  --all              list: also printed, placed and superseded jobs (with their\n"
     "                     state and when they were placed)\n"
+    "  --to-place         list, export: the printed jobs whose labels are not yet\n"
+    "                     confirmed on the shelf (for labels placed), instead of the\n"
+    "                     pending ones\n"
     "  --format csv       export: the only format (default)\n"
     "  --output FILE      export: write to FILE (atomically: FILE.tmp, then renamed)\n"
     "                     instead of standard output\n"
@@ -85,7 +89,7 @@ typedef struct opts {
     enum sub sub;
     const char *db, *due_s, *store, *format, *output, *batch, *now_s, *file;
     int due_inclusive; /* --due-by: jobs due at the bound too; --due-before: strictly before */
-    int all;
+    int all, to_place;
     int64_t due;
     int utc_offset;
     /* --store: the scopes whose labels the store shows */
@@ -100,6 +104,8 @@ typedef struct joblist {
 
 static int wanted(const opts_t *o, const pl_label_job_t *j)
 {
+    if (o->to_place && (j->state != PL_JOB_ACKED || j->placed_at != PL_TIME_NONE))
+        return 0;
     if (o->due_s && (o->due_inclusive ? j->due > o->due : j->due >= o->due))
         return 0;
     if (o->store && j->scope[0] && strcmp(j->scope, o->scope_store) != 0 &&
@@ -712,10 +718,19 @@ static int parse_sub(int argc, char **argv, opts_t *o)
  * go on, or the exit status. */
 static int parse_options(int argc, char **argv, opts_t *o)
 {
-    static const struct option lo[] = {
-        {"db", 1, 0, 'd'},  {"due-before", 1, 0, 'b'}, {"due-by", 1, 0, 'y'}, {"store", 1, 0, 's'},
-        {"all", 0, 0, 'a'}, {"format", 1, 0, 'f'},     {"output", 1, 0, 'o'}, {"batch", 1, 0, 'B'},
-        {"now", 1, 0, 'n'}, {"file", 1, 0, 'F'},       {"help", 0, 0, 'h'},   {0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},
+                                       {"due-before", 1, 0, 'b'},
+                                       {"due-by", 1, 0, 'y'},
+                                       {"store", 1, 0, 's'},
+                                       {"all", 0, 0, 'a'},
+                                       {"format", 1, 0, 'f'},
+                                       {"output", 1, 0, 'o'},
+                                       {"batch", 1, 0, 'B'},
+                                       {"now", 1, 0, 'n'},
+                                       {"file", 1, 0, 'F'},
+                                       {"to-place", 0, 0, 'P'},
+                                       {"help", 0, 0, 'h'},
+                                       {0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -753,6 +768,9 @@ static int parse_options(int argc, char **argv, opts_t *o)
         case 'F':
             o->file = optarg;
             break;
+        case 'P':
+            o->to_place = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -779,7 +797,7 @@ static int check_options(const opts_t *o, int nargs)
                       : "--batch, --file and --now are for ack, printed and placed");
         return 2;
     }
-    if (marks && (o->due_s || o->store || o->all || o->format || o->output)) {
+    if (marks && (o->due_s || o->store || o->all || o->format || o->output || o->to_place)) {
         fprintf(stderr,
                 "pricelane-load labels %s: takes JOB ids or --batch ID (and --now); "
                 "the filters are for list and export\n",
@@ -798,6 +816,10 @@ static int check_options(const opts_t *o, int nargs)
     }
     if (o->sub != SUB_EXPORT && (o->format || o->output)) {
         fprintf(stderr, "pricelane-load labels %s: --format and --output are for export\n", name);
+        return 2;
+    }
+    if (o->all && o->to_place) {
+        fprintf(stderr, "pricelane-load labels list: give --all or --to-place, not both\n");
         return 2;
     }
     if (o->sub == SUB_EXPORT && o->all) {
@@ -824,7 +846,7 @@ static int list_or_export(pl_cat_t *cat, const opts_t *o)
     if (rc)
         txn = NULL;
     else
-        rc = pl_job_each(txn, !o->all, collect, &l);
+        rc = pl_job_each(txn, !o->all && !o->to_place, collect, &l);
     if (rc) {
         fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name,
                 pl_strerror(rc));
@@ -834,7 +856,11 @@ static int list_or_export(pl_cat_t *cat, const opts_t *o)
         if (o->sub == SUB_LIST) {
             if (print_table(o, &l))
                 fprintf(stderr, "pricelane-load labels list: out of memory\n");
-            printf("%zu %slabel job%s\n", l.n, o->all ? "" : "pending ", l.n == 1 ? "" : "s");
+            printf("%zu %slabel job%s\n", l.n,
+                   o->all        ? ""
+                   : o->to_place ? "printed, not placed "
+                                 : "pending ",
+                   l.n == 1 ? "" : "s");
             status = fflush(stdout) == 0 ? 0 : 1;
         } else {
             status = do_export(o, txn, &l);

@@ -32,6 +32,10 @@ check_eq "printed: label_step place" "$(at A1 "$NOW1" label_step)" place
 check_eq "printed: label_price the printed price" "$(at A1 "$NOW1" label_price)" 350
 run "$LOAD" labels list --db "$DB" --all
 check_match "list --all: the job is printed, not placed" "$OUT" "$J1 +printed"
+to_place() { "$LOAD" labels export --db "$DB" --to-place | tail -n +2 | cut -d, -f1 | tr -d '\r' | sort | tr '\n' ' '; }
+check_eq "export --to-place: the two printed jobs" "$(to_place)" "$(printf '%s\n' "$J1" "$J2" | sort | tr '\n' ' ')"
+run "$LOAD" labels list --db "$DB" --to-place
+check_contains "list --to-place: counts them" "$OUT" "2 printed, not placed label jobs"
 
 # Errors: nothing placed.
 run "$LOAD" labels placed --db "$DB" --now "$NOW1" "$J1" 99999
@@ -74,6 +78,7 @@ printf '{"job":%s}\n' "$J2" >"$T/ok.jsonl"
 run "$LOAD" labels placed --db "$DB" --now "$LATER" --file "$T/ok.jsonl"
 check_eq "placed --file jsonl: exit 0" "$RC" 0
 check_eq "placed jsonl: label_step null" "$(at A2 "$LATER" label_step)" null
+check_eq "export --to-place: none left" "$(to_place)" ""
 run "$LOAD" labels placed --db "$DB" --now "$LATER" "$J1"
 check_eq "placed twice: exit 1" "$RC" 1
 check_contains "placed twice: names the instant" "$OUT" "job $J1: already placed at 2026-03-03T09:30:00+08:00"
