@@ -271,6 +271,8 @@ static int batch_decode(const MDB_val *k, const MDB_val *v, pl_batch_rec_t *b)
     b->applied_at = rr_i64(&r);
     b->rows = rr_u64(&r);
     b->gen = rr_u64(&r);
+    if (!r.err && r.off < r.len) /* the reason, appended later: absent in older records */
+        rr_str(&r, b->reason, sizeof(b->reason));
     return r.err ? PL_ECORRUPT : 0;
 }
 
@@ -290,6 +292,8 @@ int pl_batch_put(pl_txn_t *t, const pl_batch_rec_t *b)
     rw_i64(&w, b->applied_at);
     rw_u64(&w, b->rows);
     rw_u64(&w, b->gen);
+    if (b->reason[0])
+        rw_str(&w, b->reason);
     if (w.err || !b->id[0])
         return PL_EINVAL;
     return cat_put(t, DB_BATCHES, b->id, strlen(b->id), buf, w.len, 0);

@@ -586,12 +586,17 @@ int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
 
 /* ---- batch ledger --------------------------------------------------------- */
 
+#define PL_BATCH_REASON_MAX 23
 typedef struct pl_batch_rec {
     char id[PL_BATCH_ID_MAX + 1];
     char digest[33];   /* XXH3-128 of the batch content, hex */
     int64_t applied_at;
     uint64_t rows;
     uint64_t gen;      /* generation the batch committed as */
+    /* Why the batch was sent ("correction": it corrects prices keyed
+     * wrongly before), "" none. Records written before reasons were kept
+     * decode with "". */
+    char reason[PL_BATCH_REASON_MAX + 1];
 } pl_batch_rec_t;
 
 /* The ledger record of batch id: 0, PL_ENOTFOUND (never applied),
