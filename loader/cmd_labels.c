@@ -222,24 +222,6 @@ static int print_table(const opts_t *o, const joblist_t *l)
 
 /* ---- export ---------------------------------------------------------------- */
 
-/* RFC 4180: a field with a comma, quote or line break is quoted and its
- * quotes doubled; other fields are written as they are. */
-static void csv_field(FILE *f, const char *s, int last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputs(last ? "\r\n" : ",", f);
-}
-
 static const char *const export_cols[] = {
     "job",   "due",        "level",      "scope",      "sku",        "gtin",      "name",   "unit",
     "price", "unit_price", "unit_basis", "promo_text", "promo_ends", "old_price", "reason", "batch",
@@ -271,7 +253,7 @@ static void export_job(FILE *f, const opts_t *o, pl_txn_t *txn, const pl_label_j
         j->batch,
     };
     for (int k = 0; k < NEXPORT; k++)
-        csv_field(f, v[k], k == NEXPORT - 1);
+        cmd_csv_field(f, v[k], k == NEXPORT - 1);
 }
 
 static int do_export(const opts_t *o, pl_txn_t *txn, const joblist_t *l)
@@ -287,7 +269,7 @@ static int do_export(const opts_t *o, pl_txn_t *txn, const joblist_t *l)
         }
     }
     for (int k = 0; k < NEXPORT; k++)
-        csv_field(f, export_cols[k], k == NEXPORT - 1);
+        cmd_csv_field(f, export_cols[k], k == NEXPORT - 1);
     for (size_t i = 0; i < l->n; i++)
         export_job(f, o, txn, &l->v[i]);
     if (!o->output)

@@ -20,6 +20,8 @@ static const struct {
     {"apply", cmd_apply, "apply   --db DIR FILE...        apply change batches, each atomically"},
     {"labels", cmd_labels,
      "labels  list|export|ack|placed  the shelf-label queue: print, then place"},
+    {"report", cmd_report,
+     "report  --db DIR --date D       the lanes' exception log of a day, by cause"},
     {"history", cmd_history, "history --db DIR CODE           prices of an item over time"},
     {"verify", cmd_verify, "verify  --db DIR                check the catalogue's invariants"},
     {"watch", cmd_watch, "watch   --db DIR INBOX          apply files dropped into INBOX"},
