@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# The lanes' exception log over a whole day, through a running pricelaned
+# and the next morning's pricelane-load report. A price change whose label
+# is printed late, one printed and placed late, one printed and placed on
+# time, a promotion sign out of date, a price keyed wrongly and corrected
+# after the scan by a batch marked "correction"; reports from lane L1 of S1
+# over TCP and lane L2 of S2 over RESP (redis-cli), a retry, a barcode that
+# would not scan, a name that differs, keyed lookups. The morning report puts
+# every report under its cause and department with the right refunded
+# totals (CSV and JSON compared whole), lists the items keyed most, and its
+# HTML page is checked in headless Chromium. Instants are relative to the
+# run's clock, and the loader's are given with --now.
+source "$(dirname "$0")/lib/common.bash"
+LOAD=$BIN/pricelane-load
+command -v chromium >/dev/null || {
+    echo "chromium missing (ops/install-deps)"
+    exit 1
+}
+
+NOW=$(date +%s)
+H=3600
+ean() { python3 -c 'import sys
+s=sys.argv[1]; c=(10-sum(int(d)*(3 if i%2 else 1) for i,d in enumerate(s)))%10
+print(s+str(c))' "$1"; }
+for i in 1 2 3 4 5 6 7 8 9; do eval "BC$i=$(ean "69012345600$i")"; done
+
+# ---- the catalogue: imported two days back, the price changes an hour back ---
+"$LOAD" init --db "$T/db" >/dev/null
+{
+    echo "op,store,zone,name,sku,barcode,price,promo,kind,items,start,end,reason"
+    echo "store,S1,Z1,一号店,,,,,,,,,"
+    echo "store,S2,Z1,二号店,,,,,,,,,"
+    n=0
+    for p in 10.00 8.00 5.00 4.00 3.00 20.00 7.00 6.00 9.00; do
+        n=$((n + 1))
+        bc=BC$n
+        echo "item,,,商品$n,10000$n,,$p,,,,,,"
+        echo "barcode,,,,10000$n,${!bc},,,,,,,"
+    done
+    echo "promo,,,,,,15.00,P-OLD,special,100006,@$((NOW - 3 * 86400)),@$((NOW - 86400)),"
+} >"$T/base.csv"
+load() { # DESCRIPTION ARGS...
+    local d=$1 out rc=0
+    shift
+    out=$("$LOAD" "$@" 2>&1) || rc=$?
+    check_eq "$d" "$rc" 0
+    [ "$rc" = 0 ] || echo "$out" | head -20
+    LOUT=$out
+}
+load "import two days back" import --db "$T/db" --now "@$((NOW - 2 * 86400))" "$T/base.csv"
+printf 'op,sku,price\nprice,100001,12.00\nprice,100002,9.00\nprice,100003,6.00\nprice,100004,4.50\nprice,100005,3.50\nprice,100007,9.90\n' >"$T/b1.csv"
+load "price changes an hour back" apply --db "$T/db" --now "@$((NOW - H))" "$T/b1.csv"
+# job SKU → its job id (pending or printed)
+job() { "$LOAD" labels list --db "$T/db" --all | awk -v s="$1" '$5 == s && $2 != "superseded" { print $1 }' | head -1; }
+J2=$(job 100002) J3=$(job 100003) J4=$(job 100004) J5=$(job 100005) J6=$(job 100006)
+load "labels of 100002..100004 printed half an hour back" labels printed --db "$T/db" --now "@$((NOW - H / 2))" "$J2" "$J3" "$J4"
+# 100006's label went back to the regular price when the promotion ended (the
+# sign of the promotion stayed up).
+load "the labels of 100003 and 100006 placed twenty minutes back" labels placed --db "$T/db" --now "@$((NOW - H / 3))" "$J3" "$J6"
+
+# ---- the day at the lanes -------------------------------------------------------
+rc=0
+start_server day uring || rc=$?
+if [ "$rc" = 77 ]; then
+    rc=0
+    start_server day uv || rc=$?
+fi
+[ "$rc" = 0 ] || exit 1
+DATE1=$(date -u -d "@$(($(date +%s) + 8 * H))" +%F)
+
+rep() { echo "REPORT $1 id=$2 store=S1 lane=L1 cashier=c01 kind=$3${4:+ shelf=$4}"; }
+TCP_OUT=$({
+    rep "$BC1" r1 price 1000
+    rep "$BC2" r2 price 800
+    rep "$BC3" r3 price 500
+    rep "$BC4" r4 price 400
+    rep "$BC5" r5 price 300
+    rep 100008 r8 no_scan
+    rep "$BC1" r1 price 1000
+    echo "GET 100008 store=S1"
+    echo "GET 100008 store=S1"
+    echo "GET 100008 store=S1"
+    echo "GET 100001 store=S1"
+} | plnet tcp "$PORT" --lines 11)
+reply() { sed -n "${1}p" <<<"$TCP_OUT"; }
+check_eq "TCP r1: provisional cause" "$(field "$(reply 1)" cause)" label_not_printed
+check_eq "TCP r1: charge the lower price, refund the difference" "$(field "$(reply 1)" charge)/$(field "$(reply 1)" refund)" 1000/200
+check_eq "TCP r2: printed, not placed" "$(field "$(reply 2)" cause)" label_not_placed
+check_eq "TCP r3: placed on time: no cause" "$(field "$(reply 3)" cause)" unknown
+check_eq "TCP r4: placed late: not placed at the scan" "$(field "$(reply 4)" cause)" label_not_placed
+check_eq "TCP r5: printed late: not printed at the scan" "$(field "$(reply 5)" cause)" label_not_printed
+check_eq "TCP r8: no scan" "$(field "$(reply 6)" cause)" no_scan
+check_eq "TCP r1 again: the same report" "$(field "$(reply 7)" retry)/$(field "$(reply 7)" refund)" true/200
+
+resp() { rcli -p "$PORT" REPORT "$1" "id=$2" store=S2 lane=L2 cashier=c02 "kind=$3" ${4:+"shelf=$4"}; }
+R6=$(resp "$BC6" r6 price 1500)
+R7=$(resp "$BC7" r7 price 700)
+R9=$(resp "$BC9" r9 name)
+check_eq "RESP r6: the sign of an ended promotion" "$(field "$R6" cause)/$(field "$R6" refund)" promo_sign/500
+check_eq "RESP r7: at the scan a label not printed" "$(field "$R7" cause)/$(field "$R7" refund)" label_not_printed/290
+check_eq "RESP r9: item data" "$(field "$R9" cause)" item_data
+rcli -p "$PORT" GET S2:100009 >/dev/null
+rcli -p "$PORT" GET S2:100009 >/dev/null
+DATE2=$(date -u -d "@$(($(date +%s) + 8 * H))" +%F)
+
+# ---- after the reports: a print and a placement late, a correction ---------------
+AFTER=$(($(date +%s) + 2))
+load "the label of 100004 placed after the scan" labels placed --db "$T/db" --now "@$AFTER" "$J4"
+load "the label of 100005 printed after the scan" labels printed --db "$T/db" --now "@$AFTER" "$J5"
+printf 'op,sku,price,reason\nprice,100007,7.00,correction\n' >"$T/fix.csv"
+load "100007 corrected" apply --db "$T/db" --now "@$AFTER" "$T/fix.csv"
+"$LOAD" history --db "$T/db" --at "@$AFTER" 100007 >"$T/history.txt"
+check_eq "history shows the correction" "$(grep -c 'fix (correction)' "$T/history.txt")" 1
+
+# ---- the next morning -----------------------------------------------------------
+MORNING="@$((AFTER + 12 * H))"
+report() { # FORMAT → the day's report (both dates when the day turned meanwhile)
+    local d
+    for d in $(printf '%s\n' "$DATE1" "$DATE2" | sort -u); do
+        "$LOAD" report --db "$T/db" --date "$d" --now "$MORNING" --format "$1"
+    done
+}
+# docs FILE → each JSON document of FILE (one per date), one per line
+docs() { python3 -c 'import json,sys
+t,dec,i=open(sys.argv[1]).read(),json.JSONDecoder(),0
+while i<len(t):
+    if t[i].isspace(): i+=1; continue
+    d,i=dec.raw_decode(t,i); print(json.dumps(d))' "$1"; }
+keyed_in() {
+    report json >"$T/poll.json" 2>/dev/null || return 1
+    docs "$T/poll.json" | python3 -c 'import json,sys
+k={(s["store"],e["sku"]):e["count"] for l in sys.stdin for s in json.loads(l)["stores"] for e in s["keyed"]}
+sys.exit(0 if k.get(("S1","100008"),0)>=3 and k.get(("S2","100009"),0)>=2 else 1)'
+}
+if wait_until 20 keyed_in; then ok "keyed counts reached the report store"; else bad "keyed counts never reached the report store"; fi
+stop_server day "$SPID"
+check_eq "server stopped cleanly" "$STOP_RC" 0
+
+report json >"$T/day.json"
+report csv >"$T/day.csv"
+python3 - "$T/day.json" "$T/day.csv" <<'EOF' >"$T/check.txt"
+import csv, json, sys
+text = open(sys.argv[1]).read()
+docs, dec, i = [], json.JSONDecoder(), 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    d, i = dec.raw_decode(text, i)
+    docs.append(d)
+rows = []
+for d in docs:
+    for s in d["stores"]:
+        for c in s["causes"]:
+            for r in c["list"]:
+                rows.append((s["store"], r["report"], c["cause"], c["department"], r["provisional_cause"], r["refund"]))
+        for k in s["keyed"]:
+            rows.append((s["store"], "keyed", k["sku"], k["count"]))
+totals = {}
+for d in docs:
+    for s in d["stores"]:
+        for c in s["causes"]:
+            key = (s["store"], c["cause"])
+            n, r = totals.get(key, (0, 0))
+            totals[key] = (n + c["count"], r + c["refunded"])
+for r in sorted(rows, key=str):
+    print(*r)
+for k in sorted(totals):
+    print("total", *k, *totals[k])
+csvrows = list(csv.DictReader(open(sys.argv[2], newline="")))
+print("csv", len([r for r in csvrows if r["section"] == "report"]), "reports",
+      sum(int(r["count"]) for r in csvrows if r["section"] == "cause"), "counted",
+      "%.2f" % sum(float(r["refunded"]) for r in csvrows if r["section"] == "cause"), "refunded")
+EOF
+cat >"$T/want.txt" <<'EOF'
+S1 keyed 100001 1
+S1 keyed 100008 3
+S1 r1 label_not_printed data entry label_not_printed 200
+S1 r2 label_not_placed store customer service label_not_placed 100
+S1 r3 unknown head cashier unknown 100
+S1 r4 label_not_placed store customer service label_not_placed 50
+S1 r5 label_not_printed data entry label_not_printed 50
+S1 r8 no_scan store management no_scan 0
+S2 keyed 100009 2
+S2 r6 promo_sign store planning promo_sign 500
+S2 r7 system_price merchandising data label_not_printed 290
+S2 r9 item_data store management item_data 0
+total S1 label_not_placed 2 150
+total S1 label_not_printed 2 250
+total S1 no_scan 1 0
+total S1 unknown 1 100
+total S2 item_data 1 0
+total S2 promo_sign 1 500
+total S2 system_price 1 290
+csv 9 reports 9 counted 12.90 refunded
+EOF
+if diff "$T/want.txt" "$T/check.txt" >/dev/null; then
+    ok "the morning report: every report under its cause and department, totals, keyed items (JSON and CSV)"
+else
+    bad "the morning report differs (want, got):"
+    diff "$T/want.txt" "$T/check.txt" | sed 's/^/       /'
+fi
+
+# ---- the printable page in headless Chromium -----------------------------------
+report html >"$T/day.html"
+check_eq "html: self-contained (no external resources)" "$(grep -ciE '(src|href)=|@import|url\(' "$T/day.html" || true)" 0
+chrome() { timeout 60 env -u LD_PRELOAD -u FAKETIME chromium --headless --no-sandbox --disable-gpu \
+    --user-data-dir="$T/chrome" "$@" 2>>"$T/chrome.err"; }
+chrome --dump-dom "file://$T/day.html" >"$T/dom.html" || true
+python3 - "$T/dom.html" <<'EOF' >"$T/dom.txt"
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.sections = 0; self.cause = None; self.cell = None; self.rows = []; self.row = []
+    def handle_starttag(self, tag, a):
+        a = dict(a)
+        if tag == "section": self.sections += 1
+        if tag == "tr" and "data-cause" in a: self.cause = a["data-cause"]; self.row = []
+        if tag == "td" and self.cause: self.cell = ""
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cause and self.cell is not None: self.row.append(self.cell.strip()); self.cell = None
+        if tag == "tr" and self.cause: self.rows.append((self.cause, self.row[1], self.row[2], self.row[3])); self.cause = None
+p = P(); p.feed(open(sys.argv[1]).read())
+print("sections", p.sections)
+for r in p.rows: print(*r, sep="|")
+EOF
+cat >"$T/dom.want" <<'EOF'
+sections 2
+label_not_printed|data entry|2|2.50
+label_not_placed|store customer service|2|1.50
+no_scan|store management|1|0.00
+unknown|head cashier|1|1.00
+system_price|merchandising data|1|2.90
+promo_sign|store planning|1|5.00
+item_data|store management|1|0.00
+EOF
+if diff "$T/dom.want" "$T/dom.txt" >/dev/null; then
+    ok "html in Chromium: a page per store, the cause table of each"
+else
+    bad "html in Chromium differs (want, got):"
+    diff "$T/dom.want" "$T/dom.txt" | sed 's/^/       /'
+fi
+chrome --screenshot="$T/day.png" --window-size=1240,1754 "file://$T/day.html" >/dev/null || true
+check_eq "html: Chromium renders a screenshot" "$([ -s "$T/day.png" ] && echo yes)" yes
+[ -n "${PL_REPORT_KEEP:-}" ] && cp "$T/day.html" "$T/day.png" "$PL_REPORT_KEEP/" 2>/dev/null
+finish
