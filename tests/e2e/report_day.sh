@@ -19,9 +19,18 @@ command -v chromium >/dev/null || {
 
 NOW=$(date +%s)
 H=3600
-ean() { python3 -c 'import sys
-s=sys.argv[1]; c=(10-sum(int(d)*(3 if i%2 else 1) for i,d in enumerate(s)))%10
-print(s+str(c))' "$1"; }
+ean() { # 12 digits → the EAN-13 with its check digit
+    local s=$1 i sum=0
+    for ((i = 0; i < 12; i++)); do sum=$((sum + ${s:i:1} * (i % 2 ? 3 : 1))); done
+    echo "$s$(((10 - sum % 10) % 10))"
+}
+# jf JSON KEY → a string or number field of a reply (no interpreter start per
+# check on a loaded machine)
+jf() {
+    if [[ $1 =~ \"$2\":\"([^\"]*)\" ]] || [[ $1 =~ \"$2\":([-0-9a-z.]+) ]]; then
+        echo "${BASH_REMATCH[1]}"
+    fi
+}
 for i in 1 2 3 4 5 6 7 8 9; do eval "BC$i=$(ean "69012345600$i")"; done
 
 # ---- the catalogue: imported two days back, the price changes an hour back ---
@@ -83,22 +92,22 @@ TCP_OUT=$({
     echo "GET 100001 store=S1"
 } | plnet tcp "$PORT" --lines 11)
 reply() { sed -n "${1}p" <<<"$TCP_OUT"; }
-check_eq "TCP r1: provisional cause" "$(field "$(reply 1)" cause)" label_not_printed
-check_eq "TCP r1: charge the lower price, refund the difference" "$(field "$(reply 1)" charge)/$(field "$(reply 1)" refund)" 1000/200
-check_eq "TCP r2: printed, not placed" "$(field "$(reply 2)" cause)" label_not_placed
-check_eq "TCP r3: placed on time: no cause" "$(field "$(reply 3)" cause)" unknown
-check_eq "TCP r4: placed late: not placed at the scan" "$(field "$(reply 4)" cause)" label_not_placed
-check_eq "TCP r5: printed late: not printed at the scan" "$(field "$(reply 5)" cause)" label_not_printed
-check_eq "TCP r8: no scan" "$(field "$(reply 6)" cause)" no_scan
-check_eq "TCP r1 again: the same report" "$(field "$(reply 7)" retry)/$(field "$(reply 7)" refund)" true/200
+check_eq "TCP r1: provisional cause" "$(jf "$(reply 1)" cause)" label_not_printed
+check_eq "TCP r1: charge the lower price, refund the difference" "$(jf "$(reply 1)" charge)/$(jf "$(reply 1)" refund)" 1000/200
+check_eq "TCP r2: printed, not placed" "$(jf "$(reply 2)" cause)" label_not_placed
+check_eq "TCP r3: placed on time: no cause" "$(jf "$(reply 3)" cause)" unknown
+check_eq "TCP r4: placed late: not placed at the scan" "$(jf "$(reply 4)" cause)" label_not_placed
+check_eq "TCP r5: printed late: not printed at the scan" "$(jf "$(reply 5)" cause)" label_not_printed
+check_eq "TCP r8: no scan" "$(jf "$(reply 6)" cause)" no_scan
+check_eq "TCP r1 again: the same report" "$(jf "$(reply 7)" retry)/$(jf "$(reply 7)" refund)" true/200
 
 resp() { rcli -p "$PORT" REPORT "$1" "id=$2" store=S2 lane=L2 cashier=c02 "kind=$3" ${4:+"shelf=$4"}; }
 R6=$(resp "$BC6" r6 price 1500)
 R7=$(resp "$BC7" r7 price 700)
 R9=$(resp "$BC9" r9 name)
-check_eq "RESP r6: the sign of an ended promotion" "$(field "$R6" cause)/$(field "$R6" refund)" promo_sign/500
-check_eq "RESP r7: at the scan a label not printed" "$(field "$R7" cause)/$(field "$R7" refund)" label_not_printed/290
-check_eq "RESP r9: item data" "$(field "$R9" cause)" item_data
+check_eq "RESP r6: the sign of an ended promotion" "$(jf "$R6" cause)/$(jf "$R6" refund)" promo_sign/500
+check_eq "RESP r7: at the scan a label not printed" "$(jf "$R7" cause)/$(jf "$R7" refund)" label_not_printed/290
+check_eq "RESP r9: item data" "$(jf "$R9" cause)" item_data
 rcli -p "$PORT" GET S2:100009 >/dev/null
 rcli -p "$PORT" GET S2:100009 >/dev/null
 DATE2=$(date -u -d "@$(($(date +%s) + 8 * H))" +%F)
@@ -120,18 +129,9 @@ report() { # FORMAT → the day's report (both dates when the day turned meanwhi
         "$LOAD" report --db "$T/db" --date "$d" --now "$MORNING" --format "$1"
     done
 }
-# docs FILE → each JSON document of FILE (one per date), one per line
-docs() { python3 -c 'import json,sys
-t,dec,i=open(sys.argv[1]).read(),json.JSONDecoder(),0
-while i<len(t):
-    if t[i].isspace(): i+=1; continue
-    d,i=dec.raw_decode(t,i); print(json.dumps(d))' "$1"; }
-keyed_in() {
-    report json >"$T/poll.json" 2>/dev/null || return 1
-    docs "$T/poll.json" | python3 -c 'import json,sys
-k={(s["store"],e["sku"]):e["count"] for l in sys.stdin for s in json.loads(l)["stores"] for e in s["keyed"]}
-sys.exit(0 if k.get(("S1","100008"),0)>=3 and k.get(("S2","100009"),0)>=2 else 1)'
-}
+# keyed STORE SKU → the keyed count of the CSV report (0 when absent)
+keyed() { report csv 2>/dev/null | awk -F, -v s="$1" -v k="$2" '$1 == "keyed" && $2 == s && $12 == k { n = $5 } END { print n + 0 }'; }
+keyed_in() { [ "$(keyed S1 100008)" -ge 3 ] && [ "$(keyed S2 100009)" -ge 2 ]; }
 if wait_until 20 keyed_in; then ok "keyed counts reached the report store"; else bad "keyed counts never reached the report store"; fi
 stop_server day "$SPID"
 check_eq "server stopped cleanly" "$STOP_RC" 0
@@ -200,6 +200,19 @@ else
     bad "the morning report differs (want, got):"
     diff "$T/want.txt" "$T/check.txt" | sed 's/^/       /'
 fi
+
+# ---- bad input: a precise error, nothing printed ----------------------------------
+bad_report() { # DESCRIPTION STATUS NEEDLE ARGS...
+    local d=$1 want=$2 needle=$3 out rc=0
+    shift 3
+    out=$("$LOAD" report --db "$T/db" "$@" 2>&1) || rc=$?
+    if [ "$rc" = "$want" ] && [[ $out == *"$needle"* ]]; then ok "$d"; else bad "$d: exit $rc: $out"; fi
+}
+bad_report "report: unknown store" 1 "store S9: unknown store" --date "$DATE1" --store S9
+bad_report "report: not a date" 2 'not a date' --date 2026-02-30
+bad_report "report: unknown format" 2 "csv, json or html" --date "$DATE1" --format pdf
+bad_report "report: no report store" 1 "no report store there" --date "$DATE1" --reports "$T/none"
+check_eq "report --store S2: S2's reports only" "$("$LOAD" report --db "$T/db" --date "$DATE2" --now "$MORNING" --store S2 | awk -F, '$1 == "report" { print $2 }' | sort -u)" S2
 
 # ---- the printable page in headless Chromium -----------------------------------
 report html >"$T/day.html"
