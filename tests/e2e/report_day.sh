@@ -257,5 +257,7 @@ else
 fi
 chrome --screenshot="$T/day.png" --window-size=1240,1754 "file://$T/day.html" >/dev/null || true
 check_eq "html: Chromium renders a screenshot" "$([ -s "$T/day.png" ] && echo yes)" yes
-[ -n "${PL_REPORT_KEEP:-}" ] && cp "$T/day.html" "$T/day.png" "$PL_REPORT_KEEP/" 2>/dev/null
+chrome --print-to-pdf="$T/day.pdf" "file://$T/day.html" >/dev/null || true
+check_eq "html printed: a page per store" "$(grep -aoE '/Type ?/Page([^s]|$)' "$T/day.pdf" 2>/dev/null | wc -l)" 2
+if [ -n "${PL_REPORT_KEEP:-}" ]; then cp "$T/day.html" "$T/day.png" "$T/day.pdf" "$PL_REPORT_KEEP/"; fi
 finish
