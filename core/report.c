@@ -345,7 +345,13 @@ static int put_group(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report
                      const pl_keyed_count_t *keyed, size_t nkeyed, int off)
 {
     MDB_txn *txn;
-    int rc = pl_err_from_mdb(mdb_txn_begin(rs->env, NULL, 0, &txn));
+    int mrc = mdb_txn_begin(rs->env, NULL, 0, &txn);
+    if (mrc == MDB_MAP_RESIZED) {
+        /* Another server on the same store grew the map: adopt its size. */
+        mdb_env_set_mapsize(rs->env, 0);
+        mrc = mdb_txn_begin(rs->env, NULL, 0, &txn);
+    }
+    int rc = pl_err_from_mdb(mrc);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !rc; i++)

@@ -130,8 +130,9 @@ void worker_wake(worker_t *w);
  * returns 0 when it must not be answered. */
 int udp_admit(worker_t *w, const struct sockaddr *sa);
 /* The reply to one datagram from sa on port `kind` into out[cap]; 0 =
- * nothing to send (a blank datagram, or a reply that does not fit:
- * counted). */
+ * nothing to send now (a blank datagram; a reply that does not fit:
+ * counted; a REPORT handed to the report writer: its reply goes out from
+ * worker_poll once it is on disk). */
 size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *p, size_t len,
                   char *out, size_t cap);
 /* Where the reply to a datagram from sa on port `kind` goes: sa, or for a
