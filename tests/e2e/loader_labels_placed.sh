@@ -9,13 +9,17 @@ source "$(dirname "$0")/lib/loader.bash"
 
 DB=$T/db
 base_catalogue "$DB"
-at() { field "$(answer "$DB" "$1" --at "$2")" "$3"; }
-# job SKU → the id of SKU's pending job
-job() {
-    "$LOAD" labels export --db "$DB" | python3 -c 'import csv,sys
-for r in csv.DictReader(sys.stdin):
-    if r["sku"]==sys.argv[1]: print(r["job"])' "$1"
+# at SKU TIME FIELD → a field of the answer (a string, number, boolean or
+# null; read in bash: no interpreter start per check on a loaded machine)
+at() {
+    local a
+    a=$(answer "$DB" "$1" --at "$2")
+    if [[ $a =~ \"$3\":\"([^\"]*)\" ]] || [[ $a =~ \"$3\":([-0-9a-z.]+) ]]; then
+        echo "${BASH_REMATCH[1]}"
+    fi
 }
+# job SKU → the id of SKU's pending job (sku is the export's fifth column)
+job() { "$LOAD" labels export --db "$DB" | awk -F, -v s="$1" '$5 == s { print $1 }'; }
 LATER='2026-03-03T10:00:00+08:00'
 
 printf 'op,sku,price\nprice,A1,3.50\nprice,A2,7.00\nprice,A3,9.90\n' >"$T/p1.csv"
