@@ -38,6 +38,7 @@ typedef struct ctx {
     int label_scope;       /* index into scopes of the store's label scope, -1 none */
     uint64_t label_job[3]; /* the job that printed each scope's label, 0 none */
     int not_printed, not_placed;
+    int superseded_late;   /* a job due by the scan, superseded only after it */
     int64_t best_start[3]; /* regular price: latest start per level */
     int64_t best_price[3];
     int64_t regular;
@@ -88,15 +89,24 @@ static int note_job_scope(const pl_label_job_t *j, void *arg)
 }
 
 /* A job of the store's label scope, known at the scan and due by it: was it
- * printed by then, and placed? */
+ * printed by then, and placed? Jobs come in id order (the order they were
+ * made): a job superseded by a later one made after the scan was still to
+ * be printed at the scan; one superseded before it left the work to the
+ * job that replaced it (judged in its turn). */
 static int judge_job(const pl_label_job_t *j, void *arg)
 {
     ctx_t *c = arg;
     int64_t at = c->r->at;
     if (strcmp(j->sku, c->r->sku) != 0 || c->label_scope < 0 ||
-        strcmp(j->scope, c->scopes[c->label_scope]) != 0 || j->due == PL_TIME_NONE || j->due > at ||
-        j->state == PL_JOB_SUPERSEDED || !batch_known(c->txn, j->batch, at))
+        strcmp(j->scope, c->scopes[c->label_scope]) != 0 || !batch_known(c->txn, j->batch, at))
         return 0;
+    c->superseded_late = 0; /* a later job known at the scan replaced any before it */
+    if (j->due == PL_TIME_NONE || j->due > at)
+        return 0;
+    if (j->state == PL_JOB_SUPERSEDED) {
+        c->superseded_late = 1;
+        return 0;
+    }
     if (j->state == PL_JOB_PENDING || j->acked_at == PL_TIME_NONE || j->acked_at > at)
         c->not_printed = 1;
     else if (j->placed_at == PL_TIME_NONE || j->placed_at > at)
@@ -129,6 +139,8 @@ static int label_cause(ctx_t *c)
         rc = jobs_each(c, note_job_scope);
     if (!rc && c->label_scope >= 0)
         rc = jobs_each(c, judge_job);
+    if (c->superseded_late)
+        c->not_printed = 1;
     return rc;
 }
 

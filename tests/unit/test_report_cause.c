@@ -139,7 +139,7 @@ int main(void)
     batch("b-late", T0 + HOUR, "");
     batch("b-fix", T0 + 2 * HOUR, "correction");
     batch("b-plain", T0 + 2 * HOUR, "");
-    const char *skus[] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"};
+    const char *skus[] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M"};
     for (size_t i = 0; i < sizeof(skus) / sizeof(skus[0]); i++) {
         catfix_item(txn, skus[i], NULL, "each", 0, NULL);
         price(skus[i], PL_LEVEL_BASE, "", T0 - 10 * DAY, 1000, "b-early", T0 - 2 * DAY);
@@ -180,6 +180,12 @@ int main(void)
     CHECK_INT(pl_job_ack(txn, jj, T0 - HOUR), 0);
     CHECK_INT(pl_job_place(txn, jj, T0 - HOUR / 2), 0);
     CHECK_INT(pl_job_place(txn, jj, T0 - HOUR / 2), PL_EDONE);
+    /* L: a reprint due before the scan, superseded after it by a change of a
+     * later batch; M: superseded before the scan by a job not yet due. */
+    uint64_t jl = job("L", PL_LEVEL_BASE, "", 900, T0 - HOUR, "b-early");
+    uint64_t jm = job("M", PL_LEVEL_BASE, "", 900, T0 - HOUR, "b-early");
+    CHECK_INT(pl_job_supersede(txn, jm), 0);
+    job("M", PL_LEVEL_BASE, "", 950, T0 + HOUR, "b-early");
     wcommit();
 
     kinds();
@@ -217,6 +223,12 @@ int main(void)
     CHECK_INT(pl_job_place(txn, jk, T0 + HOUR), 0);
     wcommit();
     CHECK_STR(cause("S1", "I", 1000, T0 + DAY), "label_not_placed");
+    CHECK_STR(cause("S1", "M", 1000, T0 + DAY), "unknown");
+    wbegin();
+    CHECK_INT(pl_job_supersede(txn, jl), 0);
+    job("L", PL_LEVEL_BASE, "", 950, T0 + HOUR, "b-late");
+    wcommit();
+    CHECK_STR(cause("S1", "L", 1000, T0 + DAY), "label_not_printed");
     CHECK_STR(cause("S1", "J", 1000, T0 + DAY), "unknown");
     CHECK_STR(cause("S1", "K", 1000, T0 + DAY), "label_not_printed");
     {
