@@ -204,7 +204,8 @@ static int match_correction(const pl_price_t *p, void *arg)
 {
     ctx_t *c = arg;
     pl_batch_rec_t b;
-    if (scope_rank(c, p->scope) < 0 || p->recorded_at <= c->r->at ||
+    int k = scope_rank(c, p->scope);
+    if (k < 0 || p->level != (uint8_t)(2 - k) || p->recorded_at <= c->r->at ||
         p->recorded_at > c->known_until || !p->batch[0])
         return 0;
     if (pl_batch_get(c->txn, p->batch, &b) != 0 || strcmp(b.reason, CORRECTION_REASON) != 0)
