@@ -8,8 +8,8 @@
  *                         the price itself was wrong, whatever the shelf said;
  *   2. label_not_printed  a reprint of the item for the label scope of the
  *                         store was due by the scan and not printed by it;
- *   3. label_not_placed   such a reprint was printed by the scan and not yet
- *                         confirmed on the shelf;
+ *   3. label_not_placed   such a reprint was printed by the scan and not
+ *                         confirmed on the shelf by it;
  *   4. promo_sign         the shelf price is the price of a promotion of the
  *                         item that is not in force for that store then.
  * A correction outranks the label causes because the label showed what the
@@ -36,6 +36,7 @@ typedef struct ctx {
     pl_store_t st;
     const char *scopes[3]; /* store, zone, chain: most specific first */
     int label_scope;       /* index into scopes of the store's label scope, -1 none */
+    uint64_t label_job[3]; /* the job that printed each scope's label, 0 none */
     int not_printed, not_placed;
     int64_t best_start[3]; /* regular price: latest start per level */
     int64_t best_price[3];
@@ -68,6 +69,8 @@ static int note_label(const pl_label_t *lb, void *arg)
 {
     ctx_t *c = arg;
     int k = scope_rank(c, lb->scope);
+    if (k >= 0)
+        c->label_job[k] = lb->job;
     if (k >= 0 && (c->label_scope < 0 || k < c->label_scope))
         c->label_scope = k;
     return 0;
@@ -96,17 +99,27 @@ static int judge_job(const pl_label_job_t *j, void *arg)
         return 0;
     if (j->state == PL_JOB_PENDING || j->acked_at == PL_TIME_NONE || j->acked_at > at)
         c->not_printed = 1;
+    else if (j->placed_at == PL_TIME_NONE || j->placed_at > at)
+        c->not_placed = 1;
     return 0;
 }
 
-/* The jobs that can matter: those still pending (indexed under the item);
- * for a final cause also those printed since the scan, which only the whole
- * queue still holds. */
+/* The jobs that can matter: those still pending (indexed under the item)
+ * and the one that printed the label scope's label (not yet placed, maybe);
+ * for a final cause also those printed or placed since the scan, which only
+ * the whole queue still holds (a walk of the queue: the morning report's
+ * cost, never a lookup's). */
 static int jobs_each(ctx_t *c, int (*fn)(const pl_label_job_t *j, void *arg))
 {
     if (c->known_until > c->r->at)
         return pl_job_each(c->txn, 0, fn, c);
-    return pl_job_each_for_item(c->txn, c->r->sku, fn, c);
+    int rc = pl_job_each_for_item(c->txn, c->r->sku, fn, c);
+    pl_label_job_t j;
+    for (int k = 0; k < 3 && !rc; k++)
+        if (c->label_job[k] && pl_job_get(c->txn, c->label_job[k], &j) == 0 &&
+            j.state == PL_JOB_ACKED)
+            rc = fn(&j, c);
+    return rc;
 }
 
 static int label_cause(ctx_t *c)

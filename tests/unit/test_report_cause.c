@@ -139,7 +139,7 @@ int main(void)
     batch("b-late", T0 + HOUR, "");
     batch("b-fix", T0 + 2 * HOUR, "correction");
     batch("b-plain", T0 + 2 * HOUR, "");
-    const char *skus[] = {"A", "B", "C", "D", "E", "F", "G", "H"};
+    const char *skus[] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"};
     for (size_t i = 0; i < sizeof(skus) / sizeof(skus[0]); i++) {
         catfix_item(txn, skus[i], NULL, "each", 0, NULL);
         price(skus[i], PL_LEVEL_BASE, "", T0 - 10 * DAY, 1000, "b-early", T0 - 2 * DAY);
@@ -171,6 +171,15 @@ int main(void)
     job("F", PL_LEVEL_BASE, "", 1000, T0 - HOUR, "b-early");
     price("G", PL_LEVEL_BASE, "", T0 + 2 * HOUR, 1100, "b-plain", T0 + 2 * HOUR);
     price("H", PL_LEVEL_ZONE, "Z2", T0 + 2 * HOUR, 1100, "b-fix", T0 + 2 * HOUR);
+    /* I: printed before the scan, placed after it; J: printed and placed
+     * before it; K: an electronic label placed (and so printed) after it. */
+    uint64_t ji = job("I", PL_LEVEL_STORE, "S1", 600, T0 - 2 * HOUR, "b-early");
+    uint64_t jj = job("J", PL_LEVEL_STORE, "S1", 600, T0 - 2 * HOUR, "b-early");
+    uint64_t jk = job("K", PL_LEVEL_STORE, "S1", 600, T0 - 2 * HOUR, "b-early");
+    CHECK_INT(pl_job_ack(txn, ji, T0 - HOUR), 0);
+    CHECK_INT(pl_job_ack(txn, jj, T0 - HOUR), 0);
+    CHECK_INT(pl_job_place(txn, jj, T0 - HOUR / 2), 0);
+    CHECK_INT(pl_job_place(txn, jj, T0 - HOUR / 2), PL_EDONE);
     wcommit();
 
     kinds();
@@ -194,13 +203,35 @@ int main(void)
     CHECK_STR(cause("S1", "F", 1000, T0), "label_not_printed");
     CHECK_STR(cause("S1", "G", 1000, T0), "unknown");
     CHECK_STR(cause("S9", "A", 1000, T0), "unknown");
+    CHECK_STR(cause("S1", "I", 1000, T0), "label_not_placed");
+    CHECK_STR(cause("S2", "I", 1000, T0), "unknown");
+    CHECK_STR(cause("S1", "J", 1000, T0), "unknown");
+    CHECK_STR(cause("S1", "K", 1000, T0), "label_not_printed");
     CHECK_STR(cause("S1", "nope", 1000, T0), "unknown");
 
     /* B's reprint printed two hours after the scan: still not printed at the
      * scan for the final cause. */
     wbegin();
     CHECK_INT(pl_job_ack(txn, jb, T0 + 2 * HOUR), 0);
+    CHECK_INT(pl_job_place(txn, ji, T0 + HOUR), 0);
+    CHECK_INT(pl_job_place(txn, jk, T0 + HOUR), 0);
     wcommit();
+    CHECK_STR(cause("S1", "I", 1000, T0 + DAY), "label_not_placed");
+    CHECK_STR(cause("S1", "J", 1000, T0 + DAY), "unknown");
+    CHECK_STR(cause("S1", "K", 1000, T0 + DAY), "label_not_printed");
+    {
+        pl_txn_t *rt = NULL;
+        pl_label_job_t j;
+        pl_label_t lb;
+        CHECK_INT(pl_txn_begin(cat, 0, &rt), 0);
+        CHECK_INT(pl_job_get(rt, jk, &j), 0);
+        CHECK(j.state == PL_JOB_ACKED && j.acked_at == T0 + HOUR && j.placed_at == T0 + HOUR,
+              "an electronic label placed is printed at once: state %d", j.state);
+        CHECK_INT(pl_label_get(rt, "K", "S1", &lb), 0);
+        CHECK(lb.job == jk && lb.placed_at == T0 + HOUR && lb.price == 600,
+              "the label record names the job and its placement");
+        pl_txn_abort(rt);
+    }
     CHECK_STR(cause("S1", "B", 1000, T0 + DAY), "label_not_printed");
 
     /* Final causes: the correction is known by the next morning, not an

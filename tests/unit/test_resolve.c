@@ -109,7 +109,7 @@ static void write_catalogue(pl_cat_t *cat)
 
     write_items();
 
-    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
+    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY, 0, PL_TIME_NONE, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
     catfix_job(txn, "A", PL_LEVEL_BASE, "", 900, T0 - 2 * DAY);
     /* W's label is due for a reprint at an instant nothing else happens. */
