@@ -2,7 +2,7 @@
 """A lane that sends REPORTs without pause, for the crash tests.
 
   reporter.py PORT PREFIX ACKFILE [--window N] [--code C] [--store S]
-              [--rate R --duration S]
+              [--rate R --duration S --conns N]
 
 Sends REPORT requests with ids PREFIX-1, PREFIX-2, ... over one TCP
 connection, up to N unanswered at a time (pipelined), and appends the id of
@@ -11,8 +11,10 @@ the lane was told is recorded. Ends when the server goes away (exit 0) or
 on a reply that is not ok (exit 1, the reply on stderr). Every wait is
 bounded (a server that stops answering for 10 s ends the run).
 
-With --rate, reports leave at R per second (in a burst every 10 ms, at most
---window unanswered) for --duration seconds; the run then prints the
+With --rate, reports leave at R per second over N connections (default
+32: a store's lanes; each connection waits for its report's disk sync, the
+writer commits the connections' reports together), at most --window
+unanswered, for --duration seconds; the run then prints the
 reports sent and acknowledged and the acknowledged rate as one JSON line
 (bench/reports/run: a store's lanes reporting while lookups are measured).
 """
@@ -34,6 +36,7 @@ def main():
     p.add_argument("--store", default="S1")
     p.add_argument("--rate", type=float, default=0)
     p.add_argument("--duration", type=float, default=10)
+    p.add_argument("--conns", type=int, default=32)
     a = p.parse_args()
     if a.rate:
         return paced(a)
@@ -70,39 +73,43 @@ def main():
 
 
 def paced(a):
-    s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
-    out = open(a.ackfile, "a")
+    """--rate: over --conns connections (a store's lanes), each report to the
+    connection with the fewest unanswered."""
+    socks = [socket.create_connection(("127.0.0.1", a.port), timeout=10) for _ in range(a.conns)]
+    for s in socks:
+        s.setblocking(False)
+    pending = {s: 0 for s in socks}
+    bufs = {s: b"" for s in socks}
     sent = acked = 0
-    buf = b""
     t0 = time.monotonic()
     end = t0 + a.duration
     while True:
         now = time.monotonic()
         if now < end:
             due = int((now - t0) * a.rate) - sent
-            batch = b""
             while due > 0 and sent - acked < a.window:
+                s = min(socks, key=lambda x: pending[x])
                 sent += 1
                 due -= 1
-                batch += ("REPORT %s id=%s-%d store=%s lane=L1 cashier=c1 kind=price "
-                          "shelf=%d\n" % (a.code, a.prefix, sent, a.store, 100 + sent % 50)).encode()
-            if batch:
-                s.sendall(batch)
+                pending[s] += 1
+                s.sendall(("REPORT %s id=%s-%d store=%s lane=L%d cashier=c1 kind=price "
+                           "shelf=%d\n" % (a.code, a.prefix, sent, a.store, socks.index(s),
+                                           100 + sent % 50)).encode())
         elif acked == sent or now > end + 10:
             break
-        r, _, _ = select.select([s], [], [], 0.01)
-        if r:
+        ready, _, _ = select.select(socks, [], [], 0.005)
+        for s in ready:
             data = s.recv(65536)
             if not data:
-                break
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
+                return 1
+            bufs[s] += data
+            while b"\n" in bufs[s]:
+                line, bufs[s] = bufs[s].split(b"\n", 1)
+                pending[s] -= 1
                 if json.loads(line).get("status") == "ok":
                     acked += 1
-                    out.write(line.decode() + "\n")
     took = time.monotonic() - t0
-    print(json.dumps({"sent": sent, "acked": acked, "seconds": round(took, 2),
+    print(json.dumps({"sent": sent, "acked": acked, "conns": a.conns, "seconds": round(took, 2),
                       "acked_per_s": round(acked / a.duration, 1)}))
     return 0 if acked == sent else 1
 
