@@ -89,7 +89,7 @@ typedef struct krow {
 typedef struct sstore {
     char id[PL_SCOPE_MAX + 1];
     char name[PL_NAME_MAX + 1];
-    rrow_t **by_cause[PL_CAUSE_COUNT]; /* into the day's rows */
+    rrow_t *by_cause[PL_CAUSE_COUNT]; /* the first of ncause[c] rows of the day's (sorted) */
     size_t ncause[PL_CAUSE_COUNT];
     int64_t refund[PL_CAUSE_COUNT];
     size_t nreports;
@@ -169,24 +169,28 @@ static int cmp_keyed(const void *a, const void *b)
     return strcmp(x->k.sku, y->k.sku);
 }
 
+static int cause_rank(int cause)
+{
+    for (int o = 0; o < PL_CAUSE_COUNT; o++)
+        if (cause_order[o] == cause)
+            return o;
+    return PL_CAUSE_COUNT;
+}
+
+/* By store, cause (in the listed order), instant, lane, id: each store's
+ * reports of one cause are consecutive. */
 static int cmp_row(const void *a, const void *b)
 {
     const rrow_t *x = a, *y = b;
     int c = strcmp(x->r.store, y->r.store);
     if (c)
         return c;
+    if (x->final != y->final)
+        return cause_rank(x->final) - cause_rank(y->final);
     if (x->r.at != y->r.at)
         return x->r.at < y->r.at ? -1 : 1;
     c = strcmp(x->r.lane, y->r.lane);
     return c ? c : strcmp(x->r.id, y->r.id);
-}
-
-static sstore_t *store_of(day_t *d, const char *id)
-{
-    for (size_t i = 0; i < d->nstores; i++)
-        if (strcmp(d->stores[i].id, id) == 0)
-            return &d->stores[i];
-    return NULL;
 }
 
 static int cmp_store(const void *a, const void *b)
@@ -194,8 +198,15 @@ static int cmp_store(const void *a, const void *b)
     return strcmp(((const sstore_t *)a)->id, ((const sstore_t *)b)->id);
 }
 
-/* The stores of the day, each with its reports by cause and its top keyed
- * items. */
+static sstore_t *store_of(day_t *d, const char *id)
+{
+    sstore_t key;
+    snprintf(key.id, sizeof(key.id), "%s", id);
+    return bsearch(&key, d->stores, d->nstores, sizeof(*d->stores), cmp_store);
+}
+
+/* The stores of the day (sorted, each once), each with its reports by cause
+ * and its top keyed items. */
 static int group(day_t *d, int top)
 {
     d->stores = calloc(d->nrows + d->nkeyed + 1, sizeof(*d->stores));
@@ -203,33 +214,31 @@ static int group(day_t *d, int top)
         return -ENOMEM;
     for (size_t i = 0; i < d->nrows + d->nkeyed; i++) {
         const char *id = i < d->nrows ? d->rows[i].r.store : d->keyed[i - d->nrows].k.store;
-        if (store_of(d, id))
-            continue;
-        sstore_t *s = &d->stores[d->nstores++];
-        snprintf(s->id, sizeof(s->id), "%s", id);
-        pl_store_t st;
-        if (pl_store_get(d->txn, id, &st) == 0)
-            memcpy(s->name, st.name, sizeof(s->name));
+        snprintf(d->stores[i].id, sizeof(d->stores[i].id), "%s", id);
     }
-    if (d->nstores)
-        qsort(d->stores, d->nstores, sizeof(*d->stores), cmp_store);
+    size_t n = d->nrows + d->nkeyed;
+    if (n)
+        qsort(d->stores, n, sizeof(*d->stores), cmp_store);
+    for (size_t i = 0; i < n; i++)
+        if (!d->nstores || strcmp(d->stores[d->nstores - 1].id, d->stores[i].id) != 0)
+            d->stores[d->nstores++] = d->stores[i];
+    for (size_t i = 0; i < d->nstores; i++) {
+        pl_store_t st;
+        if (pl_store_get(d->txn, d->stores[i].id, &st) == 0)
+            memcpy(d->stores[i].name, st.name, sizeof(d->stores[i].name));
+    }
     if (d->nrows)
         qsort(d->rows, d->nrows, sizeof(*d->rows), cmp_row);
     if (d->nkeyed)
         qsort(d->keyed, d->nkeyed, sizeof(*d->keyed), cmp_keyed);
-    for (size_t i = 0; i < d->nstores; i++) {
-        sstore_t *s = &d->stores[i];
-        for (int c = 0; c < PL_CAUSE_COUNT; c++) {
-            s->by_cause[c] = calloc(d->nrows + 1, sizeof(rrow_t *));
-            if (!s->by_cause[c])
-                return -ENOMEM;
-        }
-    }
     for (size_t i = 0; i < d->nrows; i++) {
         rrow_t *w = &d->rows[i];
         sstore_t *s = store_of(d, w->r.store);
-        int c = w->final >= 0 && w->final < PL_CAUSE_COUNT ? w->final : PL_CAUSE_UNKNOWN;
-        s->by_cause[c][s->ncause[c]++] = w;
+        if (w->final < 0 || w->final >= PL_CAUSE_COUNT)
+            w->final = PL_CAUSE_UNKNOWN;
+        int c = w->final;
+        if (!s->ncause[c]++)
+            s->by_cause[c] = w;
         s->refund[c] += w->r.refund;
         s->nreports++;
         s->refunded += w->r.refund;
@@ -321,7 +330,7 @@ static void out_csv(FILE *f, const day_t *d)
         for (int o = 0; o < PL_CAUSE_COUNT; o++) {
             int cause = cause_order[o];
             for (size_t k = 0; k < s->ncause[cause]; k++) {
-                const rrow_t *w = s->by_cause[cause][k];
+                const rrow_t *w = &s->by_cause[cause][k];
                 const pl_report_t *r = &w->r;
                 const char *v[NCSV] = {
                     [K_SECTION] = "report",
@@ -398,7 +407,7 @@ static int out_json(FILE *f, const day_t *d)
             json_object_set_new(jc, "count", json_integer((json_int_t)s->ncause[cause]));
             json_object_set_new(jc, "refunded", json_integer(s->refund[cause]));
             for (size_t k = 0; k < s->ncause[cause]; k++) {
-                const rrow_t *w = s->by_cause[cause][k];
+                const rrow_t *w = &s->by_cause[cause][k];
                 const pl_report_t *r = &w->r;
                 json_t *jr = json_object();
                 json_object_set_new(jr, "report", json_string(r->id));
@@ -548,7 +557,7 @@ static void html_store(FILE *f, const day_t *d, const sstore_t *s)
                 "<th class=\"n\">Charged</th><th class=\"n\">Refund</th></tr></thead><tbody>\n",
                 pl_report_cause_name(c));
         for (size_t k = 0; k < s->ncause[c]; k++) {
-            const rrow_t *w = s->by_cause[c][k];
+            const rrow_t *w = &s->by_cause[c][k];
             const pl_report_t *r = &w->r;
             const char *hhmm = cmd_time(r->at, d->off, "-", t, sizeof(t));
             fputs("<tr><td>", f);
@@ -737,9 +746,6 @@ static int parse_date(const char *s, int off, int64_t *from, int64_t *day)
 
 static void day_free(day_t *d)
 {
-    for (size_t i = 0; i < d->nstores; i++)
-        for (int c = 0; c < PL_CAUSE_COUNT; c++)
-            free(d->stores[i].by_cause[c]);
     free(d->stores);
     free(d->rows);
     free(d->keyed);
