@@ -19,6 +19,7 @@
 #include "pricelane/err.h"
 #include "pricelane/report.h"
 #include "pricelane/resolve.h"
+#include "pricelane/rows.h"
 #include "pricelane/timefmt.h"
 
 static const char usage_text[] =
@@ -370,6 +371,21 @@ static void out_csv(FILE *f, const day_t *d)
 
 /* ---- json ------------------------------------------------------------------------ */
 
+/* A JSON string; a text that is not valid UTF-8 (jansson refuses it) with
+ * each byte past ASCII as '?', so a field is never dropped. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char b[PL_ROWS_FIELD_MAX];
+    size_t n = 0;
+    for (; *s && n + 1 < sizeof(b); s++)
+        b[n++] = (unsigned char)*s < 0x80 ? *s : '?';
+    b[n] = 0;
+    return json_string(b);
+}
+
 static json_t *jmoney(int64_t v)
 {
     return v == PL_PRICE_NONE ? json_null() : json_integer(v);
@@ -378,23 +394,22 @@ static json_t *jmoney(int64_t v)
 static json_t *jtime(int64_t t, int off)
 {
     char b[40];
-    return t == PL_TIME_NONE || !pl_time_format(t, off, b, sizeof(b)) ? json_null()
-                                                                      : json_string(b);
+    return t == PL_TIME_NONE || !pl_time_format(t, off, b, sizeof(b)) ? json_null() : jstr(b);
 }
 
 static int out_json(FILE *f, const day_t *d)
 {
     json_t *doc = json_object(), *stores = json_array();
-    json_object_set_new(doc, "date", json_string(d->date));
+    json_object_set_new(doc, "date", jstr(d->date));
     json_object_set_new(doc, "from", jtime(d->from, d->off));
     json_object_set_new(doc, "to", jtime(d->to, d->off));
     json_object_set_new(doc, "known_until", jtime(d->now, d->off));
-    json_object_set_new(doc, "currency", json_string(d->currency));
+    json_object_set_new(doc, "currency", jstr(d->currency));
     for (size_t i = 0; i < d->nstores; i++) {
         const sstore_t *s = &d->stores[i];
         json_t *js = json_object(), *causes = json_array(), *keyed = json_array();
-        json_object_set_new(js, "store", json_string(s->id));
-        json_object_set_new(js, "name", s->name[0] ? json_string(s->name) : json_null());
+        json_object_set_new(js, "store", jstr(s->id));
+        json_object_set_new(js, "name", s->name[0] ? jstr(s->name) : json_null());
         json_object_set_new(js, "reports", json_integer((json_int_t)s->nreports));
         json_object_set_new(js, "refunded", json_integer(s->refunded));
         for (int o = 0; o < PL_CAUSE_COUNT; o++) {
@@ -402,29 +417,28 @@ static int out_json(FILE *f, const day_t *d)
             if (!s->ncause[cause])
                 continue;
             json_t *jc = json_object(), *list = json_array();
-            json_object_set_new(jc, "cause", json_string(pl_report_cause_name(cause)));
-            json_object_set_new(jc, "department", json_string(pl_report_cause_dept(cause)));
+            json_object_set_new(jc, "cause", jstr(pl_report_cause_name(cause)));
+            json_object_set_new(jc, "department", jstr(pl_report_cause_dept(cause)));
             json_object_set_new(jc, "count", json_integer((json_int_t)s->ncause[cause]));
             json_object_set_new(jc, "refunded", json_integer(s->refund[cause]));
             for (size_t k = 0; k < s->ncause[cause]; k++) {
                 const rrow_t *w = &s->by_cause[cause][k];
                 const pl_report_t *r = &w->r;
                 json_t *jr = json_object();
-                json_object_set_new(jr, "report", json_string(r->id));
+                json_object_set_new(jr, "report", jstr(r->id));
                 json_object_set_new(jr, "at", jtime(r->at, d->off));
-                json_object_set_new(jr, "lane", json_string(r->lane));
-                json_object_set_new(jr, "cashier", json_string(r->cashier));
-                json_object_set_new(jr, "code", json_string(r->code));
-                json_object_set_new(jr, "sku", r->sku[0] ? json_string(r->sku) : json_null());
-                json_object_set_new(jr, "name", w->name[0] ? json_string(w->name) : json_null());
-                json_object_set_new(jr, "kind", json_string(pl_report_kind_name(r->kind)));
+                json_object_set_new(jr, "lane", jstr(r->lane));
+                json_object_set_new(jr, "cashier", jstr(r->cashier));
+                json_object_set_new(jr, "code", jstr(r->code));
+                json_object_set_new(jr, "sku", r->sku[0] ? jstr(r->sku) : json_null());
+                json_object_set_new(jr, "name", w->name[0] ? jstr(w->name) : json_null());
+                json_object_set_new(jr, "kind", jstr(pl_report_kind_name(r->kind)));
                 json_object_set_new(jr, "keyed", json_boolean(r->keyed));
                 json_object_set_new(jr, "shelf_price", jmoney(r->shelf_price));
                 json_object_set_new(jr, "system_price", jmoney(r->system_price));
                 json_object_set_new(jr, "charged", jmoney(r->charge));
                 json_object_set_new(jr, "refund", json_integer(r->refund));
-                json_object_set_new(jr, "provisional_cause",
-                                    json_string(pl_report_cause_name(r->cause)));
+                json_object_set_new(jr, "provisional_cause", jstr(pl_report_cause_name(r->cause)));
                 json_array_append_new(list, jr);
             }
             json_object_set_new(jc, "list", list);
@@ -433,9 +447,9 @@ static int out_json(FILE *f, const day_t *d)
         json_object_set_new(js, "causes", causes);
         for (size_t k = 0; k < s->nkeyed; k++) {
             json_t *jk = json_object();
-            json_object_set_new(jk, "sku", json_string(s->keyed[k].k.sku));
+            json_object_set_new(jk, "sku", jstr(s->keyed[k].k.sku));
             json_object_set_new(jk, "name",
-                                s->keyed[k].name[0] ? json_string(s->keyed[k].name) : json_null());
+                                s->keyed[k].name[0] ? jstr(s->keyed[k].name) : json_null());
             json_object_set_new(jk, "count", json_integer((json_int_t)s->keyed[k].k.n));
             json_array_append_new(keyed, jk);
         }
