@@ -375,20 +375,22 @@ int pl_reports_put(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report_p
     pl_report_t *saved = malloc(n ? n * sizeof(*saved) : 1);
     if (!saved)
         return -ENOMEM;
-    memcpy(saved, reports, n * sizeof(*saved));
+    if (n)
+        memcpy(saved, reports, n * sizeof(*saved));
     int rc = put_group(rs, reports, n, out, keyed, nkeyed, utc_offset_min);
     for (int grow = 0; rc == PL_EMAPFULL && grow < REPORTS_MAP_GROW_MAX; grow++) {
         /* Only this thread writes and it holds no transaction now: the map
          * can grow in place. */
         MDB_envinfo info;
-        memcpy(reports, saved, n * sizeof(*saved));
+        if (n)
+            memcpy(reports, saved, n * sizeof(*saved));
         rc = pl_err_from_mdb(mdb_env_info(rs->env, &info));
         if (!rc)
             rc = pl_err_from_mdb(mdb_env_set_mapsize(rs->env, info.me_mapsize * 2));
         if (!rc)
             rc = put_group(rs, reports, n, out, keyed, nkeyed, utc_offset_min);
     }
-    if (rc)
+    if (rc && n)
         memcpy(reports, saved, n * sizeof(*saved));
     free(saved);
     return rc;

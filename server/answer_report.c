@@ -149,7 +149,8 @@ void answer_keyed_note(answer_ctx_t *ax, const char *store, const char *json, si
 static void copy(char *dst, size_t cap, pl_slice_t s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
-    memcpy(dst, s.p, n);
+    if (n)
+        memcpy(dst, s.p, n);
     dst[n] = 0;
 }
 

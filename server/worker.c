@@ -250,10 +250,8 @@ static int report_submit(worker_t *w, const pl_req_t *req, report_job_t **out, c
     }
     j->owner = w;
     j->proto = (uint8_t)req->proto;
-    if (req->tag.len < sizeof(j->tag)) {
+    if (req->tag.len && req->tag.len < sizeof(j->tag)) /* (the parser allows 32) */
         memcpy(j->tag, req->tag.p, req->tag.len);
-        j->tag[req->tag.len] = 0;
-    }
     *out = j;
     return 1;
 }
