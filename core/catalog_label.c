@@ -273,6 +273,51 @@ int pl_job_each(pl_txn_t *t, int pending_only, int (*fn)(const pl_label_job_t *j
     return cat_walk(t, DB_LJOBS, NULL, 0, jobs_walk_one, &w);
 }
 
+/* Is the job record v one of sku's? Reads the fields before the SKU only
+ * (version, state, level, scope), so a walk of the whole queue for one item
+ * decodes no other item's jobs in full. A record too short to say is
+ * decoded (and reported) as usual. */
+static int job_of_sku(const MDB_val *v, const char *sku, size_t n)
+{
+    const uint8_t *p = v->mv_data;
+    size_t len = v->mv_size, off = 3;
+    if (len < off + 2)
+        return 1;
+    off += 2 + ((size_t)p[off] | (size_t)p[off + 1] << 8);
+    if (len < off + 2)
+        return 1;
+    size_t m = (size_t)p[off] | (size_t)p[off + 1] << 8;
+    return m == n && len >= off + 2 + m && memcmp(p + off + 2, sku, n) == 0;
+}
+
+struct sku_walk {
+    const char *sku;
+    size_t n;
+    int (*fn)(const pl_label_job_t *j, void *arg);
+    void *arg;
+};
+
+static int sku_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct sku_walk *w = arg;
+    pl_label_job_t j;
+    if (k->mv_size != 8)
+        return PL_ECORRUPT;
+    if (!job_of_sku(v, w->sku, w->n))
+        return 0;
+    int rc = job_decode(key_get_be64(k->mv_data), v, &j);
+    if (rc)
+        return rc;
+    return strcmp(j.sku, w->sku) == 0 ? w->fn(&j, w->arg) : 0;
+}
+
+int pl_job_each_ever_for_item(pl_txn_t *t, const char *sku,
+                              int (*fn)(const pl_label_job_t *j, void *arg), void *arg)
+{
+    struct sku_walk w = {sku, strlen(sku), fn, arg};
+    return cat_walk(t, DB_LJOBS, NULL, 0, sku_walk_one, &w);
+}
+
 struct job_walk {
     pl_txn_t *t;
     int (*fn)(const pl_label_job_t *j, void *arg);

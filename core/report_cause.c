@@ -19,6 +19,8 @@
  *
  * Everything here reads instants from the report and the catalogue, never
  * the clock: the same report and catalogue give the same cause. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pricelane/catalog.h"
@@ -39,6 +41,9 @@ typedef struct ctx {
     uint64_t label_job[3]; /* the job that printed each scope's label, 0 none */
     int not_printed, not_placed;
     int superseded_late;   /* a job due by the scan, superseded only after it */
+    pl_label_job_t *jobs;  /* a final cause: every job of the item, read once */
+    size_t njobs, capjobs;
+    int have_jobs;
     int64_t best_start[3]; /* regular price: latest start per level */
     int64_t best_price[3];
     int64_t regular;
@@ -114,16 +119,42 @@ static int judge_job(const pl_label_job_t *j, void *arg)
     return 0;
 }
 
+static int keep_job(const pl_label_job_t *j, void *arg)
+{
+    ctx_t *c = arg;
+    if (c->njobs == c->capjobs) {
+        size_t cap = c->capjobs ? c->capjobs * 2 : 16;
+        pl_label_job_t *n = realloc(c->jobs, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        c->jobs = n;
+        c->capjobs = cap;
+    }
+    c->jobs[c->njobs++] = *j;
+    return 0;
+}
+
 /* The jobs that can matter: those still pending (indexed under the item)
  * and the one that printed the label scope's label (not yet placed, maybe);
  * for a final cause also those printed or placed since the scan, which only
- * the whole queue still holds (a walk of the queue: the morning report's
- * cost, never a lookup's). */
+ * the whole queue still holds (one walk of the queue per report, read once:
+ * the morning report's cost, never a lookup's). */
 static int jobs_each(ctx_t *c, int (*fn)(const pl_label_job_t *j, void *arg))
 {
-    if (c->known_until > c->r->at)
-        return pl_job_each(c->txn, 0, fn, c);
-    int rc = pl_job_each_for_item(c->txn, c->r->sku, fn, c);
+    int rc;
+    if (c->known_until > c->r->at) {
+        if (!c->have_jobs) {
+            rc = pl_job_each_ever_for_item(c->txn, c->r->sku, keep_job, c);
+            if (rc)
+                return rc;
+            c->have_jobs = 1;
+        }
+        for (size_t i = 0; i < c->njobs; i++)
+            if ((rc = fn(&c->jobs[i], c)) != 0)
+                return rc;
+        return 0;
+    }
+    rc = pl_job_each_for_item(c->txn, c->r->sku, fn, c);
     pl_label_job_t j;
     for (int k = 0; k < 3 && !rc; k++)
         if (c->label_job[k] && pl_job_get(c->txn, c->label_job[k], &j) == 0 &&
@@ -244,7 +275,9 @@ pl_report_cause_t pl_report_cause(pl_txn_t *txn, const pl_report_t *r, int64_t k
         return PL_CAUSE_UNKNOWN;
     if (c.corrected)
         return PL_CAUSE_SYSTEM_PRICE;
-    if (label_cause(&c) < 0)
+    int rc = label_cause(&c);
+    free(c.jobs);
+    if (rc < 0)
         return PL_CAUSE_UNKNOWN;
     if (c.not_printed)
         return PL_CAUSE_LABEL_NOT_PRINTED;

@@ -597,6 +597,12 @@ int pl_job_supersede(pl_txn_t *txn, uint64_t id);
  * that does not decode stops the walk (PL_ECORRUPT, PL_EVERSION). */
 int pl_job_each(pl_txn_t *txn, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
                 void *arg);
+/* Every job of one item, whatever its state (printed, placed, superseded),
+ * in id order: a walk of the whole queue (no index keeps jobs once
+ * printed) that decodes only the item's records. For reports after the
+ * fact, never for a lookup. Errors as pl_job_each. */
+int pl_job_each_ever_for_item(pl_txn_t *txn, const char *sku,
+                              int (*fn)(const pl_label_job_t *j, void *arg), void *arg);
 /* Pending jobs of one item, in id order. PL_ECORRUPT when the index names a
  * job that is gone. */
 int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
