@@ -296,10 +296,14 @@ void worker_report_deliver(void *owner, report_job_t *job)
 {
     worker_t *w = owner;
     pthread_mutex_lock(&w->box_mu);
+    /* One wake per emptying of the box, not per report: a box that was not
+     * empty has a wake on its way, and the worker takes the whole box. */
+    int wake = !w->box;
     job->next = w->box;
     w->box = job;
     pthread_mutex_unlock(&w->box_mu);
-    worker_wake(w);
+    if (wake)
+        worker_wake(w);
 }
 
 /* The reply to a finished job, framed as its request was. */
