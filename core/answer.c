@@ -136,6 +136,11 @@ size_t pl_answer_json(const pl_answer_t *a, int off, char *out, size_t cap)
     kint(&w, "label_price", a->label_price, PL_PRICE_NONE);
     key(&w, "label_pending");
     puts_(&w, ok ? (a->label_pending ? "true" : "false") : "null");
+    kstr(&w, "label_step",
+         !ok                                    ? NULL
+         : a->label_step == PL_LABEL_STEP_PRINT ? "print"
+         : a->label_step == PL_LABEL_STEP_PLACE ? "place"
+                                                : NULL);
     kint(&w, "prev_price", a->prev_price, PL_PRICE_NONE);
     ktime(&w, "prev_changed_at", a->prev_changed_at, off);
     kint(&w, "low_7d", a->low_7d, PL_PRICE_NONE);

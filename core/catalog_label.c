@@ -34,6 +34,14 @@ static int label_decode(const char *sku, const char *scope, size_t slen, const M
         return PL_EVERSION;
     lb->price = rr_i64(&r);
     lb->printed_at = rr_i64(&r);
+    lb->job = 0;
+    lb->due = PL_TIME_NONE;
+    lb->placed_at = lb->printed_at;
+    if (!r.err && r.off < r.len) { /* the placement, appended later */
+        lb->job = rr_u64(&r);
+        lb->due = rr_i64(&r);
+        lb->placed_at = rr_i64(&r);
+    }
     return r.err ? PL_ECORRUPT : 0;
 }
 
@@ -50,12 +58,15 @@ int pl_label_get(pl_txn_t *t, const char *sku, const char *scope, pl_label_t *lb
 
 int pl_label_put(pl_txn_t *t, const pl_label_t *lb)
 {
-    uint8_t k[LABEL_KEY_MAX], b[32];
+    uint8_t k[LABEL_KEY_MAX], b[64];
     size_t klen = label_key(k, lb->sku, lb->scope);
     rec_w w = {b, 0, sizeof(b), 0};
     rw_u8(&w, REC_VERSION);
     rw_i64(&w, lb->price);
     rw_i64(&w, lb->printed_at);
+    rw_u64(&w, lb->job);
+    rw_i64(&w, lb->due);
+    rw_i64(&w, lb->placed_at);
     if (!klen || w.err)
         return PL_EINVAL;
     return cat_put(t, DB_LABELS, k, klen, b, w.len, 0);
@@ -106,6 +117,7 @@ static int job_encode(const pl_label_job_t *j, rec_w *w)
     rw_str(w, j->reason);
     rw_str(w, j->batch);
     rw_i64(w, j->acked_at);
+    rw_i64(w, j->placed_at);
     return w->err ? PL_EINVAL : 0;
 }
 
@@ -132,6 +144,9 @@ static int job_decode(uint64_t id, const MDB_val *v, pl_label_job_t *j)
     rr_str(&r, j->reason, sizeof(j->reason));
     rr_str(&r, j->batch, sizeof(j->batch));
     j->acked_at = rr_i64(&r);
+    j->placed_at = PL_TIME_NONE;
+    if (!r.err && r.off < r.len) /* appended later: absent in older records */
+        j->placed_at = rr_i64(&r);
     return r.err ? PL_ECORRUPT : 0;
 }
 
@@ -152,6 +167,7 @@ int pl_job_add(pl_txn_t *t, pl_label_job_t *j)
         return rc;
     j->state = PL_JOB_PENDING;
     j->acked_at = PL_TIME_NONE;
+    j->placed_at = PL_TIME_NONE;
     rc = job_write(t, j);
     key_be64(k, j->id);
     if (!rc)
@@ -203,7 +219,33 @@ int pl_job_ack(pl_txn_t *t, uint64_t id, int64_t now)
     pl_str_copy(lb.scope, sizeof(lb.scope), j.scope);
     lb.price = j.price;
     lb.printed_at = now;
+    lb.job = j.id;
+    lb.due = j.due;
+    lb.placed_at = PL_TIME_NONE;
     return pl_label_put(t, &lb);
+}
+
+int pl_job_place(pl_txn_t *t, uint64_t id, int64_t now)
+{
+    pl_label_job_t j;
+    pl_label_t lb;
+    int rc = pl_job_get(t, id, &j);
+    if (!rc && j.state == PL_JOB_PENDING)
+        rc = pl_job_ack(t, id, now);
+    if (!rc)
+        rc = pl_job_get(t, id, &j);
+    if (rc)
+        return rc;
+    if (j.state != PL_JOB_ACKED || j.placed_at != PL_TIME_NONE)
+        return PL_EDONE;
+    j.placed_at = now;
+    rc = job_write(t, &j);
+    /* The label shows this job's print only if no later job printed over it. */
+    if (!rc && pl_label_get(t, j.sku, j.scope, &lb) == 0 && lb.job == j.id) {
+        lb.placed_at = now;
+        rc = pl_label_put(t, &lb);
+    }
+    return rc;
 }
 
 struct jobs_walk {
@@ -229,6 +271,51 @@ int pl_job_each(pl_txn_t *t, int pending_only, int (*fn)(const pl_label_job_t *j
 {
     struct jobs_walk w = {pending_only, fn, arg};
     return cat_walk(t, DB_LJOBS, NULL, 0, jobs_walk_one, &w);
+}
+
+/* Is the job record v one of sku's? Reads the fields before the SKU only
+ * (version, state, level, scope), so a walk of the whole queue for one item
+ * decodes no other item's jobs in full. A record too short to say is
+ * decoded (and reported) as usual. */
+static int job_of_sku(const MDB_val *v, const char *sku, size_t n)
+{
+    const uint8_t *p = v->mv_data;
+    size_t len = v->mv_size, off = 3;
+    if (len < off + 2)
+        return 1;
+    off += 2 + ((size_t)p[off] | (size_t)p[off + 1] << 8);
+    if (len < off + 2)
+        return 1;
+    size_t m = (size_t)p[off] | (size_t)p[off + 1] << 8;
+    return m == n && len >= off + 2 + m && memcmp(p + off + 2, sku, n) == 0;
+}
+
+struct sku_walk {
+    const char *sku;
+    size_t n;
+    int (*fn)(const pl_label_job_t *j, void *arg);
+    void *arg;
+};
+
+static int sku_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct sku_walk *w = arg;
+    pl_label_job_t j;
+    if (k->mv_size != 8)
+        return PL_ECORRUPT;
+    if (!job_of_sku(v, w->sku, w->n))
+        return 0;
+    int rc = job_decode(key_get_be64(k->mv_data), v, &j);
+    if (rc)
+        return rc;
+    return strcmp(j.sku, w->sku) == 0 ? w->fn(&j, w->arg) : 0;
+}
+
+int pl_job_each_ever_for_item(pl_txn_t *t, const char *sku,
+                              int (*fn)(const pl_label_job_t *j, void *arg), void *arg)
+{
+    struct sku_walk w = {sku, strlen(sku), fn, arg};
+    return cat_walk(t, DB_LJOBS, NULL, 0, sku_walk_one, &w);
 }
 
 struct job_walk {
@@ -271,6 +358,8 @@ static int batch_decode(const MDB_val *k, const MDB_val *v, pl_batch_rec_t *b)
     b->applied_at = rr_i64(&r);
     b->rows = rr_u64(&r);
     b->gen = rr_u64(&r);
+    if (!r.err && r.off < r.len) /* the reason, appended later: absent in older records */
+        rr_str(&r, b->reason, sizeof(b->reason));
     return r.err ? PL_ECORRUPT : 0;
 }
 
@@ -290,6 +379,8 @@ int pl_batch_put(pl_txn_t *t, const pl_batch_rec_t *b)
     rw_i64(&w, b->applied_at);
     rw_u64(&w, b->rows);
     rw_u64(&w, b->gen);
+    if (b->reason[0])
+        rw_str(&w, b->reason);
     if (w.err || !b->id[0])
         return PL_EINVAL;
     return cat_put(t, DB_BATCHES, b->id, strlen(b->id), buf, w.len, 0);

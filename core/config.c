@@ -104,6 +104,27 @@ static const pl_config_opt_t opts[] = {
      "item or store (docs/batch-format.md). An expiry date (AI 17, 7003) in the past always "
      "blocks.",
      F(best_before), 0},
+    {"reports_dir", PL_CFG_STR, "", 0, 0, NULL, 0, "DIR", NULL,
+     "Directory of the report store: the lanes' exception log (REPORT) and the counts of keyed "
+     "item codes, an LMDB environment of its own that this server writes (never the "
+     "catalogue). Empty = \"reports\" beside the catalogue directory (/var/lib/pricelane/"
+     "reports for /var/lib/pricelane/catalog); \"off\" = no report store: REPORT answers an "
+     "error and keyed lookups are not counted.",
+     F(reports_dir), 0},
+    {"report_charge", PL_CFG_ENUM, "lower", 0, 0, "lower|shelf|system", 0, "POLICY", NULL,
+     "What a lane charges when the customer saw another price on the shelf (REPORT "
+     "kind=price): \"lower\" (the lower of the shelf and the system price, the usual store "
+     "policy), \"shelf\" (the shelf price) or \"system\" (the system price). The difference "
+     "to the system price, when positive, is the refund.",
+     F(report_charge), 0},
+    {"report_queue", PL_CFG_INT, "4096", 16, 1000000, NULL, 0, "N", NULL,
+     "Reports waiting to be written at most; a report that finds the queue full gets an error "
+     "reply at once (the lane retries with the same id), never a blocked worker.",
+     F(report_queue), 0},
+    {"report_group", PL_CFG_INT, "256", 1, 65536, NULL, 0, "N", NULL,
+     "Reports written in one commit at most (group commit: one disk sync acknowledges them "
+     "all).",
+     F(report_group), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
      "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "pricelane/catalog.h"
 #include "pricelane/proto.h"
+#include "pricelane/report.h"
 
 /* Internal result of a sub-parser besides 1 / 0 / -1: bytes were consumed
  * but held no request (a blank line, "*0\r\n"). */
@@ -95,6 +97,7 @@ static void req_reset(pl_req_t *req, pl_proto_t proto)
     req->store = (pl_slice_t){NULL, 0};
     req->tag = (pl_slice_t){NULL, 0};
     req->member = 0;
+    memset(&req->report, 0, sizeof(req->report));
     req->error[0] = '\0';
 }
 
@@ -195,6 +198,120 @@ static int line_get(pl_req_t *req, const char *cur, const char *end)
     return finish(req, PL_REQ_LOOKUP);
 }
 
+/* ---- REPORT (both protocols) ---------------------------------------------- */
+
+/* A report field: 1..max bytes of the tag alphabet. */
+static void report_field(pl_req_t *req, const char *name, pl_slice_t v, size_t max, pl_slice_t *out)
+{
+    char s[SHOW_MAX + 4];
+    if (out->p) {
+        fail(req, "more than one %s=", name);
+        return;
+    }
+    *out = v;
+    if (!v.len) {
+        fail(req, "empty %s=", name);
+        return;
+    }
+    if (v.len > max) {
+        fail(req, "%s= longer than %zu bytes", name, max);
+        return;
+    }
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.p[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == ':' || c == '-';
+        if (!ok) {
+            fail(req, "bad %s= '%s' (A-Z a-z 0-9 _ . : -)", name, show(s, v.p, v.len));
+            return;
+        }
+    }
+}
+
+/* The shelf price: a whole number of minor units, as answers write prices. */
+static void report_shelf(pl_req_t *req, pl_slice_t v)
+{
+    char s[SHOW_MAX + 4];
+    if (req->report.shelf.p) {
+        fail(req, "more than one shelf=");
+        return;
+    }
+    req->report.shelf = v;
+    long long n = 0;
+    size_t i = 0;
+    for (; i < v.len && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+        if (n <= PL_PROTO_SHELF_MAX) /* saturates: never overflows */
+            n = n * 10 + (v.p[i] - '0');
+    if (!v.len || i < v.len)
+        fail(req, "shelf= must be a price in minor units (digits only), got '%s'",
+             show(s, v.p, v.len));
+    else if (n < 1 || n > PL_PROTO_SHELF_MAX)
+        fail(req, "shelf= %s out of range (1..%d)", show(s, v.p, v.len), PL_PROTO_SHELF_MAX);
+}
+
+/* One word of a REPORT after its command: an option, or the code. */
+static void report_word(pl_req_t *req, pl_slice_t w, int line, pl_slice_t *code)
+{
+    pl_slice_t v;
+    char s[SHOW_MAX + 4];
+    if (word_key(w, "id=", &v))
+        report_field(req, "id", v, PL_REPORT_ID_MAX, &req->report.id);
+    else if (word_key(w, "store=", &v))
+        report_field(req, "store", v, PL_SCOPE_MAX, &req->store);
+    else if (word_key(w, "lane=", &v))
+        report_field(req, "lane", v, PL_LANE_MAX, &req->report.lane);
+    else if (word_key(w, "cashier=", &v))
+        report_field(req, "cashier", v, PL_CASHIER_MAX, &req->report.cashier);
+    else if (word_key(w, "kind=", &v)) {
+        if (req->report.kind.p)
+            fail(req, "more than one kind=");
+        req->report.kind = v;
+        if (pl_report_kind_parse(v.p, v.len) < 0)
+            fail(req, "unknown kind '%s' (price, no_scan, name, other)", show(s, v.p, v.len));
+    } else if (word_key(w, "shelf=", &v))
+        report_shelf(req, v);
+    else if (line && word_key(w, "tag=", &v))
+        take_tag(req, v);
+    else if (memchr(w.p, '=', w.len))
+        fail(req, "unknown option '%s'", show(s, w.p, w.len));
+    else if (code->p)
+        fail(req, "REPORT takes one code, got '%s' too", show(s, w.p, w.len));
+    else if (w.len > PL_CODE_ECHO_MAX)
+        fail(req, "code longer than %d bytes", PL_CODE_ECHO_MAX);
+    else
+        *code = w;
+}
+
+/* After the words: every field there, shelf= iff kind=price. */
+static int report_finish(pl_req_t *req, pl_slice_t code)
+{
+    static const char *const need[] = {"id", "store", "lane", "cashier", "kind"};
+    const pl_slice_t *have[] = {&req->report.id, &req->store, &req->report.lane,
+                                &req->report.cashier, &req->report.kind};
+    if (!code.p)
+        fail(req, "REPORT needs a code");
+    for (int i = 0; i < 5; i++)
+        if (!have[i]->p)
+            fail(req, "REPORT needs %s=", need[i]);
+    int kind =
+        req->report.kind.p ? pl_report_kind_parse(req->report.kind.p, req->report.kind.len) : -1;
+    if (kind == PL_REPORT_PRICE && !req->report.shelf.p)
+        fail(req, "kind=price needs shelf=, the price the customer saw");
+    if (kind >= 0 && kind != PL_REPORT_PRICE && req->report.shelf.p)
+        fail(req, "shelf= goes with kind=price only");
+    req->args[0] = code;
+    req->nargs = 1;
+    return finish(req, PL_REQ_REPORT);
+}
+
+static int line_report(pl_req_t *req, const char *cur, const char *end)
+{
+    pl_slice_t w, code = {NULL, 0};
+    while (next_word(&cur, end, &w))
+        report_word(req, w, 1, &code);
+    return report_finish(req, code);
+}
+
 static int line_bare(pl_req_t *req, const char *cur, const char *end, const char *name,
                      pl_req_type_t type)
 {
@@ -271,6 +388,8 @@ static int line_request(pl_req_t *req, const char *p, size_t n, int datagram)
 
     if (word_is(w, "get"))
         return line_get(req, cur, end);
+    if (word_is(w, "report"))
+        return line_report(req, cur, end);
     if (word_is(w, "ping"))
         return line_bare(req, cur, end, "PING", PL_REQ_PING);
     if (word_is(w, "version"))
@@ -432,6 +551,23 @@ static int resp_command(pl_req_t *req, pl_slice_t cmd)
             return arity(req, "get");
         pl_proto_split_key(req->args[0], &req->store, &req->args[0]);
         return finish(req, PL_REQ_LOOKUP);
+    }
+    if (word_is(cmd, "report")) {
+        /* The line form's words, one per argument; nothing may hide a
+         * blank or a control byte inside one. */
+        pl_slice_t code = {NULL, 0};
+        for (int i = 0; i < n; i++) {
+            pl_slice_t a = req->args[i];
+            for (size_t j = 0; j < a.len; j++) {
+                unsigned char c = (unsigned char)a.p[j];
+                if ((c <= 0x20 && c != 0x1d) || c == 0x7f) {
+                    fail(req, "byte 0x%02x in REPORT argument %d", c, i + 1);
+                    break;
+                }
+            }
+            report_word(req, a, 0, &code);
+        }
+        return report_finish(req, code);
     }
     if (word_is(cmd, "mget"))
         return n >= 1 ? finish(req, PL_REQ_MLOOKUP) : arity(req, "mget");

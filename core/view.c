@@ -42,7 +42,8 @@ static int values_ok(const view_t *v)
     for (int i = 0; i < v->nlabels; i++) {
         const view_label_t *l = &v->labels[i];
         if ((l->price != PL_PRICE_NONE && !money_ok(l->price)) ||
-            (l->due != PL_TIME_NONE && !time_ok(l->due)))
+            (l->due != PL_TIME_NONE && !time_ok(l->due)) ||
+            (l->place_due != PL_TIME_NONE && !time_ok(l->place_due)))
             return 0;
     }
     return 1;
@@ -171,6 +172,7 @@ static view_label_t *label_slot(struct build *b, const char *scope)
     memcpy(l->scope, scope, sizeof(l->scope));
     l->price = PL_PRICE_NONE;
     l->due = PL_TIME_NONE;
+    l->place_due = PL_TIME_NONE;
     return l;
 }
 
@@ -179,8 +181,11 @@ static int add_label(const pl_label_t *lb, void *arg)
     struct build *b = arg;
     HOOK(b, label, lb);
     view_label_t *l = label_scope_wanted(b, lb->scope) ? label_slot(b, lb->scope) : NULL;
-    if (l)
+    if (l) {
         l->price = lb->price;
+        if (lb->placed_at == PL_TIME_NONE)
+            l->place_due = lb->due != PL_TIME_NONE ? lb->due : lb->printed_at;
+    }
     return 0;
 }
 
@@ -365,6 +370,7 @@ static void label_eval(const view_t *v, const char *store, int64_t now, pl_answe
     int scope_found = 0;
     a->label_price = PL_PRICE_NONE;
     a->label_pending = 0;
+    a->label_step = PL_LABEL_STEP_NONE;
     for (int k = 0; k < 3; k++) {
         if (!order[k])
             continue;
@@ -373,7 +379,9 @@ static void label_eval(const view_t *v, const char *store, int64_t now, pl_answe
             if (strcmp(l->scope, order[k]) != 0)
                 continue;
             if (!scope_found && l->due != PL_TIME_NONE && l->due <= now)
-                a->label_pending = 1;
+                a->label_pending = 1, a->label_step = PL_LABEL_STEP_PRINT;
+            else if (!scope_found && l->place_due != PL_TIME_NONE && l->place_due <= now)
+                a->label_step = PL_LABEL_STEP_PLACE;
             scope_found = 1;
             if (a->label_price == PL_PRICE_NONE && l->price != PL_PRICE_NONE)
                 a->label_price = l->price;
@@ -455,7 +463,7 @@ int64_t view_next_change(const view_t *v, int64_t now)
         sooner(&until, now, bp[i], VIEW_WINDOW + 1);
     }
     for (int i = 0; i < v->nlabels; i++)
-        sooner(&until, now, v->labels[i].due, 0);
+        sooner(&until, now, v->labels[i].due, 0), sooner(&until, now, v->labels[i].place_due, 0);
     return until;
 }
 

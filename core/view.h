@@ -44,11 +44,14 @@ typedef struct view_label {
     char scope[PL_SCOPE_MAX + 1];
     int64_t price;   /* PL_PRICE_NONE when the scope has no label record */
     int64_t due;     /* earliest due instant of a pending job, or PL_TIME_NONE */
+    /* The printed label is not yet on the shelf: from this instant (its
+     * job's due) placing it is outstanding; PL_TIME_NONE when placed. */
+    int64_t place_due;
 } view_label_t;
 
 /* Changes whenever view_t's layout does: a cache segment written by another
  * build of the server must never be read as this one's views. */
-#define VIEW_FORMAT 0x50560002u
+#define VIEW_FORMAT 0x50560003u
 
 typedef struct view {
     uint32_t format; /* VIEW_FORMAT */
@@ -90,7 +93,7 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
 
 /* Evaluates the view for store (in the view's zone) at now into the price
  * fields of ans (base_price, price, source, promo_id, promo_ends, label_price,
- * label_pending, prev_price, prev_changed_at, low_7d). Returns 0, or
+ * label_pending, label_step, prev_price, prev_changed_at, low_7d). Returns 0, or
  * PL_ENOTFOUND when no price is in force. */
 int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *ans);
 

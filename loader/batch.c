@@ -315,6 +315,7 @@ static int attempt(pl_cat_t *cat, const input_t *files, int n, const load_opts_t
     if (!rc && !res->already) {
         rec.applied_at = now;
         rec.rows = b.rows;
+        memcpy(rec.reason, b.reason, sizeof(rec.reason));
         rc = pl_meta_bump(txn, b.id, &rec.gen);
         if (!rc)
             rc = pl_batch_put(txn, &rec);

@@ -27,10 +27,12 @@ static const char usage_text[] =
     "  prices      every price row, ordered by the instant it takes effect: level\n"
     "              (base, zone, store) and scope, price ('withdrawn' ends a zone or\n"
     "              store override), source (the level, or 'scheduled' for a price\n"
-    "              submitted ahead of its instant), the batch and when it was recorded\n"
+    "              submitted ahead of its instant), the batch (with its reason, as\n"
+    "              '(correction)', when it was sent with one) and when it was recorded\n"
     "  promotions  every promotion naming the item, ordered by start: window, kind,\n"
     "              price or percent off, priority, member-only, scope, cancel instant\n"
-    "  labels      the price each shelf-label scope shows and when it was printed\n"
+    "  labels      the price each shelf-label scope shows, when it was printed and\n"
+    "              when it was placed on the shelf ('not yet': printed, not placed)\n"
     "  jobs        the pending label jobs (reprints) of the item\n"
     "\n"
     "  --db DIR    the catalogue\n"
@@ -221,7 +223,13 @@ static int print_prices(hist_t *h, const char *sku)
     cmd_table_init(&t, 7, head);
     for (size_t i = 0; i < h->n && !rc; i++) {
         const pl_price_t *p = (const pl_price_t *)h->v + i;
-        char from[40], price[32], rec[40];
+        char from[40], price[32], rec[40], batch[PL_BATCH_ID_MAX + PL_BATCH_REASON_MAX + 8];
+        pl_batch_rec_t br;
+        /* A batch sent with a reason (a correction) says so beside its id. */
+        if (p->batch[0] && pl_batch_get(h->txn, p->batch, &br) == 0 && br.reason[0])
+            snprintf(batch, sizeof(batch), "%s (%s)", p->batch, br.reason);
+        else
+            snprintf(batch, sizeof(batch), "%s", p->batch);
         const char *row[7] = {cmd_time(p->start, h->off, "-", from, sizeof(from)),
                               level_name(p->level),
                               p->scope[0] ? p->scope : "-",
@@ -229,7 +237,7 @@ static int print_prices(hist_t *h, const char *sku)
                                   ? "withdrawn"
                                   : cmd_money(p->price, "-", price, sizeof(price)),
                               p->scheduled ? "scheduled" : level_name(p->level),
-                              p->batch,
+                              batch,
                               cmd_time(p->recorded_at, h->off, "-", rec, sizeof(rec))};
         rc = cmd_table_add(&t, row);
     }
@@ -294,7 +302,7 @@ static int print_promos(hist_t *h, const char *sku)
 
 static int print_labels(hist_t *h, const char *sku)
 {
-    static const char *const lhead[] = {"SCOPE", "PRICE", "PRINTED"};
+    static const char *const lhead[] = {"SCOPE", "PRICE", "PRINTED", "PLACED"};
     static const char *const jhead[] = {"JOB", "DUE",   "SCOPE",  "PRICE",
                                         "OLD", "PROMO", "REASON", "BATCH"};
     h->n = 0;
@@ -304,13 +312,15 @@ static int print_labels(hist_t *h, const char *sku)
         return rc;
     printf("\nshelf labels (%zu):\n", h->n);
     cmd_table_t t;
-    cmd_table_init(&t, 3, lhead);
+    cmd_table_init(&t, 4, lhead);
     for (size_t i = 0; i < h->n && !rc; i++) {
         const pl_label_t *lb = (const pl_label_t *)h->v + i;
-        char price[32], at[40];
-        const char *row[3] = {lb->scope[0] ? lb->scope : "(chain)",
+        char price[32], at[40], placed[40];
+        /* "not yet" for a printed label not confirmed on the shelf. */
+        const char *row[4] = {lb->scope[0] ? lb->scope : "(chain)",
                               cmd_money(lb->price, "-", price, sizeof(price)),
-                              cmd_time(lb->printed_at, h->off, "-", at, sizeof(at))};
+                              cmd_time(lb->printed_at, h->off, "-", at, sizeof(at)),
+                              cmd_time(lb->placed_at, h->off, "not yet", placed, sizeof(placed))};
         rc = cmd_table_add(&t, row);
     }
     if (!rc && h->n)

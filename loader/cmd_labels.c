@@ -1,11 +1,11 @@
-/* labels list | export | ack: the shelf-label reprint queue.
+/* labels list | export | ack | printed | placed: the shelf-label reprint queue.
  *
  * Jobs are created by the engine (labelgen.c) in the transaction of the
  * batch that made a label wrong. Here they are listed, exported for a label
- * printer or ESL gateway, and acknowledged once the new label is on the
- * shelf. An ack changes what answers carry (label_price, label_pending), so
- * it commits like a batch: generation + 1 and a ledger record, which is also
- * what makes a server's cached item views of the old generation misses. */
+ * printer or ESL gateway, acknowledged once printed and confirmed once the
+ * label is on the shelf. Both change what answers carry (label_price,
+ * label_pending, label_step), so each commits like a batch: generation + 1 and a ledger record,
+ * which is also what makes a server's cached item views of the old generation misses. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,10 +22,13 @@
 #include "pricelane/timefmt.h"
 
 static const char usage_text[] =
-    "usage: pricelane-load labels list   --db DIR [--due-by TIME] [--store S] [--all]\n"
+    "usage: pricelane-load labels list   --db DIR [--due-by TIME] [--store S]\n"
+    "                                    [--all | --to-place]\n"
     "       pricelane-load labels export --db DIR [--format csv] [--due-by TIME] [--store S]\n"
-    "                                    [--output FILE]\n"
+    "                                    [--to-place] [--output FILE]\n"
     "       pricelane-load labels ack    --db DIR [--now TIME] JOB... | --batch ID\n"
+    "       pricelane-load labels printed --db DIR [--now TIME] JOB... | --batch ID\n"
+    "       pricelane-load labels placed --db DIR [--now TIME] JOB... | --batch ID | --file F\n"
     "\n"
     "The shelf-label reprint queue. Every committed change that alters what a shelf\n"
     "label must show (a price now, a scheduled price at its instant, a promotion at\n"
@@ -44,6 +47,16 @@ static const char usage_text[] =
     "         label_pending turns false. An unknown job, a job already acked or\n"
     "         superseded, or a job not yet due is an error naming it, and nothing is\n"
     "         acked. --batch ID acks every pending job of batch ID that is due.\n"
+    "printed  the same as ack.\n"
+    "placed   confirms that printed labels are on the shelf (a shelf scan, an ESL\n"
+    "         gateway), in one transaction: answers stop showing label_step \"place\".\n"
+    "         A pending job that is due is printed and placed at once (an electronic\n"
+    "         label has no printing step). An unknown, superseded or already placed job,\n"
+    "         a job not yet due, or a placement before the print or after --now is an\n"
+    "         error naming it, and nothing is placed. --batch ID places every printed\n"
+    "         or due job of batch ID not yet placed; --file F reads placements from F\n"
+    "         (CSV with a header row, or JSON Lines): columns job (required) and\n"
+    "         placed_at (an instant; default --now).\n"
     "\n"
     "  --db DIR           the catalogue\n"
     "  --due-by TIME      only jobs due at TIME or before it (RFC 3339, 'YYYY-MM-DD\n"
@@ -53,24 +66,30 @@ static const char usage_text[] =
     "  --due-before TIME  only jobs due strictly before TIME\n"
     "  --store S          only the labels store S shows: jobs for S, for S's zone and\n"
     "                     for the chain\n"
-    "  --all              list: also acked and superseded jobs (with their state)\n"
+    "  --all              list: also printed, placed and superseded jobs (with their\n"
+    "                     state and when they were placed)\n"
+    "  --to-place         list, export: the printed jobs whose labels are not yet\n"
+    "                     confirmed on the shelf (for labels placed), instead of the\n"
+    "                     pending ones\n"
     "  --format csv       export: the only format (default)\n"
     "  --output FILE      export: write to FILE (atomically: FILE.tmp, then renamed)\n"
     "                     instead of standard output\n"
-    "  --batch ID         ack: the due pending jobs of batch ID\n"
-    "  --now TIME         ack: the acknowledgement instant (default: now)\n"
+    "  --batch ID         ack, placed: the jobs of batch ID\n"
+    "  --file F           placed: the placements of file F\n"
+    "  --now TIME         ack, placed: the instant (default: now)\n"
     "\n"
     "Exit status: 0 done, 1 refused (unknown store, job or batch; nothing changed),\n"
     "2 usage.\n";
 
-enum sub { SUB_LIST, SUB_EXPORT, SUB_ACK };
-static const char *const sub_names[] = {"list", "export", "ack"};
+enum sub { SUB_LIST, SUB_EXPORT, SUB_ACK, SUB_PRINTED, SUB_PLACED };
+static const char *const sub_names[] = {"list", "export", "ack", "printed", "placed"};
+#define NSUBS 5
 
 typedef struct opts {
     enum sub sub;
-    const char *db, *due_s, *store, *format, *output, *batch, *now_s;
+    const char *db, *due_s, *store, *format, *output, *batch, *now_s, *file;
     int due_inclusive; /* --due-by: jobs due at the bound too; --due-before: strictly before */
-    int all;
+    int all, to_place;
     int64_t due;
     int utc_offset;
     /* --store: the scopes whose labels the store shows */
@@ -85,6 +104,8 @@ typedef struct joblist {
 
 static int wanted(const opts_t *o, const pl_label_job_t *j)
 {
+    if (o->to_place && (j->state != PL_JOB_ACKED || j->placed_at != PL_TIME_NONE))
+        return 0;
     if (o->due_s && (o->due_inclusive ? j->due > o->due : j->due >= o->due))
         return 0;
     if (o->store && j->scope[0] && strcmp(j->scope, o->scope_store) != 0 &&
@@ -118,10 +139,11 @@ static int cmp_due(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static const char *state_name(int s)
+static const char *state_name(const pl_label_job_t *j)
 {
+    int s = j->state;
     return s == PL_JOB_PENDING      ? "pending"
-           : s == PL_JOB_ACKED      ? "acked"
+           : s == PL_JOB_ACKED      ? (j->placed_at == PL_TIME_NONE ? "printed" : "placed")
            : s == PL_JOB_SUPERSEDED ? "superseded"
                                     : "?";
 }
@@ -148,17 +170,18 @@ enum col {
     C_OLD,
     C_REASON,
     C_BATCH,
+    C_PLACED,
     NCOLS
 };
-static const char *const col_head[NCOLS] = {"ID",         "STATE", "DUE",    "SCOPE",      "SKU",
-                                            "GTIN",       "NAME",  "PRICE",  "UNIT PRICE", "PROMO",
-                                            "PROMO ENDS", "OLD",   "REASON", "BATCH"};
+static const char *const col_head[NCOLS] = {
+    "ID",         "STATE", "DUE",        "SCOPE", "SKU",    "GTIN",  "NAME",  "PRICE",
+    "UNIT PRICE", "PROMO", "PROMO ENDS", "OLD",   "REASON", "BATCH", "PLACED"};
 
 static void cells(const opts_t *o, const pl_label_job_t *j, char c[NCOLS][160])
 {
     char m[32];
     snprintf(c[C_ID], 160, "%" PRIu64, j->id);
-    snprintf(c[C_STATE], 160, "%s", state_name(j->state));
+    snprintf(c[C_STATE], 160, "%s", state_name(j));
     cmd_time(j->due, o->utc_offset, "-", c[C_DUE], 160);
     snprintf(c[C_SCOPE], 160, "%s", j->scope[0] ? j->scope : "(chain)");
     snprintf(c[C_SKU], 160, "%s", j->sku);
@@ -175,6 +198,7 @@ static void cells(const opts_t *o, const pl_label_job_t *j, char c[NCOLS][160])
     cmd_money(j->old_price, "-", c[C_OLD], 160);
     snprintf(c[C_REASON], 160, "%s", j->reason);
     snprintf(c[C_BATCH], 160, "%s", j->batch);
+    cmd_time(j->placed_at, o->utc_offset, "-", c[C_PLACED], 160);
 }
 
 static int print_table(const opts_t *o, const joblist_t *l)
@@ -191,30 +215,12 @@ static int print_table(const opts_t *o, const joblist_t *l)
         rc = cmd_table_add(&t, row);
     }
     if (!rc)
-        cmd_table_print(&t, stdout, "", o->all ? 0 : 1u << C_STATE);
+        cmd_table_print(&t, stdout, "", o->all ? 0 : 1u << C_STATE | 1u << C_PLACED);
     cmd_table_free(&t);
     return rc;
 }
 
 /* ---- export ---------------------------------------------------------------- */
-
-/* RFC 4180: a field with a comma, quote or line break is quoted and its
- * quotes doubled; other fields are written as they are. */
-static void csv_field(FILE *f, const char *s, int last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputs(last ? "\r\n" : ",", f);
-}
 
 static const char *const export_cols[] = {
     "job",   "due",        "level",      "scope",      "sku",        "gtin",      "name",   "unit",
@@ -247,7 +253,7 @@ static void export_job(FILE *f, const opts_t *o, pl_txn_t *txn, const pl_label_j
         j->batch,
     };
     for (int k = 0; k < NEXPORT; k++)
-        csv_field(f, v[k], k == NEXPORT - 1);
+        cmd_csv_field(f, v[k], k == NEXPORT - 1);
 }
 
 static int do_export(const opts_t *o, pl_txn_t *txn, const joblist_t *l)
@@ -263,7 +269,7 @@ static int do_export(const opts_t *o, pl_txn_t *txn, const joblist_t *l)
         }
     }
     for (int k = 0; k < NEXPORT; k++)
-        csv_field(f, export_cols[k], k == NEXPORT - 1);
+        cmd_csv_field(f, export_cols[k], k == NEXPORT - 1);
     for (size_t i = 0; i < l->n; i++)
         export_job(f, o, txn, &l->v[i]);
     if (!o->output)
@@ -284,15 +290,18 @@ static int do_export(const opts_t *o, pl_txn_t *txn, const joblist_t *l)
 
 typedef struct ack {
     const opts_t *o;
+    int place; /* placed: confirm on the shelf; else print (ack) */
     uint64_t *ids;
+    int64_t *ats; /* placed --file: the instant of each id (ids' order); NULL: now */
     size_t n;
     int64_t now;
     pl_diags_t *d;
     /* --batch: jobs of the batch seen, and those left because not due */
     uint64_t batch_jobs, not_due;
     int64_t first_due;
-    uint64_t acked, gen;
+    uint64_t acked, gen; /* acked: jobs acked or placed */
     char ledger_id[PL_BATCH_ID_MAX + 1];
+    pl_txn_t *txn;
 } ack_t;
 
 static int batch_job(const pl_label_job_t *j, void *arg)
@@ -301,9 +310,10 @@ static int batch_job(const pl_label_job_t *j, void *arg)
     if (strcmp(j->batch, a->o->batch) != 0)
         return 0;
     a->batch_jobs++;
-    if (j->state != PL_JOB_PENDING)
+    if (a->place ? j->state == PL_JOB_SUPERSEDED || j->placed_at != PL_TIME_NONE
+                 : j->state != PL_JOB_PENDING)
         return 0;
-    if (j->due > a->now) {
+    if (j->state == PL_JOB_PENDING && j->due > a->now) {
         if (!a->not_due++ || j->due < a->first_due)
             a->first_due = j->due;
         return 0;
@@ -316,7 +326,36 @@ static int batch_job(const pl_label_job_t *j, void *arg)
     return 0;
 }
 
-/* Checks and acks every job in one write transaction; any problem aborts it. */
+/* Places printed (or due pending) job j at `at`, after checking the
+ * instant: not before the print, not after --now. 0 after a diagnostic too. */
+static int place_one(ack_t *a, const pl_label_job_t *j, int64_t at)
+{
+    char t1[40], t2[40];
+    if (j->placed_at != PL_TIME_NONE) {
+        pl_diag(a->d, NULL, 0, NULL, "job %" PRIu64 ": already placed at %s", j->id,
+                cmd_time(j->placed_at, a->o->utc_offset, "?", t1, sizeof(t1)));
+        return 0;
+    }
+    if (at > a->now) {
+        pl_diag(a->d, NULL, 0, NULL, "job %" PRIu64 ": placed at %s, after now (%s)", j->id,
+                cmd_time(at, a->o->utc_offset, "?", t1, sizeof(t1)),
+                cmd_time(a->now, a->o->utc_offset, "?", t2, sizeof(t2)));
+        return 0;
+    }
+    if (j->state == PL_JOB_ACKED && at < j->acked_at) {
+        pl_diag(a->d, NULL, 0, NULL, "job %" PRIu64 ": placed at %s, before it was printed (%s)",
+                j->id, cmd_time(at, a->o->utc_offset, "?", t1, sizeof(t1)),
+                cmd_time(j->acked_at, a->o->utc_offset, "?", t2, sizeof(t2)));
+        return 0;
+    }
+    int rc = pl_job_place(a->txn, j->id, at);
+    if (!rc)
+        a->acked++;
+    return rc;
+}
+
+/* Checks and acks (or places) every job in one write transaction; any
+ * problem aborts it. */
 static int ack_attempt(pl_cat_t *cat, ack_t *a)
 {
     pl_txn_t *txn;
@@ -324,6 +363,7 @@ static int ack_attempt(pl_cat_t *cat, ack_t *a)
     int rc = pl_txn_begin(cat, 1, &txn);
     if (rc)
         return rc;
+    a->txn = txn;
     a->acked = 0;
     for (size_t i = 0; i < a->n && !rc; i++) {
         pl_label_job_t j;
@@ -335,6 +375,11 @@ static int ack_attempt(pl_cat_t *cat, ack_t *a)
         if (g) {
             rc = g;
             break;
+        }
+        int64_t at = a->ats ? a->ats[i] : a->now;
+        if (a->place && j.state == PL_JOB_ACKED) {
+            rc = place_one(a, &j, at);
+            continue;
         }
         if (j.state == PL_JOB_ACKED) {
             pl_diag(a->d, NULL, 0, NULL, "job %" PRIu64 ": already acked at %s", j.id,
@@ -352,11 +397,15 @@ static int ack_attempt(pl_cat_t *cat, ack_t *a)
             pl_diag(a->d, NULL, 0, NULL, "job %" PRIu64 ": unknown state %d", j.id, j.state);
             continue;
         }
-        if (j.due > a->now) {
+        if (j.due > at) {
             pl_diag(a->d, NULL, 0, NULL,
                     "job %" PRIu64 ": not due until %s; ack a label once it is on the shelf "
                     "(the label price it records is what customers see from then on)",
                     j.id, cmd_time(j.due, a->o->utc_offset, "?", t1, sizeof(t1)));
+            continue;
+        }
+        if (a->place) {
+            rc = place_one(a, &j, at);
             continue;
         }
         rc = pl_job_ack(txn, j.id, a->now);
@@ -368,15 +417,17 @@ static int ack_attempt(pl_cat_t *cat, ack_t *a)
         return PL_EFORMAT;
     }
 
-    /* The ledger record: "labels-ack@<generation>", digest of the job ids. */
+    /* The ledger record: "labels-ack@<generation>" (placed: "labels-placed@"),
+     * digest of the job ids. */
     pl_meta_t m;
     pl_batch_rec_t rec = {0}, old;
     if (!rc)
         rc = pl_meta_get(txn, &m);
     if (!rc) {
-        snprintf(rec.id, sizeof(rec.id), "labels-ack@%" PRIu64, m.gen + 1);
+        const char *kind = a->place ? "labels-placed" : "labels-ack";
+        snprintf(rec.id, sizeof(rec.id), "%s@%" PRIu64, kind, m.gen + 1);
         for (int k = 1; pl_batch_get(txn, rec.id, &old) == 0; k++)
-            snprintf(rec.id, sizeof(rec.id), "labels-ack@%" PRIu64 "+%d", m.gen + 1, k);
+            snprintf(rec.id, sizeof(rec.id), "%s@%" PRIu64 "+%d", kind, m.gen + 1, k);
         XXH128_hash_t h = XXH3_128bits(a->ids, a->n * sizeof(*a->ids));
         snprintf(rec.digest, sizeof(rec.digest), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
         rec.applied_at = a->now;
@@ -403,10 +454,17 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* An error of the catalogue or of memory (rc). Returns the exit status, 1. */
-static int ack_failed(int rc)
+/* The subcommand's name and what it does, for messages. */
+static const char *verb(const ack_t *a)
 {
-    fprintf(stderr, "pricelane-load labels ack: %s; nothing was acked\n", pl_strerror(rc));
+    return a->place ? "placed" : "acked";
+}
+
+/* An error of the catalogue or of memory (rc). Returns the exit status, 1. */
+static int ack_failed(const ack_t *a, int rc)
+{
+    fprintf(stderr, "pricelane-load labels %s: %s; nothing was %s\n", sub_names[a->o->sub],
+            pl_strerror(rc), verb(a));
     return 1;
 }
 
@@ -422,24 +480,26 @@ static int batch_ids(pl_cat_t *cat, ack_t *a)
         pl_txn_abort(txn);
     }
     if (rc)
-        return ack_failed(rc);
+        return ack_failed(a, rc);
     char t1[40];
+    const char *name = sub_names[o->sub];
     if (!a->batch_jobs) {
-        fprintf(stderr, "pricelane-load labels ack: batch %s created no label jobs\n", o->batch);
+        fprintf(stderr, "pricelane-load labels %s: batch %s created no label jobs\n", name,
+                o->batch);
         return 1;
     }
     if (!a->n) {
         if (a->not_due)
             fprintf(stderr,
-                    "pricelane-load labels ack: no job of batch %s is due yet (%" PRIu64
-                    " pending, the first due %s); nothing acked\n",
-                    o->batch, a->not_due,
-                    cmd_time(a->first_due, o->utc_offset, "?", t1, sizeof(t1)));
+                    "pricelane-load labels %s: no job of batch %s is due yet (%" PRIu64
+                    " pending, the first due %s); nothing %s\n",
+                    name, o->batch, a->not_due,
+                    cmd_time(a->first_due, o->utc_offset, "?", t1, sizeof(t1)), verb(a));
         else
             fprintf(stderr,
-                    "pricelane-load labels ack: every label job of batch %s is already acked "
-                    "or superseded; nothing acked\n",
-                    o->batch);
+                    "pricelane-load labels %s: every label job of batch %s is already %s "
+                    "or superseded; nothing %s\n",
+                    name, o->batch, verb(a), verb(a));
         return 1;
     }
     return -1;
@@ -452,16 +512,16 @@ static int named_ids(ack_t *a, int nargs, char **args)
 {
     a->ids = calloc((size_t)nargs, sizeof(*a->ids));
     if (!a->ids)
-        return ack_failed(-ENOMEM);
+        return ack_failed(a, -ENOMEM);
     for (int i = 0; i < nargs; i++) {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(args[i], &end, 10);
         if (!args[i][0] || *end || errno || args[i][0] == '-' || v == 0) {
             fprintf(stderr,
-                    "pricelane-load labels ack: \"%s\" is not a job id (the number in the ID "
+                    "pricelane-load labels %s: \"%s\" is not a job id (the number in the ID "
                     "column of labels list)\n",
-                    args[i]);
+                    sub_names[a->o->sub], args[i]);
             return 2;
         }
         a->ids[a->n++] = v;
@@ -474,6 +534,63 @@ static int named_ids(ack_t *a, int nargs, char **args)
         if (!k || a->ids[k - 1] != a->ids[i])
             a->ids[k++] = a->ids[i];
     a->n = k;
+    return -1;
+}
+
+static const char *const place_cols[] = {"job", "placed_at"};
+
+/* One placement of --file: the job and its instant. */
+static int place_row(const pl_row_t *row, void *arg)
+{
+    ack_t *a = arg;
+    const char *job = pl_row_get(row, "job"), *at_s = pl_row_get(row, "placed_at");
+    uint64_t id;
+    int64_t at = a->now;
+    if (!job) {
+        pl_diag(a->d, row->file, row->line, "job", "missing job id");
+        return 0;
+    }
+    if (pl_parse_uint(row, "job", job, 1, UINT64_MAX, &id, a->d) ||
+        (at_s && pl_parse_time(row, "placed_at", at_s, a->o->utc_offset, &at, a->d)))
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ids[i] == id) {
+            pl_diag(a->d, row->file, row->line, "job",
+                    "job %" PRIu64 " is placed twice in the file", id);
+            return 0;
+        }
+    if (a->n % 64 == 0) {
+        uint64_t *ids = realloc(a->ids, (a->n + 64) * sizeof(*ids));
+        if (!ids)
+            return -ENOMEM;
+        a->ids = ids;
+        int64_t *ats = realloc(a->ats, (a->n + 64) * sizeof(*ats));
+        if (!ats)
+            return -ENOMEM;
+        a->ats = ats;
+    }
+    a->ids[a->n] = id;
+    a->ats[a->n++] = at;
+    return 0;
+}
+
+/* --file F: the placements of F into a->ids and a->ats. Returns -1 to go
+ * on, or the exit status 1 after printing every problem of the file. */
+static int file_ids(ack_t *a)
+{
+    int rc = pl_rows_read(a->o->file, place_cols, 2, place_row, a, a->d, NULL);
+    if (rc || a->d->count) {
+        pl_diags_print(a->d);
+        if (rc && rc != -ENOENT && rc != -EACCES && !a->d->count)
+            fprintf(stderr, "pricelane-load labels placed: %s: %s\n", a->o->file, pl_strerror(rc));
+        fprintf(stderr, "pricelane-load labels placed: %s: nothing was placed\n", a->o->file);
+        return 1;
+    }
+    if (!a->n) {
+        fprintf(stderr, "pricelane-load labels placed: %s: no placements; nothing was placed\n",
+                a->o->file);
+        return 1;
+    }
     return -1;
 }
 
@@ -493,13 +610,13 @@ static int ack_and_report(pl_cat_t *cat, ack_t *a)
     }
     if (rc == PL_EFORMAT) {
         pl_diags_print(a->d);
-        fprintf(stderr, "pricelane-load labels ack: %zu problem%s; nothing was acked\n",
-                a->d->count, a->d->count == 1 ? "" : "s");
+        fprintf(stderr, "pricelane-load labels %s: %zu problem%s; nothing was %s\n",
+                sub_names[a->o->sub], a->d->count, a->d->count == 1 ? "" : "s", verb(a));
         return 1;
     }
     if (rc)
-        return ack_failed(rc);
-    printf("acked %" PRIu64 " label job%s (generation %" PRIu64 ", %s)\n", a->acked,
+        return ack_failed(a, rc);
+    printf("%s %" PRIu64 " label job%s (generation %" PRIu64 ", %s)\n", verb(a), a->acked,
            a->acked == 1 ? "" : "s", a->gen, a->ledger_id);
     if (a->not_due)
         printf("%" PRIu64 " job%s of batch %s not due yet: left pending\n", a->not_due,
@@ -514,14 +631,20 @@ static int do_ack(pl_cat_t *cat, const opts_t *o, int nargs, char **args)
     pl_diags_init(&d);
     a.o = o;
     a.d = &d;
+    a.place = o->sub == SUB_PLACED;
     a.now = pl_time_now();
-    if (o->now_s && cmd_parse_time("labels ack", "now", o->now_s, o->utc_offset, &a.now))
+    char name[32];
+    snprintf(name, sizeof(name), "labels %s", sub_names[o->sub]);
+    if (o->now_s && cmd_parse_time(name, "now", o->now_s, o->utc_offset, &a.now))
         return 2;
-    int status = o->batch ? batch_ids(cat, &a) : named_ids(&a, nargs, args);
+    int status = o->batch  ? batch_ids(cat, &a)
+                 : o->file ? file_ids(&a)
+                           : named_ids(&a, nargs, args);
     if (status < 0)
         status = ack_and_report(cat, &a);
     pl_diags_free(&d);
     free(a.ids);
+    free(a.ats);
     return status;
 }
 
@@ -560,11 +683,13 @@ static int parse_sub(int argc, char **argv, opts_t *o)
         return argc < 2 ? 2 : 0;
     }
     int found = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NSUBS; i++)
         if (!strcmp(argv[1], sub_names[i]))
             o->sub = (enum sub)i, found = 1;
     if (!found) {
-        fprintf(stderr, "pricelane-load labels: unknown subcommand '%s' (list, export or ack)\n",
+        fprintf(stderr,
+                "pricelane-load labels: unknown subcommand '%s' (list, export, ack, printed or "
+                "placed)\n",
                 argv[1]);
         return 2;
     }
@@ -584,6 +709,8 @@ static int parse_options(int argc, char **argv, opts_t *o)
                                        {"output", 1, 0, 'o'},
                                        {"batch", 1, 0, 'B'},
                                        {"now", 1, 0, 'n'},
+                                       {"file", 1, 0, 'F'},
+                                       {"to-place", 0, 0, 'P'},
                                        {"help", 0, 0, 'h'},
                                        {0}};
     int c;
@@ -620,6 +747,12 @@ static int parse_options(int argc, char **argv, opts_t *o)
         case 'n':
             o->now_s = optarg;
             break;
+        case 'F':
+            o->file = optarg;
+            break;
+        case 'P':
+            o->to_place = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -639,23 +772,36 @@ static int check_options(const opts_t *o, int nargs)
         fprintf(stderr, "pricelane-load labels %s: --db DIR is required\n", name);
         return 2;
     }
-    if (o->sub != SUB_ACK && (nargs || o->batch || o->now_s)) {
+    int marks = o->sub >= SUB_ACK; /* ack, printed, placed */
+    if (!marks && (nargs || o->batch || o->now_s || o->file)) {
         fprintf(stderr, "pricelane-load labels %s: %s\n", name,
-                nargs ? "takes no arguments besides options" : "--batch and --now are for ack");
+                nargs ? "takes no arguments besides options"
+                      : "--batch, --file and --now are for ack, printed and placed");
         return 2;
     }
-    if (o->sub == SUB_ACK && (o->due_s || o->store || o->all || o->format || o->output)) {
-        fprintf(stderr, "pricelane-load labels ack: takes JOB ids or --batch ID (and --now); "
-                        "the filters are for list and export\n");
+    if (marks && (o->due_s || o->store || o->all || o->format || o->output || o->to_place)) {
+        fprintf(stderr,
+                "pricelane-load labels %s: takes JOB ids or --batch ID (and --now); "
+                "the filters are for list and export\n",
+                name);
         return 2;
     }
-    if (o->sub == SUB_ACK && !!nargs == !!o->batch) {
-        fprintf(stderr, "pricelane-load labels ack: give job ids or --batch ID%s\n",
-                nargs ? ", not both" : "");
+    if (o->file && o->sub != SUB_PLACED) {
+        fprintf(stderr, "pricelane-load labels %s: --file is for placed\n", name);
+        return 2;
+    }
+    if (marks && (!!nargs + !!o->batch + !!o->file) != 1) {
+        fprintf(stderr, "pricelane-load labels %s: give job ids, --batch ID%s%s\n", name,
+                o->sub == SUB_PLACED ? " or --file F" : "",
+                nargs + !!o->batch + !!o->file ? ", only one of them" : "");
         return 2;
     }
     if (o->sub != SUB_EXPORT && (o->format || o->output)) {
         fprintf(stderr, "pricelane-load labels %s: --format and --output are for export\n", name);
+        return 2;
+    }
+    if (o->all && o->to_place) {
+        fprintf(stderr, "pricelane-load labels list: give --all or --to-place, not both\n");
         return 2;
     }
     if (o->sub == SUB_EXPORT && o->all) {
@@ -682,7 +828,7 @@ static int list_or_export(pl_cat_t *cat, const opts_t *o)
     if (rc)
         txn = NULL;
     else
-        rc = pl_job_each(txn, !o->all, collect, &l);
+        rc = pl_job_each(txn, !o->all && !o->to_place, collect, &l);
     if (rc) {
         fprintf(stderr, "pricelane-load labels %s: reading label jobs: %s\n", name,
                 pl_strerror(rc));
@@ -692,7 +838,11 @@ static int list_or_export(pl_cat_t *cat, const opts_t *o)
         if (o->sub == SUB_LIST) {
             if (print_table(o, &l))
                 fprintf(stderr, "pricelane-load labels list: out of memory\n");
-            printf("%zu %slabel job%s\n", l.n, o->all ? "" : "pending ", l.n == 1 ? "" : "s");
+            printf("%zu %slabel job%s\n", l.n,
+                   o->all        ? ""
+                   : o->to_place ? "printed, not placed "
+                                 : "pending ",
+                   l.n == 1 ? "" : "s");
             status = fflush(stdout) == 0 ? 0 : 1;
         } else {
             status = do_export(o, txn, &l);
@@ -719,7 +869,7 @@ int cmd_labels(int argc, char **argv)
     if (check_options(&o, nargs))
         return 2;
 
-    pl_cat_t *cat = cmd_open_db(o.db, o.sub != SUB_ACK);
+    pl_cat_t *cat = cmd_open_db(o.db, o.sub < SUB_ACK);
     if (!cat)
         return 1;
     status = 1;
@@ -732,7 +882,7 @@ int cmd_labels(int argc, char **argv)
     }
     if (o.store && resolve_store(cat, &o))
         goto out;
-    if (o.sub == SUB_ACK)
+    if (o.sub >= SUB_ACK)
         status = do_ack(cat, &o, nargs, argv + optind);
     else
         status = list_or_export(cat, &o);

@@ -26,6 +26,22 @@ const char *cmd_money(int64_t v, const char *none, char *out, size_t cap)
     return out;
 }
 
+void cmd_csv_field(FILE *f, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
 const char *cmd_time(int64_t t, int utc_offset_min, const char *none, char *out, size_t cap)
 {
     if (t == PL_TIME_NONE || !pl_time_format(t, utc_offset_min, out, cap))

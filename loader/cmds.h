@@ -16,6 +16,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Shared by the subcommands: opens the catalogue at db, printing a precise
  * error ("pricelane-load: /x: no catalogue here (run pricelane-load init)").
@@ -33,6 +34,9 @@ struct pl_txn;
 /* Money in minor units as a decimal with two places ("12.50"); an absent
  * price (PL_PRICE_NONE) as `none`. Returns out. */
 const char *cmd_money(int64_t v, const char *none, char *out, size_t cap);
+/* One CSV field (RFC 4180: a field with a comma, quote or line break is
+ * quoted and its quotes doubled), then "," or, for the last of a row, CRLF. */
+void cmd_csv_field(FILE *f, const char *s, int last);
 /* An instant as RFC 3339 in the catalogue's offset; PL_TIME_NONE as `none`. */
 const char *cmd_time(int64_t t, int utc_offset_min, const char *none, char *out, size_t cap);
 /* Parses the value of option `opt` of command `cmd` as an instant (the forms

@@ -220,6 +220,8 @@ static int reconcile_scope(recon_t *r, const scope_t *sc, int text)
                 memcpy(lb.scope, sc->id, sizeof(lb.scope));
                 lb.price = want[0].price;
                 lb.printed_at = b->now;
+                lb.due = PL_TIME_NONE;
+                lb.placed_at = b->now;
                 rc = pl_label_put(b->txn, &lb);
             } else if (want[0].price != shelf || text) {
                 rc = make_job(r, sc, plan, &want[0], shelf,

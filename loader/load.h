@@ -61,6 +61,7 @@ typedef struct batch {
     int utc_offset;
     char id[PL_BATCH_ID_MAX + 1]; /* from the batch column, "" until seen */
     int id_from_column;
+    char reason[PL_BATCH_REASON_MAX + 1]; /* from the reason column, "" none */
     uint64_t rows, bad;
     const char *only_store; /* load_opts_t.only_store */
     uint64_t skipped;       /* rows skipped for another store */

@@ -15,10 +15,10 @@
 #include "pricelane/str.h"
 
 const char *const batch_columns[] = {
-    "op",      "batch",  "sku",     "barcode",  "name",   "unit",  "pack_qty", "dept",
-    "flags",   "plu",    "content", "price",    "zone",   "store", "start",    "end",
-    "promo",   "kind",   "pct_off", "priority", "member", "scope", "items",    "text",
-    "formats", "recall", "lot",     "lot_to",   "days",
+    "op",      "batch",  "sku",     "barcode",  "name",   "unit",   "pack_qty", "dept",
+    "flags",   "plu",    "content", "price",    "zone",   "store",  "start",    "end",
+    "promo",   "kind",   "pct_off", "priority", "member", "scope",  "items",    "text",
+    "formats", "recall", "lot",     "lot_to",   "days",   "reason",
 };
 const int batch_ncolumns = (int)(sizeof(batch_columns) / sizeof(batch_columns[0]));
 
@@ -949,6 +949,33 @@ static const struct op {
     {"best_before", op_best_before},
 };
 
+/* The batch's reason (the reason column, "correction"...): a word of
+ * lowercase letters, digits, '_' or '-', the same on every row that gives
+ * one. 0, or 1 after a diagnostic (the row is bad). */
+static int batch_reason(batch_t *b, const pl_row_t *row)
+{
+    const char *v = pl_row_get(row, "reason");
+    if (!v)
+        return 0;
+    size_t n = strlen(v);
+    if (n > PL_BATCH_REASON_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+        BAD(b, row, "reason",
+            "\"%.40s\" is not a reason (a word of at most %d lowercase letters, digits, '_' or "
+            "'-', as \"correction\")",
+            v, PL_BATCH_REASON_MAX);
+        b->bad++;
+        return 1;
+    }
+    if (b->reason[0] && strcmp(b->reason, v) != 0) {
+        BAD(b, row, "reason", "\"%s\" differs from the reason \"%s\" of earlier rows", v,
+            b->reason);
+        b->bad++;
+        return 1;
+    }
+    memcpy(b->reason, v, n + 1);
+    return 0;
+}
+
 int batch_row(batch_t *b, const pl_row_t *row)
 {
     b->rows++;
@@ -968,6 +995,8 @@ int batch_row(batch_t *b, const pl_row_t *row)
             return 0;
         }
     }
+    if (batch_reason(b, row))
+        return 0;
     const char *op = pl_row_get(row, "op");
     for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++) {
         if (strcmp(op, ops[i].name) != 0)

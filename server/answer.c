@@ -28,8 +28,7 @@ void answer_idle(answer_ctx_t *ax)
     pl_resolver_release(ax->res);
 }
 
-/* Takes the snapshot if the rule calls for one (resolve.h), and counts it. */
-static void snapshot(answer_ctx_t *ax)
+void answer_snapshot(answer_ctx_t *ax)
 {
     int rc = pl_resolver_snapshot(ax->res);
     if (rc == 0)
@@ -83,7 +82,7 @@ static size_t lookup(answer_ctx_t *ax, const pl_req_t *req, pl_slice_t code, pl_
             memcpy(st, ax->store, n);
         st[n] = 0;
     }
-    snapshot(ax);
+    answer_snapshot(ax);
     pl_status_t as;
     size_t jl;
     unsigned flags = (req->member ? PL_LOOKUP_MEMBER : 0) | (ax->pol ? ax->pol->lookup_flags : 0);
@@ -98,6 +97,8 @@ static size_t lookup(answer_ctx_t *ax, const pl_req_t *req, pl_slice_t code, pl_
         *status = PL_SS_ERROR;
         return pl_proto_reply_error(req, "answer too large", out, cap);
     }
+    if (ax->keyed && as == PL_ANS_OK)
+        answer_keyed_note(ax, st, json, jl);
     return pl_proto_reply_answer(req, json, jl, out, cap);
 }
 
@@ -147,7 +148,7 @@ static size_t hello(const pl_req_t *req, char *out, size_t cap)
 static size_t info(answer_ctx_t *ax, const pl_req_t *req, char *out, size_t cap)
 {
     char text[512];
-    snapshot(ax);
+    answer_snapshot(ax);
     int l = snprintf(text, sizeof(text),
                      "# Server\r\npricelane_version:%s\r\nredis_version:7.0.0\r\n"
                      "redis_mode:standalone\r\nuptime_in_seconds:%lld\r\n"
@@ -207,6 +208,10 @@ size_t answer(answer_ctx_t *ax, const pl_req_t *req, int sp, char *out, size_t c
         break;
     case PL_REQ_HELLO: /* HELLO 3 is a PL_REQ_ERROR from the parser */
         n = hello(req, out, cap);
+        break;
+    case PL_REQ_REPORT: /* the transports hand it to the report writer when there is one */
+        n = pl_proto_reply_error(req, "reports are off on this server", out, cap);
+        status = PL_SS_ERROR;
         break;
     case PL_REQ_ERROR:
     default:
@@ -270,7 +275,7 @@ size_t answer_cit(answer_ctx_t *ax, const cit_device_t *dev, const char *line, s
     pl_cit_req_t rq;
     if (pl_cit_request(line, len, ax->pol->cit_any_prefix ? NULL : ax->pol->cit_prefixes, &rq) != 0)
         return answer_cit_fatal(ax, dev, rq.error, sp, out, cap);
-    snapshot(ax);
+    answer_snapshot(ax);
     static _Thread_local pl_answer_t a, m;
     unsigned flags = ax->pol->lookup_flags;
     pl_resolve(ax->res, dev->store, rq.code, rq.len, ax->now, (int)flags, &a);

@@ -16,8 +16,11 @@
 #include "pricelane/cit.h"
 #include "pricelane/memo.h"
 #include "pricelane/proto.h"
+#include "pricelane/report.h"
 #include "pricelane/resolve.h"
 #include "pricelane/stats.h"
+
+typedef struct keyed_tab keyed_tab_t;
 
 typedef struct answer_ctx {
     pl_resolver_t *res;
@@ -30,6 +33,7 @@ typedef struct answer_ctx {
     uint64_t followed, flushes; /* the resolver's change counters, as last counted */
     const policy_t *pol;        /* the worker's policy: price checkers' layout and prefixes */
     pl_cit_conv_t *cit_gb18030; /* this thread's converter for GB18030 devices; NULL: none */
+    keyed_tab_t *keyed;         /* keyed lookups counted since the last flush; NULL: off */
     char json[4096];    /* scratch for one JSON answer */
 } answer_ctx_t;
 
@@ -73,3 +77,37 @@ size_t answer_cit(answer_ctx_t *ax, const cit_device_t *dev, const char *line, s
 /* A screen saying msg (a stream that cannot go on), counted as bad_request. */
 size_t answer_cit_fatal(answer_ctx_t *ax, const cit_device_t *dev, const char *msg, int sp,
                         char *out, size_t cap);
+
+/* Takes the read snapshot if the rule calls for one (resolve.h), and
+ * counts it: what every lookup does first. */
+void answer_snapshot(answer_ctx_t *ax);
+
+/* ---- the lane's exception log (answer_report.c) ------------------------- */
+
+/* What a lane charges on a price disagreement (setting report_charge). */
+enum report_charge { REPORT_CHARGE_LOWER = 0, REPORT_CHARGE_SHELF, REPORT_CHARGE_SYSTEM };
+
+/* Makes a REPORT request (PL_REQ_REPORT) into a report record at the
+ * batch's instant: the item the code names at its store, the system price,
+ * the charge under policy `charge` and the refund; the cause is left
+ * unknown for the writer to settle. 0, or the request outcome (PL_SS_*)
+ * with err saying why it is refused (unknown store, bad code, catalogue
+ * error): nothing is to be recorded then. */
+int answer_report_prepare(answer_ctx_t *ax, const pl_req_t *req, int charge, pl_report_t *r,
+                          char *err, size_t errlen);
+/* The reply to a recorded report r (the first record of its id when retry
+ * is 1) framed for req's protocol and tag. Same return convention as
+ * answer(); nothing is counted. */
+size_t answer_report_reply(answer_ctx_t *ax, const pl_req_t *req, const pl_report_t *r, int retry,
+                           char *out, size_t cap);
+
+/* Keyed lookups: a lookup answered ok for a keyed item code of an item
+ * that has barcodes is counted per (local day, store, item) in the worker's
+ * table (ax->keyed), which the worker hands to the report writer. */
+int keyed_tab_new(keyed_tab_t **out);
+void keyed_tab_free(keyed_tab_t *k);
+/* Counts json (an ok lookup answer for store) when it is such a lookup. */
+void answer_keyed_note(answer_ctx_t *ax, const char *store, const char *json, size_t len);
+/* The counts since the last take (valid until the next call), and empties
+ * the table. */
+size_t keyed_tab_take(keyed_tab_t *k, const pl_keyed_count_t **out);

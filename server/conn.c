@@ -143,6 +143,6 @@ int conn_out_sent(conn_t *c, size_t n)
 
 int conn_done(const conn_t *c)
 {
-    return !c->sending && c->out_off >= c->out.len && c->pend.len == 0 &&
+    return !c->sending && !c->waiting && c->out_off >= c->out.len && c->pend.len == 0 &&
            (c->close_after || c->eof);
 }

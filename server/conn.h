@@ -41,6 +41,8 @@ typedef struct conn {
     uint8_t paused;        /* back-pressure: replies not being read */
     uint8_t peer_eof;      /* the peer closed its sending side */
     uint8_t lingering;     /* FIN sent; input is read and discarded until the peer closes */
+    uint8_t waiting;       /* a REPORT is with the report writer: nothing more is read or
+                              answered until its reply is in pend (replies stay in order) */
     int64_t linger_until_ms;
     pl_stat_id_t close_reason;
     int inflight; /* engine operations not yet completed (io_uring) */

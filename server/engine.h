@@ -2,6 +2,8 @@
  * hosts that refuse io_uring. Both serve the same sockets with the same
  * rules (tcp.h, worker.h); only their I/O calls differ. */
 #pragma once
+#include <stddef.h>
+#include <sys/socket.h>
 
 struct worker;
 
@@ -14,8 +16,15 @@ typedef struct engine {
      * reports readiness (worker_report_ready), marks its wake handle alive
      * while it may be used. 0, or a negative code on a fatal error. */
     int (*run)(struct worker *w);
-    /* Wakes the worker's loop (stop or reload). Thread-safe while alive. */
+    /* Wakes the worker's loop (stop, reload, a report's outcome).
+     * Thread-safe while alive. */
     void (*wake)(struct worker *w);
+    /* Sends a reply p[0..n) from the worker's UDP socket of port `kind` to
+     * `to`, later than the datagram's own turn (a report's, once it is on
+     * disk); a reply that cannot be sent is dropped and counted. Worker
+     * thread only. */
+    void (*udp_send)(struct worker *w, int kind, const struct sockaddr *to, const char *p,
+                     size_t n);
 } engine_t;
 
 extern const engine_t engine_uring;

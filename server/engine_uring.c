@@ -207,6 +207,51 @@ void on_udp_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
     e->rinflight--;
 }
 
+/* Sends the reply already in the free reply slot's data (n bytes) to peer
+ * (namelen bytes of address) from the UDP socket of port kind. */
+static void udp_send_slot(worker_t *w, ueng_t *e, int kind, const struct sockaddr *peer,
+                          socklen_t namelen, size_t n)
+{
+    uint32_t ri = e->rfree;
+    udp_reply_t *r = &e->replies[ri];
+    struct io_uring_sqe *s = sqe_get(w, e);
+    if (!s) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
+        return;
+    }
+    e->rfree = r->next_free;
+    memcpy(&r->peer, peer, namelen);
+    udp_reply_to(w, kind, (struct sockaddr *)&r->peer);
+    r->fd = w->udp_fd[kind];
+    r->iov.iov_base = r->data;
+    r->iov.iov_len = n;
+    memset(&r->mh, 0, sizeof(r->mh));
+    r->mh.msg_name = &r->peer;
+    r->mh.msg_namelen = namelen;
+    r->mh.msg_iov = &r->iov;
+    r->mh.msg_iovlen = 1;
+    io_uring_prep_sendmsg(s, r->fd, &r->mh, 0);
+    io_uring_sqe_set_data64(s, UD(OP_UDP_SEND, ri, 0));
+    e->rinflight++;
+}
+
+void uring_udp_send(worker_t *w, int kind, const struct sockaddr *to, const char *p, size_t n)
+{
+    ueng_t *e = w->eng;
+    if (!e || kind < 0 || kind >= PORT__COUNT || w->udp_fd[kind] < 0 || n > UDP_REPLY_MAX) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
+        return;
+    }
+    if (e->rfree == UINT32_MAX) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
+        return;
+    }
+    memcpy(e->replies[e->rfree].data, p, n);
+    udp_send_slot(
+        w, e, kind, to,
+        to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), n);
+}
+
 static void udp_datagram(worker_t *w, ueng_t *e, int kind, char *buf, int len)
 {
     struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, len, &e->rmsg);
@@ -221,32 +266,12 @@ static void udp_datagram(worker_t *w, ueng_t *e, int kind, char *buf, int len)
         pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
         return;
     }
-    uint32_t ri = e->rfree;
-    udp_reply_t *r = &e->replies[ri];
     const char *payload = io_uring_recvmsg_payload(o, &e->rmsg);
     unsigned plen = io_uring_recvmsg_payload_length(o, len, &e->rmsg);
+    udp_reply_t *r = &e->replies[e->rfree];
     size_t n = udp_answer(w, kind, peer, payload, plen, r->data, sizeof(r->data));
-    if (!n)
-        return;
-    struct io_uring_sqe *s = sqe_get(w, e);
-    if (!s) {
-        pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
-        return;
-    }
-    e->rfree = r->next_free;
-    memcpy(&r->peer, peer, o->namelen);
-    udp_reply_to(w, kind, (struct sockaddr *)&r->peer);
-    r->fd = w->udp_fd[kind];
-    r->iov.iov_base = r->data;
-    r->iov.iov_len = n;
-    memset(&r->mh, 0, sizeof(r->mh));
-    r->mh.msg_name = &r->peer;
-    r->mh.msg_namelen = o->namelen;
-    r->mh.msg_iov = &r->iov;
-    r->mh.msg_iovlen = 1;
-    io_uring_prep_sendmsg(s, r->fd, &r->mh, 0);
-    io_uring_sqe_set_data64(s, UD(OP_UDP_SEND, ri, 0));
-    e->rinflight++;
+    if (n)
+        udp_send_slot(w, e, kind, peer, o->namelen, n);
 }
 
 void on_udp_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)

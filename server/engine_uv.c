@@ -235,6 +235,57 @@ static void on_udp_sent(uv_udp_send_t *req, int status)
     maybe_finish(w);
 }
 
+/* Sends p[0..n) to addr from h (the socket of port kind): at once, or
+ * queued as a copy when the socket buffer is full. */
+static void udp_send_reply(worker_t *w, uv_udp_t *h, int kind, const struct sockaddr *addr,
+                           const char *p, size_t n)
+{
+    uveng_t *e = w->eng;
+    struct sockaddr_storage to;
+    memcpy(&to, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    udp_reply_to(w, kind, (struct sockaddr *)&to);
+    addr = (const struct sockaddr *)&to;
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int r = uv_udp_try_send(h, &b, 1, addr);
+    if (r >= 0) {
+        pl_stat_add(&w->stats, PL_ST_TX_BYTES_UDP, (uint64_t)r);
+        return;
+    }
+    if (r != UV_EAGAIN) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
+        return;
+    }
+    /* Socket buffer full: queue a copy, up to as many as io_uring has reply
+     * slots, so both engines bound their memory alike. */
+    udp_send_req_t *q = e->udp_pending < w->udp_buffers ? malloc(sizeof(*q) + n) : NULL;
+    if (!q) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
+        return;
+    }
+    q->w = w;
+    q->len = n;
+    memcpy(q->data, p, n);
+    b = uv_buf_init(q->data, (unsigned)n);
+    if (uv_udp_send(&q->req, h, &b, 1, addr, on_udp_sent) != 0) {
+        free(q);
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
+        return;
+    }
+    e->udp_pending++;
+}
+
+static void uv_udp_send_later(worker_t *w, int kind, const struct sockaddr *to, const char *p,
+                              size_t n)
+{
+    uveng_t *e = w->eng;
+    if (!e || kind < 0 || kind >= PORT__COUNT || !e->udp_open[kind]) {
+        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
+        return;
+    }
+    udp_send_reply(w, &e->udp[kind], kind, to, p, n);
+}
+
 static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                    unsigned flags)
 {
@@ -254,38 +305,7 @@ static void on_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct
     size_t n = udp_answer(w, kind, addr, buf->base, (size_t)nread, e->reply, sizeof(e->reply));
     if (!n)
         return;
-    struct sockaddr_storage to;
-    memcpy(&to, addr,
-           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-    udp_reply_to(w, kind, (struct sockaddr *)&to);
-    addr = (const struct sockaddr *)&to;
-    uv_buf_t b = uv_buf_init(e->reply, (unsigned)n);
-    int r = uv_udp_try_send(h, &b, 1, addr);
-    if (r >= 0) {
-        pl_stat_add(&w->stats, PL_ST_TX_BYTES_UDP, (uint64_t)r);
-        return;
-    }
-    if (r != UV_EAGAIN) {
-        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
-        return;
-    }
-    /* Socket buffer full: queue a copy, up to as many as io_uring has reply
-     * slots, so both engines bound their memory alike. */
-    udp_send_req_t *q = e->udp_pending < w->udp_buffers ? malloc(sizeof(*q) + n) : NULL;
-    if (!q) {
-        pl_stat_add(&w->stats, PL_ST_UDP_DROP_NO_BUFFER, 1);
-        return;
-    }
-    q->w = w;
-    q->len = n;
-    memcpy(q->data, e->reply, n);
-    b = uv_buf_init(q->data, (unsigned)n);
-    if (uv_udp_send(&q->req, h, &b, 1, addr, on_udp_sent) != 0) {
-        free(q);
-        pl_stat_add(&w->stats, PL_ST_UDP_DROP_SEND_ERROR, 1);
-        return;
-    }
-    e->udp_pending++;
+    udp_send_reply(w, h, kind, addr, e->reply, n);
 }
 
 /* ---- loop ----------------------------------------------------------------- */
@@ -315,6 +335,7 @@ static void on_async(uv_async_t *h)
     batch(w);
     if (worker_stop_requested(w))
         begin_drain(w);
+    worker_poll(w);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -324,6 +345,7 @@ static void on_tick(uv_timer_t *t)
     if (worker_stop_requested(w))
         begin_drain(w);
     tcp_tick(&w->tcp);
+    worker_poll(w);
     maybe_finish(w);
 }
 
@@ -431,4 +453,4 @@ static int uv_probe(unsigned udp_buffers)
     return 0;
 }
 
-const engine_t engine_uv = {"uv", uv_probe, uv_worker_run, uv_worker_wake};
+const engine_t engine_uv = {"uv", uv_probe, uv_worker_run, uv_worker_wake, uv_udp_send_later};

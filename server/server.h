@@ -27,6 +27,8 @@ typedef struct server {
     int argc;
     pl_cat_t *cat;
     pl_cache_t *cache; /* shared by every worker; NULL = off */
+    rwriter_t *rw;     /* the report writer; NULL = reports off */
+    char reports_dir[PL_CFG_PATH_MAX + 16]; /* the report store's directory as opened */
     crew_t crew;       /* engine, stop flag, published policy, readiness */
     int nworkers;
     worker_t *workers;

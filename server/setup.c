@@ -33,6 +33,71 @@ static int pick_engine(server_t *srv, char *err, size_t errlen)
     return 0;
 }
 
+/* The report store's directory: the setting, or "reports" beside the
+ * catalogue's directory. 0 when reports are off. */
+static int reports_dir(const pl_config_t *c, char *out, size_t cap)
+{
+    if (strcmp(c->reports_dir, "off") == 0)
+        return 0;
+    if (c->reports_dir[0]) {
+        snprintf(out, cap, "%s", c->reports_dir);
+        return 1;
+    }
+    char db[PL_CFG_PATH_MAX];
+    snprintf(db, sizeof(db), "%s", c->db);
+    size_t n = strlen(db);
+    while (n > 1 && db[n - 1] == '/')
+        db[--n] = 0;
+    char *slash = strrchr(db, '/');
+    if (!slash)
+        snprintf(out, cap, "reports");
+    else if (slash == db)
+        snprintf(out, cap, "/reports");
+    else {
+        *slash = 0;
+        snprintf(out, cap, "%s/reports", db);
+    }
+    return 1;
+}
+
+/* The report store and its writer, and each worker connected to it. */
+static int reports_setup(server_t *srv, char *err, size_t errlen)
+{
+    const pl_config_t *c = &srv->cfg;
+    if (!reports_dir(c, srv->reports_dir, sizeof(srv->reports_dir)))
+        return 0;
+    pl_reports_t *store;
+    char why[PL_CFG_PATH_MAX + 128];
+    int rc = pl_reports_open(srv->reports_dir, 1, &store, why, sizeof(why));
+    if (rc) {
+        snprintf(err, errlen, "reports_dir: %s (set reports_dir, or reports_dir=off)", why);
+        return rc;
+    }
+    pl_txn_t *txn;
+    pl_meta_t m;
+    memset(&m, 0, sizeof(m));
+    if (pl_txn_begin(srv->cat, 0, &txn) == 0) {
+        pl_meta_get(txn, &m);
+        pl_txn_abort(txn);
+    }
+    int charge = strcmp(c->report_charge, "shelf") == 0    ? REPORT_CHARGE_SHELF
+                 : strcmp(c->report_charge, "system") == 0 ? REPORT_CHARGE_SYSTEM
+                                                           : REPORT_CHARGE_LOWER;
+    rc = rwriter_start(store, srv->cat, m.utc_offset_min, (size_t)c->report_queue,
+                       (size_t)c->report_group, worker_report_deliver, &srv->rw);
+    if (rc) {
+        pl_reports_close(store);
+        snprintf(err, errlen, "report writer: %s", pl_strerror(rc));
+        return rc;
+    }
+    for (int i = 0; i < srv->nworkers; i++)
+        if ((rc = worker_reports(&srv->workers[i], srv->rw, charge))) {
+            snprintf(err, errlen, "worker %d: %s", i, pl_strerror(rc));
+            return rc;
+        }
+    return 0;
+}
+
 int server_setup(server_t *srv, char *err, size_t errlen)
 {
     const pl_config_t *c = &srv->cfg;
@@ -87,11 +152,17 @@ int server_setup(server_t *srv, char *err, size_t errlen)
             return rc;
         }
     }
+    if ((rc = reports_setup(srv, err, errlen)))
+        return rc;
     return net_bind_workers(srv, err, errlen);
 }
 
 void server_teardown(server_t *srv)
 {
+    /* The writer first: it writes what is queued and hands the outcomes to
+     * workers that are stopped (their boxes are freed with them). */
+    rwriter_stop(srv->rw);
+    srv->rw = NULL;
     for (int i = 0; srv->workers && i < srv->nworkers; i++)
         worker_free(&srv->workers[i]);
     free(srv->workers);
@@ -115,6 +186,8 @@ void server_collect(server_t *srv, pl_stats_t *sum)
         pthread_mutex_unlock(&srv->crew.wake_mu);
     }
     sum->v[PL_ST_WORKERS] = (uint64_t)running;
+    if (srv->rw)
+        pl_stats_accumulate(sum, rwriter_stats(srv->rw));
     if (srv->cache) {
         pl_cache_stats_t cs;
         pl_cache_stats(srv->cache, &cs);

@@ -34,6 +34,20 @@ static int reply(tcp_t *t, conn_t *c, const pl_req_t *req, int fatal, const char
     }
 }
 
+/* A REPORT refused at once: its error reply, counted as `status`. */
+static int refuse(tcp_t *t, conn_t *c, const pl_req_t *req, const char *msg, int status)
+{
+    if (obuf_reserve(&c->pend, OUT_MIN_ROOM, t->pol->max_output + OUT_SLACK) != 0)
+        return -1;
+    size_t n = pl_proto_reply_error(req, msg, c->pend.p + c->pend.len, c->pend.cap - c->pend.len);
+    if (!n)
+        return -1;
+    c->pend.len += n;
+    pl_stat_add(t->stats, PL_STAT_REQ(req->proto == PL_PROTO_RESP ? PL_SP_RESP : PL_SP_TCP, status),
+                1);
+    return 0;
+}
+
 static void fail_close(conn_t *c, pl_stat_id_t reason)
 {
     c->close_after = 1;
@@ -136,7 +150,7 @@ static void process(tcp_t *t, conn_t *c)
         process_cit(t, c);
         return;
     }
-    while (!c->close_after) {
+    while (!c->close_after && !c->waiting) {
         if (full(t, c))
             break;
         size_t used = 0;
@@ -149,6 +163,22 @@ static void process(tcp_t *t, conn_t *c)
             /* The stream cannot be framed any more: say why, then close. */
             last_reply(t, c, &req, req.error[0] ? req.error : "bad request");
             return;
+        }
+        if (req.type == PL_REQ_REPORT && t->report) {
+            char msg[160];
+            int status = PL_SS_BAD_REQUEST;
+            c->last_ms = t->now_ms;
+            if (t->report(t->report_arg, c, &req, msg, sizeof(msg), &status)) {
+                off += used;
+                c->waiting = 1;
+                break;
+            }
+            if (refuse(t, c, &req, msg, status) != 0) {
+                last_reply(t, c, &req, "reply too large");
+                return;
+            }
+            off += used;
+            continue;
         }
         if (reply(t, c, &req, 0, NULL, &fl) != 0) {
             last_reply(t, c, &req, "reply too large");
@@ -163,7 +193,7 @@ static void process(tcp_t *t, conn_t *c)
     }
     consumed(c, off);
     /* A buffer full of one incomplete request: it can never complete. */
-    if (!c->close_after && !c->paused && c->in_len >= t->max_request) {
+    if (!c->close_after && !c->paused && !c->waiting && c->in_len >= t->max_request) {
         char msg[80];
         memset(&req, 0, sizeof(req));
         req.proto = c->in[0] == '*' ? PL_PROTO_RESP : PL_PROTO_LINE;
@@ -306,7 +336,7 @@ void tcp_kick(tcp_t *t, conn_t *c)
             return;
         }
     }
-    int want = c->lingering || (!c->eof && !c->close_after && !c->paused);
+    int want = c->lingering || (!c->eof && !c->close_after && !c->paused && !c->waiting);
     if (want && !c->reading) {
         size_t room = conn_in_room(c, t->max_request);
         if (room && t->io->recv(t->eng, c, room) == 0)
@@ -317,6 +347,26 @@ void tcp_kick(tcp_t *t, conn_t *c)
         else
             c->read_stopping = 1;
     }
+}
+
+void tcp_report_done(tcp_t *t, uint32_t slot, uint32_t gen, const char *reply, size_t n)
+{
+    if (slot >= t->conns.cap)
+        return;
+    conn_t *c = &t->conns.c[slot];
+    if (c->gen != gen || c->state != CONN_OPEN || !c->waiting)
+        return;
+    c->waiting = 0;
+    if (obuf_reserve(&c->pend, n, t->pol->max_output + OUT_SLACK) != 0) {
+        fail_close(c, PL_ST_TCP_CLOSED_ERROR);
+    } else {
+        memcpy(c->pend.p + c->pend.len, reply, n);
+        c->pend.len += n;
+        c->last_ms = t->now_ms;
+        if (!c->paused)
+            process(t, c);
+    }
+    tcp_kick(t, c);
 }
 
 void tcp_close(tcp_t *t, conn_t *c, pl_stat_id_t reason)

@@ -10,6 +10,12 @@
  * that does not read its replies costs bounded memory and is closed by the
  * idle timeout.
  *
+ * Reports (REPORT) are answered only once the report writer has them on
+ * disk: the request goes to tcp_t.report and the connection waits
+ * (conn_t.waiting): it is neither read nor answered further until
+ * tcp_report_done puts the report's reply in pend, so pipelined requests
+ * behind it are answered after it, in order. Other connections never wait.
+ *
  * Orderly close (lingering): when the last reply has been handed to the
  * kernel but the peer may still be sending (drain, QUIT, framing error with
  * more pipelined requests behind it), closing the socket at once would reset
@@ -77,6 +83,12 @@ typedef struct tcp {
     int64_t drain_deadline_ms;
     const conn_io_t *io;
     void *eng;
+    /* Takes a REPORT request of connection c: 1 when it went to the report
+     * writer (c waits for tcp_report_done), 0 with msg[] set and *status
+     * (PL_SS_*) when it is refused at once. NULL: REPORT is answered as
+     * any request (reports off). */
+    int (*report)(void *arg, conn_t *c, const pl_req_t *req, char *msg, size_t msglen, int *status);
+    void *report_arg;
 } tcp_t;
 
 /* A connection from sa (NULL: its address could not be read) on socket fd,
@@ -106,6 +118,11 @@ void tcp_kick(tcp_t *t, conn_t *c);
 void tcp_close(tcp_t *t, conn_t *c, pl_stat_id_t reason);
 /* The engine closed the socket and nothing is in flight: frees the slot. */
 void tcp_released(tcp_t *t, conn_t *c);
+
+/* The reply reply[0..n) to the REPORT connection (slot, gen) waits for:
+ * appended to its output, and the requests behind it answered. Dropped
+ * when that connection has gone. */
+void tcp_report_done(tcp_t *t, uint32_t slot, uint32_t gen, const char *reply, size_t n);
 
 /* Once a second: linger deadlines, the drain deadline, idle connections;
  * every other connection is kicked (an engine retries what it could not

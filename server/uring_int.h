@@ -55,3 +55,4 @@ void on_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
 void on_accept(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
 void on_udp_send(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
 void on_udp_recv(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe);
+void uring_udp_send(worker_t *w, int kind, const struct sockaddr *to, const char *p, size_t n);

@@ -196,6 +196,7 @@ static void on_tick(worker_t *w, ueng_t *e)
             cancel_ud(w, e, UD(OP_UDP_RECV, k, 0));
     }
     tcp_tick(&w->tcp);
+    worker_poll(w);
 }
 
 static void dispatch(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
@@ -221,6 +222,7 @@ static void dispatch(worker_t *w, ueng_t *e, struct io_uring_cqe *cqe)
         break;
     case OP_WAKE:
         e->wake_armed = 0;
+        worker_poll(w);
         break;
     default: /* OP_CANCEL: the cancelled operation reports for itself */
         break;
@@ -304,4 +306,5 @@ static int uring_worker_run(worker_t *w)
     return rc;
 }
 
-const engine_t engine_uring = {"uring", uring_probe, uring_worker_run, uring_worker_wake};
+const engine_t engine_uring = {"uring", uring_probe, uring_worker_run, uring_worker_wake,
+                               uring_udp_send};

@@ -1,11 +1,15 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "admit.h"
+#include "pricelane/err.h"
 #include "pricelane/memo.h"
 #include "worker.h"
+
+#define KEYED_FLUSH_MS 1000 /* keyed counts a crash may lose: this long's */
 
 int worker_init(worker_t *w, crew_t *crew, int id, int nworkers, const pl_config_t *cfg,
                 pl_cat_t *cat, pl_cache_t *cache, int64_t started_at)
@@ -59,6 +63,17 @@ void worker_free(worker_t *w)
     w->ax.memo = NULL;
     pl_cit_conv_close(w->ax.cit_gb18030);
     w->ax.cit_gb18030 = NULL;
+    keyed_tab_free(w->ax.keyed);
+    w->ax.keyed = NULL;
+    if (w->rw) {
+        pthread_mutex_destroy(&w->box_mu);
+        for (report_job_t *j = w->box, *next; j; j = next) {
+            next = j->next;
+            free(j);
+        }
+        w->box = NULL;
+        w->rw = NULL;
+    }
     worker_close_sockets(w);
 }
 
@@ -145,6 +160,10 @@ void worker_report_ready(worker_t *w, int ok)
 
 /* ---- UDP ------------------------------------------------------------------ */
 
+static int report_submit(worker_t *w, const pl_req_t *req, report_job_t **out, char *msg,
+                         size_t msglen, int *status);
+static int enqueue(worker_t *w, report_job_t *j, char *msg, size_t msglen, int *status);
+
 int udp_admit(worker_t *w, const struct sockaddr *sa)
 {
     if (!pl_allow_match(&w->pol.allow, sa)) {
@@ -183,9 +202,170 @@ size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *
     int rc = pl_proto_parse(&req, p, len, 1, &used);
     if (rc == 0)
         return 0; /* blank datagram: no reply, by the protocol */
+    if (rc > 0 && req.type == PL_REQ_REPORT && w->rw) {
+        /* Answered once on disk (worker_poll); refused at once here. */
+        char msg[160];
+        int status;
+        report_job_t *j;
+        if (report_submit(w, &req, &j, msg, sizeof(msg), &status)) {
+            j->sp = PL_SP_UDP;
+            j->udp = 1;
+            j->port = (uint8_t)kind;
+            memcpy(&j->peer, sa,
+                   sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in));
+            if (enqueue(w, j, msg, sizeof(msg), &status))
+                return 0;
+        }
+        size_t n = pl_proto_reply_error(&req, msg, out, cap);
+        if (n)
+            pl_stat_add(&w->stats, PL_STAT_REQ(PL_SP_UDP, status), 1);
+        return n;
+    }
     size_t n = rc < 0 ? answer_fatal(&w->ax, &req, PL_SP_UDP, req.error, out, cap)
                       : answer(&w->ax, &req, PL_SP_UDP, out, cap, &fl);
     if (!n)
         n = answer_fatal(&w->ax, &req, PL_SP_UDP, "reply too large for a datagram", out, cap);
     return n;
+}
+
+/* ---- reports ------------------------------------------------------------------ */
+
+/* A REPORT: made into a record and handed to the writer; 1 when it went,
+ * 0 with msg and *status when it is refused now. */
+static int report_submit(worker_t *w, const pl_req_t *req, report_job_t **out, char *msg,
+                         size_t msglen, int *status)
+{
+    report_job_t *j = calloc(1, sizeof(*j));
+    if (!j) {
+        snprintf(msg, msglen, "out of memory");
+        *status = PL_SS_ERROR;
+        return 0;
+    }
+    int st = answer_report_prepare(&w->ax, req, w->report_charge, &j->r, msg, msglen);
+    if (st) {
+        *status = st;
+        free(j);
+        return 0;
+    }
+    j->owner = w;
+    j->proto = (uint8_t)req->proto;
+    if (req->tag.len && req->tag.len < sizeof(j->tag)) /* (the parser allows 32) */
+        memcpy(j->tag, req->tag.p, req->tag.len);
+    *out = j;
+    return 1;
+}
+
+static int enqueue(worker_t *w, report_job_t *j, char *msg, size_t msglen, int *status)
+{
+    if (rwriter_submit(w->rw, j) == 0)
+        return 1;
+    free(j);
+    pl_stat_add(&w->stats, PL_ST_REPORT_REFUSED_QUEUE_FULL, 1);
+    snprintf(msg, msglen, "report queue full: send the report again (same id) in a moment");
+    *status = PL_SS_ERROR;
+    return 0;
+}
+
+static int tcp_report(void *arg, conn_t *c, const pl_req_t *req, char *msg, size_t msglen,
+                      int *status)
+{
+    worker_t *w = arg;
+    report_job_t *j;
+    if (!report_submit(w, req, &j, msg, msglen, status))
+        return 0;
+    j->sp = (uint8_t)(req->proto == PL_PROTO_RESP ? PL_SP_RESP : PL_SP_TCP);
+    j->slot = c->slot;
+    j->gen = c->gen;
+    return enqueue(w, j, msg, msglen, status);
+}
+
+int worker_reports(worker_t *w, rwriter_t *rw, int charge)
+{
+    if (keyed_tab_new(&w->ax.keyed) != 0)
+        return -ENOMEM;
+    pthread_mutex_init(&w->box_mu, NULL);
+    w->rw = rw;
+    w->report_charge = charge;
+    w->tcp.report = tcp_report;
+    w->tcp.report_arg = w;
+    return 0;
+}
+
+void worker_report_deliver(void *owner, report_job_t *job)
+{
+    worker_t *w = owner;
+    pthread_mutex_lock(&w->box_mu);
+    /* One wake per emptying of the box, not per report: a box that was not
+     * empty has a wake on its way, and the worker takes the whole box. */
+    int wake = !w->box;
+    job->next = w->box;
+    w->box = job;
+    pthread_mutex_unlock(&w->box_mu);
+    if (wake)
+        worker_wake(w);
+}
+
+/* The reply to a finished job, framed as its request was. */
+static size_t report_reply(worker_t *w, const report_job_t *j, char *out, size_t cap)
+{
+    static _Thread_local pl_req_t q;
+    q.proto = (pl_proto_t)j->proto;
+    q.tag = (pl_slice_t){j->tag, strlen(j->tag)};
+    char msg[200];
+    int status = PL_SS_OK;
+    size_t n;
+    if (j->rc) {
+        snprintf(msg, sizeof(msg), "report not recorded: report store: %s", pl_strerror(j->rc));
+        status = PL_SS_ERROR;
+    } else if (j->put == PL_REPORT_CONFLICT) {
+        snprintf(msg, sizeof(msg),
+                 "report id '%s' of lane %s at store %s was recorded with other content", j->r.id,
+                 j->r.lane, j->r.store);
+        status = PL_SS_BAD_REQUEST;
+    }
+    if (status == PL_SS_OK)
+        n = answer_report_reply(&w->ax, &q, &j->r, j->put == PL_REPORT_SAME, out, cap);
+    else
+        n = pl_proto_reply_error(&q, msg, out, cap);
+    if (n)
+        pl_stat_add(&w->stats, PL_STAT_REQ(j->sp, status), 1);
+    return n;
+}
+
+void worker_poll(worker_t *w)
+{
+    if (!w->rw)
+        return;
+    pthread_mutex_lock(&w->box_mu);
+    report_job_t *list = w->box, *rev = NULL;
+    w->box = NULL;
+    pthread_mutex_unlock(&w->box_mu);
+    /* The box is a stack: reversed, the jobs come in the writer's order. */
+    while (list) {
+        report_job_t *next = list->next;
+        list->next = rev;
+        rev = list;
+        list = next;
+    }
+    char out[UDP_REPLY_MAX];
+    for (report_job_t *j = rev, *next; j; j = next) {
+        next = j->next;
+        size_t n = report_reply(w, j, out, sizeof(out));
+        if (j->udp) {
+            if (n)
+                w->crew->engine->udp_send(w, j->port, (const struct sockaddr *)&j->peer, out, n);
+        } else {
+            tcp_report_done(&w->tcp, j->slot, j->gen, out, n);
+        }
+        free(j);
+    }
+    if (w->ax.keyed && w->now_ms >= w->keyed_flush_ms) {
+        w->keyed_flush_ms = w->now_ms + KEYED_FLUSH_MS;
+        const pl_keyed_count_t *k;
+        size_t n = keyed_tab_take(w->ax.keyed, &k);
+        size_t took = n ? rwriter_keyed(w->rw, k, n) : 0;
+        if (took < n)
+            pl_stat_add(&w->stats, PL_ST_KEYED_DROPPED, n - took);
+    }
 }

@@ -22,6 +22,7 @@
 #include "pricelane/stats.h"
 #include "pricelane/timefmt.h"
 #include "ratelimit.h"
+#include "rwriter.h"
 #include "tcp.h"
 
 /* What the workers share with the control thread. The control thread writes
@@ -59,6 +60,14 @@ typedef struct worker {
     int failed;     /* set when the worker stopped on an error */
     int exited;     /* set (atomically) when its run function has returned */
     int alive;      /* under crew->wake_mu: its wake handle may be used */
+    /* Reports (rwriter.h): the writer (NULL: reports off), the charge
+     * policy, the outcomes handed back (under box_mu, filled by the writer's
+     * thread), and when the keyed counts go to the writer next. */
+    rwriter_t *rw;
+    int report_charge;
+    pthread_mutex_t box_mu;
+    report_job_t *box;
+    int64_t keyed_flush_ms;
 } worker_t;
 
 /* Monotonic clock in milliseconds. */
@@ -90,6 +99,17 @@ int worker_stop_requested(const worker_t *w);
  * within the policy's drain timeout. The engine stops its listeners. */
 void worker_drain(worker_t *w);
 
+/* Connects the worker to the report writer rw (before its thread starts):
+ * REPORT requests go there, keyed lookups are counted. 0 or -ENOMEM. */
+int worker_reports(worker_t *w, rwriter_t *rw, int charge);
+/* The writer's callback (rwriter_deliver_fn): queues a finished job for
+ * its worker and wakes it. Any thread. */
+void worker_report_deliver(void *owner, report_job_t *job);
+/* On a wake and once a second (the engines call it): replies to the
+ * reports the writer has finished, and hands the keyed counts to the
+ * writer once a second. */
+void worker_poll(worker_t *w);
+
 /* Called by the engine once set up (ok = 1) or failed to (ok = 0). */
 void worker_report_ready(worker_t *w, int ok);
 /* Marks the worker's wake handle usable (1) or about to go away (0). */
@@ -110,8 +130,9 @@ void worker_wake(worker_t *w);
  * returns 0 when it must not be answered. */
 int udp_admit(worker_t *w, const struct sockaddr *sa);
 /* The reply to one datagram from sa on port `kind` into out[cap]; 0 =
- * nothing to send (a blank datagram, or a reply that does not fit:
- * counted). */
+ * nothing to send now (a blank datagram; a reply that does not fit:
+ * counted; a REPORT handed to the report writer: its reply goes out from
+ * worker_poll once it is on disk). */
 size_t udp_answer(worker_t *w, int kind, const struct sockaddr *sa, const char *p, size_t len,
                   char *out, size_t cap);
 /* Where the reply to a datagram from sa on port `kind` goes: sa, or for a

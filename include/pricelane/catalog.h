@@ -526,8 +526,18 @@ typedef struct pl_label {
     char scope[PL_SCOPE_MAX + 1]; /* "" (chain), zone or store */
     int64_t price;                /* price printed on the shelf label now */
     int64_t printed_at;
+    /* The label's second step: the job that printed it (0: none, as for a
+     * label of an import), that job's due instant (PL_TIME_NONE: none) and
+     * when the label was confirmed on the shelf (PL_TIME_NONE: printed, not
+     * yet placed). A record written before placements were kept decodes as
+     * placed when printed. */
+    uint64_t job;
+    int64_t due;
+    int64_t placed_at;
 } pl_label_t;
 
+/* A job is pending until printed (acked); a printed job is placed once the
+ * label is confirmed on the shelf (placed_at set, state stays acked). */
 enum pl_job_state { PL_JOB_PENDING = 0, PL_JOB_ACKED = 1, PL_JOB_SUPERSEDED = 2 };
 
 typedef struct pl_label_job {
@@ -547,7 +557,8 @@ typedef struct pl_label_job {
     int64_t due;                  /* when the new label must be on the shelf */
     char reason[24];              /* "price","scheduled","promo_start","promo_end","name","pack_qty"... */
     char batch[PL_BATCH_ID_MAX + 1];
-    int64_t acked_at;
+    int64_t acked_at;  /* printed; PL_TIME_NONE while pending */
+    int64_t placed_at; /* on the shelf; PL_TIME_NONE until then (and in older records) */
 } pl_label_job_t;
 
 /* The label record of (sku, scope): 0, PL_ENOTFOUND (no label printed for
@@ -574,6 +585,13 @@ int pl_job_get(pl_txn_t *txn, uint64_t id, pl_label_job_t *job);
  * superseded before: nothing written); PL_ECORRUPT (the item's pending
  * index lacked it: sticky); or a write error. */
 int pl_job_ack(pl_txn_t *txn, uint64_t id, int64_t now);
+/* Marks a job's label placed on the shelf at `now`: the job's placed_at,
+ * and the label record of (sku, scope) when this job printed it. A pending
+ * job is printed and placed at once (an electronic label has no printing
+ * step). 0; PL_ENOTFOUND (unknown id); PL_EDONE (placed before, or
+ * superseded: nothing written); PL_ECORRUPT (sticky, as for ack); or a
+ * write error. */
+int pl_job_place(pl_txn_t *txn, uint64_t id, int64_t now);
 /* Withdraws a pending job that a later change made obsolete (another job
  * now says what the label must show). 0, PL_ENOTFOUND, PL_EDONE (not
  * pending: nothing written), PL_ECORRUPT (sticky, as for ack), or a write
@@ -583,6 +601,12 @@ int pl_job_supersede(pl_txn_t *txn, uint64_t id);
  * that does not decode stops the walk (PL_ECORRUPT, PL_EVERSION). */
 int pl_job_each(pl_txn_t *txn, int pending_only, int (*fn)(const pl_label_job_t *j, void *arg),
                 void *arg);
+/* Every job of one item, whatever its state (printed, placed, superseded),
+ * in id order: a walk of the whole queue (no index keeps jobs once
+ * printed) that decodes only the item's records. For reports after the
+ * fact, never for a lookup. Errors as pl_job_each. */
+int pl_job_each_ever_for_item(pl_txn_t *txn, const char *sku,
+                              int (*fn)(const pl_label_job_t *j, void *arg), void *arg);
 /* Pending jobs of one item, in id order. PL_ECORRUPT when the index names a
  * job that is gone. */
 int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
@@ -590,12 +614,17 @@ int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
 
 /* ---- batch ledger --------------------------------------------------------- */
 
+#define PL_BATCH_REASON_MAX 23
 typedef struct pl_batch_rec {
     char id[PL_BATCH_ID_MAX + 1];
     char digest[33];   /* XXH3-128 of the batch content, hex */
     int64_t applied_at;
     uint64_t rows;
     uint64_t gen;      /* generation the batch committed as */
+    /* Why the batch was sent ("correction": it corrects prices keyed
+     * wrongly before), "" none. Records written before reasons were kept
+     * decode with "". */
+    char reason[PL_BATCH_REASON_MAX + 1];
 } pl_batch_rec_t;
 
 /* The ledger record of batch id: 0, PL_ENOTFOUND (never applied),

@@ -42,6 +42,10 @@ typedef struct pl_config {
     int drain_timeout;            /* seconds to finish in-flight work on SIGTERM */
     int capacity_warn_mb;         /* /healthz warning below this room to grow (MiB; 0 never) */
     char best_before[8];          /* "info" or "block": does a past AI 15 block a pack */
+    char reports_dir[PL_CFG_PATH_MAX]; /* the report store; "" = next to db; "off" */
+    char report_charge[8];             /* "lower", "shelf" or "system": what a lane charges */
+    int report_queue;                  /* reports waiting for the writer, at most */
+    int report_group;                  /* reports in one commit, at most */
     char cit_listen[PL_ADDR_STR_MAX];  /* price checkers (NQuire CIT), TCP and UDP; "off" */
     int cit_reply_port;                /* UDP port devices hear answers on; 0 = source port */
     char cit_stores[PL_CFG_LIST_MAX];  /* device network → store */

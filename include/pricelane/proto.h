@@ -7,6 +7,7 @@
  *   <code>                           a bare code, as scanners send
  *   GET <code> [store=S] [member] [tag=T]
  *   PING | VERSION | QUIT (QUIT: TCP only)
+ *   REPORT <code> id=I store=S lane=L cashier=C kind=K [shelf=P] [tag=T]
  * Words are separated by spaces or tabs; command and option names are
  * case-insensitive. A line of one word that is not a command is a code (keyed
  * item codes may start with a letter); a line of several words must start
@@ -20,6 +21,7 @@
  * bulk strings only, lengths without sign or leading zero, CRLF required):
  *   GET <code> | GET <store>:<code> | MGET k1 k2 ... | PING [msg] | ECHO msg |
  *   INFO [section...] | QUIT | COMMAND [...] | HELLO [2 ...]  (HELLO 3 → error)
+ *   REPORT <code> id=I store=S ...  (the words of the line form, one per argument)
  * Command names are case-insensitive; any other command is a PL_REQ_ERROR
  * "unknown command 'X'", a wrong argument count "wrong number of arguments
  * for 'get' command". An empty array "*0\r\n" is skipped like a blank line.
@@ -34,6 +36,7 @@
 /* Longest RESP request ("*64\r\n" + 64 × "$512\r\n<512 bytes>\r\n"): a stream
  * input buffer must hold at least this many bytes, or a full-size request
  * can never complete. */
+#define PL_PROTO_SHELF_MAX 99999999 /* highest shelf price a REPORT may give, minor units */
 #define PL_PROTO_REQ_MAX (5 + PL_PROTO_ARGS_MAX * (6 + PL_PROTO_BULK_MAX + 2))
 
 typedef enum pl_proto {
@@ -51,6 +54,7 @@ typedef enum pl_req_type {
     PL_REQ_QUIT,
     PL_REQ_COMMAND, /* RESP COMMAND [...]: answered with an empty array */
     PL_REQ_HELLO,   /* RESP HELLO [2] */
+    PL_REQ_REPORT,  /* REPORT: args[0] = code, store and report fields set */
     PL_REQ_ERROR,   /* malformed or unknown: error[] says why; reply with it */
 } pl_req_type_t;
 
@@ -69,6 +73,11 @@ typedef struct pl_req {
     pl_slice_t store; /* line: store=S; RESP GET "S:code" puts S here */
     pl_slice_t tag;   /* line: "#tag " prefix or tag=T; empty if none */
     int member;       /* line: the "member" flag */
+    /* REPORT (checked by the parser: each present, of its charset and
+     * length; kind a known one; shelf digits only, iff kind is price). */
+    struct {
+        pl_slice_t id, lane, cashier, kind, shelf;
+    } report;
     char error[96];   /* PL_REQ_ERROR: what is wrong, e.g. "line longer than 512 bytes" */
 } pl_req_t;
 

@@ -122,6 +122,7 @@ int pl_reports_put(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report_p
 int pl_reports_each(pl_reports_t *rs, int64_t from, int64_t to, const char *store,
                     int (*fn)(const pl_report_t *r, void *arg), void *arg);
 /* Keyed counts of one local day (days since 1970-01-01 in the catalogue's
- * offset), store NULL: all stores. */
+ * offset), store NULL: all stores, in (store, sku) order. The counts passed
+ * to fn carry at = day * 86400 (the day, not the instant of a lookup). */
 int pl_reports_keyed_each(pl_reports_t *rs, int64_t day, const char *store,
                           int (*fn)(const pl_keyed_count_t *k, void *arg), void *arg);

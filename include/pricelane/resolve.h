@@ -60,6 +60,14 @@ typedef enum pl_status {
 #define PL_TIME_NONE INT64_MIN /* an absent instant (JSON null) */
 #define PL_PRICE_NONE INT64_MIN /* an absent price (JSON null) */
 
+/* A shelf label's step outstanding now ("label_step"): none, the reprint
+ * (printing: label_pending), or putting the printed label on the shelf. */
+typedef enum pl_label_step {
+    PL_LABEL_STEP_NONE = 0,
+    PL_LABEL_STEP_PRINT = 1,
+    PL_LABEL_STEP_PLACE = 2,
+} pl_label_step_t;
+
 /* The answer. Prices are integers in minor units; instants are seconds since
  * the Unix epoch (printed as RFC 3339 with the catalogue's UTC offset). */
 typedef struct pl_answer {
@@ -80,6 +88,7 @@ typedef struct pl_answer {
     int64_t promo_ends;      /* PL_TIME_NONE when no promotion applies */
     int64_t label_price;     /* what the shelf label shows now */
     int label_pending;       /* a reprint is due or overdue */
+    int label_step;          /* pl_label_step_t: the step of the label outstanding now */
     int64_t prev_price;      /* PL_PRICE_NONE when the price never changed */
     int64_t prev_changed_at; /* PL_TIME_NONE likewise */
     int64_t low_7d;          /* lowest price charged in [now-7d, now) */

@@ -38,6 +38,13 @@ typedef enum pl_stat_kind {
     X(REQ_##P##_OTHER, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"other\"",   \
       PL_REQ_HELP)
 
+#define PL_REPORTS_HELP "Reports the lanes recorded (REPORT), by kind."
+#define PL_CAUSES_HELP                                                                             \
+    "Reports recorded, by provisional cause (at the report; the next morning may settle another)."
+#define PL_REFUSED_HELP                                                                            \
+    "REPORTs answered with an error and not recorded, by reason (bad requests are counted in "     \
+    "requests_total)."
+
 /* X(id, kind, metric name, labels, help). Entries of one metric name are
  * adjacent. */
 #define PL_STATS(X)                                                                                \
@@ -152,7 +159,48 @@ typedef enum pl_stat_kind {
       "Sequence the follower stopped at because the store could not apply it; 0 while it "         \
       "follows (from the catalogue).")                                                             \
     X(BLOCKED, COUNTER, "pricelane_blocked_total", "",                                             \
-      "Lookups answered \"blocked\": a 2D code of an expired (or past best-before) pack.")
+      "Lookups answered \"blocked\": a 2D code of an expired (or past best-before) pack.")         \
+    X(REPORTS_PRICE, COUNTER, "pricelane_reports_total", "kind=\"price\"", PL_REPORTS_HELP)        \
+    X(REPORTS_NO_SCAN, COUNTER, "pricelane_reports_total", "kind=\"no_scan\"", PL_REPORTS_HELP)    \
+    X(REPORTS_NAME, COUNTER, "pricelane_reports_total", "kind=\"name\"", PL_REPORTS_HELP)          \
+    X(REPORTS_OTHER, COUNTER, "pricelane_reports_total", "kind=\"other\"", PL_REPORTS_HELP)        \
+    X(REPORT_CAUSE_UNKNOWN, COUNTER, "pricelane_report_causes_total", "cause=\"unknown\"",         \
+      PL_CAUSES_HELP)                                                                              \
+    X(REPORT_CAUSE_SYSTEM_PRICE, COUNTER, "pricelane_report_causes_total",                         \
+      "cause=\"system_price\"", PL_CAUSES_HELP)                                                    \
+    X(REPORT_CAUSE_PROMO_SIGN, COUNTER, "pricelane_report_causes_total", "cause=\"promo_sign\"",   \
+      PL_CAUSES_HELP)                                                                              \
+    X(REPORT_CAUSE_LABEL_NOT_PRINTED, COUNTER, "pricelane_report_causes_total",                    \
+      "cause=\"label_not_printed\"", PL_CAUSES_HELP)                                               \
+    X(REPORT_CAUSE_LABEL_NOT_PLACED, COUNTER, "pricelane_report_causes_total",                     \
+      "cause=\"label_not_placed\"", PL_CAUSES_HELP)                                                \
+    X(REPORT_CAUSE_NO_SCAN, COUNTER, "pricelane_report_causes_total", "cause=\"no_scan\"",         \
+      PL_CAUSES_HELP)                                                                              \
+    X(REPORT_CAUSE_ITEM_DATA, COUNTER, "pricelane_report_causes_total", "cause=\"item_data\"",     \
+      PL_CAUSES_HELP)                                                                              \
+    X(REPORT_RETRIES, COUNTER, "pricelane_report_retries_total", "",                               \
+      "REPORTs of an id already recorded with the same content: answered with the first reply, "   \
+      "nothing written.")                                                                          \
+    X(REPORT_REFUSED_CONFLICT, COUNTER, "pricelane_report_refused_total", "reason=\"conflict\"",   \
+      PL_REFUSED_HELP)                                                                             \
+    X(REPORT_REFUSED_QUEUE_FULL, COUNTER, "pricelane_report_refused_total",                        \
+      "reason=\"queue_full\"", PL_REFUSED_HELP)                                                    \
+    X(REPORT_REFUSED_STORE_ERROR, COUNTER, "pricelane_report_refused_total",                       \
+      "reason=\"store_error\"", PL_REFUSED_HELP)                                                   \
+    X(REPORT_QUEUE, GAUGE, "pricelane_report_queue", "",                                           \
+      "Reports waiting for the report writer now.")                                                \
+    X(REPORT_COMMITS, COUNTER, "pricelane_report_commits_total", "",                               \
+      "Commits of the report store (each one disk sync: a group of reports and keyed counts).")    \
+    X(REPORT_COMMITTED, COUNTER, "pricelane_report_committed_total", "",                           \
+      "Reports written by those commits (committed / commits: the mean group size).")              \
+    X(REPORT_GROUP_MAX, MAX, "pricelane_report_group_max", "",                                     \
+      "Most reports one commit has written since the start.")                                      \
+    X(KEYED_LOOKUPS, COUNTER, "pricelane_keyed_lookups_total", "",                                 \
+      "Lookups of a keyed item code of an item that has barcodes (a barcode that did not scan), "  \
+      "counted per day, store and item in the report store.")                                      \
+    X(KEYED_DROPPED, COUNTER, "pricelane_keyed_dropped_total", "",                                 \
+      "Keyed lookups not counted in the report store (a worker's table or the writer's queue was " \
+      "full, or the commit failed).")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,

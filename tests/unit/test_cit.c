@@ -712,6 +712,7 @@ static void test_doc_example(void)
     a.promo_ends = 1796054400;
     a.label_price = 590;
     a.label_pending = 1;
+    a.label_step = PL_LABEL_STEP_PRINT;
     a.prev_price = 590;
     a.prev_changed_at = 1795536000;
     a.low_7d = 490;
@@ -722,7 +723,8 @@ static void test_doc_example(void)
                     "\"sku\":\"100234\",\"name\":\"光明 莫斯利安 酸奶 200g\",\"unit\":\"盒\","
                     "\"pack_qty\":1,\"base_price\":590,\"price\":490,\"source\":\"special\","
                     "\"promo_id\":\"P2024-18\",\"promo_ends\":\"2026-12-01T00:00:00+08:00\","
-                    "\"label_price\":590,\"label_pending\":true,\"prev_price\":590,"
+                    "\"label_price\":590,\"label_pending\":true,\"label_step\":\"print\","
+                    "\"prev_price\":590,"
                     "\"prev_changed_at\":\"2026-11-25T00:00:00+08:00\",\"low_7d\":490,\"gen\":42,"
                     "\"error\":null}");
     static const char utf8[] = "1b251b4230e58589e6988e20e88eabe696afe588a9e5ae8920e985b8e5a5b60d"
@@ -774,7 +776,7 @@ static void test_catalogue(void)
     catfix_barcode(txn, "06901234567892", "A");
     price("A", T0 - 30 * DAY, 1000);
     price("A", T0 - 2 * DAY, 900);
-    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
+    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY, 0, PL_TIME_NONE, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
     catfix_job(txn, "A", PL_LEVEL_BASE, "", 900, T0 - 2 * DAY);
     /* B: 5.00, members 3.50, a special at 4.50 for everyone */

@@ -100,7 +100,7 @@ int main(void)
     price("A", PL_LEVEL_BASE, "", T0 + DAY, 850);
     promo("P1", PL_PROMO_SPECIAL, "A", T0 + 2 * DAY, T0 + 3 * DAY, 700);
     promo("M1", PL_PROMO_MEMBER, "A", T0 - DAY, T0 + 10 * DAY, 500);
-    pl_label_t lb = {"A", "north", 950, T0 - DAY};
+    pl_label_t lb = {"A", "north", 950, T0 - DAY, 0, PL_TIME_NONE, T0 - DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
     catfix_job(txn, "A", PL_LEVEL_STORE, "S2", 800, T0);
 

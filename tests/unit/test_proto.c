@@ -37,12 +37,17 @@ static int same_req(const pl_req_t *a, const char *abuf, const pl_req_t *b, cons
     if (a->type != b->type || a->proto != b->proto || a->nargs != b->nargs ||
         a->member != b->member || strcmp(a->error, b->error) != 0)
         return 0;
-    const pl_slice_t *sa[PL_PROTO_ARGS_MAX + 2], *sb[PL_PROTO_ARGS_MAX + 2];
+    const pl_slice_t *sa[PL_PROTO_ARGS_MAX + 7], *sb[PL_PROTO_ARGS_MAX + 7];
     int n = 0;
     for (int i = 0; i < a->nargs; i++, n++)
         sa[n] = &a->args[i], sb[n] = &b->args[i];
     sa[n] = &a->store, sb[n++] = &b->store;
     sa[n] = &a->tag, sb[n++] = &b->tag;
+    sa[n] = &a->report.id, sb[n++] = &b->report.id;
+    sa[n] = &a->report.lane, sb[n++] = &b->report.lane;
+    sa[n] = &a->report.cashier, sb[n++] = &b->report.cashier;
+    sa[n] = &a->report.kind, sb[n++] = &b->report.kind;
+    sa[n] = &a->report.shelf, sb[n++] = &b->report.shelf;
     for (int i = 0; i < n; i++) {
         if (sa[i]->len != sb[i]->len)
             return 0;
@@ -849,6 +854,108 @@ static void test_replies(void)
                 "-ERR protocol error: invalid bulk length\r\n");
 }
 
+/* REPORT: the same words on a line, in a datagram and as RESP arguments;
+ * every field checked before the server sees it. */
+static void test_report(void)
+{
+    pl_req_t r;
+    size_t u;
+
+    CHECK_INT(parse1("REPORT price, every field",
+                     S("#t1 REPORT 6901234567892 id=r-0001 store=S001 lane=L03 cashier=c07 "
+                       "kind=price shelf=990\n"),
+                     0, &r, &u),
+              1);
+    CHECK_INT(r.type, PL_REQ_REPORT);
+    CHECK_STR(r.error, "");
+    CHECK_SLICE(r.args[0], "6901234567892");
+    CHECK_SLICE(r.store, "S001");
+    CHECK_SLICE(r.report.id, "r-0001");
+    CHECK_SLICE(r.report.lane, "L03");
+    CHECK_SLICE(r.report.cashier, "c07");
+    CHECK_SLICE(r.report.kind, "price");
+    CHECK_SLICE(r.report.shelf, "990");
+    CHECK_SLICE(r.tag, "t1");
+
+    CHECK_INT(parse1("REPORT no_scan, options first, datagram",
+                     S("report kind=NO_SCAN cashier=c1 lane=2 store=S1 id=x A-1234"), 1, &r, &u),
+              1);
+    CHECK_INT(r.type, PL_REQ_REPORT);
+    CHECK_SLICE(r.args[0], "A-1234");
+    CHECK_INT(r.report.shelf.len, 0);
+
+    const char resp[] = "*8\r\n$6\r\nREPORT\r\n$13\r\n6901234567892\r\n$4\r\nid=9\r\n"
+                        "$10\r\nstore=S001\r\n$6\r\nlane=1\r\n$9\r\ncashier=7\r\n"
+                        "$10\r\nkind=price\r\n$9\r\nshelf=100\r\n";
+    CHECK_INT(parse1("redis-cli REPORT", S(resp), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_REPORT);
+    CHECK_INT(r.proto, PL_PROTO_RESP);
+    CHECK_SLICE(r.report.shelf, "100");
+    CHECK_SLICE(r.store, "S001");
+    CHECK_INT(u, sizeof resp - 1);
+
+    static const struct {
+        const char *line, *error;
+    } bad[] = {
+        {"REPORT 1 store=S lane=L cashier=C kind=name\n", "REPORT needs id="},
+        {"REPORT id=1 store=S lane=L cashier=C kind=name\n", "REPORT needs a code"},
+        {"REPORT 1 id=1 lane=L cashier=C kind=name\n", "REPORT needs store="},
+        {"REPORT 1 id=1 store=S cashier=C kind=name\n", "REPORT needs lane="},
+        {"REPORT 1 id=1 store=S lane=L kind=name\n", "REPORT needs cashier="},
+        {"REPORT 1 id=1 store=S lane=L cashier=C\n", "REPORT needs kind="},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price\n",
+         "kind=price needs shelf=, the price the customer saw"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=name shelf=5\n",
+         "shelf= goes with kind=price only"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=smell\n",
+         "unknown kind 'smell' (price, no_scan, name, other)"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price shelf=-5\n",
+         "shelf= must be a price in minor units (digits only), got '-5'"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price shelf=9.90\n",
+         "shelf= must be a price in minor units (digits only), got '9.90'"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price shelf=0\n",
+         "shelf= 0 out of range (1..99999999)"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price shelf=100000000\n",
+         "shelf= 100000000 out of range (1..99999999)"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=price shelf=99999999999999999999999\n",
+         "shelf= 99999999999999999999999 out of range (1..99999999)"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=name id=2\n", "more than one id="},
+        {"REPORT 1 id= store=S lane=L cashier=C kind=name\n", "empty id="},
+        {"REPORT 1 id=a/b store=S lane=L cashier=C kind=name\n",
+         "bad id= 'a/b' (A-Z a-z 0-9 _ . : -)"},
+        {"REPORT 1 id=1 store=S0123456789012345 lane=L cashier=C kind=name\n",
+         "store= longer than 15 bytes"},
+        {"REPORT 1 id=1 store=S lane=L0123456789012345 cashier=C kind=name\n",
+         "lane= longer than 15 bytes"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C0123456789012345678901234567890 kind=name\n",
+         "cashier= longer than 31 bytes"},
+        {"REPORT 1 id=0123456789012345678901234567890123456789012345678901234567890123 store=S "
+         "lane=L cashier=C kind=name\n",
+         "id= longer than 63 bytes"},
+        {"REPORT 1 2 id=1 store=S lane=L cashier=C kind=name\n",
+         "REPORT takes one code, got '2' too"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=name member\n",
+         "REPORT takes one code, got 'member' too"},
+        {"REPORT 1 id=1 store=S lane=L cashier=C kind=name why=x\n", "unknown option 'why=x'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(parse1(bad[i].line, bad[i].line, strlen(bad[i].line), 0, &r, &u), 1);
+        CHECK_INT(r.type, PL_REQ_ERROR);
+        CHECK_STR(r.error, bad[i].error);
+    }
+
+    /* RESP: no blank or control byte inside an argument; no tag=. */
+    const char sp[] = "*7\r\n$6\r\nREPORT\r\n$1\r\n1\r\n$6\r\nid=1 2\r\n$7\r\nstore=S\r\n"
+                      "$6\r\nlane=L\r\n$9\r\ncashier=C\r\n$9\r\nkind=name\r\n";
+    CHECK_INT(parse1("RESP REPORT, blank in an argument", S(sp), 0, &r, &u), 1);
+    CHECK_INT(r.type, PL_REQ_ERROR);
+    CHECK_STR(r.error, "byte 0x20 in REPORT argument 2");
+    const char tg[] = "*8\r\n$6\r\nREPORT\r\n$1\r\n1\r\n$4\r\nid=1\r\n$7\r\nstore=S\r\n"
+                      "$6\r\nlane=L\r\n$9\r\ncashier=C\r\n$9\r\nkind=name\r\n$5\r\ntag=x\r\n";
+    CHECK_INT(parse1("RESP REPORT with tag=", S(tg), 0, &r, &u), 1);
+    CHECK_STR(r.error, "unknown option 'tag=x'");
+}
+
 static void test_split_key(void)
 {
     pl_slice_t st, code;
@@ -881,5 +988,6 @@ int main(void)
     test_pipelining();
     test_replies();
     test_split_key();
+    test_report();
     return pl_test_done("test_proto");
 }

@@ -84,7 +84,7 @@ int main(void)
     CHECK_INT(pl_recall_put(txn, &moved), PL_EINVAL); /* a recall keeps its item */
     uint64_t gen;
     CHECK_INT(pl_meta_bump(txn, "b1", &gen), 0);
-    pl_batch_rec_t led = {"b1", "00000000000000000000000000000000", T0 - DAY, 8, gen};
+    pl_batch_rec_t led = {"b1", "00000000000000000000000000000000", T0 - DAY, 8, gen, ""};
     CHECK_INT(pl_batch_put(txn, &led), 0);
     CHECK_INT(pl_txn_commit(txn), 0);
     verify_clean(cat, "with recalls");

@@ -109,7 +109,7 @@ static void write_catalogue(pl_cat_t *cat)
 
     write_items();
 
-    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY};
+    pl_label_t lb = {"A", "", 1000, T0 - 30 * DAY, 0, PL_TIME_NONE, T0 - 30 * DAY};
     CHECK_INT(pl_label_put(txn, &lb), 0);
     catfix_job(txn, "A", PL_LEVEL_BASE, "", 900, T0 - 2 * DAY);
     /* W's label is due for a reprint at an instant nothing else happens. */
@@ -358,6 +358,81 @@ static void test_memo(pl_cat_t *cat)
     pl_memo_free(memo);
 }
 
+/* One write transaction of f(arg) as a batch, then the resolver renewed. */
+static void batch(pl_cat_t *cat, void (*f)(uint64_t *ids), uint64_t *ids)
+{
+    uint64_t gen;
+    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
+    f(ids);
+    CHECK_INT(pl_meta_bump(txn, NULL, &gen), 0);
+    CHECK_INT(pl_txn_commit(txn), 0);
+    CHECK_INT(pl_resolver_refresh(res), 0);
+}
+
+static void steps_items(uint64_t *ids)
+{
+    pl_label_job_t j = {0};
+    item("900001", "label steps", 0, NULL);
+    barcode("06900000000011", "900001");
+    price("900001", PL_LEVEL_BASE, "", T0 - 30 * DAY, 500);
+    j = (pl_label_job_t){.sku = "900001", .price = 500, .due = T0 - DAY};
+    j.unit_price = j.old_price = PL_PRICE_NONE;
+    j.promo_ends = PL_TIME_NONE;
+    CHECK_INT(pl_job_add(txn, &j), 0);
+    ids[0] = j.id;
+}
+
+static void steps_print(uint64_t *ids)
+{
+    CHECK_INT(pl_job_ack(txn, ids[0], T0 - DAY + 3600), 0);
+}
+
+static void steps_place(uint64_t *ids)
+{
+    CHECK_INT(pl_job_place(txn, ids[0], T0 - 3600), 0);
+}
+
+/* The label's steps in answers: a reprint due (print), printed and due
+ * (place, until placed), placed (none); a label printed ahead of its due
+ * instant is to be placed from that instant, which bounds the answer. */
+static void test_label_steps(pl_cat_t *cat)
+{
+    uint64_t ids[1];
+    printf("checking the label's steps in answers\n");
+    batch(cat, steps_items, ids);
+    const pl_answer_t *a = look(NULL, "900001", T0, 0);
+    CHECK_INT(a->label_pending, 1);
+    CHECK_INT(a->label_step, PL_LABEL_STEP_PRINT);
+    batch(cat, steps_print, ids);
+    a = look(NULL, "900001", T0, 0);
+    CHECK_INT(a->label_pending, 0);
+    CHECK_INT(a->label_step, PL_LABEL_STEP_PLACE);
+    CHECK_INT(a->label_price, 500);
+    char json[1024];
+    pl_answer_json(a, 480, json, sizeof(json));
+    CHECK(strstr(json, "\"label_pending\":false,\"label_step\":\"place\"") != NULL, "json: %s",
+          json);
+    batch(cat, steps_place, ids);
+    a = look(NULL, "900001", T0, 0);
+    CHECK_INT(a->label_step, PL_LABEL_STEP_NONE);
+    pl_answer_json(a, 480, json, sizeof(json));
+    CHECK(strstr(json, "\"label_step\":null") != NULL, "json: %s", json);
+
+    /* Printed ahead: nothing to do before the due instant, place from it. */
+    pl_label_t lb = {"900001", "", 500, T0 - 3600, 0, T0 + 5 * 3600, PL_TIME_NONE};
+    CHECK_INT(pl_txn_begin(cat, 1, &txn), 0);
+    CHECK_INT(pl_label_put(txn, &lb), 0);
+    CHECK_INT(pl_meta_bump(txn, NULL, NULL), 0);
+    CHECK_INT(pl_txn_commit(txn), 0);
+    CHECK_INT(pl_resolver_refresh(res), 0);
+    a = look(NULL, "900001", T0, 0);
+    CHECK_INT(a->label_step, PL_LABEL_STEP_NONE);
+    CHECK(a->valid_until <= T0 + 5 * 3600, "valid until %lld, not past the due instant",
+          (long long)a->valid_until);
+    a = look(NULL, "900001", T0 + 5 * 3600, 0);
+    CHECK_INT(a->label_step, PL_LABEL_STEP_PLACE);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/pl-test-resolve-XXXXXX";
@@ -376,6 +451,7 @@ int main(void)
     test_json();
     test_cache(cat, dir);
     test_memo(cat);
+    test_label_steps(cat);
 
     pl_resolver_free(res);
     catfix_close(cat, dir);

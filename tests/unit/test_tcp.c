@@ -447,6 +447,86 @@ static void test_cit_framing(void)
     catfix_close(cat, dir);
 }
 
+/* A report hook that keeps what it was handed: the connection's slot and
+ * generation, and refuses when told to. */
+static struct {
+    int calls, refuse;
+    uint32_t slot, gen;
+} rep;
+
+static int f_report(void *arg, conn_t *c, const pl_req_t *req, char *msg, size_t msglen,
+                    int *status)
+{
+    (void)arg;
+    rep.calls++;
+    CHECK_INT(req->type, PL_REQ_REPORT);
+    if (rep.refuse) {
+        snprintf(msg, msglen, "unknown store 'S9'");
+        *status = PL_SS_BAD_REQUEST;
+        return 0;
+    }
+    rep.slot = c->slot;
+    rep.gen = c->gen;
+    return 1;
+}
+
+/* A REPORT waits for the writer: nothing behind it is read or answered
+ * until its reply comes, then everything in order; a refused one is
+ * answered at once; a reply for a connection that has gone is dropped. */
+static void test_report_waits(int stop_at_once)
+{
+    setup(4, 65536, 4096);
+    f.stop_at_once = stop_at_once;
+    memset(&rep, 0, sizeof(rep));
+    t.report = f_report;
+    conn_t *c = connect_from("127.0.0.1");
+    conn_t *other = connect_from("127.0.0.2");
+    peer_sends(c, "REPORT 1 id=r1 store=S lane=L cashier=C kind=name\nPING\nVERSION\n");
+    CHECK_INT(rep.calls, 1);
+    CHECK_INT(c->waiting, 1);
+    CHECK_INT(f.sends, 0);
+    CHECK(!c->reading || c->read_stopping, "not read while waiting");
+    /* Other connections go on. */
+    peer_sends(other, "PING\n");
+    CHECK_INT(f.sends, 1);
+    CHECK_STR(f.sent, "PONG\n");
+    send_completes(other);
+    /* The reply: then PING and VERSION, in order, in one send. */
+    tcp_report_done(&t, rep.slot, rep.gen, "{\"report\":\"r1\"}\n", 16);
+    CHECK_INT(c->waiting, 0);
+    CHECK_INT(f.sends, 2);
+    CHECK(strncmp(f.sent, "{\"report\":\"r1\"}\nPONG\npricelane ", 30) == 0, "in order: %s",
+          f.sent);
+    send_completes(c);
+    if (!stop_at_once && c->read_stopping) {
+        tcp_recv_ended(c);
+        tcp_kick(&t, c);
+    }
+    CHECK(c->reading, "read again after the reply");
+    /* A refused report is answered at once, and the next request too. */
+    rep.refuse = 1;
+    peer_sends(c, "REPORT 1 id=r2 store=S9 lane=L cashier=C kind=name\nPING\n");
+    CHECK_INT(c->waiting, 0);
+    CHECK_STR(f.sent, "{\"status\":\"error\",\"error\":\"unknown store 'S9'\"}\nPONG\n");
+    CHECK_INT(stat(PL_ST_REQ_TCP_BAD_REQUEST), 1);
+    send_completes(c);
+    /* The connection goes while its report is with the writer: the reply
+     * finds another generation and is dropped. */
+    rep.refuse = 0;
+    if (!stop_at_once && c->read_stopping) {
+        tcp_recv_ended(c);
+        tcp_kick(&t, c);
+    }
+    peer_sends(c, "REPORT 1 id=r3 store=S lane=L cashier=C kind=name\n");
+    CHECK_INT(c->waiting, 1);
+    tcp_fail(&t, c, -ECONNRESET);
+    tcp_released(&t, c);
+    int sends = f.sends;
+    tcp_report_done(&t, rep.slot, rep.gen, "{}\n", 3);
+    CHECK_INT(f.sends, sends);
+    t.report = NULL;
+}
+
 int main(void)
 {
     test_admission();
@@ -465,6 +545,9 @@ int main(void)
     printf("idle timeout, drain, both engines\n");
     test_cit_framing();
     printf("price checker lines: CR LF, split reads, one screen each, a line too long\n");
+    test_report_waits(1);
+    test_report_waits(0);
+    printf("a REPORT waits for its reply, both engines\n");
     conn_table_free(&t.conns);
     return pl_test_done("test_tcp");
 }
