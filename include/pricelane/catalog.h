@@ -1,7 +1,8 @@
 /* The catalogue: one LMDB environment (a directory) with named databases.
  *
  *  meta      "schema","catalog_id","gen","state","last_batch","currency","utc_offset",
- *            "follow" (a store follower's stream position, see pl_follow_t)
+ *            "follow" (a store follower's stream position, see pl_follow_t),
+ *            "recs" (the state the item records are current for)
  *  items     sku → item record
  *  barcodes  barcode key (14-digit GTIN, or "P"+PLU) → sku
  *  itemcodes sku → barcode key (dupsort; the item's barcodes, first = primary)
@@ -21,6 +22,9 @@
  *  xmarkdowns rule id → expiry markdown rule
  *            (both optional when read-only: a catalogue made before them
  *            reads as having no recalls)
+ *  itemrecs  sku → item record: what a lookup reads of the item, rewritten
+ *            at commit (see "item records"; optional when read-only, and
+ *            never in a snapshot)
  *
  * Records are versioned little-endian binary encodings with explicit lengths;
  * strings are UTF-8; money is an integer count of minor units. All write
