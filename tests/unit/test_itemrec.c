@@ -6,7 +6,8 @@
  * record); the records follow a batch that changes prices, promotions,
  * barcodes, labels and items; a writer that does not keep them (an older
  * version) makes readers walk the rows until the next batch rewrites them
- * all; and verify finds every record equal to its rows. */
+ * all, as does a transaction written around the hooks (a restore, a
+ * snapshot); and verify finds every record equal to its rows. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "check.h"
 #include "pricelane/catalog.h"
 #include "pricelane/catalog_verify.h"
+#include "pricelane/err.h"
 #include "pricelane/resolve.h"
 
 #define DAY 86400LL
@@ -311,6 +313,23 @@ int main(void)
     pl_resolve(res, NULL, "E", 1, now0, 0, &a);
     CHECK_INT(a.price, 650);
     CHECK_INT(verify(), 0);
+
+    printf("a transaction written around the hooks rewrites every record\n");
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    CHECK_INT(cat_put(t, DB_ITEMRECS, "B", 1, "\x01", 1, 0), 0); /* (no item noted) */
+    CHECK_INT(pl_txn_commit(t), 0);
+    CHECK_INT(rows_rc("B", now0, NULL, gtin), PL_ECORRUPT);
+    CHECK(verify() > 0, "verify reports the broken record");
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    pl_txn_touch_all(t);
+    CHECK_INT(pl_meta_bump(t, "b4", NULL), 0);
+    CHECK_INT(pl_txn_commit(t), 0);
+    CHECK_INT(rows_rc("B", now0, NULL, gtin), 0);
+    CHECK_INT(verify(), 0);
+    pl_resolver_stale(res);
+    served = 0;
+    CHECK_INT(compare("after touch_all", &served), 0);
+    CHECK(served > 0, "records served lookups");
 
     pl_resolver_free(res);
     catfix_close(cat, dir);
