@@ -233,7 +233,9 @@ static int rec_build(pl_txn_t *t, const char *sku, int64_t at, rec_w *w)
 {
     pl_item_t it;
     char gtin[15] = "";
-    struct build b = {.w = w, .cutoff = at == PL_TIME_NONE ? at : at - PL_HISTORY_WINDOW};
+    /* (verify passes the instant a stored record holds: any value) */
+    struct build b = {
+        .w = w, .cutoff = at < INT64_MIN + PL_HISTORY_WINDOW ? INT64_MIN : at - PL_HISTORY_WINDOW};
     int rc = pl_item_get(t, sku, &it);
     if (rc)
         return rc;
