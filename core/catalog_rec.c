@@ -351,12 +351,14 @@ int cat_rec_commit(pl_txn_t *t)
     uint64_t state = 0, recs = 0, before;
     int rc = cat_meta_get_u64(t, "state", &state);
     if (rc == PL_ENOTFOUND)
-        state = 0, rc = 0; /* a catalogue from before states: records follow its next batch */
+        state = 0, rc = 0; /* a catalogue from before states */
     if (!rc && cat_meta_get_u64(t, "recs", &recs) == PL_ENOTFOUND)
         recs = 0;
     before = t->bumped ? t->state_before : state;
     if (rc)
         return txn_fail(t, rc);
+    if (!state)
+        return 0; /* no state (a catalogue from before states, not bumped): none can be current */
     int all = t->rec_all || recs == 0 || recs != before;
     if (!all && !t->recs && recs == state)
         return 0; /* nothing of an item written, the records current */
@@ -379,7 +381,7 @@ int cat_rec_commit(pl_txn_t *t)
         free((void *)o);
     }
     free(buf);
-    if (!rc && state)
+    if (!rc)
         rc = cat_meta_put_u64(t, "recs", state);
     return txn_fail(t, rc);
 }
