@@ -42,13 +42,15 @@ static const struct {
     [DB_RECALLS] = {"recalls", 0},
     [DB_RECALLITEMS] = {"recallitems", MDB_DUPSORT},
     [DB_XMARKDOWNS] = {"xmarkdowns", 0},
+    [DB_ITEMRECS] = {"itemrecs", 0},
 };
 
 /* Databases added after the first catalogues were made: a read-only open
  * of a catalogue without them reads them as empty (a catalogue without the
  * change log: its readers flush on every generation). */
 #define OPTIONAL_DBS                                                                               \
-    ((1u << DB_CHANGES) | (1u << DB_RECALLS) | (1u << DB_RECALLITEMS) | (1u << DB_XMARKDOWNS))
+    ((1u << DB_CHANGES) | (1u << DB_RECALLS) | (1u << DB_RECALLITEMS) | (1u << DB_XMARKDOWNS) |    \
+     (1u << DB_ITEMRECS))
 
 /* ---- helpers shared by the catalogue files -------------------------------- */
 
@@ -213,6 +215,7 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
         return -ENOMEM;
     snprintf(cat->path, sizeof(cat->path), "%s", dir);
     cat->read_only = o->read_only;
+    cat->no_item_recs = o->no_item_recs;
     cat->shared = o->read_only && o->no_tls;
     int rc = pl_err_from_mdb(mdb_env_create(&cat->env));
     if (rc)
@@ -504,9 +507,12 @@ int pl_txn_commit(pl_txn_t *t)
     int rc;
     if (!t->err && t->next_job_loaded)
         meta_put_u64(t, "next_job", t->next_job);
+    if (!t->err && t->write)
+        cat_rec_commit(t);
     if (!t->err)
         cat_changes_commit(t);
     cat_changes_free(t);
+    cat_rec_free(t);
     cursors_close(t);
     if (t->err) {
         mdb_txn_abort(t->txn);
@@ -523,6 +529,7 @@ void pl_txn_abort(pl_txn_t *t)
     if (!t)
         return;
     cat_changes_free(t);
+    cat_rec_free(t);
     cursors_close(t);
     mdb_txn_abort(t->txn);
     free(t);
@@ -533,11 +540,13 @@ void pl_txn_reset(pl_txn_t *t)
     for (int i = 0; i < DB_COUNT; i++)
         if (t->cur[i])
             t->cur_stale |= 1u << i;
+    t->rec_use = 0; /* the next snapshot may have other records */
     mdb_txn_reset(t->txn);
 }
 
 int pl_txn_renew(pl_txn_t *t)
 {
+    t->rec_use = 0;
     int mrc = mdb_txn_renew(t->txn);
     if (mrc == MDB_MAP_RESIZED && !t->cat->shared) {
         mdb_env_set_mapsize(t->cat->env, 0);
@@ -592,6 +601,8 @@ int pl_meta_bump(pl_txn_t *t, const char *batch_id, uint64_t *gen)
         /* A second bump in one transaction: the generation in between has
          * no record of its own, which readers take as a gap (they flush). */
         t->bump_prev = t->bumped ? 0 : prev;
+        if (!t->bumped)
+            t->state_before = prev;
         t->bump_gen = g + 1;
         t->bump_state = state;
         t->bumped = 1;

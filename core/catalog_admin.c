@@ -183,7 +183,8 @@ static int restore_once(pl_cat_t *cat, MDB_txn *src, const pl_meta_t *bm, int64_
     if (!rc)
         rc = cat_meta_get_u64(t, "next_job", &live_job);
     for (int db = 0; db < DB_COUNT && !rc; db++)
-        rc = txn_fail(t, copy_db(t, db, src, &records));
+        if (db != DB_ITEMRECS) /* rewritten whole at commit (pl_txn_touch_all) */
+            rc = txn_fail(t, copy_db(t, db, src, &records));
     /* Written around the change log's hooks: the change record says
      * "anything may have changed", and every reader starts again. */
     pl_txn_touch_all(t);

@@ -36,13 +36,22 @@ static cat_touched_t *touched(pl_txn_t *t)
     return t->touched;
 }
 
-void pl_txn_touch_all(pl_txn_t *t)
+/* Any answer may have changed: no keys are listed. */
+static void touch_wide(pl_txn_t *t)
 {
     cat_touched_t *s = touched(t);
     if (s)
         s->wide = 1;
     else
         txn_fail(t, -ENOMEM);
+}
+
+/* Written around the hooks (a restore, a snapshot): the item records are
+ * rewritten too, every one. */
+void pl_txn_touch_all(pl_txn_t *t)
+{
+    touch_wide(t);
+    t->rec_all = 1;
 }
 
 static void touch_key(pl_txn_t *t, char kind, const void *k, size_t klen)
@@ -100,10 +109,12 @@ void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, s
     case DB_PROMOITEMS: /* a promotion's every item is unindexed and indexed by each put */
     case DB_LJOBITEM:   /* a job changes state only with its item's pending index */
         touch_key(t, 's', k, klen);
+        cat_rec_note(t, k, klen); /* what the item's record holds: catalog_rec.c */
         break;
     case DB_PRICES:
     case DB_LABELS:
         touch_key(t, 's', k, sku_part(k, klen));
+        cat_rec_note(t, k, sku_part(k, klen));
         break;
     case DB_BARCODES:
         touch_key(t, 'b', k, klen);
@@ -116,9 +127,9 @@ void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, s
     case DB_STORES:     /* zones and scale formats: any answer of the store */
     case DB_RECALLS:    /* an item or one barcode, by lot: rare, so all answers */
     case DB_XMARKDOWNS: /* rules by department, items, zones: all 2D answers */
-        pl_txn_touch_all(t);
+        touch_wide(t);  /* (item records hold none of these) */
         break;
-    default: /* meta, promotion records (their items above), jobs, ledger, log */
+    default: /* meta, promotion records (their items above), jobs, ledger, log, item records */
         break;
     }
 }

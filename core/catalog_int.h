@@ -22,6 +22,7 @@ enum cat_db {
     DB_RECALLS,
     DB_RECALLITEMS,
     DB_XMARKDOWNS,
+    DB_ITEMRECS, /* last: derived, never in a snapshot (catalog_rec.c) */
     DB_COUNT
 };
 
@@ -32,6 +33,7 @@ struct pl_cat {
     int read_only;
     int shared; /* read-only, transactions on many threads (no_tls): never remapped */
     uint32_t missing; /* bit per optional database absent from a read-only catalogue */
+    int no_item_recs; /* pl_cat_opts_t.no_item_recs */
     char path[4096];
 };
 
@@ -52,6 +54,13 @@ struct pl_txn {
     struct cat_touched *touched;
     int bumped;
     uint64_t bump_gen, bump_prev, bump_state;
+    /* Item records (catalog_rec.c): the items whose records this write
+     * transaction must rewrite at commit (all of them: rec_all), the state
+     * before its first bump; a read transaction's "are the records
+     * current" (0 not known yet, 1 yes, 2 no; reset with the snapshot). */
+    struct cat_recset *recs;
+    int rec_all, rec_use;
+    uint64_t state_before;
 };
 
 /* Records the first error of a write transaction and returns rc. */
@@ -84,6 +93,20 @@ int cat_next_job_id(pl_txn_t *t, uint64_t *id);
 void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, size_t vlen);
 int cat_changes_commit(pl_txn_t *t);
 void cat_changes_free(pl_txn_t *t);
+/* Item records (catalog_rec.c): cat_rec_note marks an item whose record
+ * must be rewritten at commit (cat_touch calls it); cat_rec_commit rewrites
+ * them (every record when rec_all is set or the records were not current)
+ * and marks the records current; cat_rec_free releases the set. */
+void cat_rec_note(pl_txn_t *t, const void *sku, size_t len);
+int cat_rec_commit(pl_txn_t *t);
+void cat_rec_free(pl_txn_t *t);
+/* The record sku should have as of instant at, into buf[cap] (*len bytes):
+ * 0, PL_ENOTFOUND (no such item), or its rows' error. */
+int cat_rec_build_buf(pl_txn_t *t, const char *sku, int64_t at, uint8_t *buf, size_t cap,
+                      size_t *len);
+/* The records against their rows (catalog_verify_rec.c), for pl_cat_verify. */
+int cat_verify_recs(pl_txn_t *t, void (*fn)(const char *db, const char *msg, void *arg), void *arg,
+                    uint64_t *violations);
 /* meta's u64 values (little-endian), as pl_meta_get and pl_meta_bump use. */
 int cat_meta_put_u64(pl_txn_t *t, const char *k, uint64_t v);
 int cat_meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v);

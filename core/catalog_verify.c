@@ -898,6 +898,8 @@ int pl_cat_verify(pl_txn_t *txn, pl_verify_fn fn, void *arg, pl_verify_counts_t 
         rc = check_ledger(&v);
     if (!rc)
         rc = check_changes(&v);
+    if (!rc)
+        rc = cat_verify_recs(txn, fn, arg, &counts->violations);
     free(v.zones);
     free(v.stores);
     return rc;

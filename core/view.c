@@ -213,30 +213,60 @@ int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *sto
     return view_build_hooked(txn, sku, zone, store, now, zone_of, arg, NULL, v);
 }
 
+/* The record's rows go through the same filters as the walks' rows. */
+static int rec_price(const pl_price_t *p, void *arg)
+{
+    return add_price(p, arg);
+}
+
+static int rec_promo(const pl_promo_t *pr, void *arg)
+{
+    return add_promo(pr, arg);
+}
+
+static int rec_label(const pl_label_t *lb, void *arg)
+{
+    return add_label(lb, arg);
+}
+
+static int rec_job(const pl_label_job_t *j, void *arg)
+{
+    return add_job(j, arg);
+}
+
 int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const char *store,
                       int64_t now, const char *(*zone_of)(void *arg, const char *store), void *arg,
                       const view_hooks_t *hooks, view_t *v)
 {
     memset(v, 0, offsetof(view_t, prices));
-    int rc = pl_item_get(txn, sku, &v->item);
-    if (rc)
-        return rc;
     struct build b = {v, zone, store, now - VIEW_WINDOW, zone_of, arg, 0, hooks};
+    /* A lookup reads the item's record (one descent) when one serves; a
+     * caller that wants every row (hooks) reads the rows. */
+    int rc = 1;
+    if (!hooks) {
+        const pl_item_rows_fn_t fn = {rec_price, rec_promo, rec_label, rec_job, &b};
+        rc = pl_item_rows(txn, sku, now, &v->item, v->gtin, &fn);
+    }
+    if (rc == 1) {
+        rc = pl_item_get(txn, sku, &v->item);
+        if (rc)
+            return rc;
+        rc = pl_cat_barcode_each(txn, sku, first_gtin, v->gtin);
+        if (rc == 1)
+            rc = 0;
+        if (!rc)
+            rc = pl_price_each(txn, sku, add_price, &b);
+        if (!rc)
+            rc = pl_promo_each_for_item(txn, sku, add_promo, &b);
+        if (!rc && !(hooks && hooks->no_labels))
+            rc = pl_label_each(txn, sku, add_label, &b);
+        if (!rc && !(hooks && hooks->no_labels))
+            rc = pl_job_each_for_item(txn, sku, add_job, &b);
+    }
     v->format = VIEW_FORMAT;
     v->built_at = now;
     v->per_store = store != NULL;
     memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));
-    rc = pl_cat_barcode_each(txn, sku, first_gtin, v->gtin);
-    if (rc == 1)
-        rc = 0;
-    if (!rc)
-        rc = pl_price_each(txn, sku, add_price, &b);
-    if (!rc)
-        rc = pl_promo_each_for_item(txn, sku, add_promo, &b);
-    if (!rc && !(hooks && hooks->no_labels))
-        rc = pl_label_each(txn, sku, add_label, &b);
-    if (!rc && !(hooks && hooks->no_labels))
-        rc = pl_job_each_for_item(txn, sku, add_job, &b);
     if (!rc && b.too_big)
         rc = PL_ETOOBIG;
     if (!rc && !values_ok(v))

@@ -19,7 +19,7 @@
 #define VIEW_PROMO_STORES 4
 #define VIEW_LABELS 8
 #define VIEW_JOBS 8
-#define VIEW_WINDOW (7 * 86400) /* history kept for low_7d */
+#define VIEW_WINDOW PL_HISTORY_WINDOW /* history kept for low_7d (item records prune by it too) */
 
 typedef struct view_price {
     int64_t start;

@@ -1,7 +1,8 @@
 /* The catalogue: one LMDB environment (a directory) with named databases.
  *
  *  meta      "schema","catalog_id","gen","state","last_batch","currency","utc_offset",
- *            "follow" (a store follower's stream position, see pl_follow_t)
+ *            "follow" (a store follower's stream position, see pl_follow_t),
+ *            "recs" (the state the item records are current for)
  *  items     sku → item record
  *  barcodes  barcode key (14-digit GTIN, or "P"+PLU) → sku
  *  itemcodes sku → barcode key (dupsort; the item's barcodes, first = primary)
@@ -21,6 +22,9 @@
  *  xmarkdowns rule id → expiry markdown rule
  *            (both optional when read-only: a catalogue made before them
  *            reads as having no recalls)
+ *  itemrecs  sku → item record: what a lookup reads of the item, rewritten
+ *            at commit (see "item records"; optional when read-only, and
+ *            never in a snapshot)
  *
  * Records are versioned little-endian binary encodings with explicit lengths;
  * strings are UTF-8; money is an integer count of minor units. All write
@@ -107,6 +111,7 @@ typedef struct pl_cat_opts {
     unsigned max_readers;  /* 0 = 510 */
     int read_only;         /* open MDB_RDONLY: no write transactions (-EACCES) */
     int no_tls;            /* MDB_NOTLS: read txns not tied to threads */
+    int no_item_recs;      /* lookups read an item's rows, never its record (pl_item_rows) */
 } pl_cat_opts_t;
 
 /* Creates a new catalogue in directory `dir` (created if missing; must not
@@ -611,6 +616,48 @@ int pl_job_each_ever_for_item(pl_txn_t *txn, const char *sku,
  * job that is gone. */
 int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
                          int (*fn)(const pl_label_job_t *j, void *arg), void *arg);
+
+/* ---- item records -----------------------------------------------------------
+ * What a lookup reads of an item, in one record per item (database
+ * itemrecs), so that a lookup reads one record instead of walking six
+ * databases: the item, its first GTIN, and the rows pl_price_each,
+ * pl_promo_each_for_item, pl_label_each and pl_job_each_for_item give, less
+ * the ones no lookup at or after the record's instant can read (a price row
+ * followed in its level and scope by another one that started more than
+ * PL_HISTORY_WINDOW before that instant; a promotion over by then). Every
+ * write transaction rewrites, at commit, the records of the items its writes
+ * touched (the same hooks as the change log), and all of them when it was
+ * written around the hooks (pl_txn_touch_all) or the records were not
+ * current (a catalogue last written by a version without them). Meta key
+ * "recs" holds the state the records are current for: a reader uses them
+ * only while it equals the catalogue's state. */
+#define PL_HISTORY_WINDOW (7 * 86400) /* how far back a lookup reads (low_7d) */
+/* A record leaves out rows as of this long before it was written, and then
+ * serves lookups from that instant on (one that left nothing out serves
+ * every instant). */
+#define PL_ITEM_REC_BACK (31 * 86400)
+
+/* The callbacks of pl_item_rows: as those of the walks above, with only the
+ * fields a lookup reads (prices: level, scope, start, price, scheduled;
+ * promotions: all but text and batch; labels: scope, price; jobs: scope,
+ * due). Any may be NULL. */
+typedef struct pl_item_rows_fn {
+    int (*price)(const pl_price_t *p, void *arg);
+    int (*promo)(const pl_promo_t *pr, void *arg);
+    int (*label)(const pl_label_t *lb, void *arg);
+    int (*job)(const pl_label_job_t *j, void *arg);
+    void *arg;
+} pl_item_rows_fn_t;
+
+/* From the record of sku, for a lookup at now: fills *it and gtin (the
+ * first 14-digit barcode key of the item, or ""), then calls fn's callbacks
+ * with the rows in the order of the walks. Returns 0; 1 when no record
+ * serves (a write transaction, records not current or not kept, no record,
+ * an item too big for one, now before the record's instant): read the rows
+ * instead; PL_ECORRUPT / PL_EVERSION for a record that does not decode; or a
+ * callback's non-zero return. */
+int pl_item_rows(pl_txn_t *txn, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
+                 const pl_item_rows_fn_t *fn);
 
 /* ---- batch ledger --------------------------------------------------------- */
 

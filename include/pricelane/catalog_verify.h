@@ -43,7 +43,10 @@ typedef void (*pl_verify_fn)(const char *db, const char *msg, void *arg);
  *    a range; recallitems holds exactly (item → recall) of every recall;
  *  - expiry markdown rules: each decodes; its items, zones and stores exist;
  *  - labels and label jobs: the item exists (pending jobs: and is not
- *    discontinued); valid state; ljobitem holds exactly the pending jobs.
+ *    discontinued); valid state; ljobitem holds exactly the pending jobs;
+ *  - item records, while current (meta "recs" is the state): every item
+ *    whose rows read has one, every record is an item's, and each equals
+ *    the record its rows give at the record's instant (db "itemrecs").
  * Calls fn for each violation. Returns 0 when the walk completed (see
  * counts->violations), or a negative code when the catalogue could not be
  * read. */

@@ -133,6 +133,21 @@ static void raw_del(pl_cat_t *cat, int db, const void *k, size_t kl, const void 
     CHECK_INT(pl_txn_commit(t), 0);
 }
 
+/* The stored record of item sku into buf; returns its length. */
+static size_t item_record(pl_cat_t *cat, const char *sku, uint8_t *buf, size_t cap)
+{
+    pl_txn_t *t;
+    MDB_val v = {0, NULL};
+    CHECK_INT(pl_txn_begin(cat, 0, &t), 0);
+    CHECK_INT(cat_get(t, DB_ITEMRECS, sku, strlen(sku), &v), 0);
+    CHECK(v.mv_size > 0 && v.mv_size <= cap, "record of %s: %zu bytes", sku, v.mv_size);
+    if (v.mv_size > cap)
+        v.mv_size = 0;
+    memcpy(buf, v.mv_data, v.mv_size);
+    pl_txn_abort(t);
+    return v.mv_size;
+}
+
 /* One breakage: build, break, verify, expect `want` among the reports. */
 #define BREAK(what, want, ...)                                                                     \
     do {                                                                                           \
@@ -284,6 +299,21 @@ int main(void)
     BREAK("change log not ending at the catalogue's state", "but the catalogue's state is", {
         uint8_t st[8] = {42};
         raw_put(cat, DB_META, "state", 5, st, 8);
+    });
+
+    BREAK("item record not what its rows give", "the record of item A is not what its rows give", {
+        uint8_t rec[4096];
+        size_t n = item_record(cat, "A", rec, sizeof(rec));
+        if (n)
+            rec[n - 1] ^= 1;
+        raw_put(cat, DB_ITEMRECS, "A", 1, rec, n);
+    });
+    BREAK("item without a record", "item B has no record",
+          raw_del(cat, DB_ITEMRECS, "B", 1, NULL, 0));
+    BREAK("record of no item", "a record of item GHOST, which does not exist", {
+        uint8_t rec[4096];
+        size_t n = item_record(cat, "A", rec, sizeof(rec));
+        raw_put(cat, DB_ITEMRECS, "GHOST", 5, rec, n);
     });
 
     char cmd[300];
