@@ -14,7 +14,9 @@
  * lists: prices (u8 level, scope, i64 start, i64 price, u8 scheduled),
  * promotions (id, u8 kind, u8 member_only, u32 priority, i64 start, end,
  * price, u32 pct_off_bp, u8 scope_kind, u8 nscope, scopes, i64
- * cancelled_at), labels (scope, i64 price), jobs (scope, i64 due). */
+ * cancelled_at), labels (scope, i64 price, u64 job, i64 printed_at, due,
+ * placed_at), jobs (scope, i64 due). A record of another version is not
+ * read (the rows are), and the next write of its item replaces it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@
 #include "pricelane/str.h"
 #include "rec.h"
 
-#define ITEMREC_VERSION 1
+#define ITEMREC_VERSION 2
 #define KIND_ROWS 0
 #define KIND_TOO_BIG 1
 #define REC_MAX (64 * 1024) /* bytes; an item past it is read from its rows */
@@ -188,6 +190,10 @@ static int add_label(const pl_label_t *lb, void *arg)
     struct build *b = arg;
     rw_str(b->w, lb->scope);
     rw_i64(b->w, lb->price);
+    rw_u64(b->w, lb->job);
+    rw_i64(b->w, lb->printed_at);
+    rw_i64(b->w, lb->due);
+    rw_i64(b->w, lb->placed_at);
     b->n++;
     return 0;
 }
@@ -411,7 +417,7 @@ int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char 
         return rc == PL_ENOTFOUND ? 1 : rc;
     rec_r r = {v.mv_data, v.mv_size, 0, 0};
     if (rr_u8(&r) != ITEMREC_VERSION)
-        return r.err ? PL_ECORRUPT : PL_EVERSION;
+        return r.err ? PL_ECORRUPT : 1;
     uint8_t kind = rr_u8(&r);
     int64_t at = rr_i64(&r);
     if (r.err || kind > KIND_TOO_BIG)
@@ -471,7 +477,10 @@ int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char 
         pl_str_copy(lb.sku, sizeof(lb.sku), sku);
         rr_str(&r, lb.scope, sizeof(lb.scope));
         lb.price = rr_i64(&r);
-        lb.printed_at = PL_TIME_NONE;
+        lb.job = rr_u64(&r);
+        lb.printed_at = rr_i64(&r);
+        lb.due = rr_i64(&r);
+        lb.placed_at = rr_i64(&r);
         if (!r.err && fn->label && (rc = fn->label(&lb, fn->arg)) != 0)
             return rc;
     }
