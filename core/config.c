@@ -125,6 +125,12 @@ static const pl_config_opt_t opts[] = {
      "Reports written in one commit at most (group commit: one disk sync acknowledges them "
      "all).",
      F(report_group), 0},
+    {"report_linger_ms", PL_CFG_INT, "5", 0, 100, NULL, 0, "MS", NULL,
+     "Milliseconds a commit of fewer than report_group reports waits for more before it is "
+     "written (0: none). Every commit costs two disk syncs whatever it holds; waiting lets "
+     "one commit carry many lanes' reports, which takes the writer's work off the CPUs the "
+     "lookups use (bench/RESULTS.md). A lane's reply comes that much later.",
+     F(report_linger_ms), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
      "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "

@@ -84,7 +84,8 @@ static int reports_setup(server_t *srv, char *err, size_t errlen)
                  : strcmp(c->report_charge, "system") == 0 ? REPORT_CHARGE_SYSTEM
                                                            : REPORT_CHARGE_LOWER;
     rc = rwriter_start(store, srv->cat, m.utc_offset_min, (size_t)c->report_queue,
-                       (size_t)c->report_group, worker_report_deliver, &srv->rw);
+                       (size_t)c->report_group, (int64_t)c->report_linger_ms * 1000000,
+                       worker_report_deliver, &srv->rw);
     if (rc) {
         pl_reports_close(store);
         snprintf(err, errlen, "report writer: %s", pl_strerror(rc));
