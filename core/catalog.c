@@ -692,15 +692,32 @@ int pl_item_get(pl_txn_t *t, const char *sku, pl_item_t *it)
     rec_r r = {v.mv_data, v.mv_size, 0, 0};
     if (rr_u8(&r) != REC_VERSION)
         return PL_EVERSION;
-    rr_str(&r, it->name, sizeof(it->name));
-    rr_str(&r, it->unit, sizeof(it->unit));
-    rr_str(&r, it->dept, sizeof(it->dept));
-    it->pack_qty = rr_u32(&r);
-    it->flags = rr_u32(&r);
-    it->content = rr_u32(&r);
-    rr_str(&r, it->content_unit, sizeof(it->content_unit));
-    rr_str(&r, it->plu, sizeof(it->plu));
+    cat_item_body_read(&r, it);
     return r.err ? PL_ECORRUPT : 0;
+}
+
+void cat_item_body_write(rec_w *w, const pl_item_t *it)
+{
+    rw_str(w, it->name);
+    rw_str(w, it->unit);
+    rw_str(w, it->dept);
+    rw_u32(w, it->pack_qty);
+    rw_u32(w, it->flags);
+    rw_u32(w, it->content);
+    rw_str(w, it->content_unit);
+    rw_str(w, it->plu);
+}
+
+void cat_item_body_read(rec_r *r, pl_item_t *it)
+{
+    rr_str(r, it->name, sizeof(it->name));
+    rr_str(r, it->unit, sizeof(it->unit));
+    rr_str(r, it->dept, sizeof(it->dept));
+    it->pack_qty = rr_u32(r);
+    it->flags = rr_u32(r);
+    it->content = rr_u32(r);
+    rr_str(r, it->content_unit, sizeof(it->content_unit));
+    rr_str(r, it->plu, sizeof(it->plu));
 }
 
 int pl_item_put(pl_txn_t *t, const pl_item_t *it)
@@ -708,14 +725,7 @@ int pl_item_put(pl_txn_t *t, const pl_item_t *it)
     uint8_t b[512];
     rec_w w = {b, 0, sizeof(b), 0};
     rw_u8(&w, REC_VERSION);
-    rw_str(&w, it->name);
-    rw_str(&w, it->unit);
-    rw_str(&w, it->dept);
-    rw_u32(&w, it->pack_qty);
-    rw_u32(&w, it->flags);
-    rw_u32(&w, it->content);
-    rw_str(&w, it->content_unit);
-    rw_str(&w, it->plu);
+    cat_item_body_write(&w, it);
     if (w.err || !it->sku[0])
         return PL_EINVAL;
     return cat_put(t, DB_ITEMS, it->sku, strlen(it->sku), b, w.len, 0);

@@ -108,6 +108,13 @@ int cat_rec_build_buf(pl_txn_t *t, const char *sku, int64_t at, uint8_t *buf, si
 int cat_verify_recs(pl_txn_t *t, void (*fn)(const char *db, const char *msg, void *arg), void *arg,
                     uint64_t *violations);
 /* meta's u64 values (little-endian), as pl_meta_get and pl_meta_bump use. */
+/* The body of an item record (everything after its version byte), shared
+ * by the items database and the item records (catalog_rec.c): write it to
+ * w, or read it into it (the SKU is not part of it). rec.h's rec_w/rec_r. */
+struct rec_w;
+struct rec_r;
+void cat_item_body_write(struct rec_w *w, const pl_item_t *it);
+void cat_item_body_read(struct rec_r *r, pl_item_t *it);
 int cat_meta_put_u64(pl_txn_t *t, const char *k, uint64_t v);
 int cat_meta_get_u64(pl_txn_t *t, const char *k, uint64_t *v);
 /* The layout: each database's name and LMDB flags (db_spec). */

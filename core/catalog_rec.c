@@ -251,14 +251,7 @@ static int rec_build(pl_txn_t *t, const char *sku, int64_t at, rec_w *w)
     rw_u8(w, KIND_ROWS);
     size_t at_at = w->len;
     rw_i64(w, at);
-    rw_str(w, it.name);
-    rw_str(w, it.unit);
-    rw_str(w, it.dept);
-    rw_u32(w, it.pack_qty);
-    rw_u32(w, it.flags);
-    rw_u32(w, it.content);
-    rw_str(w, it.content_unit);
-    rw_str(w, it.plu);
+    cat_item_body_write(w, &it);
     rc = pl_cat_barcode_each(t, sku, first_gtin, gtin);
     if (rc == 1)
         rc = 0;
@@ -426,14 +419,7 @@ int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char 
         return 1;
     memset(it, 0, sizeof(*it));
     pl_str_copy(it->sku, sizeof(it->sku), sku);
-    rr_str(&r, it->name, sizeof(it->name));
-    rr_str(&r, it->unit, sizeof(it->unit));
-    rr_str(&r, it->dept, sizeof(it->dept));
-    it->pack_qty = rr_u32(&r);
-    it->flags = rr_u32(&r);
-    it->content = rr_u32(&r);
-    rr_str(&r, it->content_unit, sizeof(it->content_unit));
-    rr_str(&r, it->plu, sizeof(it->plu));
+    cat_item_body_read(&r, it);
     rr_str(&r, gtin, 15);
     if (r.err)
         return PL_ECORRUPT;
