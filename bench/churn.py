@@ -16,10 +16,7 @@ starts, and the apply times.
 
 usage: churn.py --load BIN --bench BIN --db DIR --items FILE --rate R
                 [--rows N] [--duration S] [--redis H:P | --memcached H:P]
-                [--per-batch] [--nice N]
-
-The applier and the feeder run at nice N (default 10), as ops/systemd runs
-the watcher and the follower: batches wait for the lookups' CPU.
+                [--per-batch]
 
 FILE: one "sku<TAB>code" line per item (bench/compare writes it from the
 generated catalogue)."""
@@ -109,9 +106,6 @@ def main():
     ap.add_argument("--memcached")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-batch", action="store_true")
-    ap.add_argument("--nice", type=int, default=10,
-                    help="nice value of the applier and the key-value feeder (default 10, "
-                         "as ops/systemd runs the watcher and the follower)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
@@ -131,12 +125,11 @@ def main():
     watcher = feeder = None
     if not a.per_batch:
         watcher = subprocess.Popen([a.load, "watch", "--db", a.db, "--settle", "0", inbox],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   preexec_fn=lambda: os.nice(a.nice))
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if kv:
             feeder = subprocess.Popen([a.bench, "kv-load", "--db", a.db, "--keys", "-"] + kv,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, preexec_fn=lambda: os.nice(a.nice))
+                                      stderr=subprocess.DEVNULL)
     apply_cpu = 0.0
     t0 = time.monotonic()
     due = t0
@@ -160,7 +153,7 @@ def main():
         t = time.monotonic()
         if a.per_batch:
             c = children_cpu()
-            r = subprocess.run([a.load, "apply", "--db", a.db, batch_path], preexec_fn=lambda: os.nice(a.nice),
+            r = subprocess.run([a.load, "apply", "--db", a.db, batch_path],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             apply_cpu += children_cpu() - c
             ok, err = r.returncode == 0, r.stderr.decode(errors="replace")
@@ -187,7 +180,7 @@ def main():
         if kv and a.per_batch:
             with open(keys_path, "w") as f:
                 f.write("".join(code + "\n" for _, code in chosen))
-            subprocess.run([a.bench, "kv-load", "--db", a.db, "--keys", keys_path] + kv, preexec_fn=lambda: os.nice(a.nice),
+            subprocess.run([a.bench, "kv-load", "--db", a.db, "--keys", keys_path] + kv,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elif kv:
             feeder.stdin.write(("".join(code + "\n" for _, code in chosen) + "\n").encode())
