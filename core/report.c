@@ -409,6 +409,25 @@ static int read_begin(pl_reports_t *rs, MDB_txn **txn)
     return pl_err_from_mdb(mrc);
 }
 
+/* A read transaction and a cursor on database db (RDB_*); read_end closes
+ * both. On an error nothing is left open. */
+static int read_cursor(pl_reports_t *rs, int db, MDB_txn **txn, MDB_cursor **cur)
+{
+    int rc = read_begin(rs, txn);
+    if (rc)
+        return rc;
+    rc = pl_err_from_mdb(mdb_cursor_open(*txn, rs->dbi[db], cur));
+    if (rc)
+        mdb_txn_abort(*txn);
+    return rc;
+}
+
+static void read_end(MDB_txn *txn, MDB_cursor *cur)
+{
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+}
+
 /* Walks one store's index from `from` up to `to`; *next_store gets the
  * position after that store (the walk of all stores jumps there). */
 static int walk_store(pl_reports_t *rs, MDB_txn *txn, MDB_cursor *cur, const char *store,
@@ -454,15 +473,12 @@ int pl_reports_each(pl_reports_t *rs, int64_t from, int64_t to, const char *stor
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = read_begin(rs, &txn);
+    int rc = read_cursor(rs, RDB_BY_TIME, &txn, &cur);
     if (rc)
         return rc;
-    rc = pl_err_from_mdb(mdb_cursor_open(txn, rs->dbi[RDB_BY_TIME], &cur));
-    if (rc)
-        goto out_txn;
     if (store) {
         rc = walk_store(rs, txn, cur, store, from, to, fn, arg);
-        goto out_cur;
+        goto out;
     }
     /* Every store: from one store's name to the next (a store name sorts
      * before any longer one; the byte after its NUL is the time). */
@@ -491,10 +507,8 @@ int pl_reports_each(pl_reports_t *rs, int64_t from, int64_t to, const char *stor
     }
     if (!rc && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = pl_err_from_mdb(mrc);
-out_cur:
-    mdb_cursor_close(cur);
-out_txn:
-    mdb_txn_abort(txn);
+out:
+    read_end(txn, cur);
     return rc;
 }
 
@@ -503,19 +517,16 @@ int pl_reports_keyed_each(pl_reports_t *rs, int64_t day, const char *store,
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = read_begin(rs, &txn);
+    int rc = read_cursor(rs, RDB_KEYED, &txn, &cur);
     if (rc)
         return rc;
-    rc = pl_err_from_mdb(mdb_cursor_open(txn, rs->dbi[RDB_KEYED], &cur));
-    if (rc)
-        goto out_txn;
     uint8_t kb[8 + PL_SCOPE_MAX + 1];
     size_t pn = 8;
     key_be64(kb, KEY_TIME(day));
     if (store) {
         size_t sn = strlen(store) + 1;
         if (sn > PL_SCOPE_MAX + 1)
-            goto out_cur;
+            goto out;
         memcpy(kb + 8, store, sn);
         pn += sn;
     }
@@ -542,9 +553,7 @@ int pl_reports_keyed_each(pl_reports_t *rs, int64_t day, const char *store,
     }
     if (!rc && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = pl_err_from_mdb(mrc);
-out_cur:
-    mdb_cursor_close(cur);
-out_txn:
-    mdb_txn_abort(txn);
+out:
+    read_end(txn, cur);
     return rc;
 }
