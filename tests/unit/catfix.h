@@ -82,11 +82,11 @@ static inline void catfix_price(pl_txn_t *txn, const char *sku, int level, const
 
 /* Promotion id of kind (members only for PL_PROMO_MEMBER) on the one item
  * sku over [start, end): price p or pct_bp basis points off, priority prio,
- * for scope_kind with the one zone or store scope (NULL: none); never
- * cancelled. One check. */
-static inline void catfix_promo_rule(pl_txn_t *txn, const char *id, int kind, const char *sku,
-                                     int64_t start, int64_t end, int64_t p, int pct_bp, int prio,
-                                     int scope_kind, const char *scope)
+ * for scope_kind with the one zone or store scope (NULL: none), cut at
+ * `cancelled` (PL_TIME_NONE: never). One check. */
+static inline void catfix_promo_cut(pl_txn_t *txn, const char *id, int kind, const char *sku,
+                                    int64_t start, int64_t end, int64_t p, int pct_bp, int prio,
+                                    int scope_kind, const char *scope, int64_t cancelled)
 {
     pl_promo_t pr = {0};
     snprintf(pr.id, sizeof(pr.id), "%s", id);
@@ -102,9 +102,18 @@ static inline void catfix_promo_rule(pl_txn_t *txn, const char *id, int kind, co
         pr.nscope = 1;
         snprintf(pr.scope[0], sizeof(pr.scope[0]), "%s", scope);
     }
-    pr.cancelled_at = PL_TIME_NONE;
+    pr.cancelled_at = cancelled;
     const char *skus[1] = {sku};
     CHECK_INT(pl_promo_put(txn, &pr, skus, 1), 0);
+}
+
+/* catfix_promo_cut, never cancelled. */
+static inline void catfix_promo_rule(pl_txn_t *txn, const char *id, int kind, const char *sku,
+                                     int64_t start, int64_t end, int64_t p, int pct_bp, int prio,
+                                     int scope_kind, const char *scope)
+{
+    catfix_promo_cut(txn, id, kind, sku, start, end, p, pct_bp, prio, scope_kind, scope,
+                     PL_TIME_NONE);
 }
 
 /* A promotion at price p for every store, priority 0. One check. */

@@ -31,27 +31,12 @@ static const char *const codes[] = {
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 static const char *const stores[] = {NULL, "S1", "S2", "S3"};
 
+/* A promotion of priority 1, cut at `cancelled` (PL_TIME_NONE: never). */
 static void promo_cut(pl_txn_t *t, const char *id, const char *sku, int64_t start, int64_t end,
                       int64_t cancelled, int64_t price, int pct, int kind, int scope_kind,
                       const char *scope)
 {
-    pl_promo_t pr = {0};
-    snprintf(pr.id, sizeof(pr.id), "%s", id);
-    pr.kind = (uint8_t)kind;
-    pr.member_only = kind == PL_PROMO_MEMBER;
-    pr.priority = 1;
-    pr.start = start;
-    pr.end = end;
-    pr.price = price;
-    pr.pct_off_bp = pct;
-    pr.scope_kind = (uint8_t)scope_kind;
-    if (scope) {
-        pr.nscope = 1;
-        snprintf(pr.scope[0], sizeof(pr.scope[0]), "%s", scope);
-    }
-    pr.cancelled_at = cancelled;
-    const char *skus[1] = {sku};
-    CHECK_INT(pl_promo_put(t, &pr, skus, 1), 0);
+    catfix_promo_cut(t, id, kind, sku, start, end, price, pct, 1, scope_kind, scope, cancelled);
 }
 
 static void write_catalogue(void)
