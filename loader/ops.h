@@ -28,6 +28,9 @@
  * *out is the column's value, NULL when absent (an error when required). */
 int ops_ident(batch_t *b, const pl_row_t *row, const char *col, int required, size_t max,
               const char **out);
+/* A lot (recalls): 1..PL_LOT_MAX GS1 characters (AI 10's set, CSET 82);
+ * *out as for ops_ident. */
+int ops_lot(batch_t *b, const pl_row_t *row, const char *col, int required, const char **out);
 /* An optional text of at most max bytes; *out NULL when absent. */
 int ops_text(batch_t *b, const pl_row_t *row, const char *col, size_t max, const char **out);
 /* The item must exist (in the catalogue or earlier in this batch): 0 with

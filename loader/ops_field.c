@@ -10,9 +10,11 @@
 #include "pricelane/err.h"
 #include "pricelane/str.h"
 
-/* An identifier (SKU, store, zone, promo id): 1..max bytes of [A-Za-z0-9-_.]. */
-int ops_ident(batch_t *b, const pl_row_t *row, const char *col, int required, size_t max,
-              const char **out)
+/* A column of 1..max bytes, each a letter, a digit or one of punct (an
+ * identifier, a lot); `chars` names that set in the message for a byte
+ * outside it. */
+static int word(batch_t *b, const pl_row_t *row, const char *col, int required, size_t max,
+                const char *punct, const char *chars, const char **out)
 {
     const char *s = pl_row_get(row, col);
     *out = s;
@@ -23,17 +25,31 @@ int ops_ident(batch_t *b, const pl_row_t *row, const char *col, int required, si
     }
     size_t n = strlen(s);
     if (n > max) {
-        BAD(b, row, col, "\"%.40s...\" is %zu bytes, longer than %zu", s, n, max);
+        BAD(b, row, col, "\"%.40s%s\" is %zu bytes, longer than %zu", s, n > 40 ? "..." : "", n,
+            max);
         return PL_EFORMAT;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.') {
-            BAD(b, row, col, "\"%s\": only letters, digits, '-', '_' and '.' are allowed", s);
+        if (!isalnum(ch) && !strchr(punct, ch)) {
+            BAD(b, row, col, "\"%s\": byte %zu is not %s", s, i + 1, chars);
             return PL_EFORMAT;
         }
     }
     return 0;
+}
+
+int ops_ident(batch_t *b, const pl_row_t *row, const char *col, int required, size_t max,
+              const char **out)
+{
+    return word(b, row, col, required, max, "-_.", "a letter, a digit, '-', '_' or '.'", out);
+}
+
+int ops_lot(batch_t *b, const pl_row_t *row, const char *col, int required, const char **out)
+{
+    /* AI 10's set, CSET 82 */
+    return word(b, row, col, required, PL_LOT_MAX, "!\"%&'()*+,-./:;<=>?_",
+                "a GS1 character (AI 10)", out);
 }
 
 int ops_text(batch_t *b, const pl_row_t *row, const char *col, size_t max, const char **out)

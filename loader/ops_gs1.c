@@ -1,7 +1,6 @@
 /* Batch operations on what 2D codes are checked against: recalls of lots
  * (recall, recall_lift) and the rules by a pack's dates (expiry_markdown,
  * best_before). */
-#include <ctype.h>
 #include <string.h>
 
 #include "ops.h"
@@ -11,31 +10,6 @@
 
 /* ---- recalls --------------------------------------------------------------- */
 
-/* A lot: 1..PL_LOT_MAX GS1 characters (AI 10's set, CSET 82). */
-static int lot(batch_t *b, const pl_row_t *row, const char *col, int required, const char **out)
-{
-    const char *s = pl_row_get(row, col);
-    *out = s;
-    if (!s) {
-        if (required)
-            BAD(b, row, col, "missing: this op needs a %s", col);
-        return required ? PL_EFORMAT : 0;
-    }
-    size_t n = strlen(s);
-    if (n > PL_LOT_MAX) {
-        BAD(b, row, col, "\"%.40s\" is %zu characters, a lot has at most %d", s, n, PL_LOT_MAX);
-        return PL_EFORMAT;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && !strchr("!\"%&'()*+,-./:;<=>?_", c)) {
-            BAD(b, row, col, "\"%s\": byte %zu is not a GS1 character (AI 10)", s, i + 1);
-            return PL_EFORMAT;
-        }
-    }
-    return 0;
-}
-
 int op_recall(batch_t *b, const pl_row_t *row)
 {
     const char *id, *sku = pl_row_get(row, "sku"), *from, *to, *text_s;
@@ -44,8 +18,8 @@ int op_recall(batch_t *b, const pl_row_t *row)
     pl_item_t it;
     memset(&r, 0, sizeof(r));
     int bad = ops_ident(b, row, "recall", 1, PL_RECALL_ID_MAX, &id) != 0;
-    bad |= lot(b, row, "lot", 1, &from) != 0;
-    bad |= lot(b, row, "lot_to", 0, &to) != 0;
+    bad |= ops_lot(b, row, "lot", 1, &from) != 0;
+    bad |= ops_lot(b, row, "lot_to", 0, &to) != 0;
     bad |= ops_text(b, row, "text", PL_RECALL_TEXT_MAX, &text_s) != 0;
     if (!bad && !text_s) {
         BAD(b, row, "text", "missing: a recall needs the text the cashier sees");

@@ -81,6 +81,13 @@ one in_store_barcode_upca "op,sku,barcode" "barcode,A1,212345678909" \
 one in_store_barcode_move "op,sku,barcode" "barcode_move,A1,2012345019959" \
     "barcode: \"2012345019959\" is an in-store code"
 one missing_op "op,sku,price" ",A1,1.00" "op: missing"
+one ident_bad_byte "op,sku,price" "price,A 1,1.00" "sku: \"A 1\": byte 2 is not a letter, a digit, '-', '_' or '.'"
+one ident_too_long "op,sku,price" "price,$(printf 'S%.0s' $(seq 41)),1.00" \
+    "sku: \"$(printf 'S%.0s' $(seq 40))...\" is 41 bytes, longer than 32"
+one lot_bad_byte "op,recall,sku,lot,text" "recall,R1,A1,L 1,recalled" \
+    "lot: \"L 1\": byte 2 is not a GS1 character (AI 10)"
+one lot_too_long "op,recall,sku,lot,text" "recall,R1,A1,ABCDEFGHIJKLMNOPQRSTU,recalled" \
+    "lot: \"ABCDEFGHIJKLMNOPQRSTU\" is 21 bytes, longer than 20"
 one bad_number "op,sku,pack_qty" "item,A1,six" "pack_qty: \"six\" is not a whole number"
 one negative_price "op,sku,price" "price,A1,-0.01" "price: \"-0.01\" is negative"
 one window_end_before_start "op,promo,kind,items,price,start,end" \
