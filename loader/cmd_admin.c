@@ -254,8 +254,7 @@ int cmd_prune(int argc, char **argv)
         } else
             return 2;
     }
-    char *end = NULL;
-    long keep = keep_s ? strtol(keep_s, &end, 10) : 0;
+    uint64_t keep = 0;
     if (!db || !keep_s || optind != argc) {
         fprintf(stderr, "pricelane-load prune: %s\n",
                 !db       ? "--db DIR is required"
@@ -263,11 +262,12 @@ int cmd_prune(int argc, char **argv)
                           : "takes no arguments besides options");
         return 2;
     }
-    if (!*keep_s || *end || keep < PL_PRUNE_MIN_DAYS || keep > 36500) {
-        fprintf(stderr,
-                "pricelane-load prune: --keep-days \"%s\": a whole number of days from %d to "
-                "36500 (low_7d and prev_price look %d days back)\n",
-                keep_s, PL_PRUNE_MIN_DAYS, PL_PRUNE_MIN_DAYS);
+    int bad = cmd_num_check(keep_s, strlen(keep_s), PL_PRUNE_MIN_DAYS, 36500, &keep);
+    if (bad != CMD_NUM_OK) {
+        char range[96];
+        snprintf(range, sizeof(range), "%d to 36500: low_7d and prev_price look %d days back",
+                 PL_PRUNE_MIN_DAYS, PL_PRUNE_MIN_DAYS);
+        cmd_num_error("prune", "--keep-days", keep_s, bad, "a whole number of days", range);
         return 2;
     }
     pl_cat_t *cat = cmd_open_db(db, 0);
@@ -286,7 +286,7 @@ int cmd_prune(int argc, char **argv)
         rc = pl_txn_begin(cat, 1, &txn);
         if (rc)
             break;
-        rc = pl_cat_prune(txn, now, now - keep * 86400, &n);
+        rc = pl_cat_prune(txn, now, now - (int64_t)keep * 86400, &n);
         rc = rc ? (pl_txn_abort(txn), rc) : pl_txn_commit(txn);
         if ((rc != PL_EMAPFULL && rc != PL_ETXNFULL) || tries == 8)
             break;
@@ -300,7 +300,7 @@ int cmd_prune(int argc, char **argv)
                 cmd_storage_error(db, rc, why, sizeof(why)));
         return 1;
     }
-    printf("%s: pruned history before %ld days: %" PRIu64 " price rows, %" PRIu64
+    printf("%s: pruned history before %" PRIu64 " days: %" PRIu64 " price rows, %" PRIu64
            " label jobs, %" PRIu64 " ledger records removed\n",
            db, keep, n.prices, n.jobs, n.batches);
     return 0;

@@ -359,19 +359,11 @@ int cmd_follow(int argc, char **argv)
         case 'S':
             show_status = 1;
             break;
-        case 'k': {
-            char *end;
-            errno = 0;
-            skip_seq = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || errno || skip_seq == 0 || optarg[0] == '-') {
-                fprintf(stderr,
-                        "pricelane-load follow: --skip \"%s\": expected a stream sequence "
-                        "(a whole number from 1)\n",
-                        optarg);
+        case 'k':
+            if (cmd_parse_uint("follow", "--skip", optarg, 1, UINT64_MAX,
+                               "a stream sequence number", &skip_seq))
                 return 2;
-            }
             break;
-        }
         case 'h':
             usage();
             return 0;

@@ -513,17 +513,13 @@ static int named_ids(ack_t *a, int nargs, char **args)
     a->ids = calloc((size_t)nargs, sizeof(*a->ids));
     if (!a->ids)
         return ack_failed(a, -ENOMEM);
+    char cmd[32];
+    snprintf(cmd, sizeof(cmd), "labels %s", sub_names[a->o->sub]);
     for (int i = 0; i < nargs; i++) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(args[i], &end, 10);
-        if (!args[i][0] || *end || errno || args[i][0] == '-' || v == 0) {
-            fprintf(stderr,
-                    "pricelane-load labels %s: \"%s\" is not a job id (the number in the ID "
-                    "column of labels list)\n",
-                    sub_names[a->o->sub], args[i]);
+        uint64_t v;
+        if (cmd_parse_uint(cmd, "JOB", args[i], 1, UINT64_MAX,
+                           "a job id (the number in the ID column of labels list)", &v))
             return 2;
-        }
         a->ids[a->n++] = v;
     }
     /* Naming a job twice acks it once. */

@@ -27,23 +27,31 @@ static int parse_offset(const char *s, int *out)
     return 0;
 }
 
-/* "256K", "64M", "4G", "1048576" → bytes, page-aligned, 64 KiB to 1 TiB. */
+/* "256K", "64M", "4G", "1048576" → bytes, page-aligned, 64 KiB to 1 TiB.
+ * Returns 0, or -1 after saying why s is not such a size. */
 static int parse_size(const char *s, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = 1;
-    if (end == s || errno || s[0] == '-')
+    size_t len = strlen(s);
+    uint64_t v, mul = 1;
+    char last = len ? s[len - 1] : 0;
+    if (last == 'K' || last == 'k')
+        mul = 1ull << 10;
+    else if (last == 'M' || last == 'm')
+        mul = 1ull << 20;
+    else if (last == 'G' || last == 'g')
+        mul = 1ull << 30;
+    if (mul > 1)
+        len--;
+    int why = cmd_num_check(s, len, 0, (1ull << 40) / mul, &v);
+    if (why == CMD_NUM_EMPTY && mul > 1)
+        why = CMD_NUM_JUNK; /* a suffix alone */
+    if (why == CMD_NUM_OK && v * mul < (64ull << 10))
+        why = CMD_NUM_RANGE;
+    if (why != CMD_NUM_OK) {
+        cmd_num_error("init", "--map-size", s, why,
+                      "a size in bytes with an optional K, M or G suffix", "64K to 1024G");
         return -1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1ull << 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        mul = 1ull << 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        mul = 1ull << 30, end++;
-    if (*end || v > (1ull << 40) / mul || v * mul < (64ull << 10))
-        return -1;
+    }
     *out = (size_t)((v * mul + 4095) & ~4095ull);
     return 0;
 }
@@ -71,11 +79,8 @@ int cmd_init(int argc, char **argv)
             }
             break;
         case 'm':
-            if (parse_size(optarg, &map_size)) {
-                fprintf(stderr, "pricelane-load init: --map-size \"%s\": expected bytes with an "
-                                "optional K, M or G suffix, from 64K to 1024G\n", optarg);
+            if (parse_size(optarg, &map_size))
                 return 2;
-            }
             break;
         case 'h':
             printf("usage: pricelane-load init --db DIR [--currency CNY] [--utc-offset +08:00]\n"

@@ -689,7 +689,7 @@ static int parse(int argc, char **argv, ropts_t *o)
     int c;
     o->top = 10;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        char *end;
+        uint64_t top;
         switch (c) {
         case 'd':
             o->db = optarg;
@@ -710,13 +710,10 @@ static int parse(int argc, char **argv, ropts_t *o)
             o->now_s = optarg;
             break;
         case 't':
-            errno = 0;
-            o->top = strtol(optarg, &end, 10);
-            if (!optarg[0] || *end || errno || o->top < 0 || o->top > 100000) {
-                fprintf(stderr, "pricelane-load report: --top \"%s\": a count from 0 to 100000\n",
-                        optarg);
+            if (cmd_parse_uint("report", "--top", optarg, 0, 100000,
+                               "a whole number of items per store", &top))
                 return 2;
-            }
+            o->top = (long)top;
             break;
         case 'h':
             fputs(usage_text, stdout);

@@ -62,6 +62,68 @@ int cmd_parse_time(const char *cmd, const char *opt, const char *s, int utc_offs
     return -1;
 }
 
+int cmd_num_check(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (len == 0)
+        return CMD_NUM_EMPTY;
+    size_t i = s[0] == '-' && len > 1; /* "-5" is negative; "-" and "-5x" are no number */
+    uint64_t v = 0;
+    int over = 0;
+    for (size_t k = i; k < len; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return CMD_NUM_JUNK;
+        unsigned d = (unsigned)(s[k] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            over = 1;
+        else
+            v = v * 10 + d;
+    }
+    if (i)
+        return v || over ? CMD_NUM_NEGATIVE : CMD_NUM_JUNK; /* "-0": no sign is taken */
+    if (over || v < min || v > max)
+        return CMD_NUM_RANGE;
+    *out = v;
+    return CMD_NUM_OK;
+}
+
+void cmd_num_error(const char *cmd, const char *opt, const char *s, int why, const char *what,
+                   const char *range)
+{
+    /* The value as given, at most 40 bytes of it; bytes that would not
+     * print (a terminal's escapes) as \xNN. */
+    char shown[40 * 4 + 4];
+    size_t o = 0, n = strlen(s);
+    for (size_t i = 0; i < n && i < 40; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'')
+            o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", c);
+        else
+            shown[o++] = (char)c;
+    }
+    snprintf(shown + o, sizeof(shown) - o, "%s", n > 40 ? "..." : "");
+    fprintf(stderr, "pricelane-load %s: %s: '%s' %s%s (%s)\n", cmd, opt, shown,
+            why == CMD_NUM_EMPTY      ? "is empty: expected "
+            : why == CMD_NUM_NEGATIVE ? "is negative: expected "
+            : why == CMD_NUM_RANGE    ? "is out of range: expected "
+                                      : "is not ",
+            what, range);
+}
+
+int cmd_parse_uint(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+                   const char *what, uint64_t *out)
+{
+    int why = cmd_num_check(s, strlen(s), min, max, out);
+    if (why == CMD_NUM_OK)
+        return 0;
+    char range[48];
+    if (max == UINT64_MAX)
+        snprintf(range, sizeof(range), "from %" PRIu64, min);
+    else
+        snprintf(range, sizeof(range), "%" PRIu64 " to %" PRIu64, min, max);
+    cmd_num_error(cmd, opt, s, why, what, range);
+    return -1;
+}
+
 int cmd_utc_offset(struct pl_cat *cat, int *off)
 {
     pl_txn_t *t;

@@ -540,6 +540,7 @@ static int parse_options(int argc, char **argv, const char **db, int *once, unsi
                                        {"rescan", 1, 0, 'r'}, {"settle", 1, 0, 's'},
                                        {"help", 0, 0, 'h'},   {0}};
     int c;
+    uint64_t v;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -548,30 +549,18 @@ static int parse_options(int argc, char **argv, const char **db, int *once, unsi
         case 'o':
             *once = 1;
             break;
-        case 'r': {
-            char *end;
-            errno = 0;
-            *rescan = strtoul(optarg, &end, 10);
-            if (!optarg[0] || *end || errno || *rescan < 1 || *rescan > 86400) {
-                fprintf(stderr,
-                        "pricelane-load watch: --rescan \"%s\": a number of seconds, 1 to 86400\n",
-                        optarg);
+        case 'r':
+            if (cmd_parse_uint("watch", "--rescan", optarg, 1, 86400, "a whole number of seconds",
+                               &v))
                 return 2;
-            }
+            *rescan = (unsigned long)v;
             break;
-        }
-        case 's': {
-            char *end;
-            errno = 0;
-            *settle = strtoul(optarg, &end, 10);
-            if (!optarg[0] || *end || errno || *settle > 3600 || optarg[0] == '-') {
-                fprintf(stderr,
-                        "pricelane-load watch: --settle \"%s\": a number of seconds, 0 to 3600\n",
-                        optarg);
+        case 's':
+            if (cmd_parse_uint("watch", "--settle", optarg, 0, 3600, "a whole number of seconds",
+                               &v))
                 return 2;
-            }
+            *settle = (unsigned long)v;
             break;
-        }
         case 'h':
             fputs(usage_text, stdout);
             return 0;

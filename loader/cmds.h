@@ -44,6 +44,26 @@ const char *cmd_time(int64_t t, int utc_offset_min, const char *none, char *out,
  * -1 when it is not one. */
 int cmd_parse_time(const char *cmd, const char *opt, const char *s, int utc_offset_min,
                    int64_t *out);
+/* A number on the command line: the decimal digits s[0..len) and nothing
+ * else (no sign, no space, no suffix) as a value from min to max. Returns
+ * CMD_NUM_OK with *out set, or why it is not one (*out untouched): a minus
+ * sign before digits other than all zeros is CMD_NUM_NEGATIVE. */
+enum { CMD_NUM_OK, CMD_NUM_EMPTY, CMD_NUM_NEGATIVE, CMD_NUM_JUNK, CMD_NUM_RANGE };
+int cmd_num_check(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
+/* Prints why (a CMD_NUM_* code) the value s of opt ("--settle", "JOB") is
+ * not `what`, a noun phrase ("a whole number of seconds"), with the range
+ * accepted in words ("0 to 3600"):
+ *   pricelane-load watch: --settle: '5x' is not a whole number of seconds (0 to 3600)
+ *   pricelane-load watch: --settle: '-1' is negative: expected a whole number of seconds (0 to
+ * 3600) (likewise "is empty: expected", "is out of range: expected"). At most 40 bytes of s are
+ * shown, bytes that would not print as \xNN. */
+void cmd_num_error(const char *cmd, const char *opt, const char *s, int why, const char *what,
+                   const char *range);
+/* The value s of option opt of command cmd as a whole number from min to max
+ * (cmd_num_check on all of s): 0 with *out set, or -1 after cmd_num_error
+ * (range "MIN to MAX", or "from MIN" when max is UINT64_MAX). */
+int cmd_parse_uint(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+                   const char *what, uint64_t *out);
 /* The catalogue's UTC offset in minutes (0 and a message when unreadable). */
 int cmd_utc_offset(struct pl_cat *cat, int *off);
 

@@ -52,7 +52,7 @@ pend0=$("$LOAD" labels list --db "$DB" | wc -l)
 dump "$DB" "$T/d0"
 err=$("$LOAD" prune --db "$DB" --keep-days 6 --now "@$tp" 2>&1 || true)
 check_eq "--keep-days 6 refused" "$err" \
-    'pricelane-load prune: --keep-days "6": a whole number of days from 7 to 36500 (low_7d and prev_price look 7 days back)'
+    "pricelane-load prune: --keep-days: '6' is out of range: expected a whole number of days (7 to 36500: low_7d and prev_price look 7 days back)"
 dump "$DB" "$T/d1"
 check_files_same "a refused prune changes nothing" "$T/d0" "$T/d1"
 
