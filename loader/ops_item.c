@@ -201,14 +201,25 @@ int op_discontinue(batch_t *b, const pl_row_t *row)
     return pl_item_put(b->txn, &it);
 }
 
+/* The sku and barcode columns of a barcode op (key: the barcode's catalogue
+ * key). Adding or moving a barcode needs the item and a GTIN; removing one
+ * takes an in-store code too (one an older version let in), and an item
+ * that is gone. 0, or PL_EFORMAT after reporting. */
+static int sku_barcode(batch_t *b, const pl_row_t *row, int removing, const char **sku, char *key)
+{
+    pl_item_t it;
+    int bad = ops_ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, sku);
+    bad |= ops_barcode_key(b, row, key, removing);
+    if (bad || (!removing && ops_need_item(b, row, "sku", *sku, &it)))
+        return PL_EFORMAT;
+    return 0;
+}
+
 int op_barcode(batch_t *b, const pl_row_t *row)
 {
     const char *sku;
     char key[PL_BARCODE_KEY_MAX + 1], other[PL_ITEM_CODE_MAX + 1];
-    pl_item_t it;
-    int bad = ops_ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= ops_barcode_key(b, row, key, 0);
-    if (bad || ops_need_item(b, row, "sku", sku, &it))
+    if (sku_barcode(b, row, 0, &sku, key))
         return PL_EFORMAT;
     int rc = pl_cat_barcode_add(b->txn, key, sku, other);
     if (rc == PL_ECONFLICT) {
@@ -222,9 +233,7 @@ int op_barcode_remove(batch_t *b, const pl_row_t *row)
 {
     const char *sku;
     char key[PL_BARCODE_KEY_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
-    int bad = ops_ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= ops_barcode_key(b, row, key, 1);
-    if (bad)
+    if (sku_barcode(b, row, 1, &sku, key))
         return PL_EFORMAT;
     int rc = pl_cat_barcode_get(b->txn, key, owner);
     if (rc == PL_ENOTFOUND || (!rc && strcmp(owner, sku) != 0)) {
@@ -241,10 +250,7 @@ int op_barcode_move(batch_t *b, const pl_row_t *row)
 {
     const char *sku;
     char key[PL_BARCODE_KEY_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
-    pl_item_t it;
-    int bad = ops_ident(b, row, "sku", 1, PL_ITEM_CODE_MAX, &sku);
-    bad |= ops_barcode_key(b, row, key, 0);
-    if (bad || ops_need_item(b, row, "sku", sku, &it))
+    if (sku_barcode(b, row, 0, &sku, key))
         return PL_EFORMAT;
     int rc = pl_cat_barcode_get(b->txn, key, owner);
     if (rc == PL_ENOTFOUND) {
