@@ -184,13 +184,21 @@ static int markdown_cols(batch_t *b, const pl_row_t *row, pl_xmd_t *x)
     return bad;
 }
 
-int op_expiry_markdown(batch_t *b, const pl_row_t *row)
+/* A rule of the table with the kind's own columns (own), checked whole,
+ * then written. */
+static int put_rule(batch_t *b, const pl_row_t *row,
+                    int (*own)(batch_t *b, const pl_row_t *row, pl_xmd_t *x))
 {
     pl_xmd_t x;
     memset(&x, 0, sizeof(x));
-    if (xmd_rule(b, row, &x, markdown_cols))
+    if (xmd_rule(b, row, &x, own))
         return PL_EFORMAT;
     return pl_xmd_put(b->txn, &x);
+}
+
+int op_expiry_markdown(batch_t *b, const pl_row_t *row)
+{
+    return put_rule(b, row, markdown_cols);
 }
 
 /* ---- best-before rules ------------------------------------------------------ */
@@ -222,9 +230,5 @@ static int best_before_cols(batch_t *b, const pl_row_t *row, pl_xmd_t *x)
  * departments or stores, instead of the server's setting. */
 int op_best_before(batch_t *b, const pl_row_t *row)
 {
-    pl_xmd_t x;
-    memset(&x, 0, sizeof(x));
-    if (xmd_rule(b, row, &x, best_before_cols))
-        return PL_EFORMAT;
-    return pl_xmd_put(b->txn, &x);
+    return put_rule(b, row, best_before_cols);
 }
