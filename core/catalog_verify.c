@@ -57,6 +57,26 @@ int verify_key_str(const MDB_val *k, char *out, size_t max)
     return 1;
 }
 
+int verify_key_id(verify_t *v, const MDB_val *k, char *out, size_t max, const char *kind,
+                  const char *noun)
+{
+    char sh[256];
+    if (verify_key_str(k, out, max))
+        return 1;
+    verify_report(v, "%s%skey \"%s\" is not %s", kind, kind[0] ? " " : "",
+                  verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)), noun);
+    return 0;
+}
+
+int verify_decoded(verify_t *v, int rc, const char *kind, const char *id)
+{
+    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
+        verify_report(v, "%s %s: record does not decode (%s)", kind, id, pl_strerror(rc));
+        return 0;
+    }
+    return rc ? rc : 1;
+}
+
 /* Walks every entry (every duplicate of dupsort databases). */
 int verify_walk(verify_t *v, int db, const char *name,
                 int (*fn)(verify_t *v, const MDB_val *k, const MDB_val *val))
@@ -152,19 +172,14 @@ static int add_store(verify_t *v, const pl_store_t *st)
 
 static int check_store(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char id[PL_SCOPE_MAX + 1], sh[256];
+    char id[PL_SCOPE_MAX + 1];
     pl_store_t st;
-    if (!verify_key_str(k, id, PL_SCOPE_MAX)) {
-        verify_report(v, "store key \"%s\" is not a store id",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+    if (!verify_key_id(v, k, id, PL_SCOPE_MAX, "store", "a store id"))
         return 0;
-    }
-    int rc = pl_store_get(v->t, id, &st);
-    if (rc == PL_ECORRUPT || rc == PL_EVERSION)
-        verify_report(v, "store %s: record does not decode (%s)", id, pl_strerror(rc));
-    else if (rc)
+    int rc = verify_decoded(v, pl_store_get(v->t, id, &st), "store", id);
+    if (rc <= 0)
         return rc;
-    else if (st.zone[0] && verify_in_set(v->stores, v->nstores, st.zone))
+    if (st.zone[0] && verify_in_set(v->stores, v->nstores, st.zone))
         verify_report(
             v, "store %s: its zone %s is also a store id (zones and stores share one namespace)",
             id, st.zone);

@@ -14,21 +14,14 @@
 
 static int check_recall(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char id[PL_RECALL_ID_MAX + 1], sh[256], what[64];
+    char id[PL_RECALL_ID_MAX + 1], what[64];
     pl_recall_t r;
     pl_item_t it;
     (void)val;
-    if (!verify_key_str(k, id, PL_RECALL_ID_MAX)) {
-        verify_report(v, "key \"%s\" is not a recall id",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+    if (!verify_key_id(v, k, id, PL_RECALL_ID_MAX, "", "a recall id"))
         return 0;
-    }
-    int rc = pl_recall_get(v->t, id, &r);
-    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
-        verify_report(v, "recall %s: record does not decode (%s)", id, pl_strerror(rc));
-        return 0;
-    }
-    if (rc)
+    int rc = verify_decoded(v, pl_recall_get(v->t, id, &r), "recall", id);
+    if (rc <= 0)
         return rc;
     snprintf(what, sizeof(what), "recall %s", id);
     rc = verify_need_item(v, r.sku, &it, what);

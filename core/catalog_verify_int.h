@@ -45,6 +45,14 @@ const char *verify_show(const void *p, size_t n, char *out, size_t cap);
 /* Copies a key into a C string of at most max bytes; 0 when it does not fit
  * or holds a NUL. */
 int verify_key_str(const MDB_val *k, char *out, size_t max);
+/* A key that must be an id of at most max bytes, copied into out: 1, or 0
+ * after reporting "KIND key "..." is not NOUN" (KIND "" leaves it out). */
+int verify_key_id(verify_t *v, const MDB_val *k, char *out, size_t max, const char *kind,
+                  const char *noun);
+/* What a getter's code rc says of the record of KIND and ID being checked:
+ * 1 it decoded, 0 it does not (reported: "KIND ID: record does not decode
+ * (why)"; the walk goes on), or rc, another error. */
+int verify_decoded(verify_t *v, int rc, const char *kind, const char *id);
 /* Calls fn on every entry of db (every duplicate of dupsort databases),
  * counting records; reports name the database `name`. 0 or the first error. */
 int verify_walk(verify_t *v, int db, const char *name,

@@ -11,21 +11,13 @@
 
 static int check_item(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char sku[PL_ITEM_CODE_MAX + 1], sh[256], key[PL_BARCODE_KEY_MAX + 2],
-        owner[PL_ITEM_CODE_MAX + 1];
+    char sku[PL_ITEM_CODE_MAX + 1], key[PL_BARCODE_KEY_MAX + 2], owner[PL_ITEM_CODE_MAX + 1];
     pl_item_t it;
     (void)val;
-    if (!verify_key_str(k, sku, PL_ITEM_CODE_MAX)) {
-        verify_report(v, "item key \"%s\" is not a SKU",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+    if (!verify_key_id(v, k, sku, PL_ITEM_CODE_MAX, "item", "a SKU"))
         return 0;
-    }
-    int rc = pl_item_get(v->t, sku, &it);
-    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
-        verify_report(v, "item %s: record does not decode (%s)", sku, pl_strerror(rc));
-        return 0;
-    }
-    if (rc)
+    int rc = verify_decoded(v, pl_item_get(v->t, sku, &it), "item", sku);
+    if (rc <= 0)
         return rc;
     if (it.pack_qty < 1)
         verify_report(v, "item %s: pack quantity 0", sku);

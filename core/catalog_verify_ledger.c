@@ -23,21 +23,14 @@ static __thread struct ledger *cur_ledger;
 
 static int check_batch(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char id[PL_BATCH_ID_MAX + 1], sh[256];
+    char id[PL_BATCH_ID_MAX + 1];
     pl_batch_rec_t b;
     struct ledger *l = cur_ledger;
     (void)val;
-    if (!verify_key_str(k, id, PL_BATCH_ID_MAX)) {
-        verify_report(v, "key \"%s\" is not a batch id",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+    if (!verify_key_id(v, k, id, PL_BATCH_ID_MAX, "", "a batch id"))
         return 0;
-    }
-    int rc = pl_batch_get(v->t, id, &b);
-    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
-        verify_report(v, "batch %s: record does not decode (%s)", id, pl_strerror(rc));
-        return 0;
-    }
-    if (rc)
+    int rc = verify_decoded(v, pl_batch_get(v->t, id, &b), "batch", id);
+    if (rc <= 0)
         return rc;
     uint64_t *g = realloc(l->gens, (l->n + 1) * sizeof(*g));
     if (!g)

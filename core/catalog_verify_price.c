@@ -87,20 +87,13 @@ static int check_promo_item(const char *sku, void *arg)
 
 static int check_promo(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char id[PL_PROMO_ID_MAX + 1], sh[256];
+    char id[PL_PROMO_ID_MAX + 1];
     pl_promo_t pr;
     (void)val;
-    if (!verify_key_str(k, id, PL_PROMO_ID_MAX)) {
-        verify_report(v, "key \"%s\" is not a promotion id",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)));
+    if (!verify_key_id(v, k, id, PL_PROMO_ID_MAX, "", "a promotion id"))
         return 0;
-    }
-    int rc = pl_promo_get(v->t, id, &pr);
-    if (rc == PL_ECORRUPT || rc == PL_EVERSION) {
-        verify_report(v, "promotion %s: record does not decode (%s)", id, pl_strerror(rc));
-        return 0;
-    }
-    if (rc)
+    int rc = verify_decoded(v, pl_promo_get(v->t, id, &pr), "promotion", id);
+    if (rc <= 0)
         return rc;
     if (pr.kind < PL_PROMO_SPECIAL || pr.kind > PL_PROMO_CLEARANCE)
         verify_report(v, "promotion %s: unknown kind %d", id, pr.kind);
