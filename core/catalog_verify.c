@@ -68,6 +68,18 @@ int verify_key_id(verify_t *v, const MDB_val *k, char *out, size_t max, const ch
     return 0;
 }
 
+int verify_index_entry(verify_t *v, const MDB_val *k, const MDB_val *val, char *sku, char *id,
+                       size_t max, const char *noun)
+{
+    char sh[256], sh2[256];
+    if (verify_key_str(k, sku, PL_ITEM_CODE_MAX) && verify_key_str(val, id, max))
+        return 1;
+    verify_report(v, "entry \"%s\" → \"%s\" is not SKU → %s",
+                  verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)),
+                  verify_show(val->mv_data, val->mv_size, sh2, sizeof(sh2)), noun);
+    return 0;
+}
+
 int verify_decoded(verify_t *v, int rc, const char *kind, const char *id)
 {
     if (rc == PL_ECORRUPT || rc == PL_EVERSION) {

@@ -49,13 +49,9 @@ static int check_recall(verify_t *v, const MDB_val *k, const MDB_val *val)
 
 static int check_recallitem(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char sku[PL_ITEM_CODE_MAX + 1], id[PL_RECALL_ID_MAX + 1], sh[256], sh2[256];
-    if (!verify_key_str(k, sku, PL_ITEM_CODE_MAX) || !verify_key_str(val, id, PL_RECALL_ID_MAX)) {
-        verify_report(v, "entry \"%s\" → \"%s\" is not SKU → recall",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)),
-                      verify_show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
+    char sku[PL_ITEM_CODE_MAX + 1], id[PL_RECALL_ID_MAX + 1];
+    if (!verify_index_entry(v, k, val, sku, id, PL_RECALL_ID_MAX, "recall"))
         return 0;
-    }
     pl_recall_t r;
     int rc = pl_recall_get(v->t, id, &r);
     if (rc == PL_ENOTFOUND)

@@ -49,6 +49,11 @@ int verify_key_str(const MDB_val *k, char *out, size_t max);
  * after reporting "KIND key "..." is not NOUN" (KIND "" leaves it out). */
 int verify_key_id(verify_t *v, const MDB_val *k, char *out, size_t max, const char *kind,
                   const char *noun);
+/* An entry of an index from items (itemcodes, promoitems, recallitems):
+ * the key a SKU into sku[PL_ITEM_CODE_MAX + 1], the value an id of at most
+ * max bytes into id. 1, or 0 after reporting "entry ... is not SKU → NOUN". */
+int verify_index_entry(verify_t *v, const MDB_val *k, const MDB_val *val, char *sku, char *id,
+                       size_t max, const char *noun);
 /* What a getter's code rc says of the record of KIND and ID being checked:
  * 1 it decoded, 0 it does not (reported: "KIND ID: record does not decode
  * (why)"; the walk goes on), or rc, another error. */

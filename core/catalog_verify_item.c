@@ -89,15 +89,9 @@ static int check_barcode(verify_t *v, const MDB_val *k, const MDB_val *val)
 static int check_itemcode(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
     char key[PL_BARCODE_KEY_MAX + 1], sku[PL_ITEM_CODE_MAX + 1], owner[PL_ITEM_CODE_MAX + 1];
-    char sh[256], sh2[256];
     pl_item_t it;
-    if (!verify_key_str(k, sku, PL_ITEM_CODE_MAX) ||
-        !verify_key_str(val, key, PL_BARCODE_KEY_MAX)) {
-        verify_report(v, "entry \"%s\" → \"%s\" is not SKU → barcode",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)),
-                      verify_show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
+    if (!verify_index_entry(v, k, val, sku, key, PL_BARCODE_KEY_MAX, "barcode"))
         return 0;
-    }
     int rc = pl_cat_barcode_get(v->t, key, owner);
     if (rc == PL_ENOTFOUND)
         verify_report(v, "item %s lists barcode %s, which is on no item in barcodes", sku, key);

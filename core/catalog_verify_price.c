@@ -128,13 +128,9 @@ static int find_item(const char *sku, void *arg)
 
 static int check_promoitem(verify_t *v, const MDB_val *k, const MDB_val *val)
 {
-    char sku[PL_ITEM_CODE_MAX + 1], id[PL_PROMO_ID_MAX + 1], sh[256], sh2[256];
-    if (!verify_key_str(k, sku, PL_ITEM_CODE_MAX) || !verify_key_str(val, id, PL_PROMO_ID_MAX)) {
-        verify_report(v, "entry \"%s\" → \"%s\" is not SKU → promotion",
-                      verify_show(k->mv_data, k->mv_size, sh, sizeof(sh)),
-                      verify_show(val->mv_data, val->mv_size, sh2, sizeof(sh2)));
+    char sku[PL_ITEM_CODE_MAX + 1], id[PL_PROMO_ID_MAX + 1];
+    if (!verify_index_entry(v, k, val, sku, id, PL_PROMO_ID_MAX, "promotion"))
         return 0;
-    }
     struct promo_check pc = {v, id, sku, 0};
     int rc = pl_promo_items(v->t, id, find_item, &pc);
     if (rc == PL_ENOTFOUND)
