@@ -198,6 +198,18 @@ int main(void)
           raw_put(cat, DB_PRICES, "GHOST\0\0\0\x80\0\0\0\0\0\0\0", 16, "\x01", 1));
     BREAK("corrupt price row", "price rows of item A: a record does not decode",
           raw_put(cat, DB_PRICES, "A\0\0\0\x80\0\0\0\0\0\0\x01", 12, "\x01", 1));
+    BREAK("item key not a SKU", "item key \"A\\x00B\" is not a SKU",
+          raw_put(cat, DB_ITEMS, "A\0B", 3, &one, 1));
+    BREAK("store key not a store id", "store key \"S\\x00\" is not a store id",
+          raw_put(cat, DB_STORES, "S\0", 2, &one, 1));
+    BREAK("promotion key not an id", "key \"P\\x00\" is not a promotion id",
+          raw_put(cat, DB_PROMOS, "P\0", 2, &one, 1));
+    BREAK("ledger key not a batch id", "key \"b\\x00\" is not a batch id",
+          raw_put(cat, DB_BATCHES, "b\0", 2, &one, 1));
+    BREAK("itemcodes entry not SKU → barcode", "entry \"A\" → \"0690\\x00\" is not SKU → barcode",
+          raw_put(cat, DB_ITEMCODES, "A", 1, "0690\0", 5));
+    BREAK("promoitems entry not SKU → promotion", "entry \"A\" → \"P\\x00\" is not SKU → promotion",
+          raw_put(cat, DB_PROMOITEMS, "A", 1, "P\0", 2));
     BREAK("promotion item not indexed", "promoitems lacks B",
           raw_del(cat, DB_PROMOITEMS, "B", 1, "P1", 2));
     BREAK("index names a missing promotion", "promotion P9, which does not exist",
