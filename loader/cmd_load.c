@@ -91,8 +91,9 @@ int cmd_init(int argc, char **argv)
                    "  --utc-offset +HH:MM offset of the instants printed and of local times\n"
                    "                      in batch files (default +08:00)\n"
                    "  --map-size SIZE     initial LMDB map size, e.g. 256K, 64M, 4G (default\n"
-                   "                      1G); a loader doubles it whenever a batch needs\n"
-                   "                      more and retries the batch, so this is no limit\n");
+                   "                      1G; 64K to 1024G); a loader doubles it whenever a\n"
+                   "                      batch needs more and retries the batch, so this\n"
+                   "                      is no limit\n");
             return 0;
         default:
             return 2;
