@@ -1,5 +1,6 @@
-/* Helpers shared by the subcommands: money and time as text, finding the
- * item behind a code, aligned table cells with CJK names. */
+/* Helpers shared by the subcommands: money and time as text, numbers on the
+ * command line, finding the item behind a code, aligned table cells with CJK
+ * names. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -52,11 +52,11 @@ enum { CMD_NUM_OK, CMD_NUM_EMPTY, CMD_NUM_NEGATIVE, CMD_NUM_JUNK, CMD_NUM_RANGE 
 int cmd_num_check(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
 /* Prints why (a CMD_NUM_* code) the value s of opt ("--settle", "JOB") is
  * not `what`, a noun phrase ("a whole number of seconds"), with the range
- * accepted in words ("0 to 3600"):
+ * accepted in words ("0 to 3600"), on stderr:
  *   pricelane-load watch: --settle: '5x' is not a whole number of seconds (0 to 3600)
- *   pricelane-load watch: --settle: '-1' is negative: expected a whole number of seconds (0 to
- * 3600) (likewise "is empty: expected", "is out of range: expected"). At most 40 bytes of s are
- * shown, bytes that would not print as \xNN. */
+ *   pricelane-load watch: --settle: '-1' is negative: expected a whole ... (0 to 3600)
+ * likewise "is empty: expected" and "is out of range: expected". At most 40
+ * bytes of s are shown, a byte that would not print as \xNN. */
 void cmd_num_error(const char *cmd, const char *opt, const char *s, int why, const char *what,
                    const char *range);
 /* The value s of option opt of command cmd as a whole number from min to max
