@@ -279,6 +279,11 @@ fail_free:
     return rc;
 }
 
+int pl_reports_pending(const pl_reports_t *rs)
+{
+    return rs->pending;
+}
+
 int pl_reports_sync(pl_reports_t *rs)
 {
     if (!rs->pending)
@@ -369,8 +374,9 @@ static int keyed_add(pl_reports_t *rs, MDB_txn *txn, const pl_keyed_count_t *c, 
 
 /* The extension (pl_reports_set_extend), called in a write transaction
  * before it writes: no other writer can be writing past the pages in use.
- * Best effort: a file that cannot grow now (a full disk) is left as it
- * is, and the commit grows it by what it needs, as without extension. */
+ * Best effort: a file that cannot grow (a full disk) is left as it is, the
+ * extension stops for this process, and each commit grows the file by
+ * what it needs, as without extension. */
 static void extend_file(pl_reports_t *rs)
 {
     static const char zeros[1 << 16];
@@ -390,8 +396,10 @@ static void extend_file(pl_reports_t *rs)
     while (end < want) {
         size_t n = want - end < (off_t)sizeof(zeros) ? (size_t)(want - end) : sizeof(zeros);
         ssize_t w = pwrite(fd, zeros, n, end);
-        if (w <= 0)
+        if (w <= 0) {
+            rs->extend = 0;
             return;
+        }
         end += w;
     }
     /* The new blocks and the file's size on disk now, not at the next

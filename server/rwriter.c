@@ -148,8 +148,9 @@ static report_job_t *write_group(rwriter_t *rw, report_job_t *jobs, size_t n,
 /* The held jobs' covering flush when no commit followed them. */
 static void sync_held(rwriter_t *rw, report_job_t *held)
 {
+    if (pl_reports_pending(rw->store))
+        pl_stat_add(&rw->stats, PL_ST_REPORT_SYNCS, 1);
     int rc = pl_reports_sync(rw->store);
-    pl_stat_add(&rw->stats, PL_ST_REPORT_SYNCS, 1);
     if (rc)
         fprintf(stderr, "pricelaned: report store: sync: %s\n", pl_strerror(rc));
     release(rw, held, rc);

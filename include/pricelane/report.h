@@ -111,14 +111,17 @@ int pl_reports_open(const char *dir, int write, pl_reports_t **out, char *err, s
 /* Makes every commit so far durable (PL_REPORTS_WRITE_COVERED: one flush
  * when a commit waits for one; otherwise nothing to do). 0 or an error. */
 int pl_reports_sync(pl_reports_t *rs);
+/* 1 when a commit waits for a flush (pl_reports_sync would flush), else 0. */
+int pl_reports_pending(const pl_reports_t *rs);
 /* Keeps the store's file ahead of its use (a write mode): whenever less
  * than half of `step` bytes lies past the pages in use, the writer extends
  * the file by written zeros to `step` bytes past them (never beyond the
  * map), under the store's write lock and flushed. A commit then overwrites
  * blocks the file already owns, and its flush needs no file-system journal
  * commit or inode write. step 0 (the default): the file grows with each
- * commit that needs new pages. The store never shrinks the file; LMDB
- * reads no byte past its pages in use. */
+ * commit that needs new pages. A file that cannot grow (a full disk) stops
+ * the extension for this handle; commits go on as without it. The store never shrinks the file;
+ * LMDB reads no byte past its pages in use. */
 void pl_reports_set_extend(pl_reports_t *rs, size_t step);
 /* Syncs a commit that waits for one (pl_reports_sync), then closes. */
 void pl_reports_close(pl_reports_t *rs);

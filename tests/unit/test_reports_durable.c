@@ -190,8 +190,10 @@ static void test_covered(const char *base)
         /* The commits before are on the disk; this one is not yet. */
         CHECK_INT(stored(disk_dir(base), g), (g - 1) * GROUP);
         if (g % 10 == 0) {
+            CHECK_INT(pl_reports_pending(rs), 1);
             CHECK_INT(pl_reports_sync(rs), 0);
             CHECK_INT(stored(disk_dir(base), g), g * GROUP);
+            CHECK_INT(pl_reports_pending(rs), 0);
             before = flushes;
             CHECK_INT(pl_reports_sync(rs), 0); /* nothing waits: no flush */
             CHECK_INT(flushes, before);
