@@ -13,14 +13,18 @@
  * always a store that opens and reads; the extension keeps the file at
  * least half a step ahead of its use and never shrinks it, also across a
  * reopen; a file with a torn, non-zero tail past its pages (a kill during
- * an extension or a commit) opens, takes new reports and reads them. */
+ * an extension or a commit) opens, takes new reports and reads them, and
+ * so does one whose writer was SIGKILLed while it extended the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -268,6 +272,53 @@ static void test_extend(const char *base)
     CHECK_INT(stored(dir, 260), 260 * GROUP);
 }
 
+/* A writer SIGKILLed while it writes a large extension (the parent waits
+ * for the file to grow past its first MiB of zeros, then kills): the
+ * store opens, keeps every report committed before, and takes more. */
+static void test_kill_extending(const char *base)
+{
+    char dir[256], data[300], err[512];
+    snprintf(dir, sizeof(dir), "%s/killed", base);
+    snprintf(data, sizeof(data), "%s/data.mdb", dir);
+    pl_reports_t *rs;
+    CHECK_INT(pl_reports_open(dir, PL_REPORTS_WRITE, &rs, err, sizeof(err)), 0);
+    CHECK_INT(put_group(rs, 1), 0);
+    pl_reports_close(rs);
+    off_t before = file_size(data);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* 1 GiB past the pages in use (the map is 256 MiB: capped there). */
+        if (pl_reports_open(dir, PL_REPORTS_WRITE, &rs, err, sizeof(err)) != 0)
+            _exit(2);
+        pl_reports_set_extend(rs, (size_t)1 << 30);
+        put_group(rs, 2);
+        _exit(0);
+    }
+    CHECK(pid > 0, "fork");
+    if (pid <= 0)
+        return;
+    /* Polled, bounded: 10 s. */
+    for (int i = 0; i < 10000 && file_size(data) < before + (1 << 20); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    off_t at_kill = file_size(data);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    printf("  killed the writer at %lld bytes of the file (%lld before)%s\n", (long long)at_kill,
+           (long long)before, WIFSIGNALED(status) ? "" : " (it had finished)");
+    CHECK(at_kill >= before + (1 << 20), "the file grew before the kill: %lld", (long long)at_kill);
+    CHECK_INT(pl_reports_open(dir, PL_REPORTS_WRITE_COVERED, &rs, err, sizeof(err)), 0);
+    pl_reports_set_extend(rs, 256 << 10);
+    for (int g = 3; g <= 20; g++)
+        CHECK_INT(put_group(rs, g), 0);
+    pl_reports_close(rs);
+    int n = stored(dir, 20);
+    /* Group 2 is there only if the killed writer committed it. */
+    CHECK(n == 19 * GROUP || n == 20 * GROUP, "reports after the kill: %d", n);
+}
+
 int main(void)
 {
     char base[] = "/tmp/pl-test-reports-durable-XXXXXX";
@@ -278,6 +329,7 @@ int main(void)
     test_each(base);
     test_covered(base);
     test_extend(base);
+    test_kill_extending(base);
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     if (system(cmd) != 0)
