@@ -131,6 +131,20 @@ static const pl_config_opt_t opts[] = {
      "one commit carry many lanes' reports, which takes the writer's work off the CPUs the "
      "lookups use (bench/RESULTS.md). A lane's reply comes that much later.",
      F(report_linger_ms), 0},
+    {"report_sync", PL_CFG_ENUM, "covered", 0, 0, "covered|each", 0, "MODE", NULL,
+     "How a report commit reaches the disk. \"covered\": the commit flushes its pages and "
+     "writes its commit record without a flush of its own; its replies wait until the next "
+     "commit's flush covers the record (or an explicit sync after report_linger_ms when none "
+     "comes): one disk flush a commit under load. \"each\": every commit flushes twice "
+     "(pages, then record) and replies at once. Either way a report is acknowledged only "
+     "once it is on disk.",
+     F(report_sync), 0},
+    {"report_extend_mb", PL_CFG_INT, "8", 0, 1024, NULL, 0, "MIB", NULL,
+     "The report store's file is kept this many MiB ahead of its use, extended with written "
+     "zeros whenever less than half of it is left, so that a commit overwrites blocks the "
+     "file already owns and its flush needs no file-system journal commit (0: the file "
+     "grows with each commit that needs more room).",
+     F(report_extend_mb), 0},
     {"cit_listen", PL_CFG_ADDR, "off", 0, 0, NULL, PL_CFG_OFF, "ADDR:PORT", "10.1.2.10:9101",
      "Address for aisle price checkers speaking the Newland NQuire \"CIT\" protocol, over TCP "
      "and UDP on this one port, or \"off\". Same allowlist and UDP rate limit as the lanes "

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pricelane/err.h"
 #include "pricelane/report.h"
@@ -32,6 +33,9 @@ struct pl_reports {
     MDB_env *env;
     MDB_dbi dbi[RDB_COUNT];
     int write;
+    int covered;   /* PL_REPORTS_WRITE_COVERED */
+    int pending;   /* a commit's record is written, not yet flushed */
+    size_t extend; /* pl_reports_set_extend's step; 0 none */
 };
 
 /* ---- names ----------------------------------------------------------------- */
@@ -200,7 +204,8 @@ int pl_reports_open(const char *dir, int write, pl_reports_t **out, char *err, s
     pl_reports_t *rs = calloc(1, sizeof(*rs));
     if (!rs)
         return -ENOMEM;
-    rs->write = write;
+    rs->write = write != PL_REPORTS_READ;
+    rs->covered = write == PL_REPORTS_WRITE_COVERED;
     const char *what = "mdb_env_create";
     int rc = pl_err_from_mdb(mdb_env_create(&rs->env));
     if (rc)
@@ -209,10 +214,15 @@ int pl_reports_open(const char *dir, int write, pl_reports_t **out, char *err, s
     /* A reader on another process keeps the size the writer stored. */
     if (write)
         mdb_env_set_mapsize(rs->env, REPORTS_MAP_SIZE);
-    /* No MDB_NOSYNC / MDB_NOMETASYNC: a commit is on disk when it returns,
-     * which is what lets the server acknowledge a report. MDB_NOTLS: the
-     * readers (pricelane-load report) may be any thread. */
-    unsigned flags = (write ? 0 : MDB_RDONLY) | MDB_NOTLS;
+    /* Never MDB_NOSYNC (a commit record could then reach the disk before
+     * the pages it points at). MDB_NOMETASYNC in the covered mode: the
+     * pages are flushed before the commit record is written, as always;
+     * the record waits for the next flush, and LMDB never reuses a page of
+     * the last two commits, so a crash before that flush falls back to
+     * the commit before, intact. No MDB_WRITEMAP: with it LMDB truncates
+     * the file to the map's size, and the extension is ours. MDB_NOTLS:
+     * the readers (pricelane-load report) may be any thread. */
+    unsigned flags = (rs->write ? 0 : MDB_RDONLY) | (rs->covered ? MDB_NOMETASYNC : 0) | MDB_NOTLS;
     what = "open";
     rc = pl_err_from_mdb(mdb_env_open(rs->env, dir, flags, 0660));
     if (rc)
@@ -269,10 +279,31 @@ fail_free:
     return rc;
 }
 
+int pl_reports_pending(const pl_reports_t *rs)
+{
+    return rs->pending;
+}
+
+int pl_reports_sync(pl_reports_t *rs)
+{
+    if (!rs->pending)
+        return 0;
+    int rc = pl_err_from_mdb(mdb_env_sync(rs->env, 1));
+    if (!rc)
+        rs->pending = 0;
+    return rc;
+}
+
+void pl_reports_set_extend(pl_reports_t *rs, size_t step)
+{
+    rs->extend = rs->write ? step : 0;
+}
+
 void pl_reports_close(pl_reports_t *rs)
 {
     if (!rs)
         return;
+    pl_reports_sync(rs);
     mdb_env_close(rs->env);
     free(rs);
 }
@@ -341,6 +372,41 @@ static int keyed_add(pl_reports_t *rs, MDB_txn *txn, const pl_keyed_count_t *c, 
     return pl_err_from_mdb(mdb_put(txn, rs->dbi[RDB_KEYED], &k, &v, 0));
 }
 
+/* The extension (pl_reports_set_extend), called in a write transaction
+ * before it writes: no other writer can be writing past the pages in use.
+ * Best effort: a file that cannot grow (a full disk) is left as it is, the
+ * extension stops for this process, and each commit grows the file by
+ * what it needs, as without extension. */
+static void extend_file(pl_reports_t *rs)
+{
+    static const char zeros[1 << 16];
+    MDB_envinfo info;
+    MDB_stat st;
+    int fd;
+    struct stat sb;
+    if (mdb_env_info(rs->env, &info) || mdb_env_stat(rs->env, &st) ||
+        mdb_env_get_fd(rs->env, &fd) || fstat(fd, &sb) != 0)
+        return;
+    off_t used = (off_t)(info.me_last_pgno + 1) * st.ms_psize, end = sb.st_size;
+    off_t want = used + (off_t)rs->extend;
+    if (want > (off_t)info.me_mapsize)
+        want = (off_t)info.me_mapsize;
+    if (end - used >= (off_t)rs->extend / 2 || want <= end)
+        return;
+    while (end < want) {
+        size_t n = want - end < (off_t)sizeof(zeros) ? (size_t)(want - end) : sizeof(zeros);
+        ssize_t w = pwrite(fd, zeros, n, end);
+        if (w <= 0) {
+            rs->extend = 0;
+            return;
+        }
+        end += w;
+    }
+    /* The new blocks and the file's size on disk now, not at the next
+     * commit's flush. */
+    fdatasync(fd);
+}
+
 static int put_group(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report_put_t *out,
                      const pl_keyed_count_t *keyed, size_t nkeyed, int off)
 {
@@ -354,6 +420,9 @@ static int put_group(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report
     int rc = pl_err_from_mdb(mrc);
     if (rc)
         return rc;
+    if (rs->extend)
+        extend_file(rs);
+    size_t id = mdb_txn_id(txn);
     for (size_t i = 0; i < n && !rc; i++)
         rc = put_one(rs, txn, &reports[i], &out[i]);
     for (size_t i = 0; i < nkeyed && !rc; i++)
@@ -362,7 +431,19 @@ static int put_group(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report
         mdb_txn_abort(txn);
         return rc;
     }
-    return pl_err_from_mdb(mdb_txn_commit(txn));
+    rc = pl_err_from_mdb(mdb_txn_commit(txn));
+    if (rc || !rs->covered)
+        return rc;
+    /* A commit that wrote flushed its pages, and with them the record of
+     * the commit before; its own record waits. One that found nothing to
+     * write (only retries) flushed nothing. */
+    MDB_envinfo info;
+    rc = pl_err_from_mdb(mdb_env_info(rs->env, &info));
+    if (!rc && info.me_last_txnid == id)
+        rs->pending = 1;
+    else if (!rc)
+        rc = pl_reports_sync(rs);
+    return rc;
 }
 
 int pl_reports_put(pl_reports_t *rs, pl_report_t *reports, size_t n, pl_report_put_t *out,

@@ -5,10 +5,18 @@
  * arrive during the sync form the next group. Under load the groups grow
  * and the syncs per report fall; an idle lane's report waits for one sync.
  * Linger: when fewer than `group` jobs are queued, the writer first waits
- * `linger` for more to arrive. A commit costs two disk syncs whatever it
+ * `linger` for more to arrive. A commit costs its disk syncs whatever it
  * holds, and most of its CPU time is the kernel's; at a store's report
  * rates a group then holds several lanes' reports instead of one or two,
  * for a delay no cashier notices.
+ *
+ * Covered commits (the store opened PL_REPORTS_WRITE_COVERED): a commit
+ * flushes its pages but not its commit record, so its replies are held
+ * until the next flush covers the record: the next group's commit when
+ * reports are already waiting for one, else an explicit sync at once.
+ * While reports keep arriving every commit then costs one flush instead of
+ * two, and its replies leave one group later; an idle lane's reply costs
+ * what it did.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +35,7 @@ struct rwriter {
     int utc_offset;
     size_t limit, group;
     int64_t linger_ns;
+    int covered; /* the store's commits wait for the next flush */
     rwriter_deliver_fn deliver;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -71,9 +80,25 @@ static void settle_causes(rwriter_t *rw, report_job_t *jobs)
     pl_txn_abort(txn);
 }
 
-/* One group: causes, one transaction, the outcomes handed back. */
-static void write_group(rwriter_t *rw, report_job_t *jobs, size_t n, pl_keyed_count_t *keyed,
-                        size_t nkeyed)
+/* Hands each job of a list back to its worker, with rc when it is an
+ * error (the list's outcome otherwise). */
+static void release(rwriter_t *rw, report_job_t *jobs, int rc)
+{
+    for (report_job_t *j = jobs, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (rc)
+            j->rc = rc;
+        count_job(rw, j);
+        rw->deliver(j->owner, j);
+    }
+}
+
+/* One group: causes, one transaction, the outcomes set in the jobs. held:
+ * the jobs of the commit before, waiting for a flush to cover it. Returns
+ * the jobs that wait now (covered commits), having handed back the rest. */
+static report_job_t *write_group(rwriter_t *rw, report_job_t *jobs, size_t n,
+                                 pl_keyed_count_t *keyed, size_t nkeyed, report_job_t *held)
 {
     pl_report_t *rs = n ? malloc(n * sizeof(*rs)) : NULL;
     pl_report_put_t *out = n ? malloc(n * sizeof(*out)) : NULL;
@@ -97,32 +122,61 @@ static void write_group(rwriter_t *rw, report_job_t *jobs, size_t n, pl_keyed_co
             pl_stat_set(&rw->stats, PL_ST_REPORT_GROUP_MAX, n);
     }
     i = 0;
-    for (report_job_t *j = jobs, *next; j; j = next) {
-        next = j->next;
-        j->next = NULL;
+    for (report_job_t *j = jobs; j; j = j->next, i++) {
         j->rc = rc;
         if (!rc) {
             j->put = out[i];
             j->r = rs[i];
         }
-        i++;
-        count_job(rw, j);
-        rw->deliver(j->owner, j);
     }
     free(rs);
     free(out);
+    if (!rw->covered) {
+        release(rw, jobs, 0);
+        return NULL;
+    }
+    /* A commit that returns 0 has flushed the one before; a failed one
+     * may not have: flush for it. */
+    release(rw, held, rc ? pl_reports_sync(rw->store) : 0);
+    if (rc) {
+        release(rw, jobs, 0);
+        return NULL;
+    }
+    return jobs;
+}
+
+/* The held jobs' covering flush when no commit followed them. */
+static void sync_held(rwriter_t *rw, report_job_t *held)
+{
+    if (pl_reports_pending(rw->store))
+        pl_stat_add(&rw->stats, PL_ST_REPORT_SYNCS, 1);
+    int rc = pl_reports_sync(rw->store);
+    if (rc)
+        fprintf(stderr, "pricelaned: report store: sync: %s\n", pl_strerror(rc));
+    release(rw, held, rc);
 }
 
 static void *writer_main(void *arg)
 {
     rwriter_t *rw = arg;
     pl_keyed_count_t *keyed = malloc(KEYED_MAX * sizeof(*keyed));
+    report_job_t *held = NULL; /* committed, waiting for the flush that covers them */
     pthread_mutex_lock(&rw->mu);
     for (;;) {
-        while (!rw->stop && !rw->head && !rw->nkeyed)
+        while (!rw->stop && !rw->head && !rw->nkeyed && !held)
             pthread_cond_wait(&rw->cv, &rw->mu);
-        if (!rw->head && !rw->nkeyed)
+        if (!rw->head && !rw->nkeyed && !held)
             break; /* stopping and nothing left */
+        if (!rw->head && !rw->nkeyed) {
+            /* Held replies and nothing to commit: a lane that waits for
+             * its reply sends nothing more, so waiting for a commit to
+             * cover them would only delay them. */
+            pthread_mutex_unlock(&rw->mu);
+            sync_held(rw, held);
+            held = NULL;
+            pthread_mutex_lock(&rw->mu);
+            continue;
+        }
         if (rw->head && rw->depth < rw->group && rw->linger_ns > 0 && !rw->stop) {
             /* A relative sleep, not a timed wait on the clock: the wait
              * is the same under any wall clock. */
@@ -149,7 +203,7 @@ static void *writer_main(void *arg)
         rw->nkeyed = 0;
         pl_stat_set(&rw->stats, PL_ST_REPORT_QUEUE, rw->depth);
         pthread_mutex_unlock(&rw->mu);
-        write_group(rw, last ? jobs : NULL, n, keyed, nk);
+        held = write_group(rw, last ? jobs : NULL, n, keyed, nk, held);
         pthread_mutex_lock(&rw->mu);
     }
     pthread_mutex_unlock(&rw->mu);
@@ -157,7 +211,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int rwriter_start(pl_reports_t *store, pl_cat_t *cat, int utc_offset_min, size_t queue,
+int rwriter_start(pl_reports_t *store, int covered, pl_cat_t *cat, int utc_offset_min, size_t queue,
                   size_t group, int64_t linger_ns, rwriter_deliver_fn deliver, rwriter_t **out)
 {
     rwriter_t *rw = calloc(1, sizeof(*rw));
@@ -174,6 +228,7 @@ int rwriter_start(pl_reports_t *store, pl_cat_t *cat, int utc_offset_min, size_t
     rw->limit = queue;
     rw->group = group ? group : 1;
     rw->linger_ns = linger_ns;
+    rw->covered = covered;
     rw->deliver = deliver;
     pthread_mutex_init(&rw->mu, NULL);
     pthread_cond_init(&rw->cv, NULL);

@@ -44,11 +44,13 @@ typedef struct rwriter rwriter_t;
 typedef void (*rwriter_deliver_fn)(void *owner, report_job_t *job);
 
 /* Starts the writer on an open report store (taken over: closed by
- * rwriter_stop) and the catalogue (read for the causes). queue: jobs
- * waiting at most; group: jobs in one commit at most; linger_ns: how long
- * a group short of `group` waits for more before its commit (0: none). 0 or
- * a negative code. */
-int rwriter_start(pl_reports_t *store, pl_cat_t *cat, int utc_offset_min, size_t queue,
+ * rwriter_stop) and the catalogue (read for the causes). covered: the
+ * store was opened PL_REPORTS_WRITE_COVERED (a commit's jobs are handed
+ * back once a later flush covers it, never before). queue: jobs waiting at
+ * most; group: jobs in one commit at most; linger_ns: how long a group
+ * short of `group` waits for more before its commit (0: none).
+ * 0 or a negative code. */
+int rwriter_start(pl_reports_t *store, int covered, pl_cat_t *cat, int utc_offset_min, size_t queue,
                   size_t group, int64_t linger_ns, rwriter_deliver_fn deliver, rwriter_t **out);
 /* Writes what is queued, stops the thread, closes the store. NULL: nothing. */
 void rwriter_stop(rwriter_t *rw);

@@ -68,11 +68,15 @@ static int reports_setup(server_t *srv, char *err, size_t errlen)
         return 0;
     pl_reports_t *store;
     char why[PL_CFG_PATH_MAX + 128];
-    int rc = pl_reports_open(srv->reports_dir, 1, &store, why, sizeof(why));
+    int covered = strcmp(c->report_sync, "covered") == 0;
+    int rc =
+        pl_reports_open(srv->reports_dir, covered ? PL_REPORTS_WRITE_COVERED : PL_REPORTS_WRITE,
+                        &store, why, sizeof(why));
     if (rc) {
         snprintf(err, errlen, "reports_dir: %s (set reports_dir, or reports_dir=off)", why);
         return rc;
     }
+    pl_reports_set_extend(store, (size_t)c->report_extend_mb << 20);
     pl_txn_t *txn;
     pl_meta_t m;
     memset(&m, 0, sizeof(m));
@@ -83,7 +87,7 @@ static int reports_setup(server_t *srv, char *err, size_t errlen)
     int charge = strcmp(c->report_charge, "shelf") == 0    ? REPORT_CHARGE_SHELF
                  : strcmp(c->report_charge, "system") == 0 ? REPORT_CHARGE_SYSTEM
                                                            : REPORT_CHARGE_LOWER;
-    rc = rwriter_start(store, srv->cat, m.utc_offset_min, (size_t)c->report_queue,
+    rc = rwriter_start(store, covered, srv->cat, m.utc_offset_min, (size_t)c->report_queue,
                        (size_t)c->report_group, (int64_t)c->report_linger_ms * 1000000,
                        worker_report_deliver, &srv->rw);
     if (rc) {

@@ -47,6 +47,8 @@ typedef struct pl_config {
     int report_queue;                  /* reports waiting for the writer, at most */
     int report_group;                  /* reports in one commit, at most */
     int report_linger_ms;              /* a short group waits this long for more */
+    char report_sync[8];               /* "covered" or "each": a commit's flushes */
+    int report_extend_mb;              /* the store's file kept this far ahead of its use */
     char cit_listen[PL_ADDR_STR_MAX];  /* price checkers (NQuire CIT), TCP and UDP; "off" */
     int cit_reply_port;                /* UDP port devices hear answers on; 0 = source port */
     char cit_stores[PL_CFG_LIST_MAX];  /* device network → store */

@@ -91,9 +91,39 @@ pl_report_cause_t pl_report_cause(pl_txn_t *txn, const pl_report_t *r, int64_t k
 
 typedef struct pl_reports pl_reports_t;
 
-/* Opens (write: creates) the report store in directory dir. 0, PL_ENOTFOUND
- * (read-only and no store there), or an error; err says what and where. */
+/* pl_reports_open's modes: how a writer's commit reaches the disk.
+ *   PL_REPORTS_WRITE: pl_reports_put's commit is durable when it returns
+ *     (two disk flushes: the pages, then the commit record).
+ *   PL_REPORTS_WRITE_COVERED: pl_reports_put writes and flushes the pages
+ *     and writes the commit record without a flush of its own; the commit
+ *     is durable once a later pl_reports_put or pl_reports_sync returns 0
+ *     (the next flush covers it: one flush a commit under load). Until
+ *     then a crash or power loss may undo it, never corrupt the store; a
+ *     caller holds the acknowledgements of a commit until then. */
+#define PL_REPORTS_READ 0
+#define PL_REPORTS_WRITE 1
+#define PL_REPORTS_WRITE_COVERED 2
+
+/* Opens (a write mode: creates) the report store in directory dir; write
+ * is one of the modes above. 0, PL_ENOTFOUND (read-only and no store
+ * there), or an error; err says what and where. */
 int pl_reports_open(const char *dir, int write, pl_reports_t **out, char *err, size_t errlen);
+/* Makes every commit so far durable (PL_REPORTS_WRITE_COVERED: one flush
+ * when a commit waits for one; otherwise nothing to do). 0 or an error. */
+int pl_reports_sync(pl_reports_t *rs);
+/* 1 when a commit waits for a flush (pl_reports_sync would flush), else 0. */
+int pl_reports_pending(const pl_reports_t *rs);
+/* Keeps the store's file ahead of its use (a write mode): whenever less
+ * than half of `step` bytes lies past the pages in use, the writer extends
+ * the file by written zeros to `step` bytes past them (never beyond the
+ * map), under the store's write lock and flushed. A commit then overwrites
+ * blocks the file already owns, and its flush needs no file-system journal
+ * commit or inode write. step 0 (the default): the file grows with each
+ * commit that needs new pages. A file that cannot grow (a full disk) stops
+ * the extension for this handle; commits go on as without it. The store never shrinks the file;
+ * LMDB reads no byte past its pages in use. */
+void pl_reports_set_extend(pl_reports_t *rs, size_t step);
+/* Syncs a commit that waits for one (pl_reports_sync), then closes. */
 void pl_reports_close(pl_reports_t *rs);
 
 /* The outcome of one report of a group. */
@@ -104,7 +134,9 @@ typedef enum pl_report_put {
 } pl_report_put_t;
 
 /* Records n reports and adds the keyed counts in ONE transaction, made
- * durable before it returns (group commit). out[i] is the outcome of
+ * durable before it returns (group commit; PL_REPORTS_WRITE_COVERED: see
+ * there: when it returns 0, every earlier commit is durable, this one at
+ * the next put or pl_reports_sync). out[i] is the outcome of
  * reports[i]; for PL_REPORT_SAME and PL_REPORT_CONFLICT, reports[i] is
  * replaced by the stored report, so a retry gets the first reply again.
  * 0, or an error with nothing written. */

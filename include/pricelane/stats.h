@@ -190,11 +190,14 @@ typedef enum pl_stat_kind {
     X(REPORT_QUEUE, GAUGE, "pricelane_report_queue", "",                                           \
       "Reports waiting for the report writer now.")                                                \
     X(REPORT_COMMITS, COUNTER, "pricelane_report_commits_total", "",                               \
-      "Commits of the report store (each one disk sync: a group of reports and keyed counts).")    \
+      "Commits of the report store (a group of reports and keyed counts each).")                   \
     X(REPORT_COMMITTED, COUNTER, "pricelane_report_committed_total", "",                           \
       "Reports written by those commits (committed / commits: the mean group size).")              \
     X(REPORT_GROUP_MAX, MAX, "pricelane_report_group_max", "",                                     \
       "Most reports one commit has written since the start.")                                      \
+    X(REPORT_SYNCS, COUNTER, "pricelane_report_syncs_total", "",                                   \
+      "Disk flushes of the report store apart from its commits (report_sync covered: replies "     \
+      "held for a commit that no next commit covered).")                                           \
     X(KEYED_LOOKUPS, COUNTER, "pricelane_keyed_lookups_total", "",                                 \
       "Lookups of a keyed item code of an item that has barcodes (a barcode that did not scan), "  \
       "counted per day, store and item in the report store.")                                      \

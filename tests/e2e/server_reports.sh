@@ -108,12 +108,24 @@ for l in sys.stdin: print(json.loads(l).get("error"))')
     check_eq "$ENGINE metrics: causes, retries, conflicts" \
         "$(metric "$ADMIN" 'pricelane_report_causes_total{cause="no_scan"}')|$(metric "$ADMIN" pricelane_report_retries_total)|$(metric "$ADMIN" 'pricelane_report_refused_total{reason="conflict"}')" "1|2|1"
     check_eq "$ENGINE metrics: keyed lookups" "$(metric "$ADMIN" pricelane_keyed_lookups_total)" 3
+    # report_sync covered (the default): a report alone on its connection
+    # has its reply held until a sync of its own covers its commit (no
+    # other commit comes while the lane waits).
+    if metric_at_least "$ADMIN" pricelane_report_syncs_total 1; then
+        ok "$ENGINE a lone report's commit covered by a sync of its own"
+    else bad "$ENGINE no sync covered a lone report's commit: $(metric "$ADMIN" pricelane_report_syncs_total)"; fi
+    # report_extend_mb 8: the file is kept 8 MiB ahead of its few pages.
+    size=$(stat -c %s "$R/data.mdb")
+    if [ "$size" -ge $((8 << 20)) ]; then ok "$ENGINE the store's file extended ahead of its use ($size bytes)"
+    else bad "$ENGINE the store's file is $size bytes, not 8 MiB ahead of its use"; fi
     stop_server srv "$SPID"
     check_eq "$ENGINE stopped cleanly" "$STOP_RC" 0
 done
 
 # SIGKILL at random moments while a lane sends reports: every report the
-# lane was told is recorded survives. bench/reports/kill runs 50 rounds.
+# lane was told is recorded survives, with report_sync covered (odd rounds:
+# the default) and each (even rounds), on one store whose file the covered
+# rounds extend. bench/reports/kill runs 50 rounds.
 ROUNDS=${PL_KILL_ROUNDS:-10}
 # lane PORT PREFIX: REPORTs one after another on one connection (bash's
 # /dev/tcp: no interpreter to start each round); the id of each one
@@ -135,7 +147,9 @@ R=$T/reports-kill
 : >"$T/acked"
 ENGINE=${ENGINES%% *}
 for round in $(seq 1 "$ROUNDS"); do
-    rc=0; start_server kill "$ENGINE" --reports-dir "$R" || rc=$?
+    sync_mode=covered
+    [ $((round % 2)) = 0 ] && sync_mode=each
+    rc=0; start_server kill "$ENGINE" --reports-dir "$R" --report-sync "$sync_mode" || rc=$?
     [ $rc = 0 ] || { [ $rc = 77 ] && break; exit 1; }
     lane "$PORT" "k$round" 2>"$T/reporter.err" &
     lane=$!

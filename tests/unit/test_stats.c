@@ -118,6 +118,7 @@ static const char *const shipped[] = {
     "pricelane_report_commits_total",
     "pricelane_report_committed_total",
     "pricelane_report_group_max",
+    "pricelane_report_syncs_total",
     "pricelane_keyed_lookups_total",
     "pricelane_keyed_dropped_total",
 };
