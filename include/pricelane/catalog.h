@@ -659,6 +659,18 @@ typedef struct pl_item_rows_fn {
 int pl_item_rows(pl_txn_t *txn, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
                  const pl_item_rows_fn_t *fn);
 
+/* pl_item_rows for the item a barcode key (pl_barcode_key) leads to, from
+ * the barcode's own record (one descent, no barcodes lookup first). sku
+ * (PL_ITEM_CODE_MAX + 1 bytes) receives the item's code whenever the
+ * barcode's record names it, also when 1 is returned, and is "" otherwise.
+ * Returns 0; 1 when no record serves: read the item's rows (sku set), or,
+ * when sku is "", find the barcode's item in the barcodes database (no
+ * record: an unknown barcode, or records not current or kept);
+ * PL_ECORRUPT / PL_EVERSION for a record that does not decode; or a
+ * callback's non-zero return. */
+int pl_code_rows(pl_txn_t *txn, const char *key, int64_t now, char *sku, pl_item_t *it,
+                 char gtin[15], const pl_item_rows_fn_t *fn);
+
 /* ---- batch ledger --------------------------------------------------------- */
 
 #define PL_BATCH_REASON_MAX 23
