@@ -585,7 +585,7 @@ static int rows_decode(rec_r *rp, const char *sku, int64_t now, pl_item_t *it, c
     n = rr_u32(&r);
     for (uint32_t i = 0; i < n && !r.err; i++) {
         pl_label_t lb;
-        pl_str_copy(lb.sku, sizeof(lb.sku), sku);
+        lb.sku[0] = 0; /* (not read: the caller has the item's code) */
         rr_str(&r, lb.scope, sizeof(lb.scope));
         lb.price = rr_i64(&r);
         lb.job = rr_u64(&r);

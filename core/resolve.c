@@ -378,8 +378,9 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
         pl_barcode_key(c, bkey, sizeof(bkey));
         r->dep[1] = track_dep(&r->tk, 'b', bkey, strlen(bkey));
     }
-    size_t zlen = cache_key(zkey, c, zone, NULL);
-    size_t slen = store ? cache_key(skey, c, zone, store) : 0;
+    /* (no cache: no keys to make) */
+    size_t zlen = r->cache ? cache_key(zkey, c, zone, NULL) : 0;
+    size_t slen = r->cache && store ? cache_key(skey, c, zone, store) : 0;
     if (cache_fetch(r, zkey, zlen, now) || cache_fetch(r, skey, slen, now))
         return 0;
 

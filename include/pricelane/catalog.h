@@ -639,8 +639,8 @@ int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
 
 /* The callbacks of pl_item_rows: as those of the walks above, with only the
  * fields a lookup reads (prices: level, scope, start, price, scheduled;
- * promotions: all but text and batch; labels: scope, price; jobs: scope,
- * due). Any may be NULL. */
+ * promotions: all but text and batch; labels: all but sku, which is "";
+ * jobs: scope, due). Any may be NULL. */
 typedef struct pl_item_rows_fn {
     int (*price)(const pl_price_t *p, void *arg);
     int (*promo)(const pl_promo_t *pr, void *arg);
