@@ -101,8 +101,9 @@ void cat_changes_free(pl_txn_t *t);
  * and marks the records current; cat_rec_free releases the set. */
 void cat_rec_note(pl_txn_t *t, const void *sku, size_t len);
 /* A barcode's record is keyed by this byte and the barcode key: no item
- * code holds it (item codes are letters, digits, '-', '_', '.'). */
-#define CAT_REC_CODE_TAG '#'
+ * code holds it (item codes are letters, digits, '-', '_', '.'), and the
+ * barcodes' records sort after every item's (a whole rewrite appends). */
+#define CAT_REC_CODE_TAG '~'
 void cat_rec_note_code(pl_txn_t *t, const void *key, size_t len);
 int cat_rec_commit(pl_txn_t *t);
 void cat_rec_free(pl_txn_t *t);

@@ -325,8 +325,20 @@ struct writer {
     int64_t at;
     rec_w w;
     const char *sku;
-    int codes_bad; /* a barcode's record could not be written or dropped */
+    int codes_bad;   /* a barcode's record could not be written or dropped */
+    int codes_later; /* a whole rewrite: the barcodes' records come after the items' */
+    unsigned append; /* MDB_APPEND in a whole rewrite: every key comes after the last */
 };
+
+/* A record's put; in key order, an append (LMDB then fills each page
+ * instead of splitting it in half), else an insert. */
+static int rec_put(struct writer *a, const void *k, size_t kl, const void *v, size_t vl)
+{
+    int rc = cat_put(a->t, DB_ITEMRECS, k, kl, v, vl, a->append);
+    if (rc == PL_EEXIST && a->append) /* a key out of order (no item code the loader writes) */
+        rc = cat_put(a->t, DB_ITEMRECS, k, kl, v, vl, 0);
+    return rc;
+}
 
 /* The record of barcode key into a->t: CODE_TAG key → u8 length, SKU, the
  * item's record (put), or none (del). */
@@ -345,12 +357,48 @@ static int code_rec(struct writer *a, const char *key, int put)
     uint8_t *v = a->w.p - 1 - n;
     v[0] = (uint8_t)n;
     memcpy(v + 1, a->sku, n);
-    return cat_put(a->t, DB_ITEMRECS, k, kl + 1, v, 1 + n + a->w.len, 0);
+    return rec_put(a, k, kl + 1, v, 1 + n + a->w.len);
 }
 
+/* A barcode of the item: its record, when the barcodes database agrees
+ * (what a lookup would read without the record). */
 static int put_code(const char *key, void *arg)
 {
-    return code_rec(arg, key, 1);
+    struct writer *a = arg;
+    char owner[PL_ITEM_CODE_MAX + 1];
+    int rc = pl_cat_barcode_get(a->t, key, owner);
+    if (rc == PL_ENOTFOUND || rc == PL_ECORRUPT || (!rc && strcmp(owner, a->sku) != 0))
+        return 0; /* (verify reports it) */
+    return rc ? rc : code_rec(a, key, 1);
+}
+
+/* A whole rewrite writes the barcodes' records after the items', in the
+ * barcodes' key order, each with its item's record just written: every put
+ * appends (CAT_REC_CODE_TAG sorts after item codes), so LMDB fills its
+ * pages (item by item they would land at random and stay half full). */
+static int code_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct writer *a = arg;
+    char key[PL_BARCODE_KEY_MAX + 1], sku[PL_ITEM_CODE_MAX + 1];
+    MDB_val rec;
+    if (k->mv_size == 0 || k->mv_size > PL_BARCODE_KEY_MAX || memchr(k->mv_data, 0, k->mv_size) ||
+        v->mv_size == 0 || v->mv_size > PL_ITEM_CODE_MAX || memchr(v->mv_data, 0, v->mv_size))
+        return 0; /* no barcode a lookup makes, or no item (verify reports it) */
+    memcpy(key, k->mv_data, k->mv_size);
+    key[k->mv_size] = 0;
+    memcpy(sku, v->mv_data, v->mv_size);
+    sku[v->mv_size] = 0;
+    int rc = cat_get(a->t, DB_ITEMRECS, sku, v->mv_size, &rec);
+    if (rc == PL_ENOTFOUND)
+        return 0; /* the item has none: the lookup reads its rows */
+    if (rc)
+        return rc;
+    if (rec.mv_size > a->w.cap)
+        return PL_ECORRUPT;
+    memcpy(a->w.p, rec.mv_data, rec.mv_size); /* (a put may move the page it is on) */
+    a->w.len = rec.mv_size;
+    a->sku = sku;
+    return code_rec(a, key, 1);
 }
 
 static int del_code(const char *key, void *arg)
@@ -366,8 +414,8 @@ static int rec_write(struct writer *a, const char *sku)
     a->sku = sku;
     int rc = rec_build(t, sku, a->at, &a->w);
     if (!rc)
-        rc = cat_put(t, DB_ITEMRECS, sku, strlen(sku), a->w.p, a->w.len, 0);
-    if (!rc) {
+        rc = rec_put(a, sku, strlen(sku), a->w.p, a->w.len);
+    if (!rc && !a->codes_later) {
         rc = pl_cat_barcode_each(t, sku, put_code, a);
         if (rc == PL_ECORRUPT)
             a->codes_bad = 1, rc = 0; /* (verify reports the barcode) */
@@ -378,7 +426,7 @@ static int rec_write(struct writer *a, const char *sku)
     rc = cat_del(t, DB_ITEMRECS, sku, strlen(sku), NULL, 0);
     if (rc == PL_ENOTFOUND)
         rc = 0;
-    if (!rc) {
+    if (!rc && !a->codes_later) {
         int brc = pl_cat_barcode_each(t, sku, del_code, a);
         if (brc == PL_ECORRUPT)
             a->codes_bad = 1;
@@ -438,15 +486,23 @@ int cat_rec_commit(pl_txn_t *t)
     int all = t->rec_all || recs == 0 || recs != before || codes != recs;
     if (!all && !t->recs && recs == state)
         return 0; /* nothing of an item written, the records current */
+    uint64_t items = 0;
+    if (!all && t->recs && t->recs->n >= 1024 && pl_item_count(t, &items) == 0 &&
+        t->recs->n >= items / 2)
+        all = 1; /* most items named (an import): a whole rewrite, in order, costs less */
     uint8_t *buf = malloc(CODE_HEAD + REC_MAX);
     if (!buf)
         return txn_fail(t, -ENOMEM);
     struct writer a = {
-        t, (int64_t)time(NULL) - PL_ITEM_REC_BACK, {buf + CODE_HEAD, 0, REC_MAX, 0}, NULL, 0};
+        t, (int64_t)time(NULL) - PL_ITEM_REC_BACK, {buf + CODE_HEAD, 0, REC_MAX, 0}, NULL, 0, 0, 0};
     if (all) {
         rc = pl_err_from_mdb(mdb_drop(t->txn, t->cat->dbi[DB_ITEMRECS], 0));
+        a.codes_later = 1;
+        a.append = MDB_APPEND;
         if (!rc)
             rc = cat_walk(t, DB_ITEMS, NULL, 0, write_one, &a);
+        if (!rc)
+            rc = cat_walk(t, DB_BARCODES, NULL, 0, code_one, &a);
     } else if (t->recs) {
         const char **o = sorted(t->recs);
         if (!o)

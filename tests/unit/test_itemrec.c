@@ -425,7 +425,7 @@ int main(void)
     CHECK(verify() > 0, "verify reports the broken record");
     /* A barcode's record that names another item than the barcode's */
     CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
-    MDB_val bk = {15, "#06901234567885"}, bv;
+    MDB_val bk = {15, "~06901234567885"}, bv;
     CHECK_INT(mdb_get(t->txn, t->cat->dbi[DB_ITEMRECS], &bk, &bv), 0);
     uint8_t other[4096];
     CHECK(bv.mv_size < sizeof(other) && ((const uint8_t *)bv.mv_data)[0] == 1, "B's record");
