@@ -16,7 +16,14 @@
  * price, u32 pct_off_bp, u8 scope_kind, u8 nscope, scopes, i64
  * cancelled_at), labels (scope, i64 price, u64 job, i64 printed_at, due,
  * placed_at), jobs (scope, i64 due). A record of another version is not
- * read (the rows are), and the next write of its item replaces it. */
+ * read (the rows are), and the next write of its item replaces it.
+ *
+ * Barcodes' records: under CODE_TAG + a barcode key, u8 length and the SKU
+ * of the barcode's item, then the item's record; a lookup by barcode reads
+ * it with one descent. Written with the item's (when the barcodes database
+ * names the item), dropped at commit whenever the barcode was written (the
+ * set holds the key with CODE_TAG), current while meta "codes" is the
+ * catalogue's state. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,12 +420,13 @@ static int rec_write(struct writer *a, const char *sku)
     pl_txn_t *t = a->t;
     a->sku = sku;
     int rc = rec_build(t, sku, a->at, &a->w);
-    if (!rc)
+    if (!rc) {
         rc = rec_put(a, sku, strlen(sku), a->w.p, a->w.len);
-    if (!rc && !a->codes_later) {
-        rc = pl_cat_barcode_each(t, sku, put_code, a);
-        if (rc == PL_ECORRUPT)
-            a->codes_bad = 1, rc = 0; /* (verify reports the barcode) */
+        if (!rc && !a->codes_later) {
+            rc = pl_cat_barcode_each(t, sku, put_code, a);
+            if (rc == PL_ECORRUPT)
+                a->codes_bad = 1, rc = 0; /* (verify reports the barcode) */
+        }
         return rc;
     }
     if (rc != PL_ENOTFOUND && rc != PL_ECORRUPT && rc != PL_EVERSION && rc != PL_EINVAL)
