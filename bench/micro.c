@@ -26,7 +26,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pricelane-bench micro --db DIR --keys FILE [--sample N] [--rounds R]\n"
-               "                             [--cache-mb M] [--seed S]\n"
+               "                             [--cache-mb M] [--seed S] [--only PASS]\n"
                "\n"
                "Resolves a random sample of N codes of the key file (default 100000) against\n"
                "the catalogue in DIR, in one thread:\n"
@@ -41,6 +41,11 @@ static void usage(FILE *f)
                "           answers that holds the sample, R rounds after one that fills it\n"
                "The cache segment is a temporary file of M MiB (default 512; it must hold\n"
                "the sample: 1 KiB per entry, with room to spare) removed at the end.\n"
+               "--only PASS runs only the rounds of PASS (hit, hit_2d, nocache or memo_hit)\n"
+               "after the miss pass that fills the cache (none before nocache): the work of\n"
+               "one kind of lookup alone, e.g. under an instruction counter (the difference\n"
+               "between two runs with different --rounds, divided by the sample and the\n"
+               "difference in rounds, is the work per lookup). Passes not run print null.\n"
                "Prints one JSON object: nanoseconds per lookup and the cache's own hit/miss\n"
                "counts.\n");
 }
@@ -142,19 +147,34 @@ static double pass_2d(pl_resolver_t *r, const char *codes, size_t n, int64_t t, 
     return (double)(t1 - t0) / (double)n;
 }
 
+/* The timed passes --only can pick; bit i of micro_opts.passes runs pass i. */
+enum { P_HIT, P_HIT_2D, P_NOCACHE, P_MEMO_HIT, P_ALL = (1 << (P_MEMO_HIT + 1)) - 1 };
+static const char *const pass_names[] = {"hit", "hit_2d", "nocache", "memo_hit"};
+
 struct micro_opts {
     const char *db, *keys_path;
     long long sample, rounds, cache_mb;
     uint64_t seed;
+    unsigned passes; /* bit set of P_* */
 };
+
+/* The pass bit of a --only argument, or 0. */
+static unsigned pass_bit(const char *name)
+{
+    for (unsigned i = 0; i < sizeof(pass_names) / sizeof(pass_names[0]); i++)
+        if (!strcmp(name, pass_names[i]))
+            return 1u << i;
+    return 0;
+}
 
 /* Reads the command line into o. Returns -1 to go on, or the exit status (0
  * after --help, 2 for a usage error). */
 static int parse_options(int argc, char **argv, struct micro_opts *o)
 {
     static const struct option lo[] = {
-        {"db", 1, 0, 'd'},       {"keys", 1, 0, 'k'}, {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
-        {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+        {"db", 1, 0, 'd'},     {"keys", 1, 0, 'k'},     {"sample", 1, 0, 'n'},
+        {"rounds", 1, 0, 'r'}, {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'},
+        {"only", 1, 0, 'o'},   {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -180,6 +200,13 @@ static int parse_options(int argc, char **argv, struct micro_opts *o)
         case 's':
             if (pl_opt_u64(CMD, "--seed", optarg, 0, UINT64_MAX, 0, &o->seed))
                 return 2;
+            break;
+        case 'o':
+            if (!(o->passes = pass_bit(optarg))) {
+                fprintf(stderr, CMD ": --only \"%s\": expected hit, hit_2d, nocache or memo_hit\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -231,43 +258,52 @@ struct results {
 };
 
 /* The passes: miss (empty cache), hit (best of the rounds), no cache (best of
- * the rounds), then the memo's. Returns 0, or -1 when the memo could not be
- * made. */
+ * the rounds), then the memo's; of the timed ones only those in o->passes
+ * (the miss pass fills the cache for all but nocache). Returns 0, or -1 when
+ * the memo could not be made. */
 static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint32_t *s,
                    pl_cache_t *cache, pl_resolver_t *rc_cache, pl_resolver_t *rc_plain,
                    struct results *res)
 {
     int64_t t = time(NULL);
     size_t n = (size_t)o->sample;
+    unsigned want = o->passes;
     pl_cache_stats(cache, &res->st0);
-    res->miss = pass(rc_cache, keys, s, n, t, &res->bad);
+    if (want != 1u << P_NOCACHE)
+        res->miss = pass(rc_cache, keys, s, n, t, &res->bad);
     pl_cache_stats(cache, &res->st1);
-    for (long i = 0; i < o->rounds; i++) {
+    for (long i = 0; i < o->rounds && (want & 1u << P_HIT); i++) {
         double x = pass(rc_cache, keys, s, n, t, &res->bad);
         if (i == 0 || x < res->hit)
             res->hit = x; /* best round: the least disturbed by other work */
     }
     pl_cache_stats(cache, &res->st2);
-    char *codes = make_2d(keys, s, n, t);
-    if (!codes) {
-        fprintf(stderr, "pricelane-bench micro: out of memory\n");
-        return -1;
+    if (want & 1u << P_HIT_2D) {
+        char *codes = make_2d(keys, s, n, t);
+        if (!codes) {
+            fprintf(stderr, "pricelane-bench micro: out of memory\n");
+            return -1;
+        }
+        /* hit and hit_2d alternate, so both see the same machine */
+        for (long i = 0; i < o->rounds; i++) {
+            double x = pass_2d(rc_cache, codes, n, t, &res->bad);
+            if (i == 0 || x < res->hit_2d)
+                res->hit_2d = x;
+            if (!(want & 1u << P_HIT))
+                continue;
+            x = pass(rc_cache, keys, s, n, t, &res->bad);
+            if (x < res->hit)
+                res->hit = x;
+        }
+        free(codes);
     }
-    /* hit and hit_2d alternate, so both see the same machine */
-    for (long i = 0; i < o->rounds; i++) {
-        double x = pass_2d(rc_cache, codes, n, t, &res->bad);
-        if (i == 0 || x < res->hit_2d)
-            res->hit_2d = x;
-        x = pass(rc_cache, keys, s, n, t, &res->bad);
-        if (x < res->hit)
-            res->hit = x;
-    }
-    free(codes);
-    for (long i = 0; i < o->rounds; i++) {
+    for (long i = 0; i < o->rounds && (want & 1u << P_NOCACHE); i++) {
         double x = pass(rc_plain, keys, s, n, t, &res->bad);
         if (i == 0 || x < res->plain)
             res->plain = x;
     }
+    if (!(want & 1u << P_MEMO_HIT))
+        return 0;
     /* memo: room for the whole sample (640 bytes a code, two ways slack) */
     pl_memo_t *memo = NULL;
     int rc;
@@ -286,21 +322,38 @@ static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint
     return 0;
 }
 
+/* A pass's nanoseconds as JSON (pass -1: the miss pass): null when it did
+ * not run. */
+static const char *ns_json(char *buf, size_t cap, const struct micro_opts *o, int pass, double ns)
+{
+    if (pass >= 0 && !(o->passes & 1u << pass))
+        return "null";
+    if (pass < 0 && o->passes == 1u << P_NOCACHE)
+        return "null"; /* the miss pass (-1) */
+    snprintf(buf, cap, "%.1f", ns);
+    return buf;
+}
+
 /* One JSON object on stdout; a warning when the hit passes missed. */
 static void report(const struct micro_opts *o, size_t n, const struct results *r)
 {
     const pl_cache_stats_t *st0 = &r->st0, *st1 = &r->st1, *st2 = &r->st2;
     uint64_t hits = st2->hits - st1->hits, hit_misses = st2->misses - st1->misses;
+    char b[5][32];
     printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
-           "\"rounds\":%lld,\"miss_ns\":%.1f,\"hit_ns\":%.1f,\"nocache_ns\":%.1f,"
-           "\"memo_hit_ns\":%.1f,\"hit_2d_ns\":%.1f,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_"
+           "\"rounds\":%lld,\"miss_ns\":%s,\"hit_ns\":%s,\"nocache_ns\":%s,"
+           "\"memo_hit_ns\":%s,\"hit_2d_ns\":%s,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_"
            "big\":%llu},"
            "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
            "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"too_big\":%llu,\"not_ok\":%llu,"
            "\"cache_slots\":%llu}\n",
-           n, o->sample, o->rounds, r->miss, r->hit, r->plain, r->memo_hit, r->hit_2d,
-           (unsigned long long)r->ms.hits, (unsigned long long)r->ms.misses,
-           (unsigned long long)r->ms.too_big, (unsigned long long)(st1->hits - st0->hits),
+           n, o->sample, o->rounds, ns_json(b[4], sizeof(b[4]), o, -1, r->miss),
+           ns_json(b[0], sizeof(b[0]), o, P_HIT, r->hit),
+           ns_json(b[1], sizeof(b[1]), o, P_NOCACHE, r->plain),
+           ns_json(b[2], sizeof(b[2]), o, P_MEMO_HIT, r->memo_hit),
+           ns_json(b[3], sizeof(b[3]), o, P_HIT_2D, r->hit_2d), (unsigned long long)r->ms.hits,
+           (unsigned long long)r->ms.misses, (unsigned long long)r->ms.too_big,
+           (unsigned long long)(st1->hits - st0->hits),
            (unsigned long long)(st1->misses - st0->misses),
            (unsigned long long)(st1->inserts - st0->inserts), (unsigned long long)hits,
            (unsigned long long)hit_misses, (unsigned long long)st2->too_big,
@@ -314,7 +367,8 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
 
 int pl_bench_micro(int argc, char **argv)
 {
-    struct micro_opts o = {.sample = 100000, .rounds = 5, .cache_mb = 512, .seed = 1};
+    struct micro_opts o = {
+        .sample = 100000, .rounds = 5, .cache_mb = 512, .seed = 1, .passes = P_ALL};
     int status = parse_options(argc, argv, &o), rc;
     if (status >= 0)
         return status;

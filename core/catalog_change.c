@@ -118,6 +118,7 @@ void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, s
         break;
     case DB_BARCODES:
         touch_key(t, 'b', k, klen);
+        cat_rec_note_code(t, k, klen); /* the barcode's record: catalog_rec.c */
         if (v)
             touch_key(t, 's', v, vlen);
         break;

@@ -94,10 +94,17 @@ void cat_touch(pl_txn_t *t, int db, const void *k, size_t klen, const void *v, s
 int cat_changes_commit(pl_txn_t *t);
 void cat_changes_free(pl_txn_t *t);
 /* Item records (catalog_rec.c): cat_rec_note marks an item whose record
- * must be rewritten at commit (cat_touch calls it); cat_rec_commit rewrites
+ * must be rewritten at commit (cat_touch calls it), cat_rec_note_code a
+ * barcode key whose record must be dropped (its item's rewrite writes it
+ * again if it still has the barcode); cat_rec_commit rewrites
  * them (every record when rec_all is set or the records were not current)
  * and marks the records current; cat_rec_free releases the set. */
 void cat_rec_note(pl_txn_t *t, const void *sku, size_t len);
+/* A barcode's record is keyed by this byte and the barcode key: no item
+ * code holds it (item codes are letters, digits, '-', '_', '.'), and the
+ * barcodes' records sort after every item's (a whole rewrite appends). */
+#define CAT_REC_CODE_TAG '~'
+void cat_rec_note_code(pl_txn_t *t, const void *key, size_t len);
 int cat_rec_commit(pl_txn_t *t);
 void cat_rec_free(pl_txn_t *t);
 /* The record sku should have as of instant at, into buf[cap] (*len bytes):

@@ -16,7 +16,14 @@
  * price, u32 pct_off_bp, u8 scope_kind, u8 nscope, scopes, i64
  * cancelled_at), labels (scope, i64 price, u64 job, i64 printed_at, due,
  * placed_at), jobs (scope, i64 due). A record of another version is not
- * read (the rows are), and the next write of its item replaces it. */
+ * read (the rows are), and the next write of its item replaces it.
+ *
+ * Barcodes' records: under CODE_TAG + a barcode key, u8 length and the SKU
+ * of the barcode's item, then the item's record; a lookup by barcode reads
+ * it with one descent. Written with the item's (when the barcodes database
+ * names the item), dropped at commit whenever the barcode was written (the
+ * set holds the key with CODE_TAG), current while meta "codes" is the
+ * catalogue's state. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +40,9 @@
 #define KIND_ROWS 0
 #define KIND_TOO_BIG 1
 #define REC_MAX (64 * 1024) /* bytes; an item past it is read from its rows */
+#define CODE_TAG CAT_REC_CODE_TAG
+#define CODE_HEAD                                                                                  \
+    (1 + PL_ITEM_CODE_MAX) /* the barcode's record: u8 length, SKU, the item's record */
 
 /* ---- the set of items to rewrite ------------------------------------------ */
 
@@ -71,10 +81,15 @@ static int set_grow(cat_recset_t *s)
     return 0;
 }
 
-void cat_rec_note(pl_txn_t *t, const void *sku, size_t len)
+/* Adds the key tag + k[len] (tag 0: none) to the set. */
+static void note(pl_txn_t *t, char tag, const void *k, size_t len)
 {
-    if (!t->write || t->rec_all || !len || len > PL_ITEM_CODE_MAX)
-        return; /* a longer key is no item's: its walks refuse it */
+    char key[PL_ITEM_CODE_MAX + 2];
+    size_t n = 0;
+    if (tag)
+        key[n++] = tag;
+    memcpy(key + n, k, len);
+    len += n;
     cat_recset_t *s = t->recs;
     if (!s && !(s = t->recs = calloc(1, sizeof(*s)))) {
         txn_fail(t, -ENOMEM);
@@ -84,10 +99,10 @@ void cat_rec_note(pl_txn_t *t, const void *sku, size_t len)
         txn_fail(t, -ENOMEM);
         return;
     }
-    uint64_t h = XXH3_64bits(sku, len) | 1;
+    uint64_t h = XXH3_64bits(key, len) | 1;
     size_t i = h & (s->slots - 1);
     for (; s->hash[i]; i = (i + 1) & (s->slots - 1))
-        if (s->hash[i] == h && strncmp(s->arena + s->off[i], sku, len) == 0 &&
+        if (s->hash[i] == h && strncmp(s->arena + s->off[i], key, len) == 0 &&
             s->arena[s->off[i] + len] == 0)
             return;
     if (s->len + len + 1 > s->cap || s->len + len + 1 > UINT32_MAX) {
@@ -102,10 +117,24 @@ void cat_rec_note(pl_txn_t *t, const void *sku, size_t len)
     }
     s->hash[i] = h;
     s->off[i] = (uint32_t)s->len;
-    memcpy(s->arena + s->len, sku, len);
+    memcpy(s->arena + s->len, key, len);
     s->arena[s->len + len] = 0;
     s->len += len + 1;
     s->n++;
+}
+
+void cat_rec_note(pl_txn_t *t, const void *sku, size_t len)
+{
+    if (!t->write || t->rec_all || !len || len > PL_ITEM_CODE_MAX)
+        return; /* a longer key is no item's: its walks refuse it */
+    note(t, 0, sku, len);
+}
+
+void cat_rec_note_code(pl_txn_t *t, const void *key, size_t len)
+{
+    if (!t->write || t->rec_all || !len || len > PL_BARCODE_KEY_MAX || memchr(key, 0, len))
+        return; /* no barcode the loader writes */
+    note(t, CODE_TAG, key, len);
 }
 
 void cat_rec_free(pl_txn_t *t)
@@ -295,35 +324,135 @@ static int rec_build(pl_txn_t *t, const char *sku, int64_t at, rec_w *w)
     return 0;
 }
 
-/* Rewrites one item's record: the item gone, or its rows unreadable (the
- * lookup then reports them as before), leave it none. */
-static int rec_write(pl_txn_t *t, const char *sku, int64_t at, rec_w *w)
+/* Writing records: the item's record is built at w.p, which lies CODE_HEAD
+ * bytes into the buffer, so that its barcodes' records (the SKU in front of
+ * the same bytes) need no copy. */
+struct writer {
+    pl_txn_t *t;
+    int64_t at;
+    rec_w w;
+    const char *sku;
+    int codes_bad;   /* a barcode's record could not be written or dropped */
+    int codes_later; /* a whole rewrite: the barcodes' records come after the items' */
+    unsigned append; /* MDB_APPEND in a whole rewrite: every key comes after the last */
+};
+
+/* A record's put; in key order, an append (LMDB then fills each page
+ * instead of splitting it in half), else an insert. */
+static int rec_put(struct writer *a, const void *k, size_t kl, const void *v, size_t vl)
 {
-    int rc = rec_build(t, sku, at, w);
-    if (!rc)
-        return cat_put(t, DB_ITEMRECS, sku, strlen(sku), w->p, w->len, 0);
+    int rc = cat_put(a->t, DB_ITEMRECS, k, kl, v, vl, a->append);
+    if (rc == PL_EEXIST && a->append) /* a key out of order (no item code the loader writes) */
+        rc = cat_put(a->t, DB_ITEMRECS, k, kl, v, vl, 0);
+    return rc;
+}
+
+/* The record of barcode key into a->t: CODE_TAG key → u8 length, SKU, the
+ * item's record (put), or none (del). */
+static int code_rec(struct writer *a, const char *key, int put)
+{
+    char k[1 + PL_BARCODE_KEY_MAX];
+    size_t kl = strlen(key), n = strlen(a->sku);
+    if (kl > PL_BARCODE_KEY_MAX)
+        return PL_ECORRUPT;
+    k[0] = CODE_TAG;
+    memcpy(k + 1, key, kl);
+    if (!put) {
+        int rc = cat_del(a->t, DB_ITEMRECS, k, kl + 1, NULL, 0);
+        return rc == PL_ENOTFOUND ? 0 : rc;
+    }
+    uint8_t *v = a->w.p - 1 - n;
+    v[0] = (uint8_t)n;
+    memcpy(v + 1, a->sku, n);
+    return rec_put(a, k, kl + 1, v, 1 + n + a->w.len);
+}
+
+/* A barcode of the item: its record, when the barcodes database agrees
+ * (what a lookup would read without the record). */
+static int put_code(const char *key, void *arg)
+{
+    struct writer *a = arg;
+    char owner[PL_ITEM_CODE_MAX + 1];
+    int rc = pl_cat_barcode_get(a->t, key, owner);
+    if (rc == PL_ENOTFOUND || rc == PL_ECORRUPT || (!rc && strcmp(owner, a->sku) != 0))
+        return 0; /* (verify reports it) */
+    return rc ? rc : code_rec(a, key, 1);
+}
+
+/* A whole rewrite writes the barcodes' records after the items', in the
+ * barcodes' key order, each with its item's record just written: every put
+ * appends (CAT_REC_CODE_TAG sorts after item codes), so LMDB fills its
+ * pages (item by item they would land at random and stay half full). */
+static int code_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    struct writer *a = arg;
+    char key[PL_BARCODE_KEY_MAX + 1], sku[PL_ITEM_CODE_MAX + 1];
+    MDB_val rec;
+    if (k->mv_size == 0 || k->mv_size > PL_BARCODE_KEY_MAX || memchr(k->mv_data, 0, k->mv_size) ||
+        v->mv_size == 0 || v->mv_size > PL_ITEM_CODE_MAX || memchr(v->mv_data, 0, v->mv_size))
+        return 0; /* no barcode a lookup makes, or no item (verify reports it) */
+    memcpy(key, k->mv_data, k->mv_size);
+    key[k->mv_size] = 0;
+    memcpy(sku, v->mv_data, v->mv_size);
+    sku[v->mv_size] = 0;
+    int rc = cat_get(a->t, DB_ITEMRECS, sku, v->mv_size, &rec);
+    if (rc == PL_ENOTFOUND)
+        return 0; /* the item has none: the lookup reads its rows */
+    if (rc)
+        return rc;
+    if (rec.mv_size > a->w.cap)
+        return PL_ECORRUPT;
+    memcpy(a->w.p, rec.mv_data, rec.mv_size); /* (a put may move the page it is on) */
+    a->w.len = rec.mv_size;
+    a->sku = sku;
+    return code_rec(a, key, 1);
+}
+
+static int del_code(const char *key, void *arg)
+{
+    return code_rec(arg, key, 0);
+}
+
+/* Rewrites one item's record and its barcodes': the item gone, or its rows
+ * unreadable (the lookup then reports them as before), leave it none. */
+static int rec_write(struct writer *a, const char *sku)
+{
+    pl_txn_t *t = a->t;
+    a->sku = sku;
+    int rc = rec_build(t, sku, a->at, &a->w);
+    if (!rc) {
+        rc = rec_put(a, sku, strlen(sku), a->w.p, a->w.len);
+        if (!rc && !a->codes_later) {
+            rc = pl_cat_barcode_each(t, sku, put_code, a);
+            if (rc == PL_ECORRUPT)
+                a->codes_bad = 1, rc = 0; /* (verify reports the barcode) */
+        }
+        return rc;
+    }
     if (rc != PL_ENOTFOUND && rc != PL_ECORRUPT && rc != PL_EVERSION && rc != PL_EINVAL)
         return rc;
     rc = cat_del(t, DB_ITEMRECS, sku, strlen(sku), NULL, 0);
-    return rc == PL_ENOTFOUND ? 0 : rc;
+    if (rc == PL_ENOTFOUND)
+        rc = 0;
+    if (!rc && !a->codes_later) {
+        int brc = pl_cat_barcode_each(t, sku, del_code, a);
+        if (brc == PL_ECORRUPT)
+            a->codes_bad = 1;
+        else if (brc && brc != PL_ENOTFOUND)
+            rc = brc;
+    }
+    return rc;
 }
-
-struct all {
-    pl_txn_t *t;
-    int64_t at;
-    rec_w *w;
-};
 
 static int write_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
-    struct all *a = arg;
     char sku[PL_ITEM_CODE_MAX + 1];
     (void)v;
     if (k->mv_size == 0 || k->mv_size > PL_ITEM_CODE_MAX || memchr(k->mv_data, 0, k->mv_size))
         return 0; /* no item a lookup can name (verify reports it) */
     memcpy(sku, k->mv_data, k->mv_size);
     sku[k->mv_size] = 0;
-    return rec_write(a->t, sku, a->at, a->w);
+    return rec_write(arg, sku);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -347,57 +476,83 @@ static const char **sorted(const cat_recset_t *s)
 
 int cat_rec_commit(pl_txn_t *t)
 {
-    uint64_t state = 0, recs = 0, before;
+    uint64_t state = 0, recs = 0, codes = 0, before;
     int rc = cat_meta_get_u64(t, "state", &state);
     if (rc == PL_ENOTFOUND)
         state = 0, rc = 0; /* a catalogue from before states */
     if (!rc && cat_meta_get_u64(t, "recs", &recs) == PL_ENOTFOUND)
         recs = 0;
+    /* "codes": the state the barcodes' records were last made current for
+     * (a writer that keeps only the items' records leaves it behind) */
+    if (!rc && cat_meta_get_u64(t, "codes", &codes) == PL_ENOTFOUND)
+        codes = 0;
     before = t->bumped ? t->state_before : state;
     if (rc)
         return txn_fail(t, rc);
     if (!state)
         return 0; /* no state (a catalogue from before states, not bumped): none can be current */
-    int all = t->rec_all || recs == 0 || recs != before;
+    int all = t->rec_all || recs == 0 || recs != before || codes != recs;
     if (!all && !t->recs && recs == state)
         return 0; /* nothing of an item written, the records current */
-    uint8_t *buf = malloc(REC_MAX);
+    uint64_t items = 0;
+    if (!all && t->recs && t->recs->n >= 1024 && pl_item_count(t, &items) == 0 &&
+        t->recs->n >= items / 2)
+        all = 1; /* most items named (an import): a whole rewrite, in order, costs less */
+    uint8_t *buf = malloc(CODE_HEAD + REC_MAX);
     if (!buf)
         return txn_fail(t, -ENOMEM);
-    rec_w w = {buf, 0, REC_MAX, 0};
-    int64_t at = (int64_t)time(NULL) - PL_ITEM_REC_BACK;
+    struct writer a = {
+        t, (int64_t)time(NULL) - PL_ITEM_REC_BACK, {buf + CODE_HEAD, 0, REC_MAX, 0}, NULL, 0, 0, 0};
     if (all) {
-        struct all a = {t, at, &w};
         rc = pl_err_from_mdb(mdb_drop(t->txn, t->cat->dbi[DB_ITEMRECS], 0));
+        a.codes_later = 1;
+        a.append = MDB_APPEND;
         if (!rc)
             rc = cat_walk(t, DB_ITEMS, NULL, 0, write_one, &a);
+        if (!rc)
+            rc = cat_walk(t, DB_BARCODES, NULL, 0, code_one, &a);
     } else if (t->recs) {
         const char **o = sorted(t->recs);
         if (!o)
             rc = -ENOMEM;
+        /* first the named barcodes' records go, then the named items
+         * write theirs (a barcode that moved is named with both items) */
         for (size_t i = 0; o && i < t->recs->n && !rc; i++)
-            rc = rec_write(t, o[i], at, &w);
+            if (o[i][0] == CODE_TAG) {
+                a.sku = "";
+                rc = code_rec(&a, o[i] + 1, 0);
+            }
+        for (size_t i = 0; o && i < t->recs->n && !rc; i++)
+            if (o[i][0] != CODE_TAG)
+                rc = rec_write(&a, o[i]);
         free((void *)o);
     }
     free(buf);
     if (!rc)
         rc = cat_meta_put_u64(t, "recs", state);
+    if (!rc)
+        rc = cat_meta_put_u64(t, "codes", a.codes_bad ? 0 : state);
     return txn_fail(t, rc);
 }
 
 /* ---- reading a record -------------------------------------------------------- */
 
-/* Are the records current in this read snapshot? (Once per snapshot.) */
+/* Are the records current in this read snapshot? (Once per snapshot.)
+ * rec_use: 1 the items' records, 3 the barcodes' too, 2 neither. */
 static int recs_current(pl_txn_t *t)
 {
     if (!t->rec_use) {
-        uint64_t state = 0, recs = 0;
+        uint64_t state = 0, recs = 0, codes = 0;
         int ok = cat_has(t, DB_ITEMRECS) && cat_meta_get_u64(t, "state", &state) == 0 &&
                  cat_meta_get_u64(t, "recs", &recs) == 0 && state && recs == state;
-        t->rec_use = ok ? 1 : 2;
+        int bc = ok && cat_meta_get_u64(t, "codes", &codes) == 0 && codes == state;
+        t->rec_use = bc ? 3 : ok ? 1 : 2;
     }
-    return t->rec_use == 1;
+    return t->rec_use & 1;
 }
+
+static int rows_decode(rec_r *r, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
+                       const pl_item_rows_fn_t *fn);
 
 int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
                  const pl_item_rows_fn_t *fn)
@@ -409,6 +564,40 @@ int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char 
     if (rc)
         return rc == PL_ENOTFOUND ? 1 : rc;
     rec_r r = {v.mv_data, v.mv_size, 0, 0};
+    return rows_decode(&r, sku, now, it, gtin, fn);
+}
+
+int pl_code_rows(pl_txn_t *t, const char *key, int64_t now, char *sku, pl_item_t *it, char gtin[15],
+                 const pl_item_rows_fn_t *fn)
+{
+    char k[1 + PL_BARCODE_KEY_MAX];
+    size_t kl = strlen(key);
+    MDB_val v;
+    sku[0] = 0;
+    if (t->write || t->cat->no_item_recs || !recs_current(t) || t->rec_use != 3 ||
+        kl > PL_BARCODE_KEY_MAX)
+        return 1;
+    k[0] = CODE_TAG;
+    memcpy(k + 1, key, kl);
+    int rc = cat_get(t, DB_ITEMRECS, k, kl + 1, &v);
+    if (rc)
+        return rc == PL_ENOTFOUND ? 1 : rc; /* no record: the barcodes database says */
+    const uint8_t *p = v.mv_data;
+    size_t n = v.mv_size ? p[0] : 0;
+    if (!v.mv_size || n == 0 || n > PL_ITEM_CODE_MAX || 1 + n > v.mv_size || memchr(p + 1, 0, n))
+        return PL_ECORRUPT;
+    memcpy(sku, p + 1, n);
+    sku[n] = 0;
+    rec_r r = {p + 1 + n, v.mv_size - 1 - n, 0, 0};
+    return rows_decode(&r, sku, now, it, gtin, fn);
+}
+
+/* A record's rows, after its key: see pl_item_rows. */
+static int rows_decode(rec_r *rp, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
+                       const pl_item_rows_fn_t *fn)
+{
+    rec_r r = *rp;
+    int rc;
     if (rr_u8(&r) != ITEMREC_VERSION)
         return r.err ? PL_ECORRUPT : 1;
     uint8_t kind = rr_u8(&r);
@@ -460,7 +649,7 @@ int pl_item_rows(pl_txn_t *t, const char *sku, int64_t now, pl_item_t *it, char 
     n = rr_u32(&r);
     for (uint32_t i = 0; i < n && !r.err; i++) {
         pl_label_t lb;
-        pl_str_copy(lb.sku, sizeof(lb.sku), sku);
+        lb.sku[0] = 0; /* (not read: the caller has the item's code) */
         rr_str(&r, lb.scope, sizeof(lb.scope));
         lb.price = rr_i64(&r);
         lb.job = rr_u64(&r);

@@ -89,8 +89,12 @@ static inline uint32_t rr_u32(rec_r *r)
 
 static inline uint64_t rr_u64(rec_r *r)
 {
-    uint64_t lo = rr_u32(r);
-    return lo | (uint64_t)rr_u32(r) << 32;
+    const uint8_t *b = rr_take(r, 8); /* one bound check; compilers make it one load */
+    if (!b)
+        return 0;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
 }
 
 static inline int64_t rr_i64(rec_r *r)

@@ -378,20 +378,36 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
         pl_barcode_key(c, bkey, sizeof(bkey));
         r->dep[1] = track_dep(&r->tk, 'b', bkey, strlen(bkey));
     }
-    size_t zlen = cache_key(zkey, c, zone, NULL);
-    size_t slen = store ? cache_key(skey, c, zone, store) : 0;
+    /* (no cache: no keys to make) */
+    size_t zlen = r->cache ? cache_key(zkey, c, zone, NULL) : 0;
+    size_t slen = r->cache && store ? cache_key(skey, c, zone, store) : 0;
     if (cache_fetch(r, zkey, zlen, now) || cache_fetch(r, skey, slen, now))
         return 0;
 
-    char sku[PL_ITEM_CODE_MAX + 1];
-    int rc = pl_code_sku(r->txn, c, sku);
-    if (rc == 0)
+    /* A barcode's own record gives its item and the item's rows in one
+     * descent; else the barcode leads to the item, whose view is built. */
+    char sku[PL_ITEM_CODE_MAX + 1] = "";
+    int rc = 1;
+    if (c->kind != PL_CODE_ITEM)
+        rc = view_build_code(r->txn, bkey, zone, now, zone_of, r, &r->view, sku);
+    int built = rc != 1;
+    if (!built && !sku[0]) {
+        if (c->kind == PL_CODE_ITEM) {
+            pl_str_copy(sku, sizeof(sku), c->item);
+            rc = 0;
+        } else {
+            rc = pl_cat_barcode_get(r->txn, bkey, sku);
+        }
+    } else if (!built) {
+        rc = 0;
+    }
+    if (sku[0] && (built || rc == 0))
         r->dep[0] = track_dep(&r->tk, 's', sku, strlen(sku));
-    if (rc == PL_ENOTFOUND)
+    if (rc == PL_ENOTFOUND && !built)
         return c->kind == PL_CODE_ITEM ? fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku)
                                        : fail(a, PL_ANS_NOT_FOUND, rc,
                                               "no item has barcode %s", c->gtin[0] ? c->gtin : c->item);
-    if (!rc)
+    if (!rc && !built)
         rc = view_build(r->txn, sku, zone, NULL, now, zone_of, r, &r->view);
     if (rc == PL_ETOOBIG && store) {
         rc = view_build(r->txn, sku, zone, store, now, zone_of, r, &r->view);

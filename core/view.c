@@ -234,6 +234,21 @@ static int rec_job(const pl_label_job_t *j, void *arg)
     return add_job(j, arg);
 }
 
+/* What every build ends with: the view's tags and its checks. */
+static int build_end(struct build *b, int rc, int64_t now)
+{
+    view_t *v = b->v;
+    v->format = VIEW_FORMAT;
+    v->built_at = now;
+    v->per_store = b->store != NULL;
+    memcpy(v->zone, b->zone, strnlen(b->zone, PL_SCOPE_MAX));
+    if (!rc && b->too_big)
+        rc = PL_ETOOBIG;
+    if (!rc && !values_ok(v))
+        rc = PL_ECORRUPT;
+    return rc;
+}
+
 int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const char *store,
                       int64_t now, const char *(*zone_of)(void *arg, const char *store), void *arg,
                       const view_hooks_t *hooks, view_t *v)
@@ -263,15 +278,18 @@ int view_build_hooked(pl_txn_t *txn, const char *sku, const char *zone, const ch
         if (!rc && !(hooks && hooks->no_labels))
             rc = pl_job_each_for_item(txn, sku, add_job, &b);
     }
-    v->format = VIEW_FORMAT;
-    v->built_at = now;
-    v->per_store = store != NULL;
-    memcpy(v->zone, zone, strnlen(zone, PL_SCOPE_MAX));
-    if (!rc && b.too_big)
-        rc = PL_ETOOBIG;
-    if (!rc && !values_ok(v))
-        rc = PL_ECORRUPT;
-    return rc;
+    return build_end(&b, rc, now);
+}
+
+int view_build_code(pl_txn_t *txn, const char *key, const char *zone, int64_t now,
+                    const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v,
+                    char *sku)
+{
+    memset(v, 0, offsetof(view_t, prices));
+    struct build b = {v, zone, NULL, now - VIEW_WINDOW, zone_of, arg, 0, NULL};
+    const pl_item_rows_fn_t fn = {rec_price, rec_promo, rec_label, rec_job, &b};
+    int rc = pl_code_rows(txn, key, now, sku, &v->item, v->gtin, &fn);
+    return rc == 1 ? 1 : build_end(&b, rc, now);
 }
 
 /* ---- evaluate ------------------------------------------------------------- */

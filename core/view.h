@@ -75,6 +75,15 @@ typedef struct view {
 int view_build(pl_txn_t *txn, const char *sku, const char *zone, const char *store, int64_t now,
                const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v);
 
+/* view_build (zone-wide) for the item of barcode key `key`, from the
+ * barcode's record (pl_code_rows). sku (PL_ITEM_CODE_MAX + 1 bytes)
+ * receives the item's code when the record names it, else "". Returns what
+ * view_build returns, or 1 when no record serves: then view_build the item
+ * sku, or, when sku is "", look the barcode up first. */
+int view_build_code(pl_txn_t *txn, const char *key, const char *zone, int64_t now,
+                    const char *(*zone_of)(void *arg, const char *store), void *arg, view_t *v,
+                    char *sku);
+
 /* Called with every row view_build reads, before it filters them for the
  * zone and store: lets one pass over the item serve a caller that needs the
  * rows too (label reconciliation). Any hook may be NULL. */

@@ -639,8 +639,8 @@ int pl_job_each_for_item(pl_txn_t *txn, const char *sku,
 
 /* The callbacks of pl_item_rows: as those of the walks above, with only the
  * fields a lookup reads (prices: level, scope, start, price, scheduled;
- * promotions: all but text and batch; labels: scope, price; jobs: scope,
- * due). Any may be NULL. */
+ * promotions: all but text and batch; labels: all but sku, which is "";
+ * jobs: scope, due). Any may be NULL. */
 typedef struct pl_item_rows_fn {
     int (*price)(const pl_price_t *p, void *arg);
     int (*promo)(const pl_promo_t *pr, void *arg);
@@ -658,6 +658,18 @@ typedef struct pl_item_rows_fn {
  * callback's non-zero return. */
 int pl_item_rows(pl_txn_t *txn, const char *sku, int64_t now, pl_item_t *it, char gtin[15],
                  const pl_item_rows_fn_t *fn);
+
+/* pl_item_rows for the item a barcode key (pl_barcode_key) leads to, from
+ * the barcode's own record (one descent, no barcodes lookup first). sku
+ * (PL_ITEM_CODE_MAX + 1 bytes) receives the item's code whenever the
+ * barcode's record names it, also when 1 is returned, and is "" otherwise.
+ * Returns 0; 1 when no record serves: read the item's rows (sku set), or,
+ * when sku is "", find the barcode's item in the barcodes database (no
+ * record: an unknown barcode, or records not current or kept);
+ * PL_ECORRUPT / PL_EVERSION for a record that does not decode; or a
+ * callback's non-zero return. */
+int pl_code_rows(pl_txn_t *txn, const char *key, int64_t now, char *sku, pl_item_t *it,
+                 char gtin[15], const pl_item_rows_fn_t *fn);
 
 /* ---- batch ledger --------------------------------------------------------- */
 

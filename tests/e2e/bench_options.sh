@@ -70,6 +70,7 @@ refused micro --rounds 2.5
 refused micro --cache-mb 0
 refused micro --cache-mb 65537
 refused micro --seed " 7"
+refused micro --only miss
 
 refused fresh --items abc
 refused fresh --items 65
@@ -105,7 +106,7 @@ good run --rate 50k --conns 1k --depth 16 --threads 2 --seed 1M --duration 1.5 -
     --timeout 0.5 --zipf-s 0.99 --missing 0.05 --scale .05 --server localhost:7070
 good echo-server --listen 127.0.0.1:0 --size 340 --threads 1
 good fresh --server 127.0.0.1:7070 --nice -5 --interval 0.5 --duration 20 --items 64 --conns 256
-good micro --sample 100000 --rounds 1000 --cache-mb 65536 --seed 18446744073709551615
+good micro --sample 100000 --rounds 1000 --cache-mb 65536 --seed 18446744073709551615 --only hit_2d
 good catalog --items 100000000 --seed +3 --stores 999 --zones 1
 good kv-load --redis 127.0.0.1:6379
 

@@ -7,7 +7,10 @@
  * barcodes, labels and items; a writer that does not keep them (an older
  * version) makes readers walk the rows until the next batch rewrites them
  * all, as does a transaction written around the hooks (a restore, a
- * snapshot); and verify finds every record equal to its rows. */
+ * snapshot); and verify finds every record equal to its rows. A barcode's
+ * own record (the lookup's one descent) follows its barcode when it moves
+ * to another item or goes, and is not read after a writer that keeps only
+ * the items' records (the version before them). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -232,6 +235,63 @@ static void second_batch(void)
     CHECK_INT(pl_txn_commit(t), 0);
 }
 
+/* A barcode's record: 0 (it served, *sku its item), 1 (none served; *sku
+ * the item it names, or ""). */
+static int code_rc(const char *key, char *sku)
+{
+    pl_txn_t *t;
+    pl_item_t it;
+    char gtin[15];
+    pl_item_rows_fn_t none = {0};
+    CHECK_INT(pl_txn_begin(cat, 0, &t), 0);
+    int rc = pl_code_rows(t, key, now0, sku, &it, gtin, &none);
+    pl_txn_abort(t);
+    return rc;
+}
+
+/* A batch that moves A's second barcode to B and takes E's away. */
+static void barcode_batch(void)
+{
+    pl_txn_t *t;
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    CHECK_INT(pl_cat_barcode_del(t, "06901234567885", "A"), 0);
+    catfix_barcode(t, "06901234567885", "B");
+    CHECK_INT(pl_cat_barcode_del(t, "06901234567809", "E"), 0);
+    CHECK_INT(pl_meta_bump(t, "b2c", NULL), 0);
+    CHECK_INT(pl_txn_commit(t), 0);
+}
+
+/* The writer before barcodes' records: it keeps the items' records (here:
+ * rebuilt and put raw) but not the barcodes'. It moves A's first barcode
+ * to E; a reader must not follow the barcode's old record to A. */
+static void items_only_writer(void)
+{
+    pl_txn_t *t;
+    uint8_t buf[65536];
+    size_t len;
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    const char *key = "06901234567892";
+    MDB_val k = {strlen(key), (void *)key}, a = {1, "A"}, e = {1, "E"};
+    CHECK_INT(mdb_put(t->txn, t->cat->dbi[DB_BARCODES], &k, &e, 0), 0);
+    CHECK_INT(mdb_del(t->txn, t->cat->dbi[DB_ITEMCODES], &a, &k), 0);
+    CHECK_INT(mdb_put(t->txn, t->cat->dbi[DB_ITEMCODES], &e, &k, 0), 0);
+    uint64_t state = 0x0dd5eed0dd5eedull;
+    CHECK_INT(cat_meta_put_u64(t, "state", state), 0);
+    for (int i = 0; i < 2; i++) {
+        const char *sku = i ? "E" : "A";
+        MDB_val sk = {1, (void *)sku}, v;
+        CHECK_INT(cat_rec_build_buf(t, sku, now0 - PL_ITEM_REC_BACK, buf, sizeof(buf), &len), 0);
+        v.mv_size = len;
+        v.mv_data = buf;
+        CHECK_INT(mdb_put(t->txn, t->cat->dbi[DB_ITEMRECS], &sk, &v, 0), 0);
+    }
+    CHECK_INT(cat_meta_put_u64(t, "recs", state), 0);
+    CHECK_INT(mdb_txn_commit(t->txn), 0);
+    cat_changes_free(t);
+    cat_rec_free(t);
+    free(t);
+}
+
 /* A writer that keeps no records (an older version): a price and a new
  * state, committed around the hooks. */
 static void old_writer(void)
@@ -279,6 +339,51 @@ int main(void)
     CHECK(served > 0, "records served lookups");
     CHECK_INT(verify(), 0);
 
+    printf("a barcode's record follows its barcode\n");
+    char sku[PL_ITEM_CODE_MAX + 1];
+    CHECK_INT(code_rc("06901234567885", sku), 0);
+    CHECK_STR(sku, "A");
+    CHECK_INT(code_rc("P12345", sku), 0); /* a scale item's PLU key */
+    CHECK_STR(sku, "W");
+    CHECK_INT(code_rc("06901234567809", sku), 0);
+    CHECK_STR(sku, "E");
+    barcode_batch();
+    CHECK_INT(code_rc("06901234567885", sku), 0);
+    CHECK_STR(sku, "B");
+    CHECK_INT(code_rc("06901234567809", sku), 1); /* gone: the barcodes database says */
+    CHECK_STR(sku, "");
+    CHECK_INT(rows_rc("A", now0, NULL, gtin), 0);
+    CHECK_STR(gtin, "06901234567892");
+    pl_resolver_stale(res);
+    served = 0;
+    CHECK_INT(compare("barcodes moved", &served), 0);
+    CHECK(served > 0, "records served lookups");
+    CHECK_INT(verify(), 0);
+
+    printf("the writer before barcodes' records: readers use the items' records alone\n");
+    items_only_writer();
+    CHECK_INT(code_rc("06901234567892", sku), 1); /* its record (still A's) is not read */
+    CHECK_STR(sku, "");
+    CHECK_INT(rows_rc("E", now0, NULL, gtin), 0); /* the items' records are */
+    pl_resolver_stale(res);
+    pl_answer_t moved;
+    pl_resolve(res, NULL, "6901234567892", 13, now0, 0, &moved);
+    CHECK_STR(moved.sku, "E");
+    served = 0;
+    CHECK_INT(compare("after the items-only writer", &served), 0);
+    CHECK_INT(verify(), 0); /* (the barcodes' records are not current: not checked) */
+    pl_txn_t *t;
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    CHECK_INT(pl_meta_bump(t, "b2d", NULL), 0);
+    CHECK_INT(pl_txn_commit(t), 0); /* rewrites every record */
+    CHECK_INT(code_rc("06901234567892", sku), 0);
+    CHECK_STR(sku, "E");
+    pl_resolver_stale(res);
+    served = 0;
+    CHECK_INT(compare("rewritten after it", &served), 0);
+    CHECK(served > 0, "records served lookups");
+    CHECK_INT(verify(), 0);
+
     printf("a writer without records: readers walk the rows until the next batch\n");
     old_writer();
     CHECK_INT(rows_rc("A", now0, NULL, gtin), 1);
@@ -289,7 +394,6 @@ int main(void)
     pl_answer_t a;
     pl_resolve(res, NULL, "E", 1, now0, 0, &a);
     CHECK_INT(a.price, 650);
-    pl_txn_t *t;
     CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
     CHECK_INT(pl_meta_bump(t, "b3", NULL), 0);
     CHECK_INT(pl_txn_commit(t), 0);
@@ -319,6 +423,18 @@ int main(void)
     CHECK_INT(pl_txn_commit(t), 0);
     CHECK_INT(rows_rc("B", now0, NULL, gtin), 1);
     CHECK(verify() > 0, "verify reports the broken record");
+    /* A barcode's record that names another item than the barcode's */
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    MDB_val bk = {15, "~06901234567885"}, bv;
+    CHECK_INT(mdb_get(t->txn, t->cat->dbi[DB_ITEMRECS], &bk, &bv), 0);
+    uint8_t other[4096];
+    CHECK(bv.mv_size < sizeof(other) && ((const uint8_t *)bv.mv_data)[0] == 1, "B's record");
+    memcpy(other, bv.mv_data, bv.mv_size);
+    other[1] = 'A';
+    bv.mv_data = other;
+    CHECK_INT(mdb_put(t->txn, t->cat->dbi[DB_ITEMRECS], &bk, &bv, 0), 0);
+    CHECK_INT(pl_txn_commit(t), 0);
+    CHECK(verify() > 1, "verify reports the barcode's record");
     CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
     pl_txn_touch_all(t);
     CHECK_INT(pl_meta_bump(t, "b4", NULL), 0);

@@ -153,8 +153,9 @@ snapshot() { # DB FILE [more SKUs...]
 # same records and two states. cat_state DB prints it, for the checks that want
 # it.
 # dump DB FILE: every record of every database, but for what each commit
-# draws at random: the catalogue state (meta "state", and meta "recs", the
-# state the item records are current for) and the states in the change log's
+# draws at random: the catalogue state (meta "state", and meta "recs" and
+# "codes", the states the items' and the barcodes' records are current
+# for) and the states in the change log's
 # records (their keys, the generations, are kept); and the item records'
 # values, which carry the instant they were written at (their keys are
 # kept; verify checks each against its rows).
@@ -163,7 +164,7 @@ dump() {
         awk '/^database=/ { db = substr($0, 10) }
              /^HEADER=END/ { n = 0 }
              skip { skip = 0; next }
-             $1 == "7374617465" || $1 == "72656373" { skip = 1; next }
+             $1 == "7374617465" || $1 == "72656373" || $1 == "636f646573" { skip = 1; next }
              (db == "changes" || db == "itemrecs") && /^ / { if (n++ % 2) { print " <record>"; next } }
              1' >"$2"
 }
