@@ -32,8 +32,12 @@
 #include "pricelane/err.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-#define LAYOUT_VERSION                                                                             \
-    3u /* 2: a checksum of each value in its length word; 3: tagged by catalogue state */
+/* 2: a checksum of each value in its length word; 3: tagged by catalogue state. The
+ * checksum's function changed since (value_sum) without a new version: an entry an
+ * earlier build wrote fails the check and reads as a miss that the next put of its key
+ * replaces, the same as a re-initialized segment but lazily; and one that passes by
+ * chance holds an intact value all the same (views carry their own format tag). */
+#define LAYOUT_VERSION 3u
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 
@@ -149,10 +153,54 @@ static size_t words(size_t bytes)
  * a value that only looks intact would be answered from: a stray write
  * into the segment (it is a plain file, writable by its owner) could
  * change a price. A torn read never needs it: the sequence word catches
- * that first. */
-static uint64_t value_sum(const void *val, size_t vlen, uint64_t h, uint64_t tag)
+ * that first.
+ *
+ * It is computed over the value's words as a get copies them out, so a
+ * hit reads each word once and hashes it on the way (a seeded XXH3 of the
+ * copy afterwards cost about 600 instructions a hit for a 360-byte view).
+ * Each pair of words, xored with keys that differ by position (a word moved
+ * or two swapped changes the sum), is multiplied 64 x 64 -> 128 bits and
+ * the halves folded (XXH3's 16-byte mix); the pairs' results are summed and
+ * the sum, the length, key hash and tag avalanched. A change to any bit of
+ * the value changes its pair's product (unless it makes a keyed word
+ * exactly zero: a 2^-64 chance for random damage), so it goes unseen only
+ * where 32 bits of the result collide, as with the hash before. The pairs
+ * are independent, so the multiplies overlap instead of waiting on each
+ * other. */
+#define SUM_KEY 0x9e3779b97f4a7c15ull /* position keys: multiples of the golden ratio */
+
+static uint64_t fold(uint64_t a, uint64_t b)
 {
-    return XXH3_64bits_withSeed(val, vlen, h ^ tag) >> 32;
+    unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/* One pair of words at word index j (even) into the running sum. */
+static uint64_t sum_pair(uint64_t acc, uint64_t a, uint64_t b, size_t j)
+{
+    uint64_t k = (uint64_t)(j + 1) * SUM_KEY;
+    return acc + fold(a ^ k, b ^ (k + SUM_KEY));
+}
+
+/* The 32-bit checksum stored in W_LEN from a sum of pairs. */
+static uint64_t sum_end(uint64_t acc, size_t vlen, uint64_t h, uint64_t tag)
+{
+    uint64_t x = acc ^ h ^ (tag * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)vlen;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x >> 32;
+}
+
+/* The checksum of a value held as nw zero-padded words (the writer's). */
+static uint64_t value_sum(const uint64_t *w, size_t nw, size_t vlen, uint64_t h, uint64_t tag)
+{
+    uint64_t acc = 0;
+    for (size_t j = 0; j < nw; j += 2)
+        acc = sum_pair(acc, w[j], j + 1 < nw ? w[j + 1] : 0, j);
+    return sum_end(acc, vlen, h, tag);
 }
 
 /* ---- segment file ----------------------------------------------------- */
@@ -387,15 +435,25 @@ static int key_equal(slot_t *s, const uint64_t *kw, size_t klen)
     return 1;
 }
 
-enum read_result { R_MISS, R_HIT, R_RACE };
+enum read_result { R_MISS, R_HIT, R_RACE, R_TOOBIG };
+
+/* Runs between a get's loads of a slot and its re-check of the sequence
+ * word. Nothing in the product; a test compiles this file with a hook that
+ * writes into the slot there, as a writer in another process could
+ * (tests/unit/test_cache_torn.c). */
+#ifndef SLOT_READ_HOOK
+#define SLOT_READ_HOOK(s) ((void)0)
+#endif
 
 /* Seqlock read of one slot. Fields read before the re-check may be torn,
  * so they only ever turn a slot into a miss; a hit is returned only after
- * the sequence word is found unchanged. */
-/* Reads the slot's value for key kw with tag *tag, or with any tag (any:
- * *tag receives the entry's). */
+ * the sequence word is found unchanged and the value's checksum matches.
+ * Reads the slot's value for key kw with tag *tag, or with any tag (any:
+ * *tag receives the entry's), into val[0..cap): straight from the slot's
+ * words, checksummed on the way; val may be written when the read turns out
+ * not to be a hit. */
 static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t *tagp,
-                     int any, uint64_t *vbuf, size_t *vlen)
+                     int any, unsigned char *val, size_t cap, size_t *vlen)
 {
     uint64_t seq = atomic_load_explicit(&s->w[W_SEQ], memory_order_acquire);
     if (seq == 0)
@@ -411,16 +469,34 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
         return R_MISS;
     if (vl > VALUE_MAX)
         return R_RACE; /* only a torn (or corrupt) length can say this */
-    for (size_t j = 0; j < words(vl); j++)
-        vbuf[j] = ld(s, W_VAL + (int)j);
+    size_t nw = words(vl), j = 0;
+    uint64_t acc = 0;
+    if (vl <= cap) {
+        /* whole pairs of whole words, then the last one or two words (the
+         * last one maybe partial: only its value bytes are copied) */
+        for (; j + 2 <= vl / 8; j += 2) {
+            uint64_t a = ld(s, W_VAL + (int)j), b = ld(s, W_VAL + (int)j + 1);
+            acc = sum_pair(acc, a, b, j);
+            memcpy(val + 8 * j, &a, 8);
+            memcpy(val + 8 * j + 8, &b, 8);
+        }
+        if (j < nw) {
+            uint64_t w[2] = {ld(s, W_VAL + (int)j), j + 1 < nw ? ld(s, W_VAL + (int)j + 1) : 0};
+            acc = sum_pair(acc, w[0], w[1], j);
+            memcpy(val + 8 * j, w, vl - 8 * j);
+        }
+    }
+    SLOT_READ_HOOK(s);
     /* Orders the loads above before the re-check: if any of them saw a
      * writer's store, the writer's odd sequence is visible now. */
     FENCE(memory_order_acquire);
     if (atomic_load_explicit(&s->w[W_SEQ], memory_order_relaxed) != seq)
         return R_RACE;
+    if (vl > cap)
+        return R_TOOBIG;
     /* Untorn, so a mismatch is damage: never answered from (a put of the
      * key overwrites it). */
-    if (value_sum(vbuf, vl, h, tag) != lens >> 32)
+    if (sum_end(acc, vl, h, tag) != lens >> 32)
         return R_MISS;
     *vlen = vl;
     *tagp = tag;
@@ -430,7 +506,7 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
 static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, int any, void *val,
                      size_t cap, size_t *vlen)
 {
-    uint64_t kw[KEY_WORDS], vbuf[VAL_WORDS];
+    uint64_t kw[KEY_WORDS];
     int raced = 0;
 
     if (klen <= PL_CACHE_KEY_MAX) {
@@ -440,16 +516,13 @@ static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
         /* Every slot is looked at: a key may sit in two slots (two puts
          * racing), with different tags. */
         for (unsigned i = 0; i < BUCKET; i++) {
-            size_t n;
-            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, any, vbuf, &n);
+            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, any, val, cap, vlen);
             if (r == R_RACE)
                 raced = 1;
+            if (r == R_TOOBIG)
+                break;
             if (r != R_HIT)
                 continue;
-            if (n > cap)
-                break;
-            memcpy(val, vbuf, n);
-            *vlen = n;
             bump(&c->n.hits);
             return 0;
         }
@@ -527,16 +600,14 @@ static void slot_write(slot_t *s, uint64_t h, uint64_t tag, uint64_t stamp, cons
     st(s, W_HASH, h);
     st(s, W_TAG, tag);
     st(s, W_STAMP, stamp);
-    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(val, vlen, h, tag) << 32);
+    uint64_t vw[VAL_WORDS];
+    size_t nw = words(vlen);
+    pack(vw, val, vlen);
+    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(vw, nw, vlen, h, tag) << 32);
     for (size_t j = 0; j < words(klen); j++)
         st(s, W_KEY + (int)j, kw[j]);
-    const unsigned char *v = val;
-    for (size_t j = 0; j < words(vlen); j++) {
-        uint64_t w = 0;
-        size_t off = j * 8, n = vlen - off < 8 ? vlen - off : 8;
-        memcpy(&w, v + off, n);
-        st(s, W_VAL + (int)j, w);
-    }
+    for (size_t j = 0; j < nw; j++)
+        st(s, W_VAL + (int)j, vw[j]);
 }
 
 int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
