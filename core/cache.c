@@ -175,10 +175,11 @@ static uint64_t fold(uint64_t a, uint64_t b)
     return (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
-/* One pair of words at word index j (even) into the running sum. */
-static uint64_t sum_pair(uint64_t acc, uint64_t a, uint64_t b, size_t j)
+/* One pair of words into the running sum; k is the pair's key: (j + 1) *
+ * SUM_KEY for the pair at word index j (even), so the next pair's is k + 2 *
+ * SUM_KEY. */
+static uint64_t sum_pair(uint64_t acc, uint64_t a, uint64_t b, uint64_t k)
 {
-    uint64_t k = (uint64_t)(j + 1) * SUM_KEY;
     return acc + fold(a ^ k, b ^ (k + SUM_KEY));
 }
 
@@ -197,9 +198,9 @@ static uint64_t sum_end(uint64_t acc, size_t vlen, uint64_t h, uint64_t tag)
 /* The checksum of a value held as nw zero-padded words (the writer's). */
 static uint64_t value_sum(const uint64_t *w, size_t nw, size_t vlen, uint64_t h, uint64_t tag)
 {
-    uint64_t acc = 0;
-    for (size_t j = 0; j < nw; j += 2)
-        acc = sum_pair(acc, w[j], j + 1 < nw ? w[j + 1] : 0, j);
+    uint64_t acc = 0, k = SUM_KEY;
+    for (size_t j = 0; j < nw; j += 2, k += 2 * SUM_KEY)
+        acc = sum_pair(acc, w[j], j + 1 < nw ? w[j + 1] : 0, k);
     return sum_end(acc, vlen, h, tag);
 }
 
@@ -437,6 +438,32 @@ static int key_equal(slot_t *s, const uint64_t *kw, size_t klen)
 
 enum read_result { R_MISS, R_HIT, R_RACE, R_TOOBIG };
 
+/* Copies the vl bytes of value words p into val and returns their sum of
+ * pairs (value_sum's, before sum_end). Whole pairs of whole words, then the
+ * last one or two words (the last one maybe partial: only its value bytes
+ * are copied). Not inlined: in its own frame the loop keeps everything in
+ * registers (inlined into the get, the product went through the stack). */
+__attribute__((noinline)) static uint64_t copy_sum(const _Atomic uint64_t *p, unsigned char *val,
+                                                   size_t vl)
+{
+    uint64_t acc = 0, k = SUM_KEY;
+    unsigned char *o = val, *end = val + vl;
+    for (; end - o >= 16; p += 2, o += 16, k += 2 * SUM_KEY) {
+        uint64_t a = atomic_load_explicit(p, WORD_LOAD);
+        uint64_t b = atomic_load_explicit(p + 1, WORD_LOAD);
+        acc = sum_pair(acc, a, b, k);
+        memcpy(o, &a, 8);
+        memcpy(o + 8, &b, 8);
+    }
+    if (o < end) {
+        uint64_t w[2] = {atomic_load_explicit(p, WORD_LOAD),
+                         end - o > 8 ? atomic_load_explicit(p + 1, WORD_LOAD) : 0};
+        acc = sum_pair(acc, w[0], w[1], k);
+        memcpy(o, w, (size_t)(end - o));
+    }
+    return acc;
+}
+
 /* Runs between a get's loads of a slot and its re-check of the sequence
  * word. Nothing in the product; a test compiles this file with a hook that
  * writes into the slot there, as a writer in another process could
@@ -469,23 +496,7 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
         return R_MISS;
     if (vl > VALUE_MAX)
         return R_RACE; /* only a torn (or corrupt) length can say this */
-    size_t nw = words(vl), j = 0;
-    uint64_t acc = 0;
-    if (vl <= cap) {
-        /* whole pairs of whole words, then the last one or two words (the
-         * last one maybe partial: only its value bytes are copied) */
-        for (; j + 2 <= vl / 8; j += 2) {
-            uint64_t a = ld(s, W_VAL + (int)j), b = ld(s, W_VAL + (int)j + 1);
-            acc = sum_pair(acc, a, b, j);
-            memcpy(val + 8 * j, &a, 8);
-            memcpy(val + 8 * j + 8, &b, 8);
-        }
-        if (j < nw) {
-            uint64_t w[2] = {ld(s, W_VAL + (int)j), j + 1 < nw ? ld(s, W_VAL + (int)j + 1) : 0};
-            acc = sum_pair(acc, w[0], w[1], j);
-            memcpy(val + 8 * j, w, vl - 8 * j);
-        }
-    }
+    uint64_t acc = vl <= cap ? copy_sum(&s->w[W_VAL], val, vl) : 0;
     SLOT_READ_HOOK(s);
     /* Orders the loads above before the re-check: if any of them saw a
      * writer's store, the writer's odd sequence is visible now. */
