@@ -590,24 +590,9 @@ size_t view_pack(const view_t *v, void *buf, size_t cap)
     return len;
 }
 
-int view_unpack(const void *buf, size_t len, view_t *v)
+/* The checks after the copy, for both unpacks. */
+static int unpack_finish(view_t *v)
 {
-    size_t head = offsetof(view_t, prices);
-    if (len < head)
-        return PL_ECORRUPT;
-    memcpy(v, buf, head);
-    if (v->format != VIEW_FORMAT)
-        return PL_EVERSION;
-    if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
-        return PL_ECORRUPT;
-    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
-    size_t nl = v->nlabels * sizeof(view_label_t);
-    if (len != head + np + nq + nl)
-        return PL_ECORRUPT;
-    const uint8_t *p = buf;
-    memcpy(v->prices, p + head, np);
-    memcpy(v->promos, p + head + np, nq);
-    memcpy(v->labels, p + head + np + nq, nl);
     /* Shared memory is not trusted to hold terminated strings. */
 #define TERMINATE(s) ((s)[sizeof(s) - 1] = 0)
     TERMINATE(v->zone);
@@ -631,4 +616,56 @@ int view_unpack(const void *buf, size_t len, view_t *v)
         TERMINATE(v->labels[i].scope);
 #undef TERMINATE
     return values_ok(v) ? 0 : PL_ECORRUPT;
+}
+
+/* The head's counts against the length: 0, or the error. */
+static int unpack_counts(const view_t *v, size_t len)
+{
+    size_t head = offsetof(view_t, prices);
+    if (v->format != VIEW_FORMAT)
+        return PL_EVERSION;
+    if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
+        return PL_ECORRUPT;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    return len == head + np + nq + nl ? 0 : PL_ECORRUPT;
+}
+
+int view_unpack(const void *buf, size_t len, view_t *v)
+{
+    size_t head = offsetof(view_t, prices);
+    if (len < head)
+        return PL_ECORRUPT;
+    memcpy(v, buf, head);
+    int rc = unpack_counts(v, len);
+    if (rc)
+        return rc;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    const uint8_t *p = buf;
+    memcpy(v->prices, p + head, np);
+    memcpy(v->promos, p + head + np, nq);
+    memcpy(v->labels, p + head + np + nq, nl);
+    return unpack_finish(v);
+}
+
+/* The packed head and prices already lie where the view keeps them (the
+ * prices follow the head in both); only the promotions and labels move, from
+ * before v->promos to their arrays, so the copies never overlap. */
+int view_unpack_in_place(view_t *v, size_t len)
+{
+    size_t head = offsetof(view_t, prices);
+    if (len < head || len > offsetof(view_t, promos))
+        return PL_ECORRUPT;
+    int rc = unpack_counts(v, len);
+    if (rc)
+        return rc;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    const uint8_t *p = (const uint8_t *)v;
+    if (nq)
+        memcpy(v->promos, p + head + np, nq);
+    if (nl)
+        memcpy(v->labels, p + head + np + nq, nl);
+    return unpack_finish(v);
 }
