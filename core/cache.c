@@ -162,9 +162,11 @@ static size_t words(size_t bytes)
  * or two swapped changes the sum), is multiplied 64 x 64 -> 128 bits and
  * the halves folded (XXH3's 16-byte mix); the pairs' results are summed and
  * the sum, the length, key hash and tag avalanched. A change to any bit of
- * the value changes its pair's product (unless it makes a keyed word
- * exactly zero: a 2^-64 chance for random damage), so it goes unseen only
- * where 32 bits of the result collide, as with the hash before. The pairs
+ * the value changes its pair's 128-bit product (unless the pair's other
+ * word equals its key, which makes the product 0 whatever this one holds: a
+ * 2^-64 chance for random damage), and the folded result but for a 2^-64
+ * chance, so it goes unseen only where 32 bits of the result collide, as
+ * with the hash before. The pairs
  * are independent, so the multiplies overlap instead of waiting on each
  * other. */
 #define SUM_KEY 0x9e3779b97f4a7c15ull /* position keys: multiples of the golden ratio */
