@@ -546,9 +546,14 @@ int pl_barcode_normalize(const pl_barcode_cfg_t *cfg, const char *in, size_t len
         n--;
     if (n == 0)
         return fail(out, PL_EBADCODE, "empty code");
+    /* The common case first: digits alone, of any length but an ISBN-10's
+     * (ten digits, or nine and an X, maybe with hyphens or spaces). */
+    bool digits = all_digits(s, n);
+    if (digits && n != 10)
+        return normalize_digits(cfg, s, n, out);
     if (isbn10_digits(s, n, isbn))
         return normalize_isbn10(cfg, isbn, out);
-    if (all_digits(s, n))
+    if (digits)
         return normalize_digits(cfg, s, n, out);
     return normalize_item(cfg, s, n, out);
 }

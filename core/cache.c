@@ -32,8 +32,12 @@
 #include "pricelane/err.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-#define LAYOUT_VERSION                                                                             \
-    3u /* 2: a checksum of each value in its length word; 3: tagged by catalogue state */
+/* 2: a checksum of each value in its length word; 3: tagged by catalogue state. The
+ * checksum's function changed since (value_sum) without a new version: an entry an
+ * earlier build wrote fails the check and reads as a miss that the next put of its key
+ * replaces, the same as a re-initialized segment but lazily; and one that passes by
+ * chance holds an intact value all the same (views carry their own format tag). */
+#define LAYOUT_VERSION 3u
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 
@@ -149,10 +153,57 @@ static size_t words(size_t bytes)
  * a value that only looks intact would be answered from: a stray write
  * into the segment (it is a plain file, writable by its owner) could
  * change a price. A torn read never needs it: the sequence word catches
- * that first. */
-static uint64_t value_sum(const void *val, size_t vlen, uint64_t h, uint64_t tag)
+ * that first.
+ *
+ * It is computed over the value's words as a get copies them out, so a
+ * hit reads each word once and hashes it on the way (a seeded XXH3 of the
+ * copy afterwards cost about 600 instructions a hit for a 360-byte view).
+ * Each pair of words, xored with keys that differ by position (a word moved
+ * or two swapped changes the sum), is multiplied 64 x 64 -> 128 bits and
+ * the halves folded (XXH3's 16-byte mix); the pairs' results are summed and
+ * the sum, the length, key hash and tag avalanched. A change to any bit of
+ * the value changes its pair's 128-bit product (unless the pair's other
+ * word equals its key, which makes the product 0 whatever this one holds: a
+ * 2^-64 chance for random damage), and the folded result but for a 2^-64
+ * chance, so it goes unseen only where 32 bits of the result collide, as
+ * with the hash before. The pairs
+ * are independent, so the multiplies overlap instead of waiting on each
+ * other. */
+#define SUM_KEY 0x9e3779b97f4a7c15ull /* position keys: multiples of the golden ratio */
+
+static uint64_t fold(uint64_t a, uint64_t b)
 {
-    return XXH3_64bits_withSeed(val, vlen, h ^ tag) >> 32;
+    unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/* One pair of words into the running sum; k is the pair's key: (j + 1) *
+ * SUM_KEY for the pair at word index j (even), so the next pair's is k + 2 *
+ * SUM_KEY. */
+static uint64_t sum_pair(uint64_t acc, uint64_t a, uint64_t b, uint64_t k)
+{
+    return acc + fold(a ^ k, b ^ (k + SUM_KEY));
+}
+
+/* The 32-bit checksum stored in W_LEN from a sum of pairs. */
+static uint64_t sum_end(uint64_t acc, size_t vlen, uint64_t h, uint64_t tag)
+{
+    uint64_t x = acc ^ h ^ (tag * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)vlen;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x >> 32;
+}
+
+/* The checksum of a value held as nw zero-padded words (the writer's). */
+static uint64_t value_sum(const uint64_t *w, size_t nw, size_t vlen, uint64_t h, uint64_t tag)
+{
+    uint64_t acc = 0, k = SUM_KEY;
+    for (size_t j = 0; j < nw; j += 2, k += 2 * SUM_KEY)
+        acc = sum_pair(acc, w[j], j + 1 < nw ? w[j + 1] : 0, k);
+    return sum_end(acc, vlen, h, tag);
 }
 
 /* ---- segment file ----------------------------------------------------- */
@@ -387,15 +438,51 @@ static int key_equal(slot_t *s, const uint64_t *kw, size_t klen)
     return 1;
 }
 
-enum read_result { R_MISS, R_HIT, R_RACE };
+enum read_result { R_MISS, R_HIT, R_RACE, R_TOOBIG };
+
+/* Copies the vl bytes of value words p into val and returns their sum of
+ * pairs (value_sum's, before sum_end). Whole pairs of whole words, then the
+ * last one or two words (the last one maybe partial: only its value bytes
+ * are copied). Not inlined: in its own frame the loop keeps everything in
+ * registers (inlined into the get, the product went through the stack). */
+__attribute__((noinline)) static uint64_t copy_sum(const _Atomic uint64_t *p, unsigned char *val,
+                                                   size_t vl)
+{
+    uint64_t acc = 0, k = SUM_KEY;
+    unsigned char *o = val, *end = val + vl;
+    for (; end - o >= 16; p += 2, o += 16, k += 2 * SUM_KEY) {
+        uint64_t a = atomic_load_explicit(p, WORD_LOAD);
+        uint64_t b = atomic_load_explicit(p + 1, WORD_LOAD);
+        acc = sum_pair(acc, a, b, k);
+        memcpy(o, &a, 8);
+        memcpy(o + 8, &b, 8);
+    }
+    if (o < end) {
+        uint64_t w[2] = {atomic_load_explicit(p, WORD_LOAD),
+                         end - o > 8 ? atomic_load_explicit(p + 1, WORD_LOAD) : 0};
+        acc = sum_pair(acc, w[0], w[1], k);
+        memcpy(o, w, (size_t)(end - o));
+    }
+    return acc;
+}
+
+/* Runs between a get's loads of a slot and its re-check of the sequence
+ * word. Nothing in the product; a test compiles this file with a hook that
+ * writes into the slot there, as a writer in another process could
+ * (tests/unit/test_cache_torn.c). */
+#ifndef SLOT_READ_HOOK
+#define SLOT_READ_HOOK(s) ((void)0)
+#endif
 
 /* Seqlock read of one slot. Fields read before the re-check may be torn,
  * so they only ever turn a slot into a miss; a hit is returned only after
- * the sequence word is found unchanged. */
-/* Reads the slot's value for key kw with tag *tag, or with any tag (any:
- * *tag receives the entry's). */
+ * the sequence word is found unchanged and the value's checksum matches.
+ * Reads the slot's value for key kw with tag *tag, or with any tag (any:
+ * *tag receives the entry's), into val[0..cap): straight from the slot's
+ * words, checksummed on the way; val may be written when the read turns out
+ * not to be a hit. */
 static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uint64_t *tagp,
-                     int any, uint64_t *vbuf, size_t *vlen)
+                     int any, unsigned char *val, size_t cap, size_t *vlen)
 {
     uint64_t seq = atomic_load_explicit(&s->w[W_SEQ], memory_order_acquire);
     if (seq == 0)
@@ -411,16 +498,18 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
         return R_MISS;
     if (vl > VALUE_MAX)
         return R_RACE; /* only a torn (or corrupt) length can say this */
-    for (size_t j = 0; j < words(vl); j++)
-        vbuf[j] = ld(s, W_VAL + (int)j);
+    uint64_t acc = vl <= cap ? copy_sum(&s->w[W_VAL], val, vl) : 0;
+    SLOT_READ_HOOK(s);
     /* Orders the loads above before the re-check: if any of them saw a
      * writer's store, the writer's odd sequence is visible now. */
     FENCE(memory_order_acquire);
     if (atomic_load_explicit(&s->w[W_SEQ], memory_order_relaxed) != seq)
         return R_RACE;
+    if (vl > cap)
+        return R_TOOBIG;
     /* Untorn, so a mismatch is damage: never answered from (a put of the
      * key overwrites it). */
-    if (value_sum(vbuf, vl, h, tag) != lens >> 32)
+    if (sum_end(acc, vl, h, tag) != lens >> 32)
         return R_MISS;
     *vlen = vl;
     *tagp = tag;
@@ -430,7 +519,7 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
 static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, int any, void *val,
                      size_t cap, size_t *vlen)
 {
-    uint64_t kw[KEY_WORDS], vbuf[VAL_WORDS];
+    uint64_t kw[KEY_WORDS];
     int raced = 0;
 
     if (klen <= PL_CACHE_KEY_MAX) {
@@ -440,16 +529,13 @@ static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
         /* Every slot is looked at: a key may sit in two slots (two puts
          * racing), with different tags. */
         for (unsigned i = 0; i < BUCKET; i++) {
-            size_t n;
-            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, any, vbuf, &n);
+            int r = slot_read(&b[probe(h, i)], h, kw, klen, tag, any, val, cap, vlen);
             if (r == R_RACE)
                 raced = 1;
+            if (r == R_TOOBIG)
+                break;
             if (r != R_HIT)
                 continue;
-            if (n > cap)
-                break;
-            memcpy(val, vbuf, n);
-            *vlen = n;
             bump(&c->n.hits);
             return 0;
         }
@@ -527,16 +613,14 @@ static void slot_write(slot_t *s, uint64_t h, uint64_t tag, uint64_t stamp, cons
     st(s, W_HASH, h);
     st(s, W_TAG, tag);
     st(s, W_STAMP, stamp);
-    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(val, vlen, h, tag) << 32);
+    uint64_t vw[VAL_WORDS];
+    size_t nw = words(vlen);
+    pack(vw, val, vlen);
+    st(s, W_LEN, (uint64_t)klen | (uint64_t)vlen << 16 | value_sum(vw, nw, vlen, h, tag) << 32);
     for (size_t j = 0; j < words(klen); j++)
         st(s, W_KEY + (int)j, kw[j]);
-    const unsigned char *v = val;
-    for (size_t j = 0; j < words(vlen); j++) {
-        uint64_t w = 0;
-        size_t off = j * 8, n = vlen - off < 8 ? vlen - off : 8;
-        memcpy(&w, v + off, n);
-        st(s, W_VAL + (int)j, w);
-    }
+    for (size_t j = 0; j < nw; j++)
+        st(s, W_VAL + (int)j, vw[j]);
 }
 
 int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,

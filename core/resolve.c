@@ -305,10 +305,12 @@ static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t n
     uint64_t tag;
     if (!r->cache || !klen)
         return 0;
-    if (pl_cache_get_any(r->cache, key, klen, &tag, r->packbuf, sizeof(r->packbuf), &vlen) != 0)
+    /* Straight into the view: the get copies the value once, as it checks
+     * it (r->view is rebuilt whenever this fails). */
+    if (pl_cache_get_any(r->cache, key, klen, &tag, &r->view, pl_cache_value_max(), &vlen) != 0)
         return 0;
     /* A view answers for instants from its build time on. */
-    if (view_unpack(r->packbuf, vlen, &r->view) != 0 || r->view.built_at > now)
+    if (view_unpack_in_place(&r->view, vlen) != 0 || r->view.built_at > now)
         return 0;
     r->dep[0] = track_dep(&r->tk, 's', r->view.item.sku, strlen(r->view.item.sku));
     return track_valid(&r->tk, tag, r->view.gen, r->dep, 2);

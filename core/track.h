@@ -60,6 +60,12 @@ uint32_t track_dep(const track_t *tk, char kind, const char *key, size_t len);
 static inline int track_valid(const track_t *tk, uint64_t state, uint64_t gen, const uint32_t *dep,
                               int ndep)
 {
+    /* Built at the generation and state followed to: nothing since can have
+     * touched it (slots hold generations up to tk->gen, the floor is at most
+     * tk->gen and the ring holds tk->state for it), and the slots, spread
+     * over 512 KiB, are not read: the common case of a hit between batches. */
+    if (gen == tk->gen && state == tk->state)
+        return 1;
     if (gen < tk->floor || gen > tk->gen)
         return 0;
     const track_pair_t *p = &tk->ring[gen & (TRACK_RING - 1)];

@@ -302,23 +302,26 @@ typedef struct price_at {
 
 static const char *const level_source[] = {"base", "zone", "store"};
 
-/* The regular (non-promotional) price in force at t: the latest row of the
- * most specific level that has one; a withdrawn override falls through. */
-static int regular_at(const view_t *v, const char *store, int64_t t, int only_base,
-                      price_at_t *out)
+/* The rows in force at t: per level, the latest row with start <= t (of
+ * store rows, the store's own only). */
+static void rows_at(const view_t *v, const char *store, int64_t t, const view_price_t *best[3])
 {
-    const view_price_t *best[3] = {NULL, NULL, NULL};
+    best[0] = best[1] = best[2] = NULL;
     for (int i = 0; i < v->nprices; i++) {
         const view_price_t *e = &v->prices[i];
         if (e->start > t || e->level > PL_LEVEL_STORE)
-            continue;
-        if (only_base && e->level != PL_LEVEL_BASE)
             continue;
         if (e->level == PL_LEVEL_STORE && (!store || strcmp(e->scope, store) != 0))
             continue;
         if (!best[e->level] || e->start >= best[e->level]->start)
             best[e->level] = e;
     }
+}
+
+/* The regular (non-promotional) price of those rows: the most specific
+ * level's; a withdrawn override falls through. */
+static int regular_of(const view_price_t *const best[3], price_at_t *out)
+{
     for (int l = PL_LEVEL_STORE; l >= PL_LEVEL_BASE; l--) {
         if (best[l] && best[l]->price != PL_PRICE_REMOVED) {
             out->price = best[l]->price;
@@ -350,12 +353,10 @@ static int64_t promo_price(const view_promo_t *p, int64_t regular)
     return regular - (regular * p->pct_off_bp + 9999) / 10000;
 }
 
-/* The price charged at t: the regular price, or the winning promotion when it
+/* Applies the winning promotion at t to the regular price in out when it
  * is lower. Winner: highest priority, then lowest price, then smallest id. */
-static int price_at(const view_t *v, const char *store, int64_t t, int member, price_at_t *out)
+static void promo_at(const view_t *v, const char *store, int64_t t, int member, price_at_t *out)
 {
-    if (!regular_at(v, store, t, 0, out))
-        return 0;
     const view_promo_t *win = NULL;
     int64_t win_price = 0;
     for (int i = 0; i < v->npromos; i++) {
@@ -377,13 +378,18 @@ static int price_at(const view_t *v, const char *store, int64_t t, int member, p
         out->source = pl_promo_kind_name(win->kind);
         out->promo = win;
     }
-    return 1;
 }
 
-static int cmp_desc(const void *a, const void *b)
+/* The price charged at t: the regular price, or the winning promotion when
+ * it is lower. 0 when no price is in force. */
+static int price_at(const view_t *v, const char *store, int64_t t, int member, price_at_t *out)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const view_price_t *best[3];
+    rows_at(v, store, t, best);
+    if (!regular_of(best, out))
+        return 0;
+    promo_at(v, store, t, member, out);
+    return 1;
 }
 
 /* Instants at which the charged price may change, in no order: every price
@@ -400,12 +406,38 @@ static int change_instants(const view_t *v, int64_t *out)
     return n;
 }
 
-/* The same, newest first. */
-static int breakpoints(const view_t *v, int64_t *out)
+static int cmp_desc(const void *a, const void *b)
 {
-    int n = change_instants(v, out);
-    qsort(out, (size_t)n, sizeof(*out), cmp_desc);
-    return n;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The change instants up to now, newest first, each once. A view has a few
+ * (one price row and no promotion is the common case): an insertion sort
+ * in place, qsort past a few dozen. */
+static int breakpoints(const view_t *v, int64_t now, int64_t *out)
+{
+    int64_t all[VIEW_PRICES + 2 * VIEW_PROMOS];
+    int n = change_instants(v, all), m = 0;
+    for (int i = 0; i < n; i++)
+        if (all[i] <= now)
+            out[m++] = all[i];
+    if (m > 32) {
+        qsort(out, (size_t)m, sizeof(*out), cmp_desc);
+    } else {
+        for (int i = 1; i < m; i++) {
+            int64_t x = out[i];
+            int j = i;
+            for (; j > 0 && out[j - 1] < x; j--)
+                out[j] = out[j - 1];
+            out[j] = x;
+        }
+    }
+    int k = 0;
+    for (int i = 0; i < m; i++)
+        if (!k || out[i] != out[k - 1])
+            out[k++] = out[i];
+    return k;
 }
 
 /* The label a store's shelf shows is the one of the most specific scope
@@ -439,13 +471,45 @@ static void label_eval(const view_t *v, const char *store, int64_t now, pl_answe
     }
 }
 
+/* The charged price over each stretch between the change instants up to
+ * now (bp[0] > bp[1] > ... > bp[n-1], all <= now): every comparison in
+ * price_at is of t with a change instant, so the price is the same at
+ * every t of [bp[i], bp[i-1]) and of [bp[0], now]. seg(i) is that price
+ * over [bp[i], ...), computed at most once; seg(n), before the first
+ * instant, has no price (a price row's start is one of them). */
+typedef struct segs {
+    const view_t *v;
+    const char *store;
+    int member;
+    const int64_t *bp;
+    int n;
+    int64_t price[VIEW_PRICES + 2 * VIEW_PROMOS + 1];
+    uint8_t known[VIEW_PRICES + 2 * VIEW_PROMOS + 1];
+} segs_t;
+
+static int64_t seg(segs_t *s, int i)
+{
+    if (i >= s->n)
+        return PL_PRICE_NONE;
+    if (!s->known[i]) {
+        price_at_t x;
+        s->price[i] = price_at(s->v, s->store, s->bp[i], s->member, &x) ? x.price : PL_PRICE_NONE;
+        s->known[i] = 1;
+    }
+    return s->price[i];
+}
+
 int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_answer_t *a)
 {
-    price_at_t cur, x;
+    price_at_t cur;
+    const view_price_t *best[3];
     if (store && !store[0])
         store = NULL;
-    if (!price_at(v, store, now, member, &cur))
+    /* one pass over the rows gives the regular price and the base price */
+    rows_at(v, store, now, best);
+    if (!regular_of(best, &cur))
         return PL_ENOTFOUND;
+    promo_at(v, store, now, member, &cur);
     a->price = cur.price;
     a->source = cur.source;
     a->promo_id[0] = 0;
@@ -454,34 +518,45 @@ int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_an
         memcpy(a->promo_id, cur.promo->id, sizeof(a->promo_id));
         a->promo_ends = cur.promo->end;
     }
-    a->base_price = regular_at(v, store, now, 1, &x) ? x.price : PL_PRICE_NONE;
+    const view_price_t *base = best[PL_LEVEL_BASE];
+    a->base_price = base && base->price != PL_PRICE_REMOVED ? base->price : PL_PRICE_NONE;
 
     int64_t bp[VIEW_PRICES + 2 * VIEW_PROMOS];
-    int n = breakpoints(v, bp);
+    segs_t s;
+    s.v = v, s.store = store, s.member = member, s.bp = bp;
+    s.n = breakpoints(v, now, bp);
+    memset(s.known, 0, (size_t)s.n);
+    if (s.n) {
+        s.price[0] = cur.price; /* [bp[0], now] */
+        s.known[0] = 1;
+    }
+    /* The previous price: back from now over the change instants, the
+     * price just before the first one where it differs. */
     a->prev_price = PL_PRICE_NONE;
     a->prev_changed_at = PL_TIME_NONE;
-    for (int i = 0; i < n; i++) {
-        if (bp[i] > now || (i > 0 && bp[i] == bp[i - 1]))
-            continue;
-        if (!price_at(v, store, bp[i] - 1, member, &x))
+    for (int i = 0; i < s.n; i++) {
+        int64_t before = seg(&s, i + 1);
+        if (before == PL_PRICE_NONE)
             break; /* no price before this: the item was new then */
-        if (x.price != cur.price) {
-            a->prev_price = x.price;
+        if (before != cur.price) {
+            a->prev_price = before;
             a->prev_changed_at = bp[i];
             break;
         }
     }
 
+    /* The lowest over [now - 7 days, now): the price at the window's start
+     * and at each change inside it. */
     int64_t from = now - VIEW_WINDOW;
     a->low_7d = PL_PRICE_NONE;
-    if (price_at(v, store, from, member, &x))
-        a->low_7d = x.price;
-    for (int i = 0; i < n; i++) {
-        if (bp[i] <= from || bp[i] >= now)
+    for (int i = 0; i < s.n; i++) {
+        if (bp[i] >= now)
             continue;
-        if (price_at(v, store, bp[i], member, &x) &&
-            (a->low_7d == PL_PRICE_NONE || x.price < a->low_7d))
-            a->low_7d = x.price;
+        int64_t x = seg(&s, i);
+        if (x != PL_PRICE_NONE && (a->low_7d == PL_PRICE_NONE || x < a->low_7d))
+            a->low_7d = x;
+        if (bp[i] <= from)
+            break; /* the stretch the window starts in */
     }
     label_eval(v, store, now, a);
     return 0;
@@ -533,24 +608,9 @@ size_t view_pack(const view_t *v, void *buf, size_t cap)
     return len;
 }
 
-int view_unpack(const void *buf, size_t len, view_t *v)
+/* The checks after the copy, for both unpacks. */
+static int unpack_finish(view_t *v)
 {
-    size_t head = offsetof(view_t, prices);
-    if (len < head)
-        return PL_ECORRUPT;
-    memcpy(v, buf, head);
-    if (v->format != VIEW_FORMAT)
-        return PL_EVERSION;
-    if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
-        return PL_ECORRUPT;
-    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
-    size_t nl = v->nlabels * sizeof(view_label_t);
-    if (len != head + np + nq + nl)
-        return PL_ECORRUPT;
-    const uint8_t *p = buf;
-    memcpy(v->prices, p + head, np);
-    memcpy(v->promos, p + head + np, nq);
-    memcpy(v->labels, p + head + np + nq, nl);
     /* Shared memory is not trusted to hold terminated strings. */
 #define TERMINATE(s) ((s)[sizeof(s) - 1] = 0)
     TERMINATE(v->zone);
@@ -574,4 +634,56 @@ int view_unpack(const void *buf, size_t len, view_t *v)
         TERMINATE(v->labels[i].scope);
 #undef TERMINATE
     return values_ok(v) ? 0 : PL_ECORRUPT;
+}
+
+/* The head's counts against the length: 0, or the error. */
+static int unpack_counts(const view_t *v, size_t len)
+{
+    size_t head = offsetof(view_t, prices);
+    if (v->format != VIEW_FORMAT)
+        return PL_EVERSION;
+    if (v->nprices > VIEW_PRICES || v->npromos > VIEW_PROMOS || v->nlabels > VIEW_LABELS)
+        return PL_ECORRUPT;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    return len == head + np + nq + nl ? 0 : PL_ECORRUPT;
+}
+
+int view_unpack(const void *buf, size_t len, view_t *v)
+{
+    size_t head = offsetof(view_t, prices);
+    if (len < head)
+        return PL_ECORRUPT;
+    memcpy(v, buf, head);
+    int rc = unpack_counts(v, len);
+    if (rc)
+        return rc;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    const uint8_t *p = buf;
+    memcpy(v->prices, p + head, np);
+    memcpy(v->promos, p + head + np, nq);
+    memcpy(v->labels, p + head + np + nq, nl);
+    return unpack_finish(v);
+}
+
+/* The packed head and prices already lie where the view keeps them (the
+ * prices follow the head in both); only the promotions and labels move, from
+ * before v->promos to their arrays, so the copies never overlap. */
+int view_unpack_in_place(view_t *v, size_t len)
+{
+    size_t head = offsetof(view_t, prices);
+    if (len < head || len > offsetof(view_t, promos))
+        return PL_ECORRUPT;
+    int rc = unpack_counts(v, len);
+    if (rc)
+        return rc;
+    size_t np = v->nprices * sizeof(view_price_t), nq = v->npromos * sizeof(view_promo_t);
+    size_t nl = v->nlabels * sizeof(view_label_t);
+    const uint8_t *p = (const uint8_t *)v;
+    if (nq)
+        memcpy(v->promos, p + head + np, nq);
+    if (nl)
+        memcpy(v->labels, p + head + np + nq, nl);
+    return unpack_finish(v);
 }

@@ -117,3 +117,9 @@ int64_t view_next_change(const view_t *v, int64_t now);
  * values view_build would refuse). */
 size_t view_pack(const view_t *v, void *buf, size_t cap);
 int view_unpack(const void *buf, size_t len, view_t *v);
+
+/* view_unpack of the len packed bytes at the start of v itself (where a
+ * cache get can copy them straight away): the same checks and result, for a
+ * len up to offsetof(view_t, promos) (20,760 bytes: any cache slot's value);
+ * PL_ECORRUPT past it. */
+int view_unpack_in_place(view_t *v, size_t len);

@@ -61,7 +61,8 @@ void pl_cache_close(pl_cache_t *c);
 /* Copies the value stored for key[0..klen) with tag `tag` into
  * val[0..cap) and its length into *vlen. Returns 0 on a hit; PL_ENOTFOUND on a
  * miss (absent, other tag, concurrent write, value > cap, or klen >
- * PL_CACHE_KEY_MAX); val and *vlen are untouched on a miss. */
+ * PL_CACHE_KEY_MAX); *vlen is untouched on a miss, val[0..cap) may have
+ * been written (the value is copied as it is checked). */
 int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
                  size_t *vlen);
 

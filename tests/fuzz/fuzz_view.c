@@ -51,11 +51,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t buf[sizeof(view_t)], buf2[sizeof(view_t)];
     int rc = view_unpack(data, size, &v);
     FUZZ_CHECK(rc == 0 || rc == PL_ECORRUPT || rc == PL_EVERSION, "view_unpack rc %d", rc);
+    /* The in-place unpack (a shared-cache hit's) agrees with the copying one. */
+    static view_t w;
+    int rw = -1;
+    if (size <= offsetof(view_t, promos)) {
+        memcpy(&w, data, size);
+        rw = view_unpack_in_place(&w, size);
+        FUZZ_CHECK(rw == rc, "in place: rc %d, copied: rc %d", rw, rc);
+    }
     if (rc != 0)
         return 0;
 
     size_t n = view_pack(&v, buf, sizeof(buf));
     FUZZ_CHECK(n == size, "repacked to %zu bytes from %zu", n, size);
+    if (rw == 0)
+        FUZZ_CHECK(view_pack(&w, buf2, sizeof(buf2)) == n && memcmp(buf, buf2, n) == 0,
+                   "unpacked in place, repacked differently");
     FUZZ_CHECK(view_unpack(buf, n, &v2) == 0, "a repacked view does not unpack");
     size_t n2 = view_pack(&v2, buf2, sizeof(buf2));
     FUZZ_CHECK(n2 == n && memcmp(buf, buf2, n) == 0, "pack/unpack is not stable");
