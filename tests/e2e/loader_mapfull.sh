@@ -52,5 +52,5 @@ check_eq "verify after growth: exit 0" "$RC" 0
 
 run "$LOAD" init --db "$T/x" --map-size 1K
 check_eq "init --map-size 1K: usage error" "$RC" 2
-check_contains "init --map-size 1K: says the range" "$OUT" "from 64K"
+check_contains "init --map-size 1K: says the range" "$OUT" "(64K to 1024G)"
 finish
