@@ -127,7 +127,7 @@ static const pl_config_opt_t opts[] = {
      F(report_group), 0},
     {"report_linger_ms", PL_CFG_INT, "5", 0, 100, NULL, 0, "MS", NULL,
      "Milliseconds a commit of fewer than report_group reports waits for more before it is "
-     "written (0: none). Every commit costs two disk syncs whatever it holds; waiting lets "
+     "written (0: none). Every commit costs its disk flushes whatever it holds; waiting lets "
      "one commit carry many lanes' reports, which takes the writer's work off the CPUs the "
      "lookups use (bench/RESULTS.md). A lane's reply comes that much later.",
      F(report_linger_ms), 0},
