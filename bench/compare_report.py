@@ -14,7 +14,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     for opt in ("machine", "versions", "command", "items", "keys", "rounds", "duration", "warmup",
-                "dist", "import-s", "answer-bytes", "cache-mb", "memo-mb", "fill", "client-cpu", "server-cpu", "load"):
+                "dist", "import-s", "answer-bytes", "cache-mb", "memo-mb", "fill", "client-cpu", "server-cpu", "load",
+                "monitor"):
         ap.add_argument("--" + opt, default="?")
     a = ap.parse_args()
 
@@ -58,6 +59,9 @@ def main():
                               a.cache_mb, a.memo_mb, a.fill))
     w("- load average (1/5/15 min) %s: other work on the machine shares the two cores and "
       "lowers every number alike." % a.load)
+    w("- the kernel's memory access monitor (DAMON) %s: while it samples, every server's tail "
+      "at a steady rate is milliseconds longer (bench/RESULTS.md, \"The tail at half load\")."
+      % a.monitor)
     w("")
     w("| scenario | server | variant / protocol | answers/s | p50 µs | p99 µs | p99.9 µs | errors | lost |")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|")
