@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -461,6 +463,42 @@ int pl_cat_grow(pl_cat_t *cat, size_t min_size)
     if (size < min_size)
         size = min_size;
     return pl_err_from_mdb(mdb_env_set_mapsize(cat->env, size));
+}
+
+int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
+{
+    /* LMDB does not tell where it mapped the file: the mapping of this
+     * file (device and inode) in /proc/self/maps does. */
+    char path[4200], line[4608];
+    struct stat sb;
+    *bytes = 0;
+    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
+    if (stat(path, &sb) != 0)
+        return -errno;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -errno;
+    int rc = -ENOENT;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &mnr, &ino) != 6 ||
+            ino != (unsigned long)sb.st_ino || off != 0 || makedev(maj, mnr) != sb.st_dev)
+            continue;
+        size_t len = hi - lo;
+        if ((uint64_t)sb.st_size < len)
+            len = (size_t)sb.st_size & ~(size_t)4095;
+#ifdef MADV_POPULATE_READ
+        rc = madvise((void *)lo, len, MADV_POPULATE_READ) == 0 ? 0 : -errno;
+        if (!rc)
+            *bytes = len;
+#else
+        rc = -ENOSYS;
+#endif
+        break;
+    }
+    fclose(f);
+    return rc;
 }
 
 uint64_t pl_cat_id(const pl_cat_t *cat)

@@ -434,6 +434,7 @@ int cmd_follow(int argc, char **argv)
         pl_cat_close(f.cat);
         return 1;
     }
+    cmd_prefault(f.cat, "follow");
     rc = follow_pos_read(&f);
     if (rc) {
         fprintf(stderr, "pricelane-load follow: %s: reading the position: %s\n", f.db,

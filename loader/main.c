@@ -70,6 +70,17 @@ struct pl_cat *cmd_open_db(const char *db, int read_only)
     return rc ? NULL : cat;
 }
 
+void cmd_prefault(struct pl_cat *cat, const char *cmd)
+{
+    size_t bytes;
+    int rc = pl_cat_prefault(cat, &bytes);
+    if (rc)
+        fprintf(stderr,
+                "pricelane-load %s: %s: the catalogue's pages not mapped ahead (%s): each batch "
+                "maps the pages it reads, which costs more CPU\n",
+                cmd, pl_cat_path(cat), pl_strerror(rc));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

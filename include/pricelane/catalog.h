@@ -155,6 +155,12 @@ void pl_cat_close(pl_cat_t *cat);
  * or -errno from mapping the file again. */
 int pl_cat_grow(pl_cat_t *cat, size_t min_size);
 
+/* Maps every page the catalogue uses now into this process (page tables
+ * filled, reading from disk what the page cache lacks), so that later
+ * reads of those pages take no page fault. For long-running processes.
+ * Returns 0 and the bytes in *bytes, or -errno (-ENOSYS before Linux 5.14). */
+int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);
+
 /* Catalogue id (random, fixed at init; read at open) and the directory as
  * given to pl_cat_open (at most 4095 bytes). The path points into the
  * handle: valid until pl_cat_close. */

@@ -1,0 +1,115 @@
+/* pl_cat_prefault (pricelane/catalog.h): after it, reading every item of
+ * a catalogue takes (almost) no page fault, where the same reads in a
+ * fresh mapping take one per page they touch; it maps the pages the file
+ * holds and no more, and a catalogue with a batch written after it still
+ * reads (the new pages fault in as before). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "catfix.h"
+#include "check.h"
+#include "pricelane/catalog.h"
+#include "pricelane/err.h"
+
+#define NITEMS 100000
+
+static long minflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* Reads every item in one read transaction; returns the page faults it
+ * took (and checks every item was there). */
+static long read_all(pl_cat_t *cat, int *found)
+{
+    pl_txn_t *t;
+    pl_item_t it;
+    char sku[16];
+    *found = 0;
+    CHECK_INT(pl_txn_begin(cat, 0, &t), 0);
+    long f0 = minflt();
+    for (int i = 0; i < NITEMS; i++) {
+        snprintf(sku, sizeof(sku), "%d", 100000 + i);
+        *found += pl_item_get(t, sku, &it) == 0;
+    }
+    long f = minflt() - f0;
+    pl_txn_abort(t);
+    return f;
+}
+
+static pl_cat_t *reopen(pl_cat_t *cat, const char *dir)
+{
+    pl_cat_close(cat);
+    pl_cat_opts_t o = {0};
+    CHECK_INT(pl_cat_open(dir, &o, &cat), 0);
+    return cat;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/pl-test-prefault-XXXXXX", path[64], sku[16];
+    pl_cat_t *cat = catfix_open(dir, 480, 0);
+    pl_txn_t *t;
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    for (int i = 0; i < NITEMS; i++) {
+        snprintf(sku, sizeof(sku), "%d", 100000 + i);
+        pl_item_t it = {0};
+        snprintf(it.sku, sizeof(it.sku), "%s", sku);
+        snprintf(it.name, sizeof(it.name), "an item of a catalogue big enough to span pages %d", i);
+        snprintf(it.unit, sizeof(it.unit), "each");
+        it.pack_qty = 1;
+        if (pl_item_put(t, &it) != 0)
+            CHECK(0, "item put");
+    }
+    CHECK_INT(pl_txn_commit(t), 0);
+
+    printf("reads in a fresh mapping fault their pages in\n");
+    int found;
+    cat = reopen(cat, dir);
+    long cold = read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+    CHECK(cold >= 50, "a fresh mapping's reads fault its pages in (a fault maps several)");
+
+    printf("after pl_cat_prefault they take almost none\n");
+    cat = reopen(cat, dir);
+    size_t bytes = 0;
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    CHECK_INT(stat(path, &sb), 0);
+    CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
+    CHECK(bytes > 0 && bytes <= (size_t)sb.st_size, "the file's pages, no more");
+    CHECK(bytes + 4096 > (size_t)sb.st_size, "every whole page of the file");
+    long warm = read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+    CHECK(warm * 10 < cold, "prefaulted reads take a tenth of the faults or fewer");
+    printf("  faults: %ld in a fresh mapping, %ld after prefault\n", cold, warm);
+
+    printf("a batch after it: the catalogue grows and reads on\n");
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    for (int i = 0; i < 2000; i++) {
+        snprintf(sku, sizeof(sku), "%d", 900000 + i);
+        pl_item_t it = {0};
+        snprintf(it.sku, sizeof(it.sku), "%s", sku);
+        snprintf(it.name, sizeof(it.name), "added after the prefault %d", i);
+        snprintf(it.unit, sizeof(it.unit), "each");
+        it.pack_qty = 1;
+        if (pl_item_put(t, &it) != 0)
+            CHECK(0, "item put");
+    }
+    CHECK_INT(pl_txn_commit(t), 0);
+    CHECK_INT(pl_txn_begin(cat, 0, &t), 0);
+    pl_item_t it;
+    CHECK_INT(pl_item_get(t, "901999", &it), 0);
+    CHECK_STR(it.name, "added after the prefault 1999");
+    pl_txn_abort(t);
+    read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+
+    catfix_close(cat, dir);
+    return pl_test_done("test_prefault");
+}
