@@ -42,6 +42,25 @@ static long read_all(pl_cat_t *cat, int *found)
     return f;
 }
 
+/* Items first .. first+n-1 (SKU = the number), named by fmt with their
+ * index, in one batch. Two checks. */
+static void put_items(pl_cat_t *cat, int first, int n, const char *fmt)
+{
+    pl_txn_t *t;
+    int bad = 0;
+    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
+    for (int i = 0; i < n; i++) {
+        pl_item_t it = {0};
+        snprintf(it.sku, sizeof(it.sku), "%d", first + i);
+        snprintf(it.name, sizeof(it.name), fmt, i);
+        snprintf(it.unit, sizeof(it.unit), "each");
+        it.pack_qty = 1;
+        bad += pl_item_put(t, &it) != 0;
+    }
+    CHECK_INT(pl_txn_commit(t), 0);
+    CHECK_INT(bad, 0);
+}
+
 static pl_cat_t *reopen(pl_cat_t *cat, const char *dir)
 {
     pl_cat_close(cat);
@@ -52,21 +71,10 @@ static pl_cat_t *reopen(pl_cat_t *cat, const char *dir)
 
 int main(void)
 {
-    char dir[] = "/tmp/pl-test-prefault-XXXXXX", path[64], sku[16];
+    char dir[] = "/tmp/pl-test-prefault-XXXXXX", path[64];
     pl_cat_t *cat = catfix_open(dir, 480, 0);
     pl_txn_t *t;
-    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
-    for (int i = 0; i < NITEMS; i++) {
-        snprintf(sku, sizeof(sku), "%d", 100000 + i);
-        pl_item_t it = {0};
-        snprintf(it.sku, sizeof(it.sku), "%s", sku);
-        snprintf(it.name, sizeof(it.name), "an item of a catalogue big enough to span pages %d", i);
-        snprintf(it.unit, sizeof(it.unit), "each");
-        it.pack_qty = 1;
-        if (pl_item_put(t, &it) != 0)
-            CHECK(0, "item put");
-    }
-    CHECK_INT(pl_txn_commit(t), 0);
+    put_items(cat, 100000, NITEMS, "an item of a catalogue big enough to span pages %d");
 
     printf("reads in a fresh mapping fault their pages in\n");
     int found;
@@ -90,18 +98,7 @@ int main(void)
     printf("  faults: %ld in a fresh mapping, %ld after prefault\n", cold, warm);
 
     printf("a batch after it: the catalogue grows and reads on\n");
-    CHECK_INT(pl_txn_begin(cat, 1, &t), 0);
-    for (int i = 0; i < 2000; i++) {
-        snprintf(sku, sizeof(sku), "%d", 900000 + i);
-        pl_item_t it = {0};
-        snprintf(it.sku, sizeof(it.sku), "%s", sku);
-        snprintf(it.name, sizeof(it.name), "added after the prefault %d", i);
-        snprintf(it.unit, sizeof(it.unit), "each");
-        it.pack_qty = 1;
-        if (pl_item_put(t, &it) != 0)
-            CHECK(0, "item put");
-    }
-    CHECK_INT(pl_txn_commit(t), 0);
+    put_items(cat, 900000, 2000, "added after the prefault %d");
     CHECK_INT(pl_txn_begin(cat, 0, &t), 0);
     pl_item_t it;
     CHECK_INT(pl_item_get(t, "901999", &it), 0);
