@@ -147,16 +147,23 @@ def main():
         s.sendall(b"GET " + CODE + b"\n")
         return json.loads(readline(s, buf))
 
+    asked = [wall()]
     before = ask()
     while wall() < t0 + 0.2:
         sleep(0.05)
+    asked.append(wall())
     during = ask()
     while wall() < t0 + 2.2:
         sleep(0.05)
+    asked.append(wall())
     after = ask()
     got = (before["price"], during["price"], during["source"], after["price"])
     want = (100000 + N, 999, "special", 100000 + N)
     print("%s promotion switches on and off at its instants: %s" % ("ok  " if got == want else "FAIL", got))
+    if got != want:  # what is needed to tell a late ask from a stale answer
+        print("     promotion from %d to %d; asked at %s; answered in %s" % (
+            t0, t0 + 2, ", ".join("%.3f" % t for t in asked),
+            " | ".join(json.dumps(a) for a in (before, during, after))))
     bad += int(got != want)
     return 1 if bad else 0
 
