@@ -485,9 +485,9 @@ int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
         if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &mnr, &ino) != 6 ||
             ino != (unsigned long)sb.st_ino || off != 0 || makedev(maj, mnr) != sb.st_dev)
             continue;
-        size_t len = hi - lo;
+        size_t len = hi - lo, page = (size_t)sysconf(_SC_PAGESIZE);
         if ((uint64_t)sb.st_size < len)
-            len = (size_t)sb.st_size & ~(size_t)4095;
+            len = (size_t)sb.st_size / page * page;
 #ifdef MADV_POPULATE_READ
         rc = madvise((void *)lo, len, MADV_POPULATE_READ) == 0 ? 0 : -errno;
         if (!rc)
