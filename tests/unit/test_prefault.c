@@ -92,7 +92,8 @@ int main(void)
     CHECK_INT(stat(path, &sb), 0);
     CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
     CHECK(bytes > 0 && bytes <= (size_t)sb.st_size, "the file's pages, no more");
-    CHECK(bytes + (size_t)sysconf(_SC_PAGESIZE) > (size_t)sb.st_size, "every whole page of the file");
+    CHECK(bytes + (size_t)sysconf(_SC_PAGESIZE) > (size_t)sb.st_size,
+          "every whole page of the file");
     long warm = read_all(cat, &found);
     CHECK_INT(found, NITEMS);
     CHECK(warm * 10 < cold, "prefaulted reads take a tenth of the faults or fewer");
