@@ -673,7 +673,8 @@ int cmd_watch(int argc, char **argv)
     w->cat = cmd_open_db(db, 0);
     if (!w->cat)
         goto out_lock;
-    cmd_prefault(w->cat, "watch");
+    if (!once) /* one pass: mapping every page ahead would cost more than it saves */
+        cmd_prefault(w->cat, "watch");
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (loop_start(w))
         goto out_cat;
