@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Freshness: after each of 200 change batches, as soon as pricelane-load
 # exits, the changed item is looked up over TCP and UDP on every worker: no
-# answer may be stale. A promotion two seconds ahead switches on and off at
+# answer may be stale. A promotion three seconds ahead switches on and off at
 # its instants with no loader run. With the shared cache on. Both engines.
 source "$(dirname "$0")/lib/common.bash"
 make_catalogue

@@ -6,7 +6,7 @@ at least one of each (told apart by the per-worker counters of /stats), then
 applies N change batches with pricelane-load; as soon as the loader has
 exited, asks for the changed item on every connection and socket. Any answer
 with an older price or generation is stale. Then a promotion whose window
-opens two seconds ahead is applied and watched switching on and off at its
+opens three seconds ahead is applied and watched switching on and off at its
 instants with no loader run.
 
 usage: freshness.py LOADER DB PORT ADMIN BATCHES WORKDIR
