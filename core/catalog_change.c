@@ -15,24 +15,37 @@
 
 #include "catalog_int.h"
 #include "pricelane/err.h"
+#include "pricelane/random.h"
 #include "rec.h"
 
 #define CHANGE_VERSION 1
 #define CHANGE_WIDE 1
 #define SET_SLOTS (2 * PL_CHANGE_KEYS_MAX) /* power of two, at most half full */
 
+/* The keys' hash. A test compiles this file with a hash that makes every
+ * key collide (tests/unit/test_change_keys.c). */
+#ifndef CHANGE_KEY_HASH
+#define CHANGE_KEY_HASH(p, n, seed) XXH3_64bits_withSeed(p, n, seed)
+#endif
+
+/* The set's table holds each key's hash and where the key is in `keys`: two
+ * keys are the same only when their bytes are, so keys whose hashes collide
+ * (a batch's rows are an attacker's: XXH3 collisions can be searched for)
+ * are both listed, never one taken for the other. Seeded per transaction. */
 typedef struct cat_touched {
     int wide;
     uint32_t n;
+    uint64_t seed;
     uint64_t set[SET_SLOTS]; /* key hashes (0: empty) */
+    uint32_t at[SET_SLOTS];  /* offset of the key's length byte in keys */
     size_t len, cap;
     uint8_t *keys; /* n × (u8 length, bytes): the record's tail */
 } cat_touched_t;
 
 static cat_touched_t *touched(pl_txn_t *t)
 {
-    if (!t->touched)
-        t->touched = calloc(1, sizeof(*t->touched));
+    if (!t->touched && (t->touched = calloc(1, sizeof(*t->touched))))
+        t->touched->seed = pl_random_u64();
     return t->touched;
 }
 
@@ -70,11 +83,12 @@ static void touch_key(pl_txn_t *t, char kind, const void *k, size_t klen)
     uint8_t buf[256];
     buf[0] = (uint8_t)kind;
     memcpy(buf + 1, k, klen);
-    uint64_t h = XXH3_64bits(buf, klen + 1) | 1;
+    uint64_t h = CHANGE_KEY_HASH(buf, klen + 1, s->seed) | 1;
     size_t i = h & (SET_SLOTS - 1);
     for (; s->set[i]; i = (i + 1) & (SET_SLOTS - 1))
-        if (s->set[i] == h)
-            return; /* already listed (or a 2^-63 collision: listed as the other) */
+        if (s->set[i] == h && s->keys[s->at[i]] == klen + 1 &&
+            memcmp(s->keys + s->at[i] + 1, buf, klen + 1) == 0)
+            return; /* already listed */
     if (s->len + klen + 2 > s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
         while (cap < s->len + klen + 2)
@@ -88,6 +102,7 @@ static void touch_key(pl_txn_t *t, char kind, const void *k, size_t klen)
         s->cap = cap;
     }
     s->set[i] = h;
+    s->at[i] = (uint32_t)s->len;
     s->keys[s->len++] = (uint8_t)(klen + 1);
     memcpy(s->keys + s->len, buf, klen + 1);
     s->len += klen + 1;
