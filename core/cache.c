@@ -30,14 +30,16 @@
 
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
+#include "pricelane/random.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
-/* 2: a checksum of each value in its length word; 3: tagged by catalogue state. The
+/* 2: a checksum of each value in its length word; 3: tagged by catalogue state;
+ * 4: keys hashed with the segment's own seed (hdr_id_t.seed). The
  * checksum's function changed since (value_sum) without a new version: an entry an
  * earlier build wrote fails the check and reads as a miss that the next put of its key
  * replaces, the same as a re-initialized segment but lazily; and one that passes by
  * chance holds an intact value all the same (views carry their own format tag). */
-#define LAYOUT_VERSION 3u
+#define LAYOUT_VERSION 4u
 #define HDR_SIZE 4096u
 #define BUCKET 8u
 
@@ -69,6 +71,7 @@ typedef struct hdr_id {
     uint32_t bucket;
     uint64_t nslots;
     uint64_t catalog_id;
+    uint64_t seed;     /* of the keys' hash: drawn when the segment is made */
     uint64_t checksum; /* XXH3-64 of the fields above */
 } hdr_id_t;
 
@@ -100,6 +103,7 @@ struct pl_cache {
     hdr_t *hdr;
     slot_t *slots;
     uint64_t nslots, nbuckets;
+    uint64_t seed; /* the segment's (hdr_id_t.seed) */
     counters_t n;
 };
 
@@ -219,7 +223,7 @@ static uint64_t id_checksum(const hdr_id_t *h)
     return XXH3_64bits(h, offsetof(hdr_id_t, checksum));
 }
 
-static hdr_id_t id_make(uint64_t nslots, uint64_t catalog_id)
+static hdr_id_t id_make(uint64_t nslots, uint64_t catalog_id, uint64_t seed)
 {
     hdr_id_t h;
     memset(&h, 0, sizeof h); /* no stray padding bytes in the checksum */
@@ -230,6 +234,7 @@ static hdr_id_t id_make(uint64_t nslots, uint64_t catalog_id)
     h.bucket = BUCKET;
     h.nslots = nslots;
     h.catalog_id = catalog_id;
+    h.seed = seed;
     h.checksum = id_checksum(&h);
     return h;
 }
@@ -260,7 +265,9 @@ static int open_locked(const char *path)
     return -EAGAIN;
 }
 
-static int segment_matches(int fd, size_t maplen, const hdr_id_t *want)
+/* Whether the segment is the one wanted, whatever its seed: *seed gets the
+ * file's on a match. */
+static int segment_matches(int fd, size_t maplen, const hdr_id_t *want, uint64_t *seed)
 {
     struct stat sb;
     hdr_id_t h;
@@ -268,8 +275,13 @@ static int segment_matches(int fd, size_t maplen, const hdr_id_t *want)
         return 0;
     if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         return 0;
-    /* want carries its own checksum, so an exact match also verifies it. */
-    return memcmp(&h, want, sizeof h) == 0;
+    /* want, given the file's seed, carries its own checksum: an exact
+     * match also verifies the file's. */
+    hdr_id_t w = id_make(want->nslots, want->catalog_id, h.seed);
+    if (memcmp(&h, &w, sizeof h) != 0)
+        return 0;
+    *seed = h.seed;
+    return 1;
 }
 
 /* Sizes a new, empty file and writes its header. The slots read as zeros
@@ -330,7 +342,9 @@ int pl_cache_open(const char *path, size_t bytes, uint64_t catalog_id, pl_cache_
     if (nslots > (SIZE_MAX - HDR_SIZE) / PL_CACHE_SLOT_SIZE)
         return -ENOMEM;
     size_t maplen = HDR_SIZE + (size_t)nslots * PL_CACHE_SLOT_SIZE;
-    hdr_id_t id = id_make(nslots, catalog_id);
+    /* A new segment's seed: the keys come from the network, and a sender
+     * who knew where a key lands could fill one bucket with its own. */
+    hdr_id_t id = id_make(nslots, catalog_id, pl_random_u64());
 
     pl_cache_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -340,7 +354,8 @@ int pl_cache_open(const char *path, size_t bytes, uint64_t catalog_id, pl_cache_
         rc = fd;
         goto free_handle;
     }
-    if (!segment_matches(fd, maplen, &id)) {
+    c->seed = id.seed;
+    if (!segment_matches(fd, maplen, &id, &c->seed)) {
         if (fstat(fd, &sb) < 0) {
             rc = -errno;
             goto close_fd;
@@ -523,7 +538,7 @@ static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
     int raced = 0;
 
     if (klen <= PL_CACHE_KEY_MAX) {
-        uint64_t h = XXH3_64bits(key, klen);
+        uint64_t h = XXH3_64bits_withSeed(key, klen, c->seed);
         slot_t *b = bucket_of(c, h);
         pack(kw, key, klen);
         /* Every slot is looked at: a key may sit in two slots (two puts
@@ -633,7 +648,7 @@ int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, cons
         bump(&c->n.too_big);
         return PL_ETOOBIG;
     }
-    uint64_t h = XXH3_64bits(key, klen);
+    uint64_t h = XXH3_64bits_withSeed(key, klen, c->seed);
     pack(kw, key, klen);
     int n = candidates(bucket_of(c, h), h, tag, kw, klen, cand);
     for (int i = 0; i < n; i++) {

@@ -2,11 +2,10 @@
  *
  * Buckets of four entries behind one cache line of tags (the entries'
  * hashes), so a probe reads one line and then only the entry whose tag
- * matches. A key (XXH3-64) may live in either of two buckets (two choices:
- * the table fills evenly instead of overflowing a few buckets, where keys
- * looked up in turn would evict each other every time); the bucket count
- * need not be a power of two (the hash is scaled to it). A put reuses the
- * key's own entry, else an empty one or one no longer valid in
+ * matches. A key (XXH3-64 under the memo's own seed) may live in either of two buckets (two
+ * choices: the table fills evenly instead of overflowing a few buckets, where keys looked up in
+ * turn would evict each other every time); the bucket count need not be a power of two (the hash is
+ * scaled to it). A put reuses the key's own entry, else an empty one or one no longer valid in
  * whichever bucket has more of them, else replaces the first bucket's entries in the order they
  * were stored (its round-robin cursor).
  *
@@ -22,6 +21,7 @@
 #include <xxhash.h>
 
 #include "pricelane/memo.h"
+#include "pricelane/random.h"
 #include "track.h"
 
 #define WAYS 4
@@ -49,6 +49,7 @@ struct pl_memo {
     bucket_t *b;
     size_t map_len; /* bytes mapped */
     uint64_t nbuckets;
+    uint64_t seed; /* of the keys' hash: the codes come from the network */
     pl_memo_stats_t st;
 };
 
@@ -99,6 +100,7 @@ int pl_memo_new(size_t bytes, pl_memo_t **out)
     m->b = (bucket_t *)start;
     m->map_len = len;
     m->nbuckets = nb;
+    m->seed = pl_random_u64();
     m->st.entries = nb * WAYS;
     *out = m;
     return 0;
@@ -179,7 +181,7 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, const track_
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX)
         return NULL;
-    uint64_t h = XXH3_64bits(key, klen);
+    uint64_t h = XXH3_64bits_withSeed(key, klen, m->seed);
     bucket_t *b[2];
     buckets_of(m, h, b);
     /* The key is in the second bucket about half the time: its tag line is
@@ -209,7 +211,7 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const track_t *tk,
         m->st.too_big++;
         return;
     }
-    uint64_t h = XXH3_64bits(key, klen);
+    uint64_t h = XXH3_64bits_withSeed(key, klen, m->seed);
     bucket_t *b[2];
     buckets_of(m, h, b);
     entry_t *x = find_in(b[0], h, key, klen);

@@ -14,7 +14,8 @@
  * take no lock.
  *
  * Layout: header page, then `nslots` fixed-size slots in buckets of 8,
- * open addressing, key hashed with XXH3-64. Each slot starts with a sequence
+ * open addressing, key hashed with XXH3-64 under the segment's own seed
+ * (drawn when the segment is made, kept in its header). Each slot starts with a sequence
  * word: a writer CASes it from even to odd, writes, then stores it even + 2;
  * a reader copies the slot and re-checks the word (seqlock). No lock is ever
  * held; a reader that races a writer sees a miss, never torn data.
@@ -37,7 +38,7 @@
 
 typedef struct pl_cache pl_cache_t;
 
-#define PL_CACHE_KEY_MAX 72 /* bytes of key per slot */
+#define PL_CACHE_KEY_MAX 72     /* bytes of key per slot */
 #define PL_CACHE_SLOT_SIZE 1024 /* bytes per slot incl. header and key */
 
 typedef struct pl_cache_stats {

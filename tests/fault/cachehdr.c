@@ -30,6 +30,7 @@ typedef struct hdr_id {
     uint32_t bucket;
     uint64_t nslots;
     uint64_t catalog_id;
+    uint64_t seed;
     uint64_t checksum; /* XXH3-64 of the fields above */
 } hdr_id_t;
 

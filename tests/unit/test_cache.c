@@ -229,6 +229,7 @@ typedef struct hdr_id {
     uint32_t bucket;
     uint64_t nslots;
     uint64_t catalog_id;
+    uint64_t seed;
     uint64_t checksum;
 } hdr_id_t;
 
@@ -285,11 +286,11 @@ static void damage_version(const char *path)
     int fd = open(path, O_RDONLY);
     CHECK(pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h, "read header");
     close(fd);
-    CHECK(h.magic == 0x3145484341434c50ull && h.version == 3 && h.slot_size == PL_CACHE_SLOT_SIZE &&
+    CHECK(h.magic == 0x3145484341434c50ull && h.version == 4 && h.slot_size == PL_CACHE_SLOT_SIZE &&
               h.key_max == PL_CACHE_KEY_MAX && h.bucket == 8 && h.nslots == 32 &&
               h.catalog_id == 9 && h.checksum == XXH3_64bits(&h, offsetof(hdr_id_t, checksum)),
           "header laid out as expected");
-    h.version = 4; /* a future layout, with a valid checksum */
+    h.version = 5; /* a future layout, with a valid checksum */
     h.checksum = XXH3_64bits(&h, offsetof(hdr_id_t, checksum));
     write_at(path, &h, sizeof h, 0);
 }
@@ -308,6 +309,53 @@ static void damage_truncate(const char *path)
 static void damage_tiny(const char *path)
 {
     CHECK_INT(truncate(path, 7), 0);
+}
+
+static hdr_id_t header_of(const char *path)
+{
+    hdr_id_t h;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h, "read header of %s", path);
+    close(fd);
+    return h;
+}
+
+/* Each segment hashes its keys with a seed of its own, drawn when it is
+ * made and kept while it is reopened: a sender cannot work out offline
+ * which codes share a bucket. */
+static void test_seed(void)
+{
+    char p1[128], p2[128], v[16];
+    pl_cache_t *c;
+    new_path(p1, sizeof p1);
+    new_path(p2, sizeof p2);
+    CHECK_INT(pl_cache_open(p1, 32 * 1024, 9, &c), 0);
+    CHECK_INT(put_str(c, "kept", 1, "yes"), 0);
+    pl_cache_close(c);
+    CHECK_INT(pl_cache_open(p2, 32 * 1024, 9, &c), 0);
+    pl_cache_close(c);
+    hdr_id_t h1 = header_of(p1), h2 = header_of(p2);
+    CHECK(h1.seed != h2.seed, "two segments, two seeds");
+    CHECK(h1.seed != 0 && h2.seed != 0, "seeds drawn");
+    CHECK_INT(pl_cache_open(p1, 32 * 1024, 9, &c), 0);
+    CHECK_INT(stats(c).reinits, 0);
+    CHECK_INT(get_str(c, "kept", 1, v, sizeof v), 0);
+    CHECK_STR(v, "yes");
+    pl_cache_close(c);
+    CHECK(header_of(p1).seed == h1.seed, "a reopened segment keeps its seed");
+    /* A header whose seed was changed (checksum made right again) is
+     * another segment's: still used, its entries now misses, never wrong. */
+    hdr_id_t h = header_of(p1);
+    h.seed ^= 1;
+    h.checksum = XXH3_64bits(&h, offsetof(hdr_id_t, checksum));
+    write_at(p1, &h, sizeof h, 0);
+    CHECK_INT(pl_cache_open(p1, 32 * 1024, 9, &c), 0);
+    CHECK_INT(get_str(c, "kept", 1, v, sizeof v), PL_ENOTFOUND);
+    CHECK_INT(put_str(c, "kept", 1, "again"), 0);
+    CHECK_INT(get_str(c, "kept", 1, v, sizeof v), 0);
+    CHECK_STR(v, "again");
+    pl_cache_close(c);
+    printf("seed: per segment, kept on reopen\n");
 }
 
 static void test_corruption(void)
@@ -598,6 +646,7 @@ int main(void)
     test_eviction();
     test_persistence();
     test_corruption();
+    test_seed();
     test_damaged_value();
     test_orphan();
     test_concurrent_open();

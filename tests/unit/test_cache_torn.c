@@ -46,7 +46,7 @@ static size_t fill(unsigned char *v, size_t n, unsigned seed)
  * even and not 0, or NULL. */
 static slot_t *slot_of(pl_cache_t *c, const char *key, int odd)
 {
-    uint64_t h = XXH3_64bits(key, strlen(key));
+    uint64_t h = XXH3_64bits_withSeed(key, strlen(key), c->seed);
     slot_t *b = bucket_of(c, h);
     for (unsigned i = 0; i < BUCKET; i++) {
         uint64_t seq = atomic_load(&b[i].w[W_SEQ]);
