@@ -39,9 +39,13 @@ static void usage(FILE *f)
                "           R rounds alternating with R more hit rounds\n"
                "  memo_hit the JSON answer (pl_lookup_json) from a worker's memo of finished\n"
                "           answers that holds the sample, R rounds after one that fills it\n"
+               "  answer_hit the JSON answer (pl_lookup_json, no memo) from the finished\n"
+               "           answers in the shared cache, which another worker or process left\n"
+               "           there: R rounds after one that stores them\n"
                "The cache segment is a temporary file of M MiB (default 512; it must hold\n"
                "the sample: 1 KiB per entry, with room to spare) removed at the end.\n"
-               "--only PASS runs only the rounds of PASS (hit, hit_2d, nocache or memo_hit)\n"
+               "--only PASS runs only the rounds of PASS (hit, hit_2d, nocache, memo_hit or\n"
+               "answer_hit)\n"
                "after the miss pass that fills the cache (none before nocache): the work of\n"
                "one kind of lookup alone, e.g. under an instruction counter (the difference\n"
                "between two runs with different --rounds, divided by the sample and the\n"
@@ -148,8 +152,15 @@ static double pass_2d(pl_resolver_t *r, const char *codes, size_t n, int64_t t, 
 }
 
 /* The timed passes --only can pick; bit i of micro_opts.passes runs pass i. */
-enum { P_HIT, P_HIT_2D, P_NOCACHE, P_MEMO_HIT, P_ALL = (1 << (P_MEMO_HIT + 1)) - 1 };
-static const char *const pass_names[] = {"hit", "hit_2d", "nocache", "memo_hit"};
+enum {
+    P_HIT,
+    P_HIT_2D,
+    P_NOCACHE,
+    P_MEMO_HIT,
+    P_ANSWER_HIT,
+    P_ALL = (1 << (P_ANSWER_HIT + 1)) - 1
+};
+static const char *const pass_names[] = {"hit", "hit_2d", "nocache", "memo_hit", "answer_hit"};
 
 struct micro_opts {
     const char *db, *keys_path;
@@ -203,7 +214,9 @@ static int parse_options(int argc, char **argv, struct micro_opts *o)
             break;
         case 'o':
             if (!(o->passes = pass_bit(optarg))) {
-                fprintf(stderr, CMD ": --only \"%s\": expected hit, hit_2d, nocache or memo_hit\n",
+                fprintf(stderr,
+                        CMD
+                        ": --only \"%s\": expected hit, hit_2d, nocache, memo_hit or answer_hit\n",
                         optarg);
                 return 2;
             }
@@ -251,9 +264,11 @@ static int draw_sample(struct micro_opts *o, size_t n, uint32_t *s)
 /* The timings of one run and the counts behind them. */
 struct results {
     double miss, hit, plain, memo_hit; /* ns per lookup */
-    double hit_2d;                     /* ns per lookup of the 2D form, cache hit */
-    uint64_t bad;                      /* answers neither ok nor no_price */
-    pl_cache_stats_t st0, st1, st2;    /* before the miss pass, after it, after the hit passes */
+    double answer_hit;                 /* ns per lookup: a finished answer from the shared cache */
+    uint64_t answer_hits, answer_misses; /* in the timed answer_hit rounds */
+    double hit_2d;                       /* ns per lookup of the 2D form, cache hit */
+    uint64_t bad;                        /* answers neither ok nor no_price */
+    pl_cache_stats_t st0, st1, st2;      /* before the miss pass, after it, after the hit passes */
     pl_memo_stats_t ms;
 };
 
@@ -302,6 +317,19 @@ static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint
         if (i == 0 || x < res->plain)
             res->plain = x;
     }
+    if (want & 1u << P_ANSWER_HIT) {
+        pl_cache_stats_t a0, a1;
+        memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad); /* stores the answers */
+        pl_cache_stats(cache, &a0);
+        for (long i = 0; i < o->rounds; i++) {
+            double x = memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad);
+            if (i == 0 || x < res->answer_hit)
+                res->answer_hit = x;
+        }
+        pl_cache_stats(cache, &a1);
+        res->answer_hits = a1.answer_hits - a0.answer_hits;
+        res->answer_misses = a1.answer_misses - a0.answer_misses;
+    }
     if (!(want & 1u << P_MEMO_HIT))
         return 0;
     /* memo: room for the whole sample (640 bytes a code, two ways slack) */
@@ -339,10 +367,12 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
 {
     const pl_cache_stats_t *st0 = &r->st0, *st1 = &r->st1, *st2 = &r->st2;
     uint64_t hits = st2->hits - st1->hits, hit_misses = st2->misses - st1->misses;
-    char b[5][32];
+    char b[6][32];
     printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
            "\"rounds\":%lld,\"miss_ns\":%s,\"hit_ns\":%s,\"nocache_ns\":%s,"
-           "\"memo_hit_ns\":%s,\"hit_2d_ns\":%s,\"memo\":{\"hits\":%llu,\"misses\":%llu,\"too_"
+           "\"memo_hit_ns\":%s,\"hit_2d_ns\":%s,\"answer_hit_ns\":%s,"
+           "\"answer_passes\":{\"hits\":%llu,\"misses\":%llu},\"memo\":{\"hits\":%llu,\"misses\":%"
+           "llu,\"too_"
            "big\":%llu},"
            "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
            "\"hit_passes\":{\"hits\":%llu,\"misses\":%llu},\"too_big\":%llu,\"not_ok\":%llu,"
@@ -351,9 +381,11 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
            ns_json(b[0], sizeof(b[0]), o, P_HIT, r->hit),
            ns_json(b[1], sizeof(b[1]), o, P_NOCACHE, r->plain),
            ns_json(b[2], sizeof(b[2]), o, P_MEMO_HIT, r->memo_hit),
-           ns_json(b[3], sizeof(b[3]), o, P_HIT_2D, r->hit_2d), (unsigned long long)r->ms.hits,
-           (unsigned long long)r->ms.misses, (unsigned long long)r->ms.too_big,
-           (unsigned long long)(st1->hits - st0->hits),
+           ns_json(b[3], sizeof(b[3]), o, P_HIT_2D, r->hit_2d),
+           ns_json(b[5], sizeof(b[5]), o, P_ANSWER_HIT, r->answer_hit),
+           (unsigned long long)r->answer_hits, (unsigned long long)r->answer_misses,
+           (unsigned long long)r->ms.hits, (unsigned long long)r->ms.misses,
+           (unsigned long long)r->ms.too_big, (unsigned long long)(st1->hits - st0->hits),
            (unsigned long long)(st1->misses - st0->misses),
            (unsigned long long)(st1->inserts - st0->inserts), (unsigned long long)hits,
            (unsigned long long)hit_misses, (unsigned long long)st2->too_big,

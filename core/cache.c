@@ -95,6 +95,7 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
  * with no locked instruction on the hot path. */
 typedef struct counters {
     _Atomic uint64_t hits, misses, inserts, evictions, races, too_big, reinits;
+    _Atomic uint64_t answer_hits, answer_misses, answer_inserts; /* pl_cache_answer_* */
 } counters_t;
 
 struct pl_cache {
@@ -417,6 +418,9 @@ void pl_cache_stats(const pl_cache_t *c, pl_cache_stats_t *s)
     s->races = atomic_load_explicit(&c->n.races, memory_order_relaxed);
     s->too_big = atomic_load_explicit(&c->n.too_big, memory_order_relaxed);
     s->reinits = atomic_load_explicit(&c->n.reinits, memory_order_relaxed);
+    s->answer_hits = atomic_load_explicit(&c->n.answer_hits, memory_order_relaxed);
+    s->answer_misses = atomic_load_explicit(&c->n.answer_misses, memory_order_relaxed);
+    s->answer_inserts = atomic_load_explicit(&c->n.answer_inserts, memory_order_relaxed);
     s->nslots = c->nslots;
 }
 
@@ -531,8 +535,9 @@ static int slot_read(slot_t *s, uint64_t h, const uint64_t *kw, size_t klen, uin
     return R_HIT;
 }
 
+/* answers: counted as a finished answer's get (pl_cache_answer_get). */
 static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, int any, void *val,
-                     size_t cap, size_t *vlen)
+                     size_t cap, size_t *vlen, int answers)
 {
     uint64_t kw[KEY_WORDS];
     int raced = 0;
@@ -551,11 +556,11 @@ static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
                 break;
             if (r != R_HIT)
                 continue;
-            bump(&c->n.hits);
+            bump(answers ? &c->n.answer_hits : &c->n.hits);
             return 0;
         }
     }
-    bump(&c->n.misses);
+    bump(answers ? &c->n.answer_misses : &c->n.misses);
     if (raced)
         bump(&c->n.races);
     return PL_ENOTFOUND;
@@ -564,13 +569,19 @@ static int cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
 int pl_cache_get(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, void *val, size_t cap,
                  size_t *vlen)
 {
-    return cache_get(c, key, klen, &tag, 0, val, cap, vlen);
+    return cache_get(c, key, klen, &tag, 0, val, cap, vlen, 0);
 }
 
 int pl_cache_get_any(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, void *val,
                      size_t cap, size_t *vlen)
 {
-    return cache_get(c, key, klen, tag, 1, val, cap, vlen);
+    return cache_get(c, key, klen, tag, 1, val, cap, vlen, 0);
+}
+
+int pl_cache_answer_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, void *val,
+                        size_t cap, size_t *vlen)
+{
+    return cache_get(c, key, klen, tag, 1, val, cap, vlen, 1);
 }
 
 /* A slot a put may take, best first: the key's own slot, then an empty
@@ -638,8 +649,8 @@ static void slot_write(slot_t *s, uint64_t h, uint64_t tag, uint64_t stamp, cons
         st(s, W_VAL + (int)j, vw[j]);
 }
 
-int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
-                 size_t vlen)
+static int cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
+                     size_t vlen, int answers)
 {
     uint64_t kw[KEY_WORDS];
     cand_t cand[BUCKET];
@@ -665,11 +676,23 @@ int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, cons
         uint64_t stamp = atomic_fetch_add_explicit(&c->hdr->clock, 1, memory_order_relaxed);
         slot_write(s, h, tag, stamp, kw, klen, val, vlen);
         atomic_store_explicit(&s->w[W_SEQ], cand[i].seq + 2, memory_order_release);
-        bump(&c->n.inserts);
+        bump(answers ? &c->n.answer_inserts : &c->n.inserts);
         if (cand[i].rank == 2)
             bump(&c->n.evictions);
         return 0;
     }
     bump(&c->n.races);
     return PL_EBUSY;
+}
+
+int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
+                 size_t vlen)
+{
+    return cache_put(c, key, klen, tag, val, vlen, 0);
+}
+
+int pl_cache_answer_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
+                        size_t vlen)
+{
+    return cache_put(c, key, klen, tag, val, vlen, 1);
 }

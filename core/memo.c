@@ -143,29 +143,37 @@ static entry_t *find_in(bucket_t *b, uint64_t h, const void *key, size_t klen)
     return NULL;
 }
 
-/* Rewrites the answer's "gen" number to tk's generation (the answer is
- * otherwise the same: track_valid said so). 0, or -1 when the answer has
- * no such field or the longer number does not fit the entry. */
-static int restamp(entry_t *x, const track_t *tk)
+size_t pl_answer_restamp(char *json, size_t len, size_t cap, uint64_t gen)
 {
     static const char field[] = ",\"gen\":";
-    char *val = x->data + x->klen, *end = val + x->len;
+    char *end = json + len;
     /* A JSON string never holds the field's text: its quotes are escaped. */
-    char *p = memmem(val, x->len, field, sizeof(field) - 1);
+    char *p = memmem(json, len, field, sizeof(field) - 1);
     if (!p)
-        return -1;
+        return 0;
     p += sizeof(field) - 1;
     char *q = p;
     while (q < end && *q >= '0' && *q <= '9')
         q++;
     char num[24];
-    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)tk->gen);
-    size_t newlen = x->len - (size_t)(q - p) + (size_t)n;
-    if (x->klen + newlen > sizeof(x->data))
-        return -1;
+    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)gen);
+    size_t newlen = len - (size_t)(q - p) + (size_t)n;
+    if (newlen > cap)
+        return 0;
     memmove(p + n, q, (size_t)(end - q));
     memcpy(p, num, (size_t)n);
-    x->len = (uint16_t)newlen;
+    return newlen;
+}
+
+/* Rewrites the answer's "gen" number to tk's generation (the answer is
+ * otherwise the same: track_valid said so). 0, or -1 when the answer has
+ * no such field or the longer number does not fit the entry. */
+static int restamp(entry_t *x, const track_t *tk)
+{
+    size_t n = pl_answer_restamp(x->data + x->klen, x->len, sizeof(x->data) - x->klen, tk->gen);
+    if (!n)
+        return -1;
+    x->len = (uint16_t)n;
     x->ver.gen = tk->gen;
     x->ver.state = tk->state;
     return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
@@ -22,6 +23,10 @@ typedef struct rstore {
     pl_barcode_cfg_t cfg;
 } rstore_t;
 
+#define DEP_KEY_MAX (1 + PL_ITEM_CODE_MAX) /* kind byte and an SKU or barcode key */
+#define DEP_TOO_LONG 255                   /* deplen: a key that does not fit: never shared */
+_Static_assert(PL_BARCODE_KEY_MAX <= PL_ITEM_CODE_MAX, "a barcode key fits a dependency key");
+
 struct pl_resolver {
     pl_cat_t *cat;
     pl_cache_t *cache;
@@ -33,8 +38,12 @@ struct pl_resolver {
     uint64_t gen;
     uint64_t state; /* pl_meta_t.state: the tag of every cached view and memoized answer */
     int utc_offset;
-    track_t tk;            /* which of them the batches since left exact */
-    uint32_t dep[2];       /* the last answer's item and barcode slots (track_dep) */
+    track_t tk;      /* which of them the batches since left exact */
+    uint32_t dep[2]; /* the last answer's item and barcode slots (track_dep) */
+    /* and the keys behind them (kind byte, then the key; length 0: none), which
+     * another resolver, whose tracker hashes under another seed, needs */
+    uint8_t deplen[2]; /* DEP_TOO_LONG: the answer stays in this resolver's memo */
+    char depkey[2][DEP_KEY_MAX];
     uint64_t stores_epoch; /* tk.epoch the store table was read at */
     char currency[4];      /* the catalogue's (meta), for amounts in GS1 data */
     int recalls;           /* the snapshot holds recalls (else a lot needs no walk) */
@@ -52,7 +61,42 @@ struct pl_resolver {
     pl_barcode_cfg_t default_cfg;
     view_t view;
     uint8_t packbuf[PL_CACHE_SLOT_SIZE];
+    uint64_t answer_format; /* what this build's JSON answers look like (answer_format) */
 };
+
+/* The answer depends on key kind+key[0..len) (dependency i: 0 its item, 1
+ * the barcode it was reached by). */
+static void set_dep(pl_resolver_t *r, int i, char kind, const char *key, size_t len)
+{
+    r->dep[i] = track_dep(&r->tk, kind, key, len);
+    if (len >= DEP_KEY_MAX) { /* no SKU or barcode key is this long */
+        r->deplen[i] = DEP_TOO_LONG;
+        return;
+    }
+    r->depkey[i][0] = kind;
+    memcpy(r->depkey[i] + 1, key, len);
+    r->deplen[i] = (uint8_t)(len + 1);
+}
+
+static void no_dep(pl_resolver_t *r, int i)
+{
+    r->dep[i] = TRACK_NO_DEP;
+    r->deplen[i] = 0;
+}
+
+/* The form of this build's JSON answers: a digest of an answer with every
+ * field set. A finished answer in the shared cache carries it, so a server
+ * of another build, which may write other fields or write them otherwise,
+ * never serves it. */
+static uint64_t answer_format(void)
+{
+    pl_answer_t a;
+    memset(&a, 0, sizeof(a));
+    a.status = PL_ANS_OK;
+    char json[4096];
+    size_t n = pl_answer_json(&a, 0, json, sizeof(json));
+    return XXH3_64bits(json, n);
+}
 
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
 {
@@ -66,6 +110,7 @@ int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
         return -ENOMEM;
     }
     pl_barcode_cfg_default(&r->default_cfg);
+    r->answer_format = answer_format();
     *out = r;
     return 0;
 }
@@ -312,7 +357,7 @@ static int cache_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t n
     /* A view answers for instants from its build time on. */
     if (view_unpack_in_place(&r->view, vlen) != 0 || r->view.built_at > now)
         return 0;
-    r->dep[0] = track_dep(&r->tk, 's', r->view.item.sku, strlen(r->view.item.sku));
+    set_dep(r, 0, 's', r->view.item.sku, strlen(r->view.item.sku));
     return track_valid(&r->tk, tag, r->view.gen, r->dep, 2);
 }
 
@@ -375,10 +420,10 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
                     int64_t now, pl_answer_t *a)
 {
     char zkey[PL_CACHE_KEY_MAX], skey[PL_CACHE_KEY_MAX], bkey[PL_BARCODE_KEY_MAX + 2];
-    r->dep[1] = TRACK_NO_DEP;
+    no_dep(r, 1);
     if (c->kind != PL_CODE_ITEM) {
         pl_barcode_key(c, bkey, sizeof(bkey));
-        r->dep[1] = track_dep(&r->tk, 'b', bkey, strlen(bkey));
+        set_dep(r, 1, 'b', bkey, strlen(bkey));
     }
     /* (no cache: no keys to make) */
     size_t zlen = r->cache ? cache_key(zkey, c, zone, NULL) : 0;
@@ -404,11 +449,11 @@ static int get_view(pl_resolver_t *r, const pl_code_t *c, const char *zone, cons
         rc = 0;
     }
     if (sku[0] && (built || rc == 0))
-        r->dep[0] = track_dep(&r->tk, 's', sku, strlen(sku));
+        set_dep(r, 0, 's', sku, strlen(sku));
     if (rc == PL_ENOTFOUND && !built)
         return c->kind == PL_CODE_ITEM ? fail(a, PL_ANS_NOT_FOUND, rc, "no item has code %s", sku)
-                                       : fail(a, PL_ANS_NOT_FOUND, rc,
-                                              "no item has barcode %s", c->gtin[0] ? c->gtin : c->item);
+                                       : fail(a, PL_ANS_NOT_FOUND, rc, "no item has barcode %s",
+                                              c->gtin[0] ? c->gtin : c->item);
     if (!rc && !built)
         rc = view_build(r->txn, sku, zone, NULL, now, zone_of, r, &r->view);
     if (rc == PL_ETOOBIG && store) {
@@ -509,8 +554,8 @@ static int for_item(const pl_xmd_t *x, const char *sku, const char *dept)
 /* Whether rule x (a markdown or a best-before rule) reaches this answer's
  * item (a->sku, or its department) at the store and is in force at now;
  * the answer's validity ends at the rule's next start or end. */
-static int rule_in_force(const pl_xmd_t *x, const char *store, const char *zone,
-                         const char *dept, int64_t now, pl_answer_t *a)
+static int rule_in_force(const pl_xmd_t *x, const char *store, const char *zone, const char *dept,
+                         int64_t now, pl_answer_t *a)
 {
     if (!for_item(x, a->sku, dept) || !in_scope(x, store, zone))
         return 0;
@@ -715,7 +760,8 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
 {
     int rc = pl_resolver_snapshot(r);
     answer_init(a, code, len, r->gen);
-    r->dep[0] = r->dep[1] = TRACK_NO_DEP;
+    no_dep(r, 0);
+    no_dep(r, 1);
     if (rc < 0)
         return fail(a, PL_ANS_ERROR, rc, "catalogue: %s", pl_strerror(rc));
 
@@ -758,7 +804,7 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
             k++, kl--;
         while (kl && isspace((unsigned char)k[kl - 1]))
             kl--;
-        r->dep[0] = track_dep(&r->tk, 's', k, kl);
+        set_dep(r, 0, 's', k, kl);
         return fail(a, PL_ANS_BAD_CODE, 0, "%s", c.error);
     }
     if (c.kind != PL_CODE_ITEM)
@@ -810,13 +856,98 @@ static size_t memo_key(char *k, const char *store, const char *code, size_t len,
     return 2 + sl + len;
 }
 
-const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
-                           const char *code, size_t len, int64_t now, int member,
-                           char *scratch, size_t cap, size_t *out_len, pl_status_t *status)
+/* A finished answer in the shared cache: under 'A' + the memo's key, the
+ * JSON then this trailer; tagged with the catalogue state it was built in.
+ * It is what the memo keeps, for every worker and process on the host. */
+typedef struct shared_answer {
+    uint64_t gen;
+    int64_t from, until; /* valid over [from, until) */
+    uint64_t format;     /* answer_format() of the build that wrote it */
+    int32_t utc_offset;  /* the catalogue's, which the JSON's instants are written in */
+    int32_t status;
+    /* what it depends on, as keys: each reader's tracker hashes them under
+     * its own seed (kind byte, then the key; length 0: none) */
+    uint8_t deplen[2];
+    char depkey[2][DEP_KEY_MAX];
+} shared_answer_t;
+
+/* The shared cache's finished answer for memo key key[0..klen), still exact
+ * at now: copied into scratch (cap bytes) with its "gen" restamped, its
+ * length into *len and what it was built from into *ver, *until; or 0. */
+static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t now, char *scratch,
+                        size_t cap, size_t *len, pl_status_t *status, pl_memo_ver_t *ver,
+                        int64_t *until)
+{
+    char akey[PL_CACHE_KEY_MAX];
+    shared_answer_t t;
+    uint64_t state;
+    size_t vlen;
+    akey[0] = 'A';
+    memcpy(akey + 1, key, klen);
+    /* straight into scratch: the JSON first, the trailer after it */
+    if (pl_cache_answer_get(r->cache, akey, klen + 1, &state, scratch, cap, &vlen) != 0 ||
+        vlen <= sizeof(t))
+        return 0;
+    size_t jl = vlen - sizeof(t);
+    memcpy(&t, scratch + jl, sizeof(t));
+    if (t.format != r->answer_format || t.utc_offset != r->utc_offset || now < t.from ||
+        now >= t.until)
+        return 0;
+    uint32_t dep[2];
+    for (int i = 0; i < 2; i++) {
+        if (t.deplen[i] > DEP_KEY_MAX)
+            return 0; /* damaged: a checksum collision */
+        dep[i] = t.deplen[i] ? track_dep(&r->tk, t.depkey[i][0], t.depkey[i] + 1, t.deplen[i] - 1u)
+                             : TRACK_NO_DEP;
+    }
+    if (!track_valid(&r->tk, state, t.gen, dep, 2))
+        return 0;
+    if (t.gen != r->tk.gen && !(jl = pl_answer_restamp(scratch, jl, cap, r->tk.gen)))
+        return 0;
+    *len = jl;
+    *status = (pl_status_t)t.status;
+    *ver = (pl_memo_ver_t){r->tk.state, r->tk.gen, {dep[0], dep[1]}};
+    *until = t.until;
+    return 1;
+}
+
+/* Stores a found item's finished answer scratch[0..jl) for the other workers
+ * and processes (cap: scratch's room, for the trailer). Answers of codes
+ * that found nothing are left to each worker's memo: any sender can make
+ * those up, and they would crowd the items' views out of the segment. */
+static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const pl_memo_ver_t *ver,
+                         int64_t from, int64_t until, pl_status_t status, char *scratch, size_t jl,
+                         size_t cap)
+{
+    shared_answer_t t;
+    if (status != PL_ANS_OK || until <= from || jl + sizeof(t) > cap ||
+        r->deplen[0] == DEP_TOO_LONG || r->deplen[1] == DEP_TOO_LONG)
+        return;
+    memset(&t, 0, sizeof(t)); /* no stray bytes in the cache */
+    t.gen = ver->gen;
+    t.from = from;
+    t.until = until;
+    t.format = r->answer_format;
+    t.utc_offset = r->utc_offset;
+    t.status = (int32_t)status;
+    for (int i = 0; i < 2; i++) {
+        t.deplen[i] = r->deplen[i];
+        memcpy(t.depkey[i], r->depkey[i], r->deplen[i]);
+    }
+    char akey[PL_CACHE_KEY_MAX];
+    akey[0] = 'A';
+    memcpy(akey + 1, key, klen);
+    memcpy(scratch + jl, &t, sizeof(t)); /* after the answer, which stays as it is */
+    pl_cache_answer_put(r->cache, akey, klen + 1, ver->state, scratch, jl + sizeof(t));
+}
+
+const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store, const char *code,
+                           size_t len, int64_t now, int member, char *scratch, size_t cap,
+                           size_t *out_len, pl_status_t *status)
 {
     char key[PL_MEMO_KEY_MAX];
     size_t klen = 0;
-    if (memo && pl_resolver_snapshot(r) >= 0) {
+    if ((memo || r->cache) && pl_resolver_snapshot(r) >= 0) {
         klen = memo_key(key, store, code, len, member);
         int tag;
         const char *hit = pl_memo_get(memo, key, klen, &r->tk, now, out_len, &tag);
@@ -825,6 +956,13 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
             return hit;
         }
     }
+    pl_memo_ver_t ver;
+    int64_t until;
+    if (klen && r->cache &&
+        answer_fetch(r, key, klen, now, scratch, cap, out_len, status, &ver, &until)) {
+        pl_memo_put(memo, key, klen, &r->tk, &ver, now, until, (int)*status, scratch, *out_len);
+        return scratch;
+    }
     pl_answer_t ans;
     pl_resolve(r, store, code, len, now, member, &ans);
     *status = ans.status;
@@ -832,9 +970,11 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     if (!jl)
         return NULL;
     if (klen) {
-        pl_memo_ver_t ver = {r->state, r->gen, {r->dep[0], r->dep[1]}};
+        ver = (pl_memo_ver_t){r->state, r->gen, {r->dep[0], r->dep[1]}};
         pl_memo_put(memo, key, klen, &r->tk, &ver, now, ans.valid_until, (int)ans.status, scratch,
                     jl);
+        if (r->cache)
+            answer_store(r, key, klen, &ver, now, ans.valid_until, ans.status, scratch, jl, cap);
     }
     *out_len = jl;
     return scratch;

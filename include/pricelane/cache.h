@@ -43,6 +43,7 @@ typedef struct pl_cache pl_cache_t;
 
 typedef struct pl_cache_stats {
     uint64_t hits, misses, inserts, evictions, races, too_big, reinits;
+    uint64_t answer_hits, answer_misses, answer_inserts; /* pl_cache_answer_* */
     uint64_t nslots;
 } pl_cache_stats_t;
 
@@ -83,6 +84,14 @@ int pl_cache_get_any(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag,
 int pl_cache_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
                  size_t vlen);
 
+/* As pl_cache_get_any and pl_cache_put, for a finished answer (the
+ * resolver's, keyed apart from views): the same slots, counted in
+ * answer_hits, answer_misses and answer_inserts instead, so the views'
+ * counters keep saying how often an answer had to be evaluated. */
+int pl_cache_answer_get(pl_cache_t *c, const void *key, size_t klen, uint64_t *tag, void *val,
+                        size_t cap, size_t *vlen);
+int pl_cache_answer_put(pl_cache_t *c, const void *key, size_t klen, uint64_t tag, const void *val,
+                        size_t vlen);
 /* Largest value a slot holds: PL_CACHE_SLOT_SIZE less 40 bytes of slot
  * header and PL_CACHE_KEY_MAX rounded up to 8 (912 bytes for a 72-byte key). */
 size_t pl_cache_value_max(void);

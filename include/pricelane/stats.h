@@ -23,19 +23,19 @@ typedef enum pl_stat_kind {
 
 #define PL_REQ_HELP "Requests handled, by protocol and outcome."
 #define PL_REQ_ROW(X, P, p)                                                                        \
-    X(REQ_##P##_OK, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"ok\"",         \
+    X(REQ_##P##_OK, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"ok\"",          \
       PL_REQ_HELP)                                                                                 \
-    X(REQ_##P##_NOT_FOUND, COUNTER, "pricelane_requests_total",                                   \
+    X(REQ_##P##_NOT_FOUND, COUNTER, "pricelane_requests_total",                                    \
       "proto=\"" p "\",status=\"not_found\"", PL_REQ_HELP)                                         \
-    X(REQ_##P##_NO_PRICE, COUNTER, "pricelane_requests_total",                                    \
+    X(REQ_##P##_NO_PRICE, COUNTER, "pricelane_requests_total",                                     \
       "proto=\"" p "\",status=\"no_price\"", PL_REQ_HELP)                                          \
-    X(REQ_##P##_BAD_CODE, COUNTER, "pricelane_requests_total",                                    \
+    X(REQ_##P##_BAD_CODE, COUNTER, "pricelane_requests_total",                                     \
       "proto=\"" p "\",status=\"bad_code\"", PL_REQ_HELP)                                          \
-    X(REQ_##P##_ERROR, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"error\"",   \
+    X(REQ_##P##_ERROR, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"error\"",    \
       PL_REQ_HELP)                                                                                 \
-    X(REQ_##P##_BAD_REQUEST, COUNTER, "pricelane_requests_total",                                 \
+    X(REQ_##P##_BAD_REQUEST, COUNTER, "pricelane_requests_total",                                  \
       "proto=\"" p "\",status=\"bad_request\"", PL_REQ_HELP)                                       \
-    X(REQ_##P##_OTHER, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"other\"",   \
+    X(REQ_##P##_OTHER, COUNTER, "pricelane_requests_total", "proto=\"" p "\",status=\"other\"",    \
       PL_REQ_HELP)
 
 #define PL_REPORTS_HELP "Reports the lanes recorded (REPORT), by kind."
@@ -203,7 +203,13 @@ typedef enum pl_stat_kind {
       "counted per day, store and item in the report store.")                                      \
     X(KEYED_DROPPED, COUNTER, "pricelane_keyed_dropped_total", "",                                 \
       "Keyed lookups not counted in the report store (a worker's table or the writer's queue was " \
-      "full, or the commit failed).")
+      "full, or the commit failed).")                                                              \
+    X(CACHE_ANSWER_HITS, COUNTER, "pricelane_cache_answer_hits_total", "",                         \
+      "Finished answers found in the shared cache (after a memo miss).")                           \
+    X(CACHE_ANSWER_MISSES, COUNTER, "pricelane_cache_answer_misses_total", "",                     \
+      "Finished answers looked for in the shared cache and not found.")                            \
+    X(CACHE_ANSWER_INSERTS, COUNTER, "pricelane_cache_answer_inserts_total", "",                   \
+      "Finished answers written to the shared cache.")
 
 typedef enum pl_stat_id {
 #define PL_STAT_ENUM(id, kind, name, labels, help) PL_ST_##id,
@@ -224,7 +230,8 @@ enum {
     PL_SS_OTHER,
     PL_SS__COUNT
 };
-#define PL_STAT_REQ(proto, status) ((pl_stat_id_t)(PL_ST_REQ_UDP_OK + (proto) * PL_SS__COUNT + (status)))
+#define PL_STAT_REQ(proto, status)                                                                 \
+    ((pl_stat_id_t)(PL_ST_REQ_UDP_OK + (proto)*PL_SS__COUNT + (status)))
 
 /* Latency histogram of request handling (parse to reply bytes), upper
  * bounds in nanoseconds; the last bucket is +Inf. */
@@ -242,8 +249,7 @@ typedef struct pl_stats {
 /* Single-writer updates (the owning worker only). */
 static inline void pl_stat_add(pl_stats_t *s, pl_stat_id_t id, uint64_t n)
 {
-    __atomic_store_n(&s->v[id], __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + n,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&s->v[id], __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 static inline void pl_stat_set(pl_stats_t *s, pl_stat_id_t id, uint64_t v)
 {

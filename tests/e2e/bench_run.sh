@@ -157,10 +157,14 @@ else
 fi
 exec {efd}<&-
 
-# micro: every sampled code answered, the memo pass served from the memo
+# micro: every sampled code answered, the memo pass served from the memo, the
+# answer pass from the finished answers in the shared cache (32 MiB: room
+# for the sample's views and answers in every bucket)
 out=$(timeout 120 "$BENCH" micro --db "$T/db" --keys "$T/keys.txt" --sample 2000 --rounds 2 \
-    --cache-mb 8 2>"$T/micro.err") || bad "micro: exit $?: $(cat "$T/micro.err")"
+    --cache-mb 32 2>"$T/micro.err") || bad "micro: exit $?: $(cat "$T/micro.err")"
 check_eq "micro: every lookup ok" "$(field "$out" not_ok)" 0
 memo_hits=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["memo"]["hits"])' "$out")
 check_eq "micro: the memo rounds are hits (2 rounds × 2000)" "$memo_hits" 4000
+answer_hits=$(python3 -c 'import json,sys; a = json.loads(sys.argv[1])["answer_passes"]; print(a["hits"], a["misses"])' "$out")
+check_eq "micro: the answer rounds are shared-cache hits (2 rounds × 2000)" "$answer_hits" "4000 0"
 finish

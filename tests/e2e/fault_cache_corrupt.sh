@@ -16,20 +16,26 @@ CACHE=$T/cache
 SEED=${PL_CORRUPT_SEED:-$(date +%s)}
 echo "     seed $SEED (rerun with PL_CORRUPT_SEED=$SEED)"
 
-# randbytes OFFSET COUNT: overwrites COUNT bytes at OFFSET with seeded random bytes.
+# randbytes OFFSET COUNT: overwrites COUNT bytes at OFFSET with seeded random
+# bytes, each one different from the byte it replaces (a random byte equal to
+# the old one would leave a one-byte damage undone, one seed in 256).
 randbytes() {
     python3 -c 'import random, sys
 path, off, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 r = random.Random(seed)
 with open(path, "r+b") as f:
     f.seek(off)
-    f.write(bytes(r.randrange(256) for _ in range(n)))' "$CACHE" "$1" "$2" "$SEED"
+    old = f.read(n)
+    f.seek(off)
+    f.write(bytes(b ^ (1 + r.randrange(255)) for b in old))' "$CACHE" "$1" "$2" "$SEED"
 }
 
 # values CHANGE: changes one byte in the value of every stored entry (the
 # slot header, key and length left intact, as a stray write into the middle
 # of an entry would), or, for CHANGE=price, adds 1 to every 8-byte word of
-# the value that holds a plausible price. Prints the number of entries.
+# a view that holds a plausible price, and changes the last digit of the
+# price in a finished answer (key "A..."; its JSON text). Prints the number
+# of entries.
 # Slot layout (core/cache.c): 4096-byte header page, 1024-byte slots; words
 # seq, hash, gen, stamp, len (key length | value length << 16), 72 bytes of
 # key, then the value.
@@ -49,9 +55,18 @@ for off in range(4096, len(data), 1024):
     if vl == 0 or v + vl > off + 1024:
         continue
     n += 1
+    kl = lens & 0xffff
     if how == "byte":
         i = v + r.randrange(vl)
         data[i] ^= 1 << r.randrange(8)
+    elif kl and data[off + 40] == ord("A"):
+        p = data.find(b"\"price\":", v, v + vl)
+        if p >= 0:
+            e = p + 8
+            while e < v + vl and chr(data[e]).isdigit():
+                e += 1
+            if e > p + 8:
+                data[e - 1] = ord("0") + (data[e - 1] - ord("0") + 1) % 10
     else:
         for w in range(v, v + vl - 7, 8):
             x, = struct.unpack_from("<q", data, w)
@@ -87,7 +102,7 @@ for ENGINE in $ENGINES; do
         rc=0; start_server seg "$ENGINE" --cache-mb 4 --cache-path "$CACHE" || rc=$?
         [ $rc = 0 ] || { bad "$ENGINE $name: pricelaned did not start"; return; }
         ask "$PORT" "$T/first"
-        hits=$(metric "$ADMIN" pricelane_cache_hits_total)
+        hits=$(cache_hits "$ADMIN")
         [ "$hits" -gt 0 ] && hits=some
         [ "$want_hits" = any ] && hits=any
         check_eq "$ENGINE $name: re-initializations, hits in the first round" \

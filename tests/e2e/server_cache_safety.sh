@@ -46,8 +46,8 @@ for ENGINE in $ENGINES; do
     rc=0; start_server cache3 "$ENGINE" --cache-mb 8 || rc=$?
     [ $rc = 0 ] || exit 1
     check_eq "$ENGINE after a restart on the old segment: byte-identical" "$(ask "$PORT")" "$want"
-    check_eq "$ENGINE ... served from the surviving entries" \
-        "$([ "$(metric "$ADMIN" pricelane_cache_hits_total)" -gt 0 ] && echo yes)" yes
+    check_eq "$ENGINE ... served from the surviving finished answers" \
+        "$([ "$(metric "$ADMIN" pricelane_cache_answer_hits_total)" -gt 0 ] && echo yes)" yes
     stop_server cache3 "$SPID"
     stop_server nocache "$S0"
 

@@ -39,7 +39,7 @@ for engine in $ENGINES; do
         check_eq "$engine restored catalogue through the server, round $round" \
             "$(field "$s" price)/$(field "$s" gen)" 2222/2
     done
-    hits=$(metric "$ADMIN" pricelane_cache_hits_total)
+    hits=$(cache_hits "$ADMIN")
     check_match "$engine the cache file was in use (hits after the restore: $hits)" "$hits" '^[1-9]'
     stop_server second "$SPID"
 done

@@ -121,6 +121,9 @@ static const char *const shipped[] = {
     "pricelane_report_syncs_total",
     "pricelane_keyed_lookups_total",
     "pricelane_keyed_dropped_total",
+    "pricelane_cache_answer_hits_total",
+    "pricelane_cache_answer_misses_total",
+    "pricelane_cache_answer_inserts_total",
 };
 
 static char *render(const pl_stats_t *s, size_t *len)

@@ -1,7 +1,8 @@
 /* A batch invalidates only what it touched (core/track.h, the change log of
  * pricelane/catalog.h): batches touch a known set of items while lookups of
  * the other items stay memo hits and shared-cache hits, byte-identical to
- * an answer built afresh; a barcode a batch adds turns a memoized
+ * an answer built afresh; a finished answer in the shared cache serves
+ * another resolver until a batch touches its item; a barcode a batch adds turns a memoized
  * not_found into the item; a store change flushes; and a copy of the
  * catalogue that reaches the same generation by another history never
  * validates an entry of the original, while one of their common history
@@ -54,12 +55,23 @@ static uint64_t memo_hits(pl_memo_t *m)
     return st.hits;
 }
 
+/* Hits of the shared cache: views and finished answers alike. */
 static uint64_t cache_hits(pl_cache_t *c)
 {
     pl_cache_stats_t st;
     pl_cache_stats(c, &st);
-    return st.hits;
+    return st.hits + st.answer_hits;
 }
+
+static uint64_t answer_hits(pl_cache_t *c)
+{
+    pl_cache_stats_t st;
+    pl_cache_stats(c, &st);
+    return st.answer_hits;
+}
+
+/* A resolver with no cache: its answers are built afresh from the rows. */
+static pl_resolver_t *fresh;
 
 /* The answer through memo (NULL: resolved afresh) as a string. */
 static const char *lookup(pl_resolver_t *r, pl_memo_t *memo, const char *code, char *out)
@@ -83,7 +95,7 @@ static void check_hit(pl_resolver_t *r, pl_memo_t *memo, const char *code, const
     uint64_t h = memo_hits(memo);
     lookup(r, memo, code, a);
     CHECK(memo_hits(memo) == h + 1, "%s: %s is a memo hit", why, code);
-    CHECK_STR(a, lookup(r, NULL, code, b));
+    CHECK_STR(a, lookup(fresh, NULL, code, b));
 }
 
 static void check_miss(pl_resolver_t *r, pl_memo_t *memo, const char *code, const char *want,
@@ -127,6 +139,7 @@ int main(void)
     pl_resolver_t *r, *r2;
     pl_memo_t *memo;
     CHECK_INT(pl_resolver_new(cat, cache, &r), 0);
+    CHECK_INT(pl_resolver_new(cat, NULL, &fresh), 0);
     CHECK_INT(pl_memo_new(1 << 20, &memo), 0);
 
     printf("checking untouched items stay memo hits across batches\n");
@@ -164,6 +177,32 @@ int main(void)
     batch(cat, "A", 150, NULL, NULL, 0);
     check_miss(r2, NULL, CODE_A, "\"price\":150", "a batch that touched A (cache)");
 
+    printf("checking finished answers are shared between resolvers\n");
+    /* r2 has just answered A: another resolver (its tracker under another
+     * seed) takes that answer, byte-identical to one built afresh, until a
+     * batch touches A. */
+    pl_resolver_t *r3;
+    char b[4096];
+    CHECK_INT(pl_resolver_new(cat, cache, &r3), 0);
+    uint64_t ah = answer_hits(cache);
+    lookup(r3, NULL, CODE_A, a);
+    CHECK(answer_hits(cache) == ah + 1, "another resolver takes A's finished answer");
+    CHECK_STR(a, lookup(fresh, NULL, CODE_A, b));
+    batch(cat, "B", 998, NULL, NULL, 0);
+    ah = answer_hits(cache);
+    lookup(r3, NULL, CODE_A, a);
+    CHECK(answer_hits(cache) == ah + 1, "A's finished answer is kept across a batch on B");
+    CHECK_STR(a, lookup(fresh, NULL, CODE_A, b)); /* its "gen" the new one */
+    batch(cat, "A", 160, NULL, NULL, 0);
+    lookup(r3, NULL, CODE_A, a); /* the answer found is stale: built anew */
+    CHECK(strstr(a, "\"price\":160") != NULL, "A's new price after a batch on A: %s", a);
+    CHECK_STR(a, lookup(fresh, NULL, CODE_A, b));
+    ah = answer_hits(cache);
+    check_miss(r, memo, CODE_A, "\"price\":160", "a worker's memo after a batch on A");
+    CHECK(answer_hits(cache) == ah + 1, "the memo's miss answered from the shared cache");
+    check_hit(r, memo, CODE_A, "the shared answer memoized");
+    pl_resolver_free(r3);
+
     printf("checking a copy that reaches the same generation by another history\n");
     char dir2[] = "/tmp/pl-test-track-copy-XXXXXX";
     CHECK(mkdtemp(dir2) != NULL, "mkdtemp");
@@ -197,6 +236,7 @@ int main(void)
     CHECK_INT(system(cmd), 0);
     pl_resolver_free(r2);
     pl_resolver_free(r);
+    pl_resolver_free(fresh);
     pl_memo_free(memo);
     pl_cache_close(cache);
     unlink(cpath);

@@ -124,6 +124,11 @@ metric() { # ADMIN_PORT 'name{labels}' → value (0 when absent)
     echo "${v:-0}"
 }
 
+# Shared-cache hits of both kinds: views, and finished answers.
+cache_hits() { # ADMIN_PORT
+    echo $(($(metric "$1" pricelane_cache_hits_total) + $(metric "$1" pricelane_cache_answer_hits_total)))
+}
+
 metric_equals() { [ "$(metric "$1" "$2")" = "$3" ]; } # ADMIN_PORT NAME VALUE
 metric_at_least() { [ "$(metric "$1" "$2")" -ge "$3" ]; } # ADMIN_PORT NAME VALUE
 
