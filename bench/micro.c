@@ -26,7 +26,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pricelane-bench micro --db DIR --keys FILE [--sample N] [--rounds R]\n"
-               "                             [--cache-mb M] [--seed S] [--only PASS]\n"
+               "                             [--cache-mb M] [--cache-dir DIR] [--seed S]\n"
+               "                             [--only PASS]\n"
                "\n"
                "Resolves a random sample of N codes of the key file (default 100000) against\n"
                "the catalogue in DIR, in one thread:\n"
@@ -43,7 +44,8 @@ static void usage(FILE *f)
                "           answers in the shared cache, which another worker or process left\n"
                "           there: R rounds after one that stores them\n"
                "The cache segment is a temporary file of M MiB (default 512; it must hold\n"
-               "the sample: 1 KiB per entry, with room to spare) removed at the end.\n"
+               "the sample: 1 KiB per entry, with room to spare) in DIR (default /dev/shm),\n"
+               "removed at the end.\n"
                "--only PASS runs only the rounds of PASS (hit, hit_2d, nocache, memo_hit or\n"
                "answer_hit)\n"
                "after the miss pass that fills the cache (none before nocache): the work of\n"
@@ -164,6 +166,7 @@ static const char *const pass_names[] = {"hit", "hit_2d", "nocache", "memo_hit",
 
 struct micro_opts {
     const char *db, *keys_path;
+    const char *cache_dir; /* where the segment file is made */
     long long sample, rounds, cache_mb;
     uint64_t seed;
     unsigned passes; /* bit set of P_* */
@@ -183,9 +186,9 @@ static unsigned pass_bit(const char *name)
 static int parse_options(int argc, char **argv, struct micro_opts *o)
 {
     static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"keys", 1, 0, 'k'},     {"sample", 1, 0, 'n'},
-        {"rounds", 1, 0, 'r'}, {"cache-mb", 1, 0, 'c'}, {"seed", 1, 0, 's'},
-        {"only", 1, 0, 'o'},   {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"db", 1, 0, 'd'},        {"keys", 1, 0, 'k'}, {"sample", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},
+        {"cache-mb", 1, 0, 'c'},  {"seed", 1, 0, 's'}, {"only", 1, 0, 'o'},   {"help", 0, 0, 'h'},
+        {"cache-dir", 1, 0, 'D'}, {0, 0, 0, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -195,6 +198,9 @@ static int parse_options(int argc, char **argv, struct micro_opts *o)
             break;
         case 'k':
             o->keys_path = optarg;
+            break;
+        case 'D':
+            o->cache_dir = optarg;
             break;
         case 'n':
             if (pl_opt_int(CMD, "--sample", optarg, 1, 100000000, 0, &o->sample))
@@ -399,8 +405,12 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
 
 int pl_bench_micro(int argc, char **argv)
 {
-    struct micro_opts o = {
-        .sample = 100000, .rounds = 5, .cache_mb = 512, .seed = 1, .passes = P_ALL};
+    struct micro_opts o = {.sample = 100000,
+                           .rounds = 5,
+                           .cache_mb = 512,
+                           .seed = 1,
+                           .passes = P_ALL,
+                           .cache_dir = "/dev/shm"};
     int status = parse_options(argc, argv, &o), rc;
     if (status >= 0)
         return status;
@@ -412,7 +422,14 @@ int pl_bench_micro(int argc, char **argv)
     pl_cache_t *cache = NULL;
     pl_resolver_t *rc_cache = NULL, *rc_plain = NULL;
     uint32_t *s = malloc((size_t)o.sample * sizeof(uint32_t));
-    char path[] = "/dev/shm/pricelane-micro-XXXXXX";
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/pricelane-micro-XXXXXX", o.cache_dir) >=
+        (int)sizeof(path)) {
+        fprintf(stderr, "pricelane-bench micro: --cache-dir: too long\n");
+        free(s);
+        pl_keys_free(&keys);
+        return 2;
+    }
     int tmpfd = -1;
     pl_cat_opts_t co = {.read_only = 1};
     size_t n = keys.nitems + keys.nscale;
