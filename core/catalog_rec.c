@@ -32,6 +32,7 @@
 
 #include "catalog_int.h"
 #include "pricelane/err.h"
+#include "pricelane/random.h"
 #include "pricelane/resolve.h"
 #include "pricelane/str.h"
 #include "rec.h"
@@ -48,6 +49,7 @@
 
 typedef struct cat_recset {
     size_t n, slots; /* slots: a power of two, at most half full */
+    uint64_t seed;   /* of the SKUs' hash: a batch's SKUs are chosen by its author */
     uint64_t *hash;  /* 0: empty */
     uint32_t *off;   /* each entry's SKU in arena */
     char *arena;
@@ -91,7 +93,9 @@ static void note(pl_txn_t *t, char tag, const void *k, size_t len)
     memcpy(key + n, k, len);
     len += n;
     cat_recset_t *s = t->recs;
-    if (!s && !(s = t->recs = calloc(1, sizeof(*s)))) {
+    if (!s && (s = t->recs = calloc(1, sizeof(*s))))
+        s->seed = pl_random_u64();
+    if (!s) {
         txn_fail(t, -ENOMEM);
         return;
     }
@@ -99,7 +103,7 @@ static void note(pl_txn_t *t, char tag, const void *k, size_t len)
         txn_fail(t, -ENOMEM);
         return;
     }
-    uint64_t h = XXH3_64bits(key, len) | 1;
+    uint64_t h = XXH3_64bits_withSeed(key, len, s->seed) | 1;
     size_t i = h & (s->slots - 1);
     for (; s->hash[i]; i = (i + 1) & (s->slots - 1))
         if (s->hash[i] == h && strncmp(s->arena + s->off[i], key, len) == 0 &&
