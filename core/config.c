@@ -34,8 +34,8 @@ static const pl_config_opt_t opts[] = {
      "back to libuv where the kernel or a seccomp profile refuses io_uring.",
      F(engine), 0},
     {"cache_mb", PL_CFG_INT, "64", 0, 65536, NULL, 0, "N", NULL,
-     "Size of the shared-memory answer cache in MiB; 0 turns it off (answers are the same "
-     "either way, only slower).",
+     "Size of the shared-memory cache of item views and finished answers in MiB; 0 turns it "
+     "off (answers are the same either way, only slower).",
      F(cache_mb), 0},
     {"memo_mb", PL_CFG_INT, "32", 0, 4096, NULL, 0, "N", NULL,
      "Each worker's memo of finished answers in MiB: an answer is kept with the price "
