@@ -32,9 +32,9 @@ typedef struct tally {
 
 static void code_of(int i, char *out, size_t cap)
 {
-    /* a GTIN-13 with its check digit: 690 + 9 digits + check */
-    char d[13];
-    snprintf(d, sizeof(d), "690%09d", i);
+    /* a GTIN-13 with its check digit: 690 + 9 digits + check (0 <= i < NITEMS) */
+    char d[24];
+    snprintf(d, sizeof(d), "690%09u", (unsigned)i % 1000000000u);
     int sum = 0;
     for (int k = 0; k < 12; k++)
         sum += (d[k] - '0') * (k % 2 ? 3 : 1);
@@ -76,7 +76,7 @@ int main(void)
     char dir[] = "/tmp/pl-test-change-keys-XXXXXX";
     pl_cat_t *cat = catfix_open(dir, 0, 1);
     pl_txn_t *txn;
-    char sku[16], code[16];
+    char sku[16], code[32];
     uint64_t gen;
 
     printf("checking a batch of colliding keys lists every key once\n");
@@ -84,7 +84,7 @@ int main(void)
     for (int i = 0; i < NITEMS; i++) {
         snprintf(sku, sizeof(sku), "I%d", i);
         code_of(i, code, sizeof(code));
-        char gtin14[20];
+        char gtin14[40];
         snprintf(gtin14, sizeof(gtin14), "0%s", code); /* the barcode's key */
         catfix_item(txn, sku, NULL, "each", 0, NULL);
         catfix_barcode(txn, gtin14, sku);
