@@ -1,6 +1,9 @@
 /* resolve: normalize the code, find the item, get its view (cache or
  * catalogue), evaluate it at `now`. */
 #include <ctype.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 #include "pricelane/memo.h"
+#include "pricelane/random.h"
 #include "pricelane/resolve.h"
 #include "pricelane/str.h"
 #include "pricelane/timefmt.h"
@@ -84,18 +88,60 @@ static void no_dep(pl_resolver_t *r, int i)
     r->deplen[i] = 0;
 }
 
-/* The form of this build's JSON answers: a digest of an answer with every
- * field set. A finished answer in the shared cache carries it, so a server
- * of another build, which may write other fields or write them otherwise,
- * never serves it. */
+/* The program's GNU build ID (the first loaded object is the program
+ * itself), hashed into *arg. */
+static int build_id_of_program(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+        while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+            ElfW(Nhdr) n;
+            memcpy(&n, p, sizeof(n));
+            const char *name = p + sizeof(n);
+            size_t nsz = (n.n_namesz + 3u) & ~3u, dsz = (n.n_descsz + 3u) & ~3u;
+            if ((size_t)(end - name) < nsz || (size_t)(end - name) - nsz < dsz)
+                break;
+            if (n.n_type == NT_GNU_BUILD_ID && n.n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+                n.n_descsz > 0) {
+                *(uint64_t *)arg = XXH3_64bits(name + nsz, n.n_descsz) | 1;
+                return 1;
+            }
+            p = name + nsz + dsz;
+        }
+    }
+    return 1; /* the program only */
+}
+
+static uint64_t build_identity;
+static pthread_once_t build_identity_once = PTHREAD_ONCE_INIT;
+
+/* This build: its build ID, or, for a program linked without one, a number
+ * drawn once per process (its answers are then shared between its own
+ * workers only). */
+static void build_identity_init(void)
+{
+    uint64_t id = 0;
+    dl_iterate_phdr(build_id_of_program, &id);
+    build_identity = id ? id : pl_random_u64() | 1;
+}
+
+/* What a finished answer in the shared cache must have been written by: this
+ * very build (any other one, an upgrade or a rebuild, may compute prices or
+ * write answers otherwise, so its answers are never served), and the JSON
+ * form of an answer. */
 static uint64_t answer_format(void)
 {
+    pthread_once(&build_identity_once, build_identity_init);
     pl_answer_t a;
     memset(&a, 0, sizeof(a));
     a.status = PL_ANS_OK;
     char json[4096];
     size_t n = pl_answer_json(&a, 0, json, sizeof(json));
-    return XXH3_64bits(json, n);
+    return XXH3_64bits_withSeed(json, n, build_identity);
 }
 
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
@@ -911,16 +957,28 @@ static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t 
     return 1;
 }
 
-/* Stores a found item's finished answer scratch[0..jl) for the other workers
- * and processes (cap: scratch's room, for the trailer). Answers of codes
- * that found nothing are left to each worker's memo: any sender can make
- * those up, and they would crowd the items' views out of the segment. */
+/* Whether the answer a, to code[0..len), is one to share: a found item
+ * asked for by a plain barcode or item code exactly as it is written (no
+ * spaces, symbology identifier, GS1 data or embedded measure). Any sender
+ * can make up endless other forms that still find an item (a lot, a
+ * serial, an expiry, a weight, spaces), each its own key, and a serialised
+ * pack is scanned once: those answers stay in each worker's memo, and
+ * cannot crowd the items' views and answers out of the segment. */
+static int shareable(const pl_answer_t *a, const char *code, size_t len)
+{
+    return a->status == PL_ANS_OK && a->gs1.form == PL_GS1_PLAIN && a->measure == PL_MEASURE_NONE &&
+           a->gs1.plain_off == 0 && a->gs1.plain_len == len && len &&
+           !isspace((unsigned char)code[0]) && !isspace((unsigned char)code[len - 1]);
+}
+
+/* Stores the finished answer scratch[0..jl) for the other workers and
+ * processes (cap: scratch's room, for the trailer), if it fits a slot. */
 static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const pl_memo_ver_t *ver,
                          int64_t from, int64_t until, pl_status_t status, char *scratch, size_t jl,
                          size_t cap)
 {
     shared_answer_t t;
-    if (status != PL_ANS_OK || until <= from || jl + sizeof(t) > cap ||
+    if (until <= from || jl + sizeof(t) > cap || jl + sizeof(t) > pl_cache_value_max() ||
         r->deplen[0] == DEP_TOO_LONG || r->deplen[1] == DEP_TOO_LONG)
         return;
     memset(&t, 0, sizeof(t)); /* no stray bytes in the cache */
@@ -973,7 +1031,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
         ver = (pl_memo_ver_t){r->state, r->gen, {r->dep[0], r->dep[1]}};
         pl_memo_put(memo, key, klen, &r->tk, &ver, now, ans.valid_until, (int)ans.status, scratch,
                     jl);
-        if (r->cache)
+        if (r->cache && shareable(&ans, code, len))
             answer_store(r, key, klen, &ver, now, ans.valid_until, ans.status, scratch, jl, cap);
     }
     *out_len = jl;
