@@ -530,11 +530,17 @@ int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_an
         s.price[0] = cur.price; /* [bp[0], now] */
         s.known[0] = 1;
     }
-    /* The previous price: back from now over the change instants, the
-     * price just before the first one where it differs. */
+    /* The previous price: back from now over the change instants of the
+     * last 7 days, the price just before the first one where it differs.
+     * Not further: a view keeps of the rows older than 7 days only those in
+     * force 7 days before it was built, so a change older than that would be
+     * seen or not depending on when the view was built (a view cached a
+     * week ago, an item record written then, or one built now). Just before
+     * an instant inside the window, every view has the rows in force. */
+    int64_t from = now - VIEW_WINDOW;
     a->prev_price = PL_PRICE_NONE;
     a->prev_changed_at = PL_TIME_NONE;
-    for (int i = 0; i < s.n; i++) {
+    for (int i = 0; i < s.n && bp[i] > from; i++) {
         int64_t before = seg(&s, i + 1);
         if (before == PL_PRICE_NONE)
             break; /* no price before this: the item was new then */
@@ -547,7 +553,6 @@ int view_eval(const view_t *v, const char *store, int64_t now, int member, pl_an
 
     /* The lowest over [now - 7 days, now): the price at the window's start
      * and at each change inside it. */
-    int64_t from = now - VIEW_WINDOW;
     a->low_7d = PL_PRICE_NONE;
     for (int i = 0; i < s.n; i++) {
         if (bp[i] >= now)

@@ -9,7 +9,9 @@
  * of several priorities, for members, for some stores, cut short) are
  * evaluated at every change instant, one second either side, the same 7
  * days later and between them, for no store, a store with rows of its own
- * and another, member or not; every price field must be the reference's. */
+ * and another, member or not; every price field must be the reference's.
+ * (The reference's previous price looks back over the last 7 days only, as
+ * view_eval's has since views built at other instants had to agree.) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +167,8 @@ static int ref_eval(const view_t *v, const char *store, int64_t now, int member,
     for (int i = 0; i < n; i++) {
         if (bp[i] > now || (i > 0 && bp[i] == bp[i - 1]))
             continue;
+        if (bp[i] <= now - VIEW_WINDOW)
+            break; /* a change of the last 7 days only (since it was written so) */
         if (!ref_price_at(v, store, bp[i] - 1, member, &x))
             break; /* no price before this: the item was new then */
         if (x.price != cur.price) {
