@@ -272,6 +272,7 @@ struct results {
     double miss, hit, plain, memo_hit; /* ns per lookup */
     double answer_hit;                 /* ns per lookup: a finished answer from the shared cache */
     uint64_t answer_hits, answer_misses; /* in the timed answer_hit rounds */
+    uint64_t answer_stored;              /* answers the storing pass put in the cache */
     double hit_2d;                       /* ns per lookup of the 2D form, cache hit */
     uint64_t bad;                        /* answers neither ok nor no_price */
     pl_cache_stats_t st0, st1, st2;      /* before the miss pass, after it, after the hit passes */
@@ -325,8 +326,11 @@ static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint
     }
     if (want & 1u << P_ANSWER_HIT) {
         pl_cache_stats_t a0, a1;
-        memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad); /* stores the answers */
         pl_cache_stats(cache, &a0);
+        memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad); /* stores the answers */
+        res->answer_stored = a0.answer_inserts;
+        pl_cache_stats(cache, &a0);
+        res->answer_stored = a0.answer_inserts - res->answer_stored;
         for (long i = 0; i < o->rounds; i++) {
             double x = memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad);
             if (i == 0 || x < res->answer_hit)
@@ -377,7 +381,8 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
     printf("{\"tool\":\"pricelane-bench micro\",\"format\":1,\"codes\":%zu,\"sample\":%lld,"
            "\"rounds\":%lld,\"miss_ns\":%s,\"hit_ns\":%s,\"nocache_ns\":%s,"
            "\"memo_hit_ns\":%s,\"hit_2d_ns\":%s,\"answer_hit_ns\":%s,"
-           "\"answer_passes\":{\"hits\":%llu,\"misses\":%llu},\"memo\":{\"hits\":%llu,\"misses\":%"
+           "\"answer_passes\":{\"stored\":%llu,\"hits\":%llu,\"misses\":%llu},\"memo\":{\"hits\":%"
+           "llu,\"misses\":%"
            "llu,\"too_"
            "big\":%llu},"
            "\"miss_pass\":{\"hits\":%llu,\"misses\":%llu,\"inserts\":%llu},"
@@ -389,9 +394,10 @@ static void report(const struct micro_opts *o, size_t n, const struct results *r
            ns_json(b[2], sizeof(b[2]), o, P_MEMO_HIT, r->memo_hit),
            ns_json(b[3], sizeof(b[3]), o, P_HIT_2D, r->hit_2d),
            ns_json(b[5], sizeof(b[5]), o, P_ANSWER_HIT, r->answer_hit),
-           (unsigned long long)r->answer_hits, (unsigned long long)r->answer_misses,
-           (unsigned long long)r->ms.hits, (unsigned long long)r->ms.misses,
-           (unsigned long long)r->ms.too_big, (unsigned long long)(st1->hits - st0->hits),
+           (unsigned long long)r->answer_stored, (unsigned long long)r->answer_hits,
+           (unsigned long long)r->answer_misses, (unsigned long long)r->ms.hits,
+           (unsigned long long)r->ms.misses, (unsigned long long)r->ms.too_big,
+           (unsigned long long)(st1->hits - st0->hits),
            (unsigned long long)(st1->misses - st0->misses),
            (unsigned long long)(st1->inserts - st0->inserts), (unsigned long long)hits,
            (unsigned long long)hit_misses, (unsigned long long)st2->too_big,
