@@ -59,6 +59,11 @@ PY
     lp=$!
     PL_PIDS+=("$lp")
     wait_until 20 test -s "$T/lane.out" || true
+    # Replies are due only once the server has read requests of that lane
+    # and sent some of their replies: requests still in the kernel's buffer
+    # when the drain begins are not read any more (a loop that took the stop
+    # before the lane's input, as a loaded libuv worker can, answers none).
+    wait_until 20 metric_at_least "$ADMIN" 'pricelane_sent_bytes_total{proto="tcp"}' 1 || true
     kill -TERM "$SPID"
     got=""
     wait_until 10 eval 'got=$(curl -s --max-time 2 -w " %{http_code}" "http://127.0.0.1:$ADMIN/healthz"); [[ "$got" == draining* ]]' || true
