@@ -326,6 +326,7 @@ static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint
     }
     if (want & 1u << P_ANSWER_HIT) {
         pl_cache_stats_t a0, a1;
+        pl_resolver_share_answers(rc_cache, 1);
         pl_cache_stats(cache, &a0);
         memo_pass(rc_cache, NULL, keys, s, n, t, &res->bad); /* stores the answers */
         res->answer_stored = a0.answer_inserts;
@@ -339,6 +340,7 @@ static int measure(const struct micro_opts *o, const pl_keys_t *keys, const uint
         pl_cache_stats(cache, &a1);
         res->answer_hits = a1.answer_hits - a0.answer_hits;
         res->answer_misses = a1.answer_misses - a0.answer_misses;
+        pl_resolver_share_answers(rc_cache, 0);
     }
     if (!(want & 1u << P_MEMO_HIT))
         return 0;

@@ -34,14 +34,21 @@ static const pl_config_opt_t opts[] = {
      "back to libuv where the kernel or a seccomp profile refuses io_uring.",
      F(engine), 0},
     {"cache_mb", PL_CFG_INT, "64", 0, 65536, NULL, 0, "N", NULL,
-     "Size of the shared-memory cache of item views and finished answers in MiB; 0 turns it "
-     "off (answers are the same either way, only slower).",
+     "Size of the shared-memory cache of item views in MiB; 0 turns it off (answers are the "
+     "same either way, only slower).",
      F(cache_mb), 0},
     {"memo_mb", PL_CFG_INT, "32", 0, 4096, NULL, 0, "N", NULL,
      "Each worker's memo of finished answers in MiB: an answer is kept with the price "
      "generation and the span of time over which it cannot change, and served again as is "
      "while both hold. 0 turns it off (answers are the same either way, only slower).",
      F(memo_mb), 0},
+    {"cache_answers", PL_CFG_ENUM, "off", 0, 0, "off|on", 0, "MODE", NULL,
+     "\"on\": the shared cache also keeps the finished answers of plain codes, which a "
+     "worker whose memo misses sends without evaluating the item (another worker, or the "
+     "process before a restart, answered it). Off by default: each memo miss then also "
+     "probes and fills the cache for the answer, which cost a one-worker server 0.81x its "
+     "answers/s on 200,000 items with the default sizes (bench/RESULTS.md).",
+     F(cache_answers), 0},
     {"cache_path", PL_CFG_STR, "/dev/shm/pricelane-cache", 0, 0, NULL, 0, "PATH", NULL,
      "File backing the cache segment, shared by every server on the host using the same "
      "catalogue. Survives restarts; a mismatched segment is rebuilt.",
@@ -334,8 +341,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     if (section[0] && strcmp(section, "pricelaned") != 0) {
         char why[160];
         snprintf(where, sizeof(where), "%s: %s", x->file, name);
-        snprintf(why, sizeof(why), "in unknown section [%.64s] (keys go at the top or in [pricelaned])",
-                 section);
+        snprintf(why, sizeof(why),
+                 "in unknown section [%.64s] (keys go at the top or in [pricelaned])", section);
         failf(x->err, x->errlen, where, why);
         x->failed = 1;
         return 0;

@@ -66,6 +66,7 @@ struct pl_resolver {
     view_t view;
     uint8_t packbuf[PL_CACHE_SLOT_SIZE];
     uint64_t answer_format; /* what this build's JSON answers look like (answer_format) */
+    int share_answers;      /* pl_resolver_share_answers */
 };
 
 /* The answer depends on key kind+key[0..len) (dependency i: 0 its item, 1
@@ -159,6 +160,11 @@ int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
     r->answer_format = answer_format();
     *out = r;
     return 0;
+}
+
+void pl_resolver_share_answers(pl_resolver_t *r, int on)
+{
+    r->share_answers = on != 0;
 }
 
 void pl_resolver_free(pl_resolver_t *r)
@@ -1005,7 +1011,8 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
 {
     char key[PL_MEMO_KEY_MAX];
     size_t klen = 0;
-    if ((memo || r->cache) && pl_resolver_snapshot(r) >= 0) {
+    int share = r->cache && r->share_answers;
+    if ((memo || share) && pl_resolver_snapshot(r) >= 0) {
         klen = memo_key(key, store, code, len, member);
         int tag;
         const char *hit = pl_memo_get(memo, key, klen, &r->tk, now, out_len, &tag);
@@ -1016,7 +1023,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     }
     pl_memo_ver_t ver;
     int64_t until;
-    if (klen && r->cache &&
+    if (klen && share &&
         answer_fetch(r, key, klen, now, scratch, cap, out_len, status, &ver, &until)) {
         pl_memo_put(memo, key, klen, &r->tk, &ver, now, until, (int)*status, scratch, *out_len);
         return scratch;
@@ -1031,7 +1038,7 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
         ver = (pl_memo_ver_t){r->state, r->gen, {r->dep[0], r->dep[1]}};
         pl_memo_put(memo, key, klen, &r->tk, &ver, now, ans.valid_until, (int)ans.status, scratch,
                     jl);
-        if (r->cache && shareable(&ans, code, len))
+        if (share && shareable(&ans, code, len))
             answer_store(r, key, klen, &ver, now, ans.valid_until, ans.status, scratch, jl, cap);
     }
     *out_len = jl;

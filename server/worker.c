@@ -34,6 +34,7 @@ int worker_init(worker_t *w, crew_t *crew, int id, int nworkers, const pl_config
     int rc = pl_resolver_new(cat, cache, &w->res);
     if (rc)
         return rc;
+    pl_resolver_share_answers(w->res, strcmp(cfg->cache_answers, "on") == 0);
     if (cfg->memo_mb > 0 && (rc = pl_memo_new((size_t)cfg->memo_mb << 20, &w->ax.memo)))
         return rc;
     /* A converter for GB18030 price checkers, opened now so that a system

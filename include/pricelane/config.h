@@ -28,20 +28,21 @@ typedef struct pl_config {
     char engine[8];              /* "auto", "uring" or "uv" */
     int cache_mb;                /* 0 = no cache */
     int memo_mb;                 /* per worker; 0 = no memo */
+    char cache_answers[4];       /* "on": finished answers in the shared cache too */
     char cache_path[PL_CFG_PATH_MAX];
     char store[PL_CFG_STORE_MAX]; /* store for requests that name none */
     char allow[PL_CFG_LIST_MAX];  /* client allowlist (CIDR list) */
     int udp_rate;                 /* datagrams per second per source; 0 = no limit */
     int udp_burst;
-    int max_connections;          /* TCP, whole server */
-    int max_connections_per_source; /* TCP, one client address, whole server; 0 = no limit */
-    int idle_timeout;             /* seconds */
-    int max_output_kb;            /* unsent replies per connection before it is paused */
-    int max_request;              /* bytes: one TCP request, one UDP datagram */
-    int udp_buffers;              /* provided receive buffers per worker */
-    int drain_timeout;            /* seconds to finish in-flight work on SIGTERM */
-    int capacity_warn_mb;         /* /healthz warning below this room to grow (MiB; 0 never) */
-    char best_before[8];          /* "info" or "block": does a past AI 15 block a pack */
+    int max_connections;               /* TCP, whole server */
+    int max_connections_per_source;    /* TCP, one client address, whole server; 0 = no limit */
+    int idle_timeout;                  /* seconds */
+    int max_output_kb;                 /* unsent replies per connection before it is paused */
+    int max_request;                   /* bytes: one TCP request, one UDP datagram */
+    int udp_buffers;                   /* provided receive buffers per worker */
+    int drain_timeout;                 /* seconds to finish in-flight work on SIGTERM */
+    int capacity_warn_mb;              /* /healthz warning below this room to grow (MiB; 0 never) */
+    char best_before[8];               /* "info" or "block": does a past AI 15 block a pack */
     char reports_dir[PL_CFG_PATH_MAX]; /* the report store; "" = next to db; "off" */
     char report_charge[8];             /* "lower", "shelf" or "system": what a lane charges */
     int report_queue;                  /* reports waiting for the writer, at most */
@@ -81,7 +82,7 @@ enum pl_cfg_flags {
 };
 
 typedef struct pl_config_opt {
-    const char *name;    /* file key; the flag is "--" + name with '_' → '-' */
+    const char *name; /* file key; the flag is "--" + name with '_' → '-' */
     pl_cfg_type_t type;
     const char *def;     /* default, as text (parsed like any other value) */
     long long min, max;  /* INT bounds (inclusive) */

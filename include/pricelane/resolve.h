@@ -57,7 +57,7 @@ typedef enum pl_status {
 #define PL_LOOKUP_MEMBER 1u      /* a member's request: member prices apply */
 #define PL_LOOKUP_BEST_BEFORE 2u /* a best-before date (AI 15) in the past blocks the pack */
 
-#define PL_TIME_NONE INT64_MIN /* an absent instant (JSON null) */
+#define PL_TIME_NONE INT64_MIN  /* an absent instant (JSON null) */
 #define PL_PRICE_NONE INT64_MIN /* an absent price (JSON null) */
 
 /* A shelf label's step outstanding now ("label_step"): none, the reprint
@@ -78,8 +78,8 @@ typedef struct pl_answer {
     char name[PL_NAME_MAX + 1];
     char unit[PL_UNIT_MAX + 1];
     uint32_t pack_qty;
-    int64_t base_price;      /* base (chain) price in force now */
-    int64_t price;           /* what to charge now */
+    int64_t base_price; /* base (chain) price in force now */
+    int64_t price;      /* what to charge now */
     /* "base","zone","store","scheduled", "embedded" or a promotion kind
      * (pl_promo_kind_name): a static string (never freed, valid for the life
      * of the process). NULL unless status is PL_ANS_OK. */
@@ -121,6 +121,11 @@ typedef struct pl_cache pl_cache_t;
  * cache; the answers are byte-identical either way). Returns 0 and *out
  * (freed with pl_resolver_free), or -ENOMEM. */
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out);
+/* Whether pl_lookup_json also keeps found items' finished answers in the
+ * shared cache and takes them from there after a memo miss (off when the
+ * resolver is made; docs/architecture.md "Finished answers in the shared
+ * cache"). No effect without a cache. */
+void pl_resolver_share_answers(pl_resolver_t *r, int on);
 /* Ends the resolver's read transaction and frees it (NULL: nothing); the
  * catalogue and the cache stay open. */
 void pl_resolver_free(pl_resolver_t *r);
@@ -187,9 +192,9 @@ int pl_resolve(pl_resolver_t *r, const char *store, const char *code, size_t len
  * fit scratch (*status is set, *out_len is not). A catalogue error or an
  * unknown store is an answer of status PL_ANS_ERROR, never memoized. */
 typedef struct pl_memo pl_memo_t;
-const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
-                           const char *code, size_t len, int64_t now, int member,
-                           char *scratch, size_t cap, size_t *out_len, pl_status_t *status);
+const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store, const char *code,
+                           size_t len, int64_t now, int member, char *scratch, size_t cap,
+                           size_t *out_len, pl_status_t *status);
 
 /* Normalizes code[0..len) with cfg as a lookup does: GS1 rules first; a
  * code that fails them but is made of digits and is an existing SKU is a

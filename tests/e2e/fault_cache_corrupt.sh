@@ -85,7 +85,8 @@ for ENGINE in $ENGINES; do
 
     # A segment full of this catalogue's entries, saved while no server runs.
     rm -f "$CACHE"
-    rc=0; start_server prime "$ENGINE" --cache-mb 4 --cache-path "$CACHE" || rc=$?
+    # views and finished answers (--cache-answers on), both damaged below
+    rc=0; start_server prime "$ENGINE" --cache-mb 4 --cache-path "$CACHE" --cache-answers on || rc=$?
     [ $rc = 0 ] || exit 1
     same_as_reference "$ENGINE fresh segment" "$PORT" "$REF"
     stop_server prime "$SPID"
@@ -99,7 +100,7 @@ for ENGINE in $ENGINES; do
         shift 3
         cp "$T/good.seg" "$CACHE"
         "$@" >/dev/null
-        rc=0; start_server seg "$ENGINE" --cache-mb 4 --cache-path "$CACHE" || rc=$?
+        rc=0; start_server seg "$ENGINE" --cache-mb 4 --cache-path "$CACHE" --cache-answers on || rc=$?
         [ $rc = 0 ] || { bad "$ENGINE $name: pricelaned did not start"; return; }
         ask "$PORT" "$T/first"
         hits=$(cache_hits "$ADMIN")

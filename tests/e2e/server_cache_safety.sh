@@ -28,7 +28,8 @@ for ENGINE in $ENGINES; do
     rc=0; start_server cache "$ENGINE" --cache-mb 8 --threads 1 || rc=$?
     [ $rc = 0 ] || exit 1
     P1=$PORT; A1=$ADMIN; S1=$SPID
-    rc=0; start_server cache2 "$ENGINE" --cache-mb 8 || rc=$?
+    # the second server also keeps finished answers in the segment
+    rc=0; start_server cache2 "$ENGINE" --cache-mb 8 --cache-answers on || rc=$?
     [ $rc = 0 ] || exit 1
     P2=$PORT; S2=$SPID
 
@@ -43,7 +44,7 @@ for ENGINE in $ENGINES; do
         "$([ "$(metric "$A1" pricelane_memo_hits_total)" -gt 0 ] && echo yes)" yes
     stop_server cache "$S1"
     stop_server cache2 "$S2"
-    rc=0; start_server cache3 "$ENGINE" --cache-mb 8 || rc=$?
+    rc=0; start_server cache3 "$ENGINE" --cache-mb 8 --cache-answers on || rc=$?
     [ $rc = 0 ] || exit 1
     check_eq "$ENGINE after a restart on the old segment: byte-identical" "$(ask "$PORT")" "$want"
     check_eq "$ENGINE ... served from the surviving finished answers" \

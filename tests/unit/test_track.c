@@ -176,6 +176,7 @@ int main(void)
     pl_resolver_t *r, *r2;
     pl_memo_t *memo;
     CHECK_INT(pl_resolver_new(cat, cache, &r), 0);
+    pl_resolver_share_answers(r, 1);
     CHECK_INT(pl_resolver_new(cat, NULL, &fresh), 0);
     CHECK_INT(pl_memo_new(1 << 20, &memo), 0);
 
@@ -203,6 +204,7 @@ int main(void)
 
     printf("checking the shared cache keeps views of untouched items\n");
     CHECK_INT(pl_resolver_new(cat, cache, &r2), 0);
+    pl_resolver_share_answers(r2, 1);
     uint64_t ch = cache_hits(cache);
     lookup(r2, NULL, CODE_A, a); /* A's view was built at generation 1 */
     CHECK(cache_hits(cache) == ch + 1, "another resolver (a new tracker) finds A's old view");
@@ -221,6 +223,7 @@ int main(void)
     pl_resolver_t *r3;
     char b[4096];
     CHECK_INT(pl_resolver_new(cat, cache, &r3), 0);
+    pl_resolver_share_answers(r3, 1);
     uint64_t ah = answer_hits(cache);
     lookup(r3, NULL, CODE_A, a);
     CHECK(answer_hits(cache) == ah + 1, "another resolver takes A's finished answer");
@@ -256,11 +259,13 @@ int main(void)
     pl_resolver_t *r4;
     forge_answer(cache, "161", 0);
     CHECK_INT(pl_resolver_new(cat, cache, &r4), 0);
+    pl_resolver_share_answers(r4, 1);
     lookup(r4, NULL, CODE_A, a);
     CHECK(strstr(a, "\"price\":161") != NULL, "control: a forged answer of this build: %s", a);
     pl_resolver_free(r4);
     forge_answer(cache, "161", 1);
     CHECK_INT(pl_resolver_new(cat, cache, &r4), 0);
+    pl_resolver_share_answers(r4, 1);
     lookup(r4, NULL, CODE_A, a);
     CHECK_STR(a, lookup(fresh, NULL, CODE_A, b));
     pl_resolver_free(r4);
@@ -277,6 +282,7 @@ int main(void)
     CHECK_INT(pl_cat_open(dir2, &opts, &copy), 0);
     pl_resolver_t *rc;
     CHECK_INT(pl_resolver_new(copy, cache, &rc), 0);
+    pl_resolver_share_answers(rc, 1);
     ch = cache_hits(cache);
     lookup(rc, NULL, CODE_C, a);
     CHECK(cache_hits(cache) == ch + 1, "the copy uses a view of the common history");
