@@ -55,26 +55,17 @@ static uint64_t memo_hits(pl_memo_t *m)
     return st.hits;
 }
 
+static pl_cache_stats_t cstats(pl_cache_t *c)
+{
+    pl_cache_stats_t st;
+    pl_cache_stats(c, &st);
+    return st;
+}
+
 /* Hits of the shared cache: views and finished answers alike. */
 static uint64_t cache_hits(pl_cache_t *c)
 {
-    pl_cache_stats_t st;
-    pl_cache_stats(c, &st);
-    return st.hits + st.answer_hits;
-}
-
-static uint64_t answer_hits(pl_cache_t *c)
-{
-    pl_cache_stats_t st;
-    pl_cache_stats(c, &st);
-    return st.answer_hits;
-}
-
-static uint64_t answer_inserts(pl_cache_t *c)
-{
-    pl_cache_stats_t st;
-    pl_cache_stats(c, &st);
-    return st.answer_inserts;
+    return cstats(c).hits + cstats(c).answer_hits;
 }
 
 /* A's finished answer in the shared cache, its price written as `price`
@@ -224,34 +215,34 @@ int main(void)
     char b[4096];
     CHECK_INT(pl_resolver_new(cat, cache, &r3), 0);
     pl_resolver_share_answers(r3, 1);
-    uint64_t ah = answer_hits(cache);
+    uint64_t ah = cstats(cache).answer_hits;
     lookup(r3, NULL, CODE_A, a);
-    CHECK(answer_hits(cache) == ah + 1, "another resolver takes A's finished answer");
+    CHECK(cstats(cache).answer_hits == ah + 1, "another resolver takes A's finished answer");
     CHECK_STR(a, lookup(fresh, NULL, CODE_A, b));
     batch(cat, "B", 998, NULL, NULL, 0);
-    ah = answer_hits(cache);
+    ah = cstats(cache).answer_hits;
     lookup(r3, NULL, CODE_A, a);
-    CHECK(answer_hits(cache) == ah + 1, "A's finished answer is kept across a batch on B");
+    CHECK(cstats(cache).answer_hits == ah + 1, "A's finished answer is kept across a batch on B");
     CHECK_STR(a, lookup(fresh, NULL, CODE_A, b)); /* its "gen" the new one */
     batch(cat, "A", 160, NULL, NULL, 0);
     lookup(r3, NULL, CODE_A, a); /* the answer found is stale: built anew */
     CHECK(strstr(a, "\"price\":160") != NULL, "A's new price after a batch on A: %s", a);
     CHECK_STR(a, lookup(fresh, NULL, CODE_A, b));
-    ah = answer_hits(cache);
+    ah = cstats(cache).answer_hits;
     check_miss(r, memo, CODE_A, "\"price\":160", "a worker's memo after a batch on A");
-    CHECK(answer_hits(cache) == ah + 1, "the memo's miss answered from the shared cache");
+    CHECK(cstats(cache).answer_hits == ah + 1, "the memo's miss answered from the shared cache");
     check_hit(r, memo, CODE_A, "the shared answer memoized");
 
     printf("checking which answers are not shared\n");
     /* Forms a sender can vary without end (spaces, GS1 data with a lot):
      * answered, and kept in a worker's memo only. */
-    uint64_t ai = answer_inserts(cache);
+    uint64_t ai = cstats(cache).answer_inserts;
     lookup(r3, NULL, " " CODE_A, a);
     CHECK(strstr(a, "\"price\":160") != NULL, "A with a space before it: %s", a);
     lookup(r3, NULL, "]d2010" CODE_A "10LOT7", a);
     CHECK(strstr(a, "\"status\":\"ok\"") && strstr(a, "\"price\":160"),
           "A's 2D code with a lot: %s", a);
-    CHECK(answer_inserts(cache) == ai, "neither is stored in the shared cache");
+    CHECK(cstats(cache).answer_inserts == ai, "neither is stored in the shared cache");
 
     printf("checking an answer another build wrote is not served\n");
     /* Control: the same bytes marked as this build's are served as they are
