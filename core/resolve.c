@@ -65,15 +65,19 @@ struct pl_resolver {
     pl_barcode_cfg_t default_cfg;
     view_t view;
     uint8_t packbuf[PL_CACHE_SLOT_SIZE];
-    uint64_t answer_format; /* what this build's JSON answers look like (answer_format) */
+    uint64_t answer_format; /* the build that writes this resolver's answers (answer_format) */
     int share_answers;      /* pl_resolver_share_answers */
 };
 
 /* The answer depends on key kind+key[0..len) (dependency i: 0 its item, 1
- * the barcode it was reached by). */
+ * the barcode it was reached by). The key itself is kept only for a shared
+ * answer's trailer (pl_resolve starts with no_dep, so a resolver switched to
+ * sharing never stores keys of an earlier lookup). */
 static void set_dep(pl_resolver_t *r, int i, char kind, const char *key, size_t len)
 {
     r->dep[i] = track_dep(&r->tk, kind, key, len);
+    if (!r->share_answers)
+        return;
     if (len >= DEP_KEY_MAX) { /* no SKU or barcode key is this long */
         r->deplen[i] = DEP_TOO_LONG;
         return;
@@ -132,17 +136,12 @@ static void build_identity_init(void)
 
 /* What a finished answer in the shared cache must have been written by: this
  * very build (any other one, an upgrade or a rebuild, may compute prices or
- * write answers otherwise, so its answers are never served), and the JSON
- * form of an answer. */
+ * write answers otherwise, so its answers are never served). The build ID
+ * covers every byte of the program, the form of its answers included. */
 static uint64_t answer_format(void)
 {
     pthread_once(&build_identity_once, build_identity_init);
-    pl_answer_t a;
-    memset(&a, 0, sizeof(a));
-    a.status = PL_ANS_OK;
-    char json[4096];
-    size_t n = pl_answer_json(&a, 0, json, sizeof(json));
-    return XXH3_64bits_withSeed(json, n, build_identity);
+    return build_identity;
 }
 
 int pl_resolver_new(pl_cat_t *cat, pl_cache_t *cache, pl_resolver_t **out)
@@ -923,6 +922,16 @@ typedef struct shared_answer {
     char depkey[2][DEP_KEY_MAX];
 } shared_answer_t;
 
+/* The shared cache's key of the finished answer of memo key key[0..klen)
+ * (at most PL_MEMO_KEY_MAX bytes: it fits). */
+_Static_assert(1 + PL_MEMO_KEY_MAX <= PL_CACHE_KEY_MAX, "an answer's key fits a cache key");
+static size_t answer_key(char *akey, const char *key, size_t klen)
+{
+    akey[0] = 'A';
+    memcpy(akey + 1, key, klen);
+    return klen + 1;
+}
+
 /* The shared cache's finished answer for memo key key[0..klen), still exact
  * at now: copied into scratch (cap bytes) with its "gen" restamped, its
  * length into *len and what it was built from into *ver, *until; or 0. */
@@ -934,10 +943,9 @@ static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t 
     shared_answer_t t;
     uint64_t state;
     size_t vlen;
-    akey[0] = 'A';
-    memcpy(akey + 1, key, klen);
     /* straight into scratch: the JSON first, the trailer after it */
-    if (pl_cache_answer_get(r->cache, akey, klen + 1, &state, scratch, cap, &vlen) != 0 ||
+    if (pl_cache_answer_get(r->cache, akey, answer_key(akey, key, klen), &state, scratch, cap,
+                            &vlen) != 0 ||
         vlen <= sizeof(t))
         return 0;
     size_t jl = vlen - sizeof(t);
@@ -999,10 +1007,9 @@ static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const p
         memcpy(t.depkey[i], r->depkey[i], r->deplen[i]);
     }
     char akey[PL_CACHE_KEY_MAX];
-    akey[0] = 'A';
-    memcpy(akey + 1, key, klen);
     memcpy(scratch + jl, &t, sizeof(t)); /* after the answer, which stays as it is */
-    pl_cache_answer_put(r->cache, akey, klen + 1, ver->state, scratch, jl + sizeof(t));
+    pl_cache_answer_put(r->cache, akey, answer_key(akey, key, klen), ver->state, scratch,
+                        jl + sizeof(t));
 }
 
 const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store, const char *code,
