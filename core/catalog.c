@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -238,7 +236,11 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
     /* Never MDB_WRITEMAP: a process opening (or growing) with a smaller map
      * would ftruncate the file under a loader that grew it, and the loader
      * would die of SIGBUS mid-batch (seen with two loaders on a tiny map). */
-    unsigned flags = (o->read_only ? MDB_RDONLY : 0) | (o->no_tls ? MDB_NOTLS : 0);
+    /* MDB_NORDAHEAD: a page fault reads its own page only. Readahead would
+     * fill the page cache in large folios, and each batch's scattered
+     * 4 KiB writes into one of them would dirty and flush all of it
+     * (catalog_pages.c). */
+    unsigned flags = (o->read_only ? MDB_RDONLY : 0) | (o->no_tls ? MDB_NOTLS : 0) | MDB_NORDAHEAD;
     rc = reserve_lock_file(dir, o->max_readers ? o->max_readers : 510);
     if (rc)
         goto fail_env;
@@ -246,6 +248,7 @@ static int env_open(const char *dir, const pl_cat_opts_t *o, int creating, pl_ca
      * loaders of one catalogue may be different users of one group, and
      * all of them write the lock file (the packaged units run with
      * UMask=0007; the common umask 022 still gives 0644). */
+    cat_cache_head(dir);
     rc = pl_err_from_mdb(mdb_env_open(cat->env, dir, flags, 0664));
     if (rc)
         goto fail_env;
@@ -463,42 +466,6 @@ int pl_cat_grow(pl_cat_t *cat, size_t min_size)
     if (size < min_size)
         size = min_size;
     return pl_err_from_mdb(mdb_env_set_mapsize(cat->env, size));
-}
-
-int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
-{
-    /* LMDB does not tell where it mapped the file: the mapping of this
-     * file (device and inode) in /proc/self/maps does. */
-    char path[4200], line[4608];
-    struct stat sb;
-    *bytes = 0;
-    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
-    if (stat(path, &sb) != 0)
-        return -errno;
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return -errno;
-    int rc = -ENOENT;
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long lo, hi, off, ino;
-        unsigned maj, mnr;
-        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &mnr, &ino) != 6 ||
-            ino != (unsigned long)sb.st_ino || off != 0 || makedev(maj, mnr) != sb.st_dev)
-            continue;
-        size_t len = hi - lo, page = (size_t)sysconf(_SC_PAGESIZE);
-        if ((uint64_t)sb.st_size < len)
-            len = (size_t)sb.st_size / page * page;
-#ifdef MADV_POPULATE_READ
-        rc = madvise((void *)lo, len, MADV_POPULATE_READ) == 0 ? 0 : -errno;
-        if (!rc)
-            *bytes = len;
-#else
-        rc = -ENOSYS;
-#endif
-        break;
-    }
-    fclose(f);
-    return rc;
 }
 
 uint64_t pl_cat_id(const pl_cat_t *cat)

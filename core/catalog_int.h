@@ -140,3 +140,9 @@ int cat_walk(pl_txn_t *t, int db, const void *prefix, size_t plen,
 /* Walks the dupsort values of key k in db: fn(value, len, arg). */
 int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
                  int (*fn)(const void *v, size_t len, void *arg), void *arg);
+/* Reads the head of dir's data.mdb (LMDB's meta pages) into the page cache
+ * in pages of the machine's size, before LMDB opens it: LMDB reads its meta
+ * pages through its descriptor, whose readahead would build a large folio
+ * there, flushed whole by every commit (catalog_pages.c). Best effort:
+ * nothing to do when the file is missing or cached already. */
+void cat_cache_head(const char *dir);

@@ -155,11 +155,20 @@ void pl_cat_close(pl_cat_t *cat);
  * or -errno from mapping the file again. */
 int pl_cat_grow(pl_cat_t *cat, size_t min_size);
 
-/* Maps every page the catalogue uses now into this process (page tables
- * filled, reading from disk what the page cache lacks), so that later
- * reads of those pages take no page fault. For long-running processes.
- * Returns 0 and the bytes in *bytes, or -errno (-ENOSYS before Linux 5.14). */
+/* Holds the catalogue's file in the page cache in pages of the machine's
+ * size (pl_cat_recache), then maps every page it uses now into this
+ * process (page tables filled), so that later reads of those pages take no
+ * page fault. For long-running processes. Returns 0 and the bytes mapped
+ * in *bytes, or -errno (-ENOSYS before Linux 5.14). */
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);
+
+/* Reads the catalogue's whole file into the page cache in pages of the
+ * machine's size, dropping first (2 MiB at a time) the larger folios a
+ * kernel may have built from readahead or large writes, so that a batch's
+ * scattered page writes dirty and flush only the pages they change. What
+ * the kernel cannot drop (pages another process maps, dirty pages) stays
+ * as it was. Returns 0 and the bytes read in *bytes, or -errno. */
+int pl_cat_recache(pl_cat_t *cat, size_t *bytes);
 
 /* Catalogue id (random, fixed at init; read at open) and the directory as
  * given to pl_cat_open (at most 4095 bytes). The path points into the

@@ -2,10 +2,16 @@
  * a catalogue takes (almost) no page fault, where the same reads in a
  * fresh mapping take one per page they touch; it maps the pages the file
  * holds and no more, and a catalogue with a batch written after it still
- * reads (the new pages fault in as before). */
+ * reads (the new pages fault in as before). The file's page cache is then
+ * in pages of the machine's size, where readahead had built large folios
+ * (seen through /proc/kpageflags, root only: skipped, and said, without
+ * it or on a kernel that builds no large folios for the file). */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,6 +68,61 @@ static void put_items(pl_cat_t *cat, int first, int n, const char *fmt)
     CHECK_INT(bad, 0);
 }
 
+/* Pages of file path's page cache (those cached now) that belong to a large folio (compound
+ * head or tail in /proc/kpageflags), through a mapping of the whole file
+ * made here; -1 when the page frames cannot be read (not root). */
+static long large_pages(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat sb;
+    CHECK(fd >= 0 && fstat(fd, &sb) == 0, "open the catalogue's file");
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (size_t)sb.st_size / page;
+    char *m = mmap(NULL, n * page, PROT_READ, MAP_SHARED, fd, 0);
+    CHECK(m != MAP_FAILED, "map the catalogue's file");
+    close(fd);
+    long large = 0;
+    unsigned char *in = malloc(n ? n : 1);
+    CHECK(in && mincore(m, n * page, in) == 0, "which pages are in the cache");
+    int pm = open("/proc/self/pagemap", O_RDONLY), kf = open("/proc/kpageflags", O_RDONLY);
+    for (size_t i = 0; i < n && pm >= 0 && kf >= 0 && large >= 0; i++) {
+        if (!(in[i] & 1))
+            continue;                  /* not cached: left so, reading it would fill it */
+        volatile char c = m[i * page]; /* mapped, from the cache */
+        (void)c;
+        uint64_t e = 0, flags = 0;
+        if (pread(pm, &e, 8, (off_t)((uintptr_t)(m + i * page) / page * 8)) != 8 || !(e >> 63) ||
+            !(e & ((1ull << 55) - 1)) ||
+            pread(kf, &flags, 8, (off_t)((e & ((1ull << 55) - 1)) * 8)) != 8)
+            large = -1; /* no page frame numbers without CAP_SYS_ADMIN */
+        else
+            large += (flags >> 15 & 1) | (flags >> 16 & 1); /* KPF_COMPOUND_HEAD, _TAIL */
+    }
+    if (pm < 0 || kf < 0)
+        large = -1;
+    if (pm >= 0)
+        close(pm);
+    if (kf >= 0)
+        close(kf);
+    munmap(m, n * page);
+    free(in);
+    return large;
+}
+
+/* Drops path's page cache and reads it again in order, as a copy or a
+ * cold sequential reader would: readahead builds large folios where the
+ * kernel and file system can. */
+static void read_ahead(const char *path)
+{
+    static char buf[1 << 20];
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0, "open the catalogue's file");
+    CHECK_INT(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    CHECK_INT(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL), 0);
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+}
+
 static pl_cat_t *reopen(pl_cat_t *cat, const char *dir)
 {
     pl_cat_close(cat);
@@ -108,6 +169,35 @@ int main(void)
     pl_txn_abort(t);
     read_all(cat, &found);
     CHECK_INT(found, NITEMS);
+
+    printf("the page cache in pages of the machine's size after it\n");
+    pl_cat_close(cat);
+    read_ahead(path);
+    long before = large_pages(path);
+    cat = reopen(NULL, dir);
+    if (before < 0) {
+        printf("  skipped: /proc/kpageflags gives no page frames here (root only)\n");
+    } else if (before == 0) {
+        printf("  skipped: readahead built no large folio for this file here (kernel "
+               "or file system): nothing to recache\n");
+    } else {
+        CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
+        long after = large_pages(path);
+        printf("  pages in large folios: %ld after readahead, %ld after prefault\n", before, after);
+        CHECK_INT(after, 0);
+        read_all(cat, &found);
+        CHECK_INT(found, NITEMS);
+
+        printf("a reader's page faults read their own pages, no large folio\n");
+        pl_cat_close(cat);
+        int fd = open(path, O_RDONLY);
+        CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0, "drop the cache");
+        close(fd);
+        cat = reopen(NULL, dir);
+        read_all(cat, &found);
+        CHECK_INT(found, NITEMS);
+        CHECK_INT(large_pages(path), 0);
+    }
 
     catfix_close(cat, dir);
     return pl_test_done("test_prefault");

@@ -1,0 +1,151 @@
+/* The catalogue's pages in memory, for long-running processes: held in the
+ * page cache in pages of the machine's size, and mapped ahead.
+ *
+ * Why the size of the page cache's pages matters: a kernel may hold a
+ * file's cache in folios of up to 2 MiB (ext4 since Linux 6.16, XFS since
+ * 5.18), built by readahead and by large writes (an import, a copy, a
+ * restore). LMDB rewrites a catalogue in scattered 4 KiB pages. A 4 KiB
+ * write into a large folio dirties the whole folio, and the flush that
+ * ends each batch walks every block of it: on a 1 M-item catalogue a
+ * 100-row batch dirtied 40 MiB (cache filled by a copy) to 500 MiB (filled
+ * by readahead) for the 3 MiB it wrote, and took 7 to 25 ms of system CPU,
+ * against 7 MiB and 4 ms in 4 KiB pages (bench/RESULTS.md, "The page
+ * cache's folios"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "catalog_int.h"
+#include "pricelane/err.h"
+
+/* Largest folio a page cache builds on the machines the project runs on
+ * (PMD size on x86-64 and arm64 with 4 KiB pages): a chunk aligned to it
+ * holds whole folios only, and the kernel drops a folio from the cache
+ * only when the range covers all of it. */
+#define RECACHE_CHUNK (2u << 20)
+
+/* Where LMDB mapped the catalogue's file in this process: LMDB does not
+ * tell, the mapping of this file (device and inode) in /proc/self/maps
+ * does. *len is cut to the file's whole pages. -ENOENT if not mapped. */
+static int find_map(const struct stat *sb, char **lo, size_t *len)
+{
+    char line[4608];
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -errno;
+    int rc = -ENOENT;
+    while (rc && fgets(line, sizeof(line), f)) {
+        unsigned long a, b, off, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &a, &b, &off, &maj, &mnr, &ino) != 6 ||
+            ino != (unsigned long)sb->st_ino || off != 0 || makedev(maj, mnr) != sb->st_dev)
+            continue;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        *lo = (char *)a;
+        *len = b - a;
+        if ((uint64_t)sb->st_size < *len)
+            *len = (size_t)sb->st_size / page * page;
+        rc = 0;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int data_stat(const pl_cat_t *cat, struct stat *sb)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
+    return stat(path, sb) == 0 ? 0 : -errno;
+}
+
+void cat_cache_head(const char *dir)
+{
+    char path[4200], buf[64 << 10];
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0)
+        (void)!pread(fd, buf, sizeof(buf), 0);
+    close(fd);
+}
+
+int pl_cat_recache(pl_cat_t *cat, size_t *bytes)
+{
+    char path[4200];
+    *bytes = 0;
+    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    struct stat sb;
+    char *buf = NULL, *map = NULL;
+    size_t maplen = 0;
+    int rc = fstat(fd, &sb) != 0 ? -errno : S_ISREG(sb.st_mode) ? 0 : -EINVAL;
+    /* This process's own mapping would keep its pages from being dropped:
+     * LMDB's meta pages at least, on every open. */
+    if (!rc && find_map(&sb, &map, &maplen) != 0)
+        map = NULL;
+    /* Reads of this descriptor fill the cache in pages of the machine's
+     * size and read nothing ahead (the kernel's "random" access pattern). */
+    if (!rc)
+        rc = -posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+    if (!rc && !(buf = malloc(RECACHE_CHUNK)))
+        rc = -ENOMEM;
+    for (off_t off = 0; !rc && off < sb.st_size; off += RECACHE_CHUNK) {
+        /* Dropped and read again one chunk at a time, so a reader of the
+         * catalogue finds at most one chunk missing, for the time of one
+         * read. Unmapping the chunk here is safe: a later read of it maps
+         * the same file's page again. The kernel keeps what it cannot
+         * drop: pages another process (a server) maps, dirty pages, pages
+         * being written. */
+        if (map && (size_t)off < maplen)
+            (void)madvise(map + off,
+                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off
+                                                               : RECACHE_CHUNK,
+                          MADV_DONTNEED);
+        (void)posix_fadvise(fd, off, RECACHE_CHUNK, POSIX_FADV_DONTNEED);
+        ssize_t n = pread(fd, buf, RECACHE_CHUNK, off);
+        if (n < 0 && errno != EINTR)
+            rc = -errno;
+        else if (n > 0)
+            *bytes += (size_t)n;
+        else if (n == 0)
+            break; /* truncated meanwhile: nothing more to hold */
+        else
+            off -= RECACHE_CHUNK; /* interrupted: this chunk again */
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
+{
+    struct stat sb;
+    char *lo;
+    size_t len, held;
+    *bytes = 0;
+    int rc = pl_cat_recache(cat, &held);
+    if (!rc)
+        rc = data_stat(cat, &sb);
+    if (!rc)
+        rc = find_map(&sb, &lo, &len);
+    if (rc)
+        return rc;
+#ifdef MADV_POPULATE_READ
+    if (madvise(lo, len, MADV_POPULATE_READ) != 0)
+        return -errno;
+    *bytes = len;
+    return 0;
+#else
+    return -ENOSYS;
+#endif
+}
