@@ -137,13 +137,28 @@ static int best_before_blocks(const pl_resolver_t *r, const char *store, const c
     return (flags & PL_LOOKUP_BEST_BEFORE) != 0;
 }
 
+/* Whether date e has ended at now: then a is blocked for reason, its error
+ * fmt with the date; else a holds until it ends. */
+static int past(const pl_resolver_t *r, const pl_gs1_date_t *e, int64_t now, const char *reason,
+                const char *fmt, pl_answer_t *a)
+{
+    int64_t t = end_of(r, e);
+    if (now < t) {
+        until(a, t);
+        return 0;
+    }
+    char d[16];
+    date_str(e, d);
+    blocked(a, reason, fmt, d);
+    return 1;
+}
+
 /* 310n weight, 392n/393n amount, then expiry and best-before. */
 void resolve_apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *dept, unsigned flags,
                        int64_t now, pl_answer_t *a)
 {
     const pl_gs1_t *g = &a->gs1;
     int off = r->utc_offset;
-    char d[16];
     int recalled = a->status == PL_ANS_BLOCKED;
     if (g->weight_g >= 0 && !recalled) {
         pl_code_t c = {.measure = PL_MEASURE_WEIGHT, .amount = g->weight_g};
@@ -190,25 +205,12 @@ void resolve_apply_gs1(const pl_resolver_t *r, const rstore_t *st, const char *d
         }
         until(a, t);
     }
-    if (g->expiry.y) {
-        int64_t t = end_of(r, &g->expiry);
-        if (now >= t) {
-            date_str(&g->expiry, d);
-            blocked(a, "expired", "expired on %s (AI 17)", d);
-            return;
-        }
-        until(a, t);
-    }
+    if (g->expiry.y && past(r, &g->expiry, now, "expired", "expired on %s (AI 17)", a))
+        return;
     if (g->best_before.y &&
-        best_before_blocks(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, flags, now, a)) {
-        int64_t t = end_of(r, &g->best_before);
-        if (now >= t) {
-            date_str(&g->best_before, d);
-            blocked(a, "best_before", "best before %s (AI 15)", d);
-            return;
-        }
-        until(a, t);
-    }
+        best_before_blocks(r, st ? st->st.id : NULL, st ? st->st.zone : "", dept, flags, now, a) &&
+        past(r, &g->best_before, now, "best_before", "best before %s (AI 15)", a))
+        return;
     /* days to the pack's date: expiry, else best-before */
     const pl_gs1_date_t *due = g->expiry.y ? &g->expiry : g->best_before.y ? &g->best_before : NULL;
     if (due && r->nxmd && a->status == PL_ANS_OK) {
