@@ -209,7 +209,9 @@ def main():
     # CPU time spent applying batches: the watcher's own (it did nothing
     # else), or every apply process's (per batch).
     if watcher:
-        apply_cpu = proc_cpu(watcher.pid) - start_cpu
+        apply_cpu = proc_cpu(watcher.pid)
+        if apply_cpu is not None:  # (None: the watcher died and was reaped)
+            apply_cpu -= start_cpu
     for p in (watcher, feeder):
         if p and p.poll() is None:
             if p is feeder:

@@ -509,7 +509,8 @@ int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out)
 
 int pl_txn_commit(pl_txn_t *t)
 {
-    int rc;
+    int rc, wrote = 0;
+    pl_cat_t *cat = t->cat;
     if (!t->err && t->next_job_loaded)
         meta_put_u64(t, "next_job", t->next_job);
     if (!t->err && t->write)
@@ -524,8 +525,11 @@ int pl_txn_commit(pl_txn_t *t)
         rc = t->err;
     } else {
         rc = pl_err_from_mdb(mdb_txn_commit(t->txn));
+        wrote = !rc && t->write;
     }
     free(t);
+    if (wrote && cat->held_size)
+        cat_recache_grown(cat);
     return rc;
 }
 

@@ -93,9 +93,11 @@ static int raw_open(const char *dir, int mode, MDB_env **out)
     if (rc)
         return rc;
     mdb_env_set_maxdbs(env, DB_COUNT + 2);
-    unsigned flags = mode == RAW_WRITE  ? 0
-                     : mode == RAW_READ ? MDB_RDONLY
-                                        : MDB_RDONLY | MDB_NOLOCK;
+    /* MDB_NORDAHEAD as in pl_cat_open: a fault reads its own page, never
+     * a large folio around it (catalog_pages.c) */
+    unsigned flags = MDB_NORDAHEAD | (mode == RAW_WRITE  ? 0
+                                      : mode == RAW_READ ? MDB_RDONLY
+                                                         : MDB_RDONLY | MDB_NOLOCK);
     rc = pl_err_from_mdb(mdb_env_open(env, dir, flags, 0664));
     if (rc) {
         mdb_env_close(env);

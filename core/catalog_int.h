@@ -34,6 +34,10 @@ struct pl_cat {
     int shared; /* read-only, transactions on many threads (no_tls): never remapped */
     uint32_t missing; /* bit per optional database absent from a read-only catalogue */
     int no_item_recs; /* pl_cat_opts_t.no_item_recs */
+    /* pl_cat_recache: the file's page cache is held in base pages up to this
+     * size, and each commit that grows the file recaches what it added
+     * (cat_recache_grown); 0: not held */
+    int64_t held_size;
     char path[4096];
 };
 
@@ -146,3 +150,8 @@ int cat_each_dup(pl_txn_t *t, int db, const void *k, size_t klen,
  * there, flushed whole by every commit (catalog_pages.c). Best effort:
  * nothing to do when the file is missing or cached already. */
 void cat_cache_head(const char *dir);
+
+/* After a commit, for a catalogue whose cache pl_cat_recache holds in base
+ * pages: the part of the file the commit added (written through LMDB's
+ * buffered writes, which build large folios) is recached too. */
+void cat_recache_grown(pl_cat_t *cat);

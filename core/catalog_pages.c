@@ -8,8 +8,8 @@
  * write into a large folio dirties the whole folio, and the flush that
  * ends each batch walks every block of it: on a 1 M-item catalogue a
  * 100-row batch dirtied 40 MiB (cache filled by a copy) to 500 MiB (filled
- * by readahead) for the 3 MiB it wrote, and took 7 to 25 ms of system CPU,
- * against 7 MiB and 4 ms in 4 KiB pages (bench/RESULTS.md, "The page
+ * by readahead) for the 3 MiB it wrote, and took 6 to 27 ms of system CPU,
+ * against 7 MiB and 4 to 5 ms in 4 KiB pages (bench/RESULTS.md, "The page
  * cache's folios"). */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "catalog_int.h"
 #include "pricelane/err.h"
 
@@ -29,9 +31,10 @@
  * only when the range covers all of it. */
 #define RECACHE_CHUNK (2u << 20)
 
-/* Where LMDB mapped the catalogue's file in this process: LMDB does not
- * tell, the mapping of this file (device and inode) in /proc/self/maps
- * does. *len is cut to the file's whole pages. -ENOENT if not mapped. */
+/* Where LMDB mapped the catalogue's file (device and inode of sb) in this
+ * process: LMDB does not tell, /proc/self/maps does. Only a shared mapping
+ * from offset 0 (LMDB's); *len is cut to the file's whole pages. -ENOENT if
+ * there is none. */
 static int find_map(const struct stat *sb, char **lo, size_t *len)
 {
     char line[4608];
@@ -42,8 +45,11 @@ static int find_map(const struct stat *sb, char **lo, size_t *len)
     while (rc && fgets(line, sizeof(line), f)) {
         unsigned long a, b, off, ino;
         unsigned maj, mnr;
-        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &a, &b, &off, &maj, &mnr, &ino) != 6 ||
-            ino != (unsigned long)sb->st_ino || off != 0 || makedev(maj, mnr) != sb->st_dev)
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &maj, &mnr, &ino) !=
+                7 ||
+            perms[3] != 's' || ino != (unsigned long)sb->st_ino || off != 0 ||
+            makedev(maj, mnr) != sb->st_dev)
             continue;
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         *lo = (char *)a;
@@ -56,11 +62,55 @@ static int find_map(const struct stat *sb, char **lo, size_t *len)
     return rc;
 }
 
-static int data_stat(const pl_cat_t *cat, struct stat *sb)
+/* The catalogue's file as LMDB holds it open (never a path that may have
+ * been replaced since, by a symbolic link or a FIFO), with its status. */
+static int data_fd(const pl_cat_t *cat, struct stat *sb)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
-    return stat(path, sb) == 0 ? 0 : -errno;
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(cat->env, &fd) != 0)
+        return -EBADF;
+    if (fstat(fd, sb) != 0)
+        return -errno;
+    return S_ISREG(sb->st_mode) ? fd : -EINVAL;
+}
+
+/* Drops [from, to) of the file (whole chunks from the one holding from)
+ * from the page cache and reads it back in base pages through fd, whose
+ * reads are set not to read ahead; the bytes read into *bytes. */
+static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to, size_t *bytes)
+{
+    char *buf = malloc(RECACHE_CHUNK);
+    if (!buf)
+        return -ENOMEM;
+    /* Reads of this file fill the cache in pages of the machine's size and
+     * read nothing ahead (the kernel's "random" access pattern; LMDB, which
+     * shares the open file, reads only its meta pages through it). */
+    int rc = -posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+    for (off_t off = from / RECACHE_CHUNK * RECACHE_CHUNK; !rc && off < to; off += RECACHE_CHUNK) {
+        /* Dropped and read again one chunk at a time, so a reader of the
+         * catalogue finds at most one chunk missing, for the time of one
+         * read. This process's own mapping would keep its pages (LMDB's
+         * meta pages at least): unmapping them is safe, as the mapping is
+         * the file's, shared, and a later read maps the same page again.
+         * The kernel keeps what it cannot drop: pages another process (a
+         * server) maps, dirty pages, pages being written. */
+        if (map && (size_t)off < maplen)
+            (void)madvise(map + off,
+                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off : RECACHE_CHUNK,
+                          MADV_DONTNEED);
+        (void)posix_fadvise(fd, off, RECACHE_CHUNK, POSIX_FADV_DONTNEED);
+        ssize_t n = pread(fd, buf, RECACHE_CHUNK, off);
+        if (n < 0 && errno != EINTR)
+            rc = -errno;
+        else if (n > 0)
+            *bytes += (size_t)n;
+        else if (n == 0)
+            break; /* the end of the file */
+        else
+            off -= RECACHE_CHUNK; /* interrupted: this chunk again */
+    }
+    free(buf);
+    return rc;
 }
 
 void cat_cache_head(const char *dir)
@@ -79,65 +129,45 @@ void cat_cache_head(const char *dir)
 
 int pl_cat_recache(pl_cat_t *cat, size_t *bytes)
 {
-    char path[4200];
-    *bytes = 0;
-    snprintf(path, sizeof(path), "%s/data.mdb", cat->path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -errno;
     struct stat sb;
-    char *buf = NULL, *map = NULL;
+    char *map = NULL;
     size_t maplen = 0;
-    int rc = fstat(fd, &sb) != 0 ? -errno : S_ISREG(sb.st_mode) ? 0 : -EINVAL;
-    /* This process's own mapping would keep its pages from being dropped:
-     * LMDB's meta pages at least, on every open. */
-    if (!rc && find_map(&sb, &map, &maplen) != 0)
+    *bytes = 0;
+    int fd = data_fd(cat, &sb);
+    if (fd < 0)
+        return fd;
+    if (find_map(&sb, &map, &maplen) != 0)
         map = NULL;
-    /* Reads of this descriptor fill the cache in pages of the machine's
-     * size and read nothing ahead (the kernel's "random" access pattern). */
+    int rc = recache_range(fd, map, maplen, 0, sb.st_size, bytes);
     if (!rc)
-        rc = -posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-    if (!rc && !(buf = malloc(RECACHE_CHUNK)))
-        rc = -ENOMEM;
-    for (off_t off = 0; !rc && off < sb.st_size; off += RECACHE_CHUNK) {
-        /* Dropped and read again one chunk at a time, so a reader of the
-         * catalogue finds at most one chunk missing, for the time of one
-         * read. Unmapping the chunk here is safe: a later read of it maps
-         * the same file's page again. The kernel keeps what it cannot
-         * drop: pages another process (a server) maps, dirty pages, pages
-         * being written. */
-        if (map && (size_t)off < maplen)
-            (void)madvise(map + off,
-                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off
-                                                               : RECACHE_CHUNK,
-                          MADV_DONTNEED);
-        (void)posix_fadvise(fd, off, RECACHE_CHUNK, POSIX_FADV_DONTNEED);
-        ssize_t n = pread(fd, buf, RECACHE_CHUNK, off);
-        if (n < 0 && errno != EINTR)
-            rc = -errno;
-        else if (n > 0)
-            *bytes += (size_t)n;
-        else if (n == 0)
-            break; /* truncated meanwhile: nothing more to hold */
-        else
-            off -= RECACHE_CHUNK; /* interrupted: this chunk again */
-    }
-    free(buf);
-    close(fd);
+        cat->held_size = sb.st_size; /* and from now on, what commits add */
     return rc;
+}
+
+void cat_recache_grown(pl_cat_t *cat)
+{
+    struct stat sb;
+    char *map = NULL;
+    size_t maplen = 0, bytes = 0;
+    int fd = data_fd(cat, &sb);
+    if (fd < 0 || sb.st_size <= cat->held_size)
+        return;
+    if (find_map(&sb, &map, &maplen) != 0)
+        map = NULL;
+    if (recache_range(fd, map, maplen, cat->held_size, sb.st_size, &bytes) == 0)
+        cat->held_size = sb.st_size;
 }
 
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
 {
     struct stat sb;
     char *lo;
-    size_t len, held;
+    size_t len;
     *bytes = 0;
-    int rc = pl_cat_recache(cat, &held);
-    if (!rc)
-        rc = data_stat(cat, &sb);
-    if (!rc)
-        rc = find_map(&sb, &lo, &len);
+    int fd = data_fd(cat, &sb);
+    if (fd < 0)
+        return fd;
+    int rc = find_map(&sb, &lo, &len);
     if (rc)
         return rc;
 #ifdef MADV_POPULATE_READ

@@ -23,9 +23,11 @@ int cmd_report(int argc, char **argv);
  * Returns NULL on failure. */
 struct pl_cat;
 struct pl_cat *cmd_open_db(const char *db, int read_only);
-/* For the long-running appliers (watch, follow): the catalogue's pages
- * mapped into the process once (pl_cat_prefault), so that a batch takes no
- * page fault for the pages it reads; a failure is only said on stderr. */
+/* For the long-running appliers (watch, follow): the catalogue's page
+ * cache read back in base pages (pl_cat_recache), then its pages mapped
+ * into the process once (pl_cat_prefault), so that a batch takes no page
+ * fault for the pages it reads and flushes only what it writes; a failure
+ * is only said on stderr. */
 void cmd_prefault(struct pl_cat *cat, const char *cmd);
 
 /* ---- helpers for the subcommands (cmd_util.c) ----------------------------- */

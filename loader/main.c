@@ -73,7 +73,13 @@ struct pl_cat *cmd_open_db(const char *db, int read_only)
 void cmd_prefault(struct pl_cat *cat, const char *cmd)
 {
     size_t bytes;
-    int rc = pl_cat_prefault(cat, &bytes);
+    int rc = pl_cat_recache(cat, &bytes);
+    if (rc)
+        fprintf(stderr,
+                "pricelane-load %s: %s: the catalogue's page cache not read back in base pages "
+                "(%s): a batch may dirty and flush more than it writes\n",
+                cmd, pl_cat_path(cat), pl_strerror(rc));
+    rc = pl_cat_prefault(cat, &bytes);
     if (rc)
         fprintf(stderr,
                 "pricelane-load %s: %s: the catalogue's pages not mapped ahead (%s): each batch "

@@ -155,19 +155,22 @@ void pl_cat_close(pl_cat_t *cat);
  * or -errno from mapping the file again. */
 int pl_cat_grow(pl_cat_t *cat, size_t min_size);
 
-/* Holds the catalogue's file in the page cache in pages of the machine's
- * size (pl_cat_recache), then maps every page it uses now into this
- * process (page tables filled), so that later reads of those pages take no
- * page fault. For long-running processes. Returns 0 and the bytes mapped
- * in *bytes, or -errno (-ENOSYS before Linux 5.14). */
+/* Maps every page the catalogue uses now into this process (page tables
+ * filled, reading from disk what the page cache lacks), so that later
+ * reads of those pages take no page fault. For long-running processes.
+ * Returns 0 and the bytes mapped in *bytes, or -errno (-ENOSYS where the
+ * headers lack MADV_POPULATE_READ, -EINVAL from a kernel before 5.14). */
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);
 
-/* Reads the catalogue's whole file into the page cache in pages of the
- * machine's size, dropping first (2 MiB at a time) the larger folios a
- * kernel may have built from readahead or large writes, so that a batch's
- * scattered page writes dirty and flush only the pages they change. What
- * the kernel cannot drop (pages another process maps, dirty pages) stays
- * as it was. Returns 0 and the bytes read in *bytes, or -errno. */
+/* Reads the catalogue's whole file (the one LMDB holds open) into the page
+ * cache in pages of the machine's size, dropping first, 2 MiB at a time,
+ * the larger folios a kernel may have built from readahead or large
+ * writes, so that a batch's scattered page writes dirty and flush only the
+ * pages they change. From then on, each commit of this handle that grows
+ * the file does the same for what it added. What the kernel cannot drop
+ * (pages another process maps, dirty pages) stays as it was. For the
+ * long-running writers, before pl_cat_prefault. Returns 0 and the bytes
+ * read in *bytes, or -errno. */
 int pl_cat_recache(pl_cat_t *cat, size_t *bytes);
 
 /* Catalogue id (random, fixed at init; read at open) and the directory as

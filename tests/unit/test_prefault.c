@@ -2,10 +2,12 @@
  * a catalogue takes (almost) no page fault, where the same reads in a
  * fresh mapping take one per page they touch; it maps the pages the file
  * holds and no more, and a catalogue with a batch written after it still
- * reads (the new pages fault in as before). The file's page cache is then
- * in pages of the machine's size, where readahead had built large folios
- * (seen through /proc/kpageflags, root only: skipped, and said, without
- * it or on a kernel that builds no large folios for the file). */
+ * reads (the new pages fault in as before). pl_cat_recache puts the
+ * file's page cache in pages of the machine's size where readahead had
+ * built large folios, and keeps what later commits add so; a reader's
+ * faults build none (seen through /proc/kpageflags, root only: skipped,
+ * and said, without it or on a kernel that builds no large folios for the
+ * file). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,7 +73,15 @@ static void put_items(pl_cat_t *cat, int first, int n, const char *fmt)
 /* Pages of file path's page cache (those cached now) that belong to a large folio (compound
  * head or tail in /proc/kpageflags), through a mapping of the whole file
  * made here; -1 when the page frames cannot be read (not root). */
+static long large_pages_in(const char *path, long *cached);
 static long large_pages(const char *path)
+{
+    long cached;
+    return large_pages_in(path, &cached);
+}
+
+/* The same, and the pages of the file in the cache into *cached. */
+static long large_pages_in(const char *path, long *cached)
 {
     int fd = open(path, O_RDONLY);
     struct stat sb;
@@ -84,6 +94,9 @@ static long large_pages(const char *path)
     unsigned char *in = malloc(n ? n : 1);
     CHECK(in && mincore(m, n * page, in) == 0, "which pages are in the cache");
     int pm = open("/proc/self/pagemap", O_RDONLY), kf = open("/proc/kpageflags", O_RDONLY);
+    *cached = 0;
+    for (size_t i = 0; i < n; i++)
+        *cached += in[i] & 1;
     for (size_t i = 0; i < n && pm >= 0 && kf >= 0 && large >= 0; i++) {
         if (!(in[i] & 1))
             continue;                  /* not cached: left so, reading it would fill it */
@@ -181,12 +194,27 @@ int main(void)
         printf("  skipped: readahead built no large folio for this file here (kernel "
                "or file system): nothing to recache\n");
     } else {
-        CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
-        long after = large_pages(path);
-        printf("  pages in large folios: %ld after readahead, %ld after prefault\n", before, after);
+        size_t held = 0;
+        CHECK_INT(pl_cat_recache(cat, &held), 0);
+        CHECK_INT(stat(path, &sb), 0);
+        CHECK(held == (size_t)sb.st_size, "the whole file read back");
+        long cached, after = large_pages_in(path, &cached);
+        printf("  pages in large folios: %ld after readahead, %ld after pl_cat_recache\n",
+               before, after);
         CHECK_INT(after, 0);
+        CHECK(cached == (long)(sb.st_size / sysconf(_SC_PAGESIZE)), "every page in the cache");
+        CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
         read_all(cat, &found);
         CHECK_INT(found, NITEMS);
+
+        printf("a batch that grows the file: what it added is recached too\n");
+        off_t size0 = sb.st_size;
+        put_items(cat, 600000, 20000, "added by a batch that grows the file %d");
+        CHECK_INT(stat(path, &sb), 0);
+        CHECK(sb.st_size > size0, "the batch grew the file");
+        long grown = large_pages(path);
+        printf("  pages in large folios after it: %ld\n", grown);
+        CHECK_INT(grown, 0);
 
         printf("a reader's page faults read their own pages, no large folio\n");
         pl_cat_close(cat);
