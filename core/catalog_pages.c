@@ -46,8 +46,7 @@ static int find_map(const struct stat *sb, char **lo, size_t *len)
         unsigned long a, b, off, ino;
         unsigned maj, mnr;
         char perms[8];
-        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &maj, &mnr, &ino) !=
-                7 ||
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &maj, &mnr, &ino) != 7 ||
             perms[3] != 's' || ino != (unsigned long)sb->st_ino || off != 0 ||
             makedev(maj, mnr) != sb->st_dev)
             continue;
@@ -96,7 +95,8 @@ static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to,
          * server) maps, dirty pages, pages being written. */
         if (map && (size_t)off < maplen)
             (void)madvise(map + off,
-                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off : RECACHE_CHUNK,
+                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off
+                                                               : RECACHE_CHUNK,
                           MADV_DONTNEED);
         (void)posix_fadvise(fd, off, RECACHE_CHUNK, POSIX_FADV_DONTNEED);
         ssize_t n = pread(fd, buf, RECACHE_CHUNK, off);

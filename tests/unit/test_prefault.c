@@ -199,8 +199,8 @@ int main(void)
         CHECK_INT(stat(path, &sb), 0);
         CHECK(held == (size_t)sb.st_size, "the whole file read back");
         long cached, after = large_pages_in(path, &cached);
-        printf("  pages in large folios: %ld after readahead, %ld after pl_cat_recache\n",
-               before, after);
+        printf("  pages in large folios: %ld after readahead, %ld after pl_cat_recache\n", before,
+               after);
         CHECK_INT(after, 0);
         CHECK(cached == (long)(sb.st_size / sysconf(_SC_PAGESIZE)), "every page in the cache");
         CHECK_INT(pl_cat_prefault(cat, &bytes), 0);
