@@ -85,7 +85,12 @@ static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to,
      * read nothing ahead (the kernel's "random" access pattern; LMDB, which
      * shares the open file, reads only its meta pages through it). */
     int rc = -posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-    for (off_t off = from / RECACHE_CHUNK * RECACHE_CHUNK; !rc && off < to; off += RECACHE_CHUNK) {
+    /* From the page that holds from: a large folio is aligned to its size
+     * and never spans pages cached before it, so none begins earlier. The
+     * chunks end at multiples of RECACHE_CHUNK, each holding whole folios. */
+    off_t page = (off_t)sysconf(_SC_PAGESIZE), off = from / page * page;
+    while (!rc && off < to) {
+        size_t len = (size_t)(RECACHE_CHUNK - off % RECACHE_CHUNK);
         /* Dropped and read again one chunk at a time, so a reader of the
          * catalogue finds at most one chunk missing, for the time of one
          * read. This process's own mapping would keep its pages (LMDB's
@@ -94,20 +99,18 @@ static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to,
          * The kernel keeps what it cannot drop: pages another process (a
          * server) maps, dirty pages, pages being written. */
         if (map && (size_t)off < maplen)
-            (void)madvise(map + off,
-                          maplen - (size_t)off < RECACHE_CHUNK ? maplen - (size_t)off
-                                                               : RECACHE_CHUNK,
+            (void)madvise(map + off, maplen - (size_t)off < len ? maplen - (size_t)off : len,
                           MADV_DONTNEED);
-        (void)posix_fadvise(fd, off, RECACHE_CHUNK, POSIX_FADV_DONTNEED);
-        ssize_t n = pread(fd, buf, RECACHE_CHUNK, off);
-        if (n < 0 && errno != EINTR)
+        (void)posix_fadvise(fd, off, (off_t)len, POSIX_FADV_DONTNEED);
+        ssize_t n = pread(fd, buf, len, off);
+        if (n < 0 && errno == EINTR)
+            continue; /* interrupted: this chunk again */
+        if (n < 0)
             rc = -errno;
-        else if (n > 0)
-            *bytes += (size_t)n;
         else if (n == 0)
             break; /* the end of the file */
-        else
-            off -= RECACHE_CHUNK; /* interrupted: this chunk again */
+        *bytes += n > 0 ? (size_t)n : 0;
+        off += (off_t)len;
     }
     free(buf);
     return rc;
