@@ -31,6 +31,7 @@
 #include <xxhash.h>
 
 #include "catalog_int.h"
+#include "pricelane/cpu_share.h"
 #include "pricelane/err.h"
 #include "pricelane/random.h"
 #include "pricelane/resolve.h"
@@ -527,8 +528,10 @@ int cat_rec_commit(pl_txn_t *t)
                 rc = code_rec(&a, o[i] + 1, 0);
             }
         for (size_t i = 0; o && i < t->recs->n && !rc; i++)
-            if (o[i][0] != CODE_TAG)
+            if (o[i][0] != CODE_TAG) {
+                pl_cpu_share();
                 rc = rec_write(&a, o[i]);
+            }
         free((void *)o);
     }
     free(buf);

@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "load.h"
+#include "pricelane/cpu_share.h"
 #include "pricelane/err.h"
 #include "pricelane/timefmt.h"
 
@@ -50,6 +51,7 @@ static void progress_tick(progress_t *pg, int final)
 static int on_row(const pl_row_t *row, void *arg)
 {
     reader_t *r = arg;
+    pl_cpu_share();
     int rc = batch_row(r->b, row);
     if (rc) {
         r->fatal = rc;

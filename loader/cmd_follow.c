@@ -24,6 +24,7 @@
 #include "follow.h"
 #include "load.h"
 #include "pricelane/catalog_verify.h"
+#include "pricelane/cpu_share.h"
 #include "pricelane/err.h"
 #include "pricelane/snapshot.h"
 #include "pricelane/timefmt.h"
@@ -435,6 +436,7 @@ int cmd_follow(int argc, char **argv)
         return 1;
     }
     cmd_prefault(f.cat, "follow");
+    pl_cpu_share_every(CMD_CPU_SHARE_US);
     rc = follow_pos_read(&f);
     if (rc) {
         fprintf(stderr, "pricelane-load follow: %s: reading the position: %s\n", f.db,

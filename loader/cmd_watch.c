@@ -46,6 +46,7 @@
 
 #include "cmds.h"
 #include "load.h"
+#include "pricelane/cpu_share.h"
 #include "pricelane/err.h"
 
 static const char usage_text[] =
@@ -673,8 +674,10 @@ int cmd_watch(int argc, char **argv)
     w->cat = cmd_open_db(db, 0);
     if (!w->cat)
         goto out_lock;
-    if (!once) /* one pass: mapping every page ahead would cost more than it saves */
+    if (!once) { /* one pass: mapping every page ahead would cost more than it saves */
         cmd_prefault(w->cat, "watch");
+        pl_cpu_share_every(CMD_CPU_SHARE_US);
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (loop_start(w))
         goto out_cat;

@@ -29,6 +29,10 @@ struct pl_cat *cmd_open_db(const char *db, int read_only);
  * fault for the pages it reads and flushes only what it writes; a failure
  * is only said on stderr. */
 void cmd_prefault(struct pl_cat *cat, const char *cmd);
+/* The long-running appliers give their CPU back (pl_cpu_share) after this
+ * many microseconds of it, between rows and between items: lookups on the
+ * same CPU wait at most about this long for a batch, not a kernel tick. */
+#define CMD_CPU_SHARE_US 500
 
 /* ---- helpers for the subcommands (cmd_util.c) ----------------------------- */
 #include <stddef.h>

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "pricelane/cpu_share.h"
 #include "pricelane/err.h"
 #include "pricelane/labelplan.h"
 #include "pricelane/resolve.h"
@@ -272,6 +273,7 @@ int labels_reconcile(batch_t *b)
     qsort(b->aff, b->naff, sizeof(*b->aff), cmp_aff);
     static __thread recon_t r;
     for (size_t i = 0; i < b->naff; i++) {
+        pl_cpu_share();
         int text = b->aff[i].text_changed;
         while (i + 1 < b->naff && strcmp(b->aff[i + 1].sku, b->aff[i].sku) == 0)
             text |= b->aff[++i].text_changed;
