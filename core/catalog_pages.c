@@ -73,9 +73,9 @@ static int data_fd(const pl_cat_t *cat, struct stat *sb)
     return S_ISREG(sb->st_mode) ? fd : -EINVAL;
 }
 
-/* Drops [from, to) of the file (whole chunks from the one holding from)
- * from the page cache and reads it back in base pages through fd, whose
- * reads are set not to read ahead; the bytes read into *bytes. */
+/* Drops [from, to) of the file (from the page holding from) from the page
+ * cache and reads it back in base pages through fd, whose reads are set
+ * not to read ahead; the bytes read into *bytes. */
 static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to, size_t *bytes)
 {
     char *buf = malloc(RECACHE_CHUNK);
@@ -109,8 +109,8 @@ static int recache_range(int fd, char *map, size_t maplen, off_t from, off_t to,
             rc = -errno;
         else if (n == 0)
             break; /* the end of the file */
-        *bytes += n > 0 ? (size_t)n : 0;
-        off += (off_t)len;
+        else
+            *bytes += (size_t)n, off += (off_t)len;
     }
     free(buf);
     return rc;
@@ -130,7 +130,9 @@ void cat_cache_head(const char *dir)
     close(fd);
 }
 
-int pl_cat_recache(pl_cat_t *cat, size_t *bytes)
+/* The file from byte from to its end, read back in base pages; held_size
+ * then covers it. Nothing to do when the file ends at from or before. */
+static int recache_from(pl_cat_t *cat, int64_t from, size_t *bytes)
 {
     struct stat sb;
     char *map = NULL;
@@ -139,26 +141,25 @@ int pl_cat_recache(pl_cat_t *cat, size_t *bytes)
     int fd = data_fd(cat, &sb);
     if (fd < 0)
         return fd;
+    if (from && sb.st_size <= from)
+        return 0;
     if (find_map(&sb, &map, &maplen) != 0)
         map = NULL;
-    int rc = recache_range(fd, map, maplen, 0, sb.st_size, bytes);
+    int rc = recache_range(fd, map, maplen, from, sb.st_size, bytes);
     if (!rc)
         cat->held_size = sb.st_size; /* and from now on, what commits add */
     return rc;
 }
 
+int pl_cat_recache(pl_cat_t *cat, size_t *bytes)
+{
+    return recache_from(cat, 0, bytes);
+}
+
 void cat_recache_grown(pl_cat_t *cat)
 {
-    struct stat sb;
-    char *map = NULL;
-    size_t maplen = 0, bytes = 0;
-    int fd = data_fd(cat, &sb);
-    if (fd < 0 || sb.st_size <= cat->held_size)
-        return;
-    if (find_map(&sb, &map, &maplen) != 0)
-        map = NULL;
-    if (recache_range(fd, map, maplen, cat->held_size, sb.st_size, &bytes) == 0)
-        cat->held_size = sb.st_size;
+    size_t bytes;
+    (void)recache_from(cat, cat->held_size, &bytes);
 }
 
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
