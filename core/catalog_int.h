@@ -38,6 +38,7 @@ struct pl_cat {
      * size, and each commit that grows the file recaches what it added
      * (cat_recache_grown); 0: not held */
     int64_t held_size;
+    int mapped_ahead; /* pl_cat_prefault ran: what commits add is mapped ahead too */
     char path[4096];
 };
 
