@@ -1,6 +1,6 @@
 /* pl_cpu_share (pricelane/cpu_share.h): a thread that asks to share its CPU
  * every N microseconds yields once per N microseconds of its own CPU time,
- * never before; one that did not ask (or asked for 0) never yields; the
+ * never before, whatever time it spends off its CPU; one that did not ask (or asked for 0) never yields; the
  * setting is the thread's own. */
 #include <pthread.h>
 #include <stdint.h>
@@ -54,6 +54,18 @@ int main(void)
           (unsigned long long)used);
     unsigned long n = burn(10000);
     CHECK(n >= 8 && n <= 10, "10 ms of CPU: 8 to 10 yields (got %lu)", n);
+
+    printf("time off the CPU is not CPU: 10 ms asleep, no yield; then the budget as before\n");
+    pl_cpu_share_every(1000);
+    y0 = pl_cpu_share_yields();
+    for (int i = 0; i < 5; i++) {
+        struct timespec off = {0, 2000000};
+        nanosleep(&off, NULL); /* the wall clock goes on, the thread's CPU clock does not */
+        pl_cpu_share();
+    }
+    CHECK_INT((long)(pl_cpu_share_yields() - y0), 0);
+    n = burn(3000);
+    CHECK(n >= 2 && n <= 3, "3 ms of CPU after the sleep: 2 to 3 yields (got %lu)", n);
 
     printf("the setting is per thread\n");
     unsigned long theirs = 99;
