@@ -1,7 +1,7 @@
 /* pl_cpu_share (pricelane/cpu_share.h): a thread that asks to share its CPU
  * every N microseconds yields once per N microseconds of its own CPU time,
- * never before, whatever time it spends off its CPU; one that did not ask (or asked for 0) never yields; the
- * setting is the thread's own. */
+ * never before, whatever time it spends off its CPU; one that did not ask (or asked for 0) never
+ * yields; the setting is the thread's own. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
