@@ -84,6 +84,7 @@ typedef struct hdr {
 
 _Static_assert(sizeof(slot_t) == PL_CACHE_SLOT_SIZE, "slot size");
 _Static_assert(PL_CACHE_SLOT_SIZE % 64 == 0, "slots are whole cache lines");
+_Static_assert(PREFETCH_LINES * 64 <= PL_CACHE_SLOT_SIZE, "a get's prefetch stays in the slot");
 _Static_assert(sizeof(hdr_t) <= HDR_SIZE, "header fits its page");
 _Static_assert(VALUE_MAX < 65536, "value length fits 16 bits");
 /* Other processes map the same words: the atomics must be plain memory. */
