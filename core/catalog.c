@@ -465,7 +465,10 @@ int pl_cat_grow(pl_cat_t *cat, size_t min_size)
     size_t size = info.me_mapsize * 2;
     if (size < min_size)
         size = min_size;
-    return pl_err_from_mdb(mdb_env_set_mapsize(cat->env, size));
+    rc = pl_err_from_mdb(mdb_env_set_mapsize(cat->env, size));
+    if (!rc)
+        cat_map_ahead_again(cat);
+    return rc;
 }
 
 uint64_t pl_cat_id(const pl_cat_t *cat)
@@ -496,7 +499,8 @@ int pl_txn_begin(pl_cat_t *cat, int write, pl_txn_t **out)
     int mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
     if (mrc == MDB_MAP_RESIZED && !cat->shared) {
         /* Another process grew the map: adopt its size and retry. */
-        mdb_env_set_mapsize(cat->env, 0);
+        if (mdb_env_set_mapsize(cat->env, 0) == 0)
+            cat_map_ahead_again(cat);
         mrc = mdb_txn_begin(cat->env, NULL, flags, &t->txn);
     }
     if (mrc) {

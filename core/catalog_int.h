@@ -156,3 +156,6 @@ void cat_cache_head(const char *dir);
  * pages: the part of the file the commit added (written through LMDB's
  * buffered writes, which build large folios) is recached too. */
 void cat_recache_grown(pl_cat_t *cat);
+/* After LMDB mapped the file again (a new map size): the new mapping mapped
+ * ahead as pl_cat_prefault did the old one, when it did. */
+void cat_map_ahead_again(pl_cat_t *cat);

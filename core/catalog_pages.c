@@ -180,7 +180,7 @@ static int recache_from(pl_cat_t *cat, int64_t from, size_t *bytes)
         cat->held_size = sb.st_size; /* and from now on, what commits add */
     if (!rc && map && cat->mapped_ahead) {
         /* (recache_range unmapped it: from the page that holds from) */
-        size_t at = (size_t)from / (size_t)sysconf(_SC_PAGESIZE) * (size_t)sysconf(_SC_PAGESIZE);
+        size_t page = (size_t)sysconf(_SC_PAGESIZE), at = (size_t)from / page * page;
         if (at < maplen)
             (void)map_ahead(map + at, maplen - at); /* advice: a fault maps it anyway */
     }
@@ -196,6 +196,16 @@ void cat_recache_grown(pl_cat_t *cat)
 {
     size_t bytes;
     (void)recache_from(cat, cat->held_size, &bytes);
+}
+
+void cat_map_ahead_again(pl_cat_t *cat)
+{
+    struct stat sb;
+    char *lo;
+    size_t len;
+    if (!cat->mapped_ahead || data_fd(cat, &sb) < 0 || find_map(&sb, &lo, &len) != 0)
+        return;
+    (void)map_ahead(lo, len); /* advice: a fault maps a page anyway */
 }
 
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)

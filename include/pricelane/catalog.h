@@ -158,9 +158,12 @@ int pl_cat_grow(pl_cat_t *cat, size_t min_size);
 /* Maps every page the catalogue uses now into this process (page tables
  * filled, reading from disk what the page cache lacks) and reads a byte of
  * each, so that later reads of those pages take no page fault, nor the
- * cost a virtual machine's hypervisor adds to a page's first access; after
- * it, what this handle's commits add to the file (pl_cat_recache) is
- * mapped ahead too. For long-running processes.
+ * cost a virtual machine's hypervisor adds to a page's first access. After
+ * it, the whole file is mapped so again whenever this handle maps it anew
+ * (pl_cat_grow, or a map size another process set), and, where
+ * pl_cat_recache holds the file's cache, what this handle's commits add to
+ * the file is mapped ahead too. For long-running, single-threaded users of
+ * a handle: the reads must not race a new mapping made on another thread.
  * Returns 0 and the bytes mapped in *bytes, or -errno (-ENOSYS where the
  * headers lack MADV_POPULATE_READ, -EINVAL from a kernel before 5.14). */
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);

@@ -1,8 +1,9 @@
 /* pl_cat_prefault (pricelane/catalog.h): after it, reading every item of
  * a catalogue takes (almost) no page fault, where the same reads in a
  * fresh mapping take one per page they touch; it maps the pages the file
- * holds and no more, and a catalogue with a batch written after it still
- * reads (the new pages fault in as before). pl_cat_recache puts the
+ * holds and no more, a catalogue with a batch written after it still
+ * reads (the new pages fault in as before), and a new map size
+ * (pl_cat_grow) is mapped ahead again. pl_cat_recache puts the
  * file's page cache in pages of the machine's size where readahead had
  * built large folios, and keeps what later commits add so; a reader's
  * faults build none (seen through /proc/kpageflags, root only: skipped,
@@ -182,6 +183,13 @@ int main(void)
     pl_txn_abort(t);
     read_all(cat, &found);
     CHECK_INT(found, NITEMS);
+
+    printf("a new map size maps the file anew: it is mapped ahead again\n");
+    CHECK_INT(pl_cat_grow(cat, 0), 0);
+    long remapped = read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+    CHECK(remapped * 10 < cold, "after pl_cat_grow, a tenth of the faults or fewer (%ld)",
+          remapped);
 
     printf("the page cache in pages of the machine's size after it\n");
     pl_cat_close(cat);
