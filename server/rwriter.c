@@ -19,6 +19,7 @@
  * what it did.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +233,15 @@ int rwriter_start(pl_reports_t *store, int covered, pl_cat_t *cat, int utc_offse
     rw->deliver = deliver;
     pthread_mutex_init(&rw->mu, NULL);
     pthread_cond_init(&rw->cv, NULL);
+    /* The thread takes no signal: the process's stop signals belong to the
+     * thread running the control loop, which blocks them for its teardown
+     * while this thread still runs (a SIGTERM taken here would then end the
+     * process by its default action). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(&rw->thread, NULL, writer_main, rw);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc) {
         pthread_cond_destroy(&rw->cv);
         pthread_mutex_destroy(&rw->mu);
