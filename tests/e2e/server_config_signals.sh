@@ -103,6 +103,15 @@ PY
 
     rc=0; start_server int "$ENGINE" || rc=$?
     [ $rc = 0 ] || exit 1
+    # Only the control loop's thread takes SIGTERM and SIGINT: it blocks
+    # them for its teardown, and any other thread that took one then would
+    # end the process by the default action (exit 143, not 0).
+    takers=0
+    for st in /proc/"$SPID"/task/*/status; do
+        mask=$(awk '/^SigBlk:/ { print $2 }' "$st")
+        (( (0x$mask & 0x4002) == 0x4002 )) || takers=$((takers + 1))
+    done
+    check_eq "$ENGINE: threads that take SIGTERM or SIGINT" "$takers" 1
     kill -INT "$SPID"
     stop_server int "$SPID"
     check_eq "$ENGINE SIGINT: exit status" "$STOP_RC" 0
