@@ -38,6 +38,9 @@ start_follower f1 "$T/s1" "$U" north S1
 F1=$FPID
 HEAD=$((parts + 1))
 wait_until 60 seq_is "$T/s1" "$HEAD" && ok "the store applied the parts" || bad "S1 at $(applied_seq "$T/s1") of $HEAD"
+# (the follower says so after its commit, which readers see first: the
+# read-back of the file's growth comes between)
+wait_until 30 grep -q "sequences 2-$HEAD: applied batch big" "$T/f1.out" || true
 check_match "as one batch of $ROWS rows" "$(cat "$T/f1.out")" "sequences 2-$HEAD: applied batch big: $ROWS rows, generation 2"
 price() { "$BIN/pricelane" lookup --db "$1" --store S1 "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["price"])'; }
 for sku in 9000000 9012345 9019999; do
