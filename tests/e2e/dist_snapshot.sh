@@ -60,11 +60,13 @@ pub "$(batch 13)"
 start_follower f1 "$T/db" "$U" north S1
 F1=$FPID
 wait_until 30 seq_is "$T/db" 15 && ok "S1 re-bootstrapped and caught up" || bad "S1 at $(applied_seq "$T/db")"
+wait_until 30 grep -q "sequence 15: applied batch b-13" "$T/f1.out" || true # (printed after its commit)
 check_match "S1 loaded the snapshot by itself" "$(cat "$T/f1.out")" "sequences 14-14: loaded snapshot snapshot@13 .*rows of other stores skipped"
 check_match "then passed its message and applied the batch after it" "$(cat "$T/f1.out")" "sequence 15: applied batch b-13"
 check_eq "S1's pricelaned answers the new price, not its cache of the old state" "$(price_at $CODE1)" 7300
 check_eq "S1's own store price (a batch it never received)" "$(price_at $CODE3)" 305
 wait_until 20 seq_is "$T/s2" 15 || bad "S2 at $(applied_seq "$T/s2")"
+wait_until 30 grep -q "sequence 14: a snapshot for stores that fell behind: passed" "$T/f2.out" || true
 check_match "S2, which had the batches, passed the snapshot" "$(cat "$T/f2.out")" "sequence 14: a snapshot for stores that fell behind: passed"
 for s in S1 S2; do
     db=$T/db; [ $s = S2 ] && db=$T/s2
