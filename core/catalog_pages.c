@@ -198,28 +198,30 @@ void cat_recache_grown(pl_cat_t *cat)
     (void)recache_from(cat, cat->held_size, &bytes);
 }
 
-void cat_map_ahead_again(pl_cat_t *cat)
+/* The catalogue's whole mapping mapped ahead; its length in *len. */
+static int map_all_ahead(pl_cat_t *cat, size_t *len)
 {
     struct stat sb;
     char *lo;
+    int fd = data_fd(cat, &sb);
+    if (fd < 0)
+        return fd;
+    int rc = find_map(&sb, &lo, len);
+    return rc ? rc : map_ahead(lo, *len);
+}
+
+void cat_map_ahead_again(pl_cat_t *cat)
+{
     size_t len;
-    if (!cat->mapped_ahead || data_fd(cat, &sb) < 0 || find_map(&sb, &lo, &len) != 0)
-        return;
-    (void)map_ahead(lo, len); /* advice: a fault maps a page anyway */
+    if (cat->mapped_ahead)
+        (void)map_all_ahead(cat, &len); /* advice: a fault maps a page anyway */
 }
 
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes)
 {
-    struct stat sb;
-    char *lo;
     size_t len;
     *bytes = 0;
-    int fd = data_fd(cat, &sb);
-    if (fd < 0)
-        return fd;
-    int rc = find_map(&sb, &lo, &len);
-    if (!rc)
-        rc = map_ahead(lo, len);
+    int rc = map_all_ahead(cat, &len);
     if (rc)
         return rc;
     cat->mapped_ahead = 1;
