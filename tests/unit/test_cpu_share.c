@@ -51,8 +51,7 @@ static unsigned long burn_undisturbed(uint64_t us, uint64_t every_us)
         n = burn(us);
         if (longest_us < every_us / 4)
             break;
-        printf("  stretch of %llu us between two calls: again\n",
-               (unsigned long long)longest_us);
+        printf("  stretch of %llu us between two calls: again\n", (unsigned long long)longest_us);
     }
     CHECK(longest_us < every_us / 4, "an undisturbed run in 10 (last stretch %llu us)",
           (unsigned long long)longest_us);
