@@ -69,6 +69,12 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const struct track 
  * later generation (the memo's, the shared cache's). */
 size_t pl_answer_restamp(char *json, size_t len, size_t cap, uint64_t gen);
 
+/* Where the "gen" number of json[0..len) starts (its offset, never 0), or
+ * 0 when there is no such field; and the rewrite above with that offset
+ * already known (at 0: no field, returns 0). */
+size_t pl_answer_gen_at(const char *json, size_t len);
+size_t pl_answer_restamp_at(char *json, size_t len, size_t cap, size_t at, uint64_t gen);
+
 /* Forgets every entry (counters stay). */
 void pl_memo_clear(pl_memo_t *m);
 

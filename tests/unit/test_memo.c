@@ -60,6 +60,10 @@ static void check_across_generations(pl_memo_t *m)
     tk.state = 1009;
     pl_memo_put(m, "ka", 2, &tk, &va, 0, 100, 0, "{\"p\":1,\"gen\":9,\"e\":null}", 24);
     pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
+    tk.gen = 10;
+    tk.state = 1010;
+    pl_memo_ver_t vc = {1010, 10, {a, TRACK_NO_DEP}};
+    pl_memo_put(m, "kc", 2, &tk, &vc, 0, 100, 0, "{\"p\":3,\"gen\":10,\"e\":null}", 25);
     /* generations 10..12: 10 and 12 touch B, nothing touches A */
     tk.slot[b] = 12;
     tk.gen = 12;
@@ -69,6 +73,9 @@ static void check_across_generations(pl_memo_t *m)
           "untouched: kept, gen rewritten (%.*s)", v ? (int)len : 4, v ? v : "NULL");
     v = pl_memo_get(m, "ka", 2, &tk, 50, &len, &tag);
     CHECK(v && len == 25, "and kept at its new generation");
+    v = pl_memo_get(m, "kc", 2, &tk, 50, &len, &tag);
+    CHECK(v && len == 25 && memcmp(v, "{\"p\":3,\"gen\":12,\"e\":null}", 25) == 0,
+          "as many digits: rewritten in place (%.*s)", v ? (int)len : 4, v ? v : "NULL");
     CHECK(pl_memo_get(m, "kb", 2, &tk, 50, &len, &tag) == NULL, "touched after it was built: gone");
     tk.ring[9].state = 77; /* another history reached generation 9 */
     pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
@@ -77,6 +84,29 @@ static void check_across_generations(pl_memo_t *m)
     tk.gen = 13;
     tk.ring[13] = (track_pair_t){13, 1013};
     CHECK(pl_memo_get(m, "ka", 2, &tk, 50, &len, &tag) == NULL, "below the floor: gone");
+}
+
+/* The rewrite of the "gen" number on its own: where the field is, as many
+ * digits, more digits, no room for them, no field. */
+static void check_restamp(void)
+{
+    printf("checking the rewrite of \"gen\"\n");
+    char j[64] = "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":98}";
+    size_t len = strlen(j);
+    size_t at = pl_answer_gen_at(j, len);
+    CHECK(at == len - 3, "the field, not the escaped text in a string (at %zu of %zu)", at, len);
+    CHECK_INT(pl_answer_restamp_at(j, len, sizeof(j), at, 97), len);
+    CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":97}") == 0, "same width (%s)", j);
+    CHECK_INT(pl_answer_restamp_at(j, len, len, at, 100), 0);
+    CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":97}") == 0, "no room: unchanged (%s)", j);
+    size_t n = pl_answer_restamp(j, len, sizeof(j), 18446744073709551615u);
+    CHECK_INT(n, len + 18);
+    j[n] = 0;
+    CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":18446744073709551615}") == 0,
+          "the largest (%s)", j);
+    CHECK_INT(pl_answer_gen_at("{\"gen\":1}", 9), 0); /* never the first field */
+    CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), 0, 5), 0);
+    CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), n + 1, 5), 0);
 }
 
 int main(void)
@@ -157,6 +187,7 @@ int main(void)
           (unsigned long long)st.hits, (unsigned long long)st.inserts);
     pl_memo_free(one);
     check_across_generations(m);
+    check_restamp();
     pl_memo_free(m);
     track_free(&tk);
     return pl_test_done("test_memo");
