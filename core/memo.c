@@ -187,8 +187,8 @@ size_t pl_answer_restamp(char *json, size_t len, size_t cap, uint64_t gen)
  * the entry. */
 static int restamp(entry_t *x, const track_t *tk)
 {
-    size_t n = pl_answer_restamp_at(x->data + x->klen, x->len, sizeof(x->data) - x->klen,
-                                    x->gen_at, tk->gen);
+    size_t n = pl_answer_restamp_at(x->data + x->klen, x->len, sizeof(x->data) - x->klen, x->gen_at,
+                                    tk->gen);
     if (!n)
         return -1;
     x->len = (uint16_t)n;
