@@ -147,17 +147,21 @@ static entry_t *find_in(bucket_t *b, uint64_t h, const void *key, size_t klen)
     return NULL;
 }
 
+static const char gen_field[] = ",\"gen\":";
+#define GEN_FIELD (sizeof(gen_field) - 1)
+
 size_t pl_answer_gen_at(const char *json, size_t len)
 {
-    static const char field[] = ",\"gen\":";
     /* A JSON string never holds the field's text: its quotes are escaped. */
-    const char *p = memmem(json, len, field, sizeof(field) - 1);
-    return p ? (size_t)(p - json) + sizeof(field) - 1 : 0;
+    const char *p = memmem(json, len, gen_field, GEN_FIELD);
+    return p ? (size_t)(p - json) + GEN_FIELD : 0;
 }
 
 size_t pl_answer_restamp_at(char *json, size_t len, size_t cap, size_t at, uint64_t gen)
 {
-    if (!at || at > len)
+    /* the field must be right there: an offset kept in a shared segment is
+     * checked like the rest of what is read from it */
+    if (at < GEN_FIELD || at > len || memcmp(json + at - GEN_FIELD, gen_field, GEN_FIELD) != 0)
         return 0;
     char *p = json + at, *end = json + len, *q = p;
     while (q < end && *q >= '0' && *q <= '9')
@@ -174,11 +178,6 @@ size_t pl_answer_restamp_at(char *json, size_t len, size_t cap, size_t at, uint6
         memmove(p + n, q, (size_t)(end - q));
     memcpy(p, num + sizeof(num) - n, n);
     return newlen;
-}
-
-size_t pl_answer_restamp(char *json, size_t len, size_t cap, uint64_t gen)
-{
-    return pl_answer_restamp_at(json, len, cap, pl_answer_gen_at(json, len), gen);
 }
 
 /* Rewrites the answer's "gen" number to tk's generation (the answer is

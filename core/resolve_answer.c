@@ -87,7 +87,8 @@ typedef struct shared_answer {
     int64_t from, until; /* valid over [from, until) */
     uint64_t format;     /* answer_format() of the build that wrote it */
     int32_t utc_offset;  /* the catalogue's, which the JSON's instants are written in */
-    int32_t status;
+    int16_t status;
+    uint16_t gen_at; /* where the JSON's "gen" number is (pl_answer_gen_at) */
     /* what it depends on, as keys: each reader's tracker hashes them under
      * its own seed (kind byte, then the key; length 0: none) */
     uint8_t deplen[2];
@@ -134,7 +135,7 @@ static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t 
     }
     if (!track_valid(&r->tk, state, t.gen, dep, 2))
         return 0;
-    if (t.gen != r->tk.gen && !(jl = pl_answer_restamp(scratch, jl, cap, r->tk.gen)))
+    if (t.gen != r->tk.gen && !(jl = pl_answer_restamp_at(scratch, jl, cap, t.gen_at, r->tk.gen)))
         return 0;
     *len = jl;
     *status = (pl_status_t)t.status;
@@ -173,7 +174,8 @@ static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const p
     t.until = until;
     t.format = r->answer_format;
     t.utc_offset = r->utc_offset;
-    t.status = (int32_t)status;
+    t.status = (int16_t)status;
+    t.gen_at = (uint16_t)pl_answer_gen_at(scratch, jl);
     for (int i = 0; i < 2; i++) {
         t.deplen[i] = r->deplen[i];
         memcpy(t.depkey[i], r->depkey[i], r->deplen[i]);

@@ -63,16 +63,14 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const struct track 
                  const pl_memo_ver_t *ver, int64_t from, int64_t until, int tag, const void *val,
                  size_t len);
 
-/* Rewrites the "gen" number of the JSON answer json[0..len) to gen, in
- * place, within cap bytes: the new length, or 0 when the answer has no such
- * field or the longer number does not fit. For an answer still exact at a
- * later generation (the memo's, the shared cache's). */
-size_t pl_answer_restamp(char *json, size_t len, size_t cap, uint64_t gen);
-
-/* Where the "gen" number of json[0..len) starts (its offset, never 0), or
- * 0 when there is no such field; and the rewrite above with that offset
- * already known (at 0: no field, returns 0). */
+/* Where the "gen" number of the JSON answer json[0..len) starts (its
+ * offset, never 0), or 0 when there is no such field. */
 size_t pl_answer_gen_at(const char *json, size_t len);
+
+/* Rewrites that number, at offset at, to gen, in place, within cap bytes:
+ * the new length, or 0 when the field is not right before at or the longer
+ * number does not fit. For an answer still exact at a later generation (the
+ * memo's, the shared cache's), whose offset was found when it was stored. */
 size_t pl_answer_restamp_at(char *json, size_t len, size_t cap, size_t at, uint64_t gen);
 
 /* Forgets every entry (counters stay). */

@@ -99,7 +99,7 @@ static void check_restamp(void)
     CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":97}") == 0, "same width (%s)", j);
     CHECK_INT(pl_answer_restamp_at(j, len, len, at, 100), 0);
     CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":97}") == 0, "no room: unchanged (%s)", j);
-    size_t n = pl_answer_restamp(j, len, sizeof(j), 18446744073709551615u);
+    size_t n = pl_answer_restamp_at(j, len, sizeof(j), at, 18446744073709551615u);
     CHECK_INT(n, len + 18);
     j[n] = 0;
     CHECK(strcmp(j, "{\"s\":\"a,\\\"gen\\\":1\",\"gen\":18446744073709551615}") == 0,
@@ -107,6 +107,8 @@ static void check_restamp(void)
     CHECK_INT(pl_answer_gen_at("{\"gen\":1}", 9), 0); /* never the first field */
     CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), 0, 5), 0);
     CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), n + 1, 5), 0);
+    CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), at - 1, 5), 0); /* not after the field */
+    CHECK_INT(pl_answer_restamp_at(j, n, sizeof(j), 3, 5), 0);
 }
 
 int main(void)
