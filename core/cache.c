@@ -16,6 +16,9 @@
  * keep a valid mapping (an orphan they alone use) and never get SIGBUS.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "map_ahead.h"
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 #include "pricelane/random.h"
@@ -108,6 +112,11 @@ struct pl_cache {
     uint64_t nslots, nbuckets;
     uint64_t seed; /* the segment's (hdr_id_t.seed) */
     counters_t n;
+    /* pl_cache_map_ahead_start's thread */
+    pthread_t mapper;
+    int mapper_running;
+    atomic_int mapper_stop;
+    _Atomic uint64_t mapped; /* bytes it mapped */
 };
 
 static void bump(_Atomic uint64_t *x)
@@ -398,10 +407,57 @@ free_handle:
     return rc;
 }
 
+/* The mapper: 2 MiB at a time (each call short, so a stop is seen soon),
+ * at the scheduler's idle class: it runs only on a CPU with nothing else
+ * to run, so it never takes a worker's time; without that class it does
+ * nothing (the workers' faults map what they use). */
+#define MAP_CHUNK (2u << 20)
+
+static void *mapper_main(void *arg)
+{
+    pl_cache_t *c = arg;
+    struct sched_param none = {0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0)
+        return NULL;
+    for (size_t off = 0; off < c->maplen; off += MAP_CHUNK) {
+        if (atomic_load_explicit(&c->mapper_stop, memory_order_relaxed))
+            break;
+        size_t len = c->maplen - off < MAP_CHUNK ? c->maplen - off : MAP_CHUNK;
+        if (pl_map_ahead(c->map + off, len) != 0)
+            break;
+        atomic_fetch_add_explicit(&c->mapped, len, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+int pl_cache_map_ahead_start(pl_cache_t *c)
+{
+    if (!c || c->mapper_running)
+        return -EINVAL;
+    sigset_t all, old;
+    sigfillset(&all); /* the process's signals are its control thread's */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&c->mapper, NULL, mapper_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
+        return -rc;
+    c->mapper_running = 1;
+    return 0;
+}
+
+uint64_t pl_cache_mapped_ahead(const pl_cache_t *c)
+{
+    return c ? atomic_load_explicit(&c->mapped, memory_order_relaxed) : 0;
+}
+
 void pl_cache_close(pl_cache_t *c)
 {
     if (!c)
         return;
+    if (c->mapper_running) {
+        atomic_store_explicit(&c->mapper_stop, 1, memory_order_relaxed);
+        pthread_join(c->mapper, NULL);
+    }
     munmap(c->map, c->maplen);
     free(c);
 }

@@ -23,6 +23,7 @@
 #include <lmdb.h>
 
 #include "catalog_int.h"
+#include "map_ahead.h"
 #include "pricelane/err.h"
 
 /* Largest folio a page cache builds on the machines the project runs on
@@ -130,34 +131,6 @@ void cat_cache_head(const char *dir)
     close(fd);
 }
 
-/* Maps [lo, lo + len) of the catalogue's mapping ahead: page tables
- * filled, then one byte of each page read from this process.
- *
- * Why the read: on a virtual machine whose hypervisor shadows the guest's
- * page tables, a page's first access from the process still leaves the
- * guest once, page table entry or not: 1.5 us a page on the machine of
- * bench/RESULTS.md ("The first touch of a page"), against 0.05 us once
- * touched, and 0.6 us a page when they are read in order here. A batch
- * reads thousands of pages at random (6 ms of a 100-row batch's 13 ms of
- * user CPU on a 1 M-item catalogue). Elsewhere the reads cost a pass over
- * the page tables. */
-static int map_ahead(char *lo, size_t len)
-{
-#ifdef MADV_POPULATE_READ
-    if (madvise(lo, len, MADV_POPULATE_READ) != 0)
-        return -errno;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const volatile char *v = lo;
-    for (size_t o = 0; o < len; o += page)
-        (void)v[o];
-    return 0;
-#else
-    (void)lo;
-    (void)len;
-    return -ENOSYS;
-#endif
-}
-
 /* The file from byte from to its end, read back in base pages; held_size
  * then covers it, and what it read is mapped ahead where the process asked
  * for it (pl_cat_prefault). Nothing to do when the file ends at from or
@@ -182,7 +155,7 @@ static int recache_from(pl_cat_t *cat, int64_t from, size_t *bytes)
         /* (recache_range unmapped it: from the page that holds from) */
         size_t page = (size_t)sysconf(_SC_PAGESIZE), at = (size_t)from / page * page;
         if (at < maplen)
-            (void)map_ahead(map + at, maplen - at); /* advice: a fault maps it anyway */
+            (void)pl_map_ahead(map + at, maplen - at); /* advice: a fault maps it anyway */
     }
     return rc;
 }
@@ -207,7 +180,7 @@ static int map_all_ahead(pl_cat_t *cat, size_t *len)
     if (fd < 0)
         return fd;
     int rc = find_map(&sb, &lo, len);
-    return rc ? rc : map_ahead(lo, *len);
+    return rc ? rc : pl_map_ahead(lo, *len);
 }
 
 void cat_map_ahead_again(pl_cat_t *cat)

@@ -309,6 +309,8 @@ int main(int argc, char **argv)
     int started;
     int ok = start_workers(&srv, &started);
     if (ok) {
+        if (srv.cache && pl_cache_map_ahead_start(srv.cache) != 0)
+            fprintf(stderr, "pricelaned: cache: cannot map it ahead: lookups map what they use\n");
         signals_start(&ctl);
         announce(&srv, &ctl);
         uv_run(ctl.loop, UV_RUN_DEFAULT);

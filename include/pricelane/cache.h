@@ -57,8 +57,21 @@ typedef struct pl_cache_stats {
  * handle). Returns 0 and *out, or -errno (-EINVAL for a NULL path). */
 int pl_cache_open(const char *path, size_t bytes, uint64_t catalog_id, pl_cache_t **out);
 
-/* Unmaps and frees the handle; the segment file stays. NULL is a no-op. */
+/* Unmaps and frees the handle; the segment file stays. NULL is a no-op.
+ * Stops the mapper below first (within one 2 MiB step). */
 void pl_cache_close(pl_cache_t *c);
+
+/* Maps the whole segment into the process ahead of its lookups, from a
+ * thread of the scheduler's idle class (it runs only on a CPU with nothing
+ * else to run; where that class is refused, it does nothing): after a
+ * restart the segment is full of views and answers, and the page fault
+ * (and, on a virtual machine that shadows page tables, the first touch) of
+ * each slot a lookup reaches cost several times the lookup. Nothing is
+ * allocated (the file is reserved at creation). Returns 0, or -errno when
+ * the thread cannot start (the lookups then map what they use, as before).
+ * pl_cache_mapped_ahead: the bytes mapped so far (for stats and tests). */
+int pl_cache_map_ahead_start(pl_cache_t *c);
+uint64_t pl_cache_mapped_ahead(const pl_cache_t *c);
 
 /* Copies the value stored for key[0..klen) with tag `tag` into
  * val[0..cap) and its length into *vlen. Returns 0 on a hit; PL_ENOTFOUND on a

@@ -4,6 +4,10 @@
  * several processes, and a seqlock test where writers and readers hammer a
  * small cache and readers must never see a torn value. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -633,6 +637,62 @@ static void test_hammer(void)
     CHECK(hits > 0, "readers hit (%llu)", (unsigned long long)hits);
 }
 
+/* Resident bytes of this process's mapping of file `path` (smaps "Rss"):
+ * pages whose page table entries are filled, whoever filled them. */
+static uint64_t rss_of(const char *path)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[4096];
+    int in = 0;
+    uint64_t kb = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (strchr(line, '-') == line + strspn(line, "0123456789abcdef"))
+            in = n > strlen(path) && strncmp(line + n - 1 - strlen(path), path, strlen(path)) == 0;
+        else if (in && sscanf(line, "Rss: %" SCNu64 " kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb << 10;
+}
+
+/* The mapper maps the whole segment, from the idle class, and close stops
+ * it: a segment another process filled is resident in this one without a
+ * lookup having reached it. */
+static void test_map_ahead(void)
+{
+    printf("mapping ahead\n");
+    char path[128];
+    pl_cache_t *c;
+    size_t bytes = 16u << 20;
+    CHECK_INT(pl_cache_open(new_path(path, sizeof path), bytes, 1, &c), 0);
+    uint64_t before = rss_of(path);
+    CHECK(before < bytes / 4, "opened: little of it resident (%" PRIu64 " bytes)", before);
+    CHECK_INT(pl_cache_map_ahead_start(c), 0);
+    CHECK_INT(pl_cache_map_ahead_start(c), -EINVAL); /* one mapper a handle */
+    /* bounded wait: the idle class runs when the CPU has nothing else */
+    size_t len = 4096 + (size_t)stats(c).nslots * PL_CACHE_SLOT_SIZE;
+    for (int i = 0; i < 6000 && pl_cache_mapped_ahead(c) < len; i++) {
+        struct timespec t = {0, 10 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    CHECK(pl_cache_mapped_ahead(c) == len,
+          "the mapper went through the segment (%" PRIu64 " of %zu bytes)",
+          pl_cache_mapped_ahead(c), len);
+    uint64_t after = rss_of(path);
+    CHECK(after == len, "the whole segment is resident (%" PRIu64 " of %zu bytes)", after, len);
+    pl_cache_close(c);
+
+    /* a close while it maps: joined within one step */
+    CHECK_INT(pl_cache_open(new_path(path, sizeof path), 256u << 20, 1, &c), 0);
+    CHECK_INT(pl_cache_map_ahead_start(c), 0);
+    pl_cache_close(c);
+    CHECK_INT(pl_cache_map_ahead_start(NULL), -EINVAL);
+    CHECK_INT(pl_cache_mapped_ahead(NULL), 0);
+}
+
 int main(void)
 {
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -651,6 +711,7 @@ int main(void)
     test_orphan();
     test_concurrent_open();
     test_hammer();
+    test_map_ahead();
 
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
