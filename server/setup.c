@@ -203,6 +203,7 @@ void server_collect(server_t *srv, pl_stats_t *sum)
         sum->v[PL_ST_CACHE_TOO_BIG] = cs.too_big;
         sum->v[PL_ST_CACHE_RACES] = cs.races;
         sum->v[PL_ST_CACHE_REINITS] = cs.reinits;
+        sum->v[PL_ST_CACHE_MAPPED] = pl_cache_mapped_ahead(srv->cache);
         sum->v[PL_ST_CACHE_ANSWER_HITS] = cs.answer_hits;
         sum->v[PL_ST_CACHE_ANSWER_MISSES] = cs.answer_misses;
         sum->v[PL_ST_CACHE_ANSWER_INSERTS] = cs.answer_inserts;

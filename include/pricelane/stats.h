@@ -120,6 +120,9 @@ typedef enum pl_stat_kind {
       "Shared cache reads or writes that met a concurrent writer (counted as misses).")            \
     X(CACHE_REINITS, COUNTER, "pricelane_cache_reinits_total", "",                                 \
       "Times the cache segment was found mismatched or corrupt and rebuilt.")                      \
+    X(CACHE_MAPPED, GAUGE, "pricelane_cache_mapped_ahead_bytes", "",                               \
+      "Bytes of the cache segment mapped into the server ahead of its lookups (an idle-class "     \
+      "thread after start; the whole file once done).")                                            \
     X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
       "Lookups answered from a worker's memo of finished answers.")                                \
     X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \
