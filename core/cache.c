@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,6 +34,7 @@
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 #include "pricelane/random.h"
+#include "pricelane/thread.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
 /* 2: a checksum of each value in its length word; 3: tagged by catalogue state;
@@ -434,11 +434,7 @@ int pl_cache_map_ahead_start(pl_cache_t *c)
 {
     if (!c || c->mapper_running)
         return -EINVAL;
-    sigset_t all, old;
-    sigfillset(&all); /* the process's signals are its control thread's */
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&c->mapper, NULL, mapper_main, c);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = pl_thread_start(&c->mapper, mapper_main, c);
     if (rc)
         return -rc;
     c->mapper_running = 1;

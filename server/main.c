@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "notify.h"
+#include "pricelane/thread.h"
 #include "pricelane/timefmt.h"
 #include "server.h"
 
@@ -182,14 +183,10 @@ static int config_action(pl_config_action_t act)
  * every worker is up; *started = threads to join. */
 static int start_workers(server_t *srv, int *started)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     int n = 0;
     for (; n < srv->nworkers; n++)
-        if (pthread_create(&srv->workers[n].thread, NULL, worker_main, &srv->workers[n]) != 0)
+        if (pl_thread_start(&srv->workers[n].thread, worker_main, &srv->workers[n]) != 0)
             break;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     *started = n;
 
     pthread_mutex_lock(&srv->crew.ready_mu);

@@ -19,13 +19,13 @@
  * what it did.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pricelane/err.h"
+#include "pricelane/thread.h"
 #include "rwriter.h"
 
 #define KEYED_MAX 65536 /* keyed counts waiting for a commit, at most */
@@ -233,15 +233,9 @@ int rwriter_start(pl_reports_t *store, int covered, pl_cat_t *cat, int utc_offse
     rw->deliver = deliver;
     pthread_mutex_init(&rw->mu, NULL);
     pthread_cond_init(&rw->cv, NULL);
-    /* The thread takes no signal: the process's stop signals belong to the
-     * thread running the control loop, which blocks them for its teardown
-     * while this thread still runs (a SIGTERM taken here would then end the
-     * process by its default action). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&rw->thread, NULL, writer_main, rw);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* no signal: the control loop blocks its stop signals for its teardown
+     * while this thread still runs */
+    int rc = pl_thread_start(&rw->thread, writer_main, rw);
     if (rc) {
         pthread_cond_destroy(&rw->cv);
         pthread_mutex_destroy(&rw->mu);
