@@ -228,7 +228,7 @@ const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, const track_
 
 void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const track_t *tk,
                  const pl_memo_ver_t *ver, int64_t from, int64_t until, int tag, const void *val,
-                 size_t len)
+                 size_t len, size_t gen_at)
 {
     if (!m || !klen || klen > PL_MEMO_KEY_MAX || until <= from)
         return;
@@ -272,7 +272,7 @@ void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const track_t *tk,
     x->klen = (uint16_t)klen;
     x->len = (uint16_t)len;
     x->tag = (int16_t)tag;
-    x->gen_at = (uint16_t)pl_answer_gen_at(val, len);
+    x->gen_at = gen_at <= len ? (uint16_t)gen_at : 0;
     memcpy(x->data, key, klen);
     memcpy(x->data + klen, val, len);
     m->st.inserts++;

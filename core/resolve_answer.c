@@ -107,10 +107,11 @@ static size_t answer_key(char *akey, const char *key, size_t klen)
 
 /* The shared cache's finished answer for memo key key[0..klen), still exact
  * at now: copied into scratch (cap bytes) with its "gen" restamped, its
- * length into *len and what it was built from into *ver, *until; or 0. */
+ * length into *len, where that number is into *gen_at and what it was
+ * built from into *ver, *until; or 0. */
 static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t now, char *scratch,
                         size_t cap, size_t *len, pl_status_t *status, pl_memo_ver_t *ver,
-                        int64_t *until)
+                        int64_t *until, size_t *gen_at)
 {
     char akey[PL_CACHE_KEY_MAX];
     shared_answer_t t;
@@ -138,6 +139,9 @@ static int answer_fetch(pl_resolver_t *r, const char *key, size_t klen, int64_t 
     if (t.gen != r->tk.gen && !(jl = pl_answer_restamp_at(scratch, jl, cap, t.gen_at, r->tk.gen)))
         return 0;
     *len = jl;
+    /* checked against the JSON by the restamp; one that was not needed
+     * leaves it for the memo's, which checks it too */
+    *gen_at = t.gen_at;
     *status = (pl_status_t)t.status;
     *ver = (pl_memo_ver_t){r->tk.state, r->tk.gen, {dep[0], dep[1]}};
     *until = t.until;
@@ -162,7 +166,7 @@ static int shareable(const pl_answer_t *a, const char *code, size_t len)
  * processes (cap: scratch's room, for the trailer), if it fits a slot. */
 static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const pl_memo_ver_t *ver,
                          int64_t from, int64_t until, pl_status_t status, char *scratch, size_t jl,
-                         size_t cap)
+                         size_t cap, size_t gen_at)
 {
     shared_answer_t t;
     if (until <= from || jl + sizeof(t) > cap || jl + sizeof(t) > pl_cache_value_max() ||
@@ -175,7 +179,7 @@ static void answer_store(pl_resolver_t *r, const char *key, size_t klen, const p
     t.format = r->answer_format;
     t.utc_offset = r->utc_offset;
     t.status = (int16_t)status;
-    t.gen_at = (uint16_t)pl_answer_gen_at(scratch, jl);
+    t.gen_at = (uint16_t)gen_at;
     for (int i = 0; i < 2; i++) {
         t.deplen[i] = r->deplen[i];
         memcpy(t.depkey[i], r->depkey[i], r->deplen[i]);
@@ -204,9 +208,11 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
     }
     pl_memo_ver_t ver;
     int64_t until;
+    size_t gen_at;
     if (klen && share &&
-        answer_fetch(r, key, klen, now, scratch, cap, out_len, status, &ver, &until)) {
-        pl_memo_put(memo, key, klen, &r->tk, &ver, now, until, (int)*status, scratch, *out_len);
+        answer_fetch(r, key, klen, now, scratch, cap, out_len, status, &ver, &until, &gen_at)) {
+        pl_memo_put(memo, key, klen, &r->tk, &ver, now, until, (int)*status, scratch, *out_len,
+                    gen_at);
         return scratch;
     }
     pl_answer_t ans;
@@ -217,10 +223,13 @@ const char *pl_lookup_json(pl_resolver_t *r, pl_memo_t *memo, const char *store,
         return NULL;
     if (klen) {
         ver = (pl_memo_ver_t){r->state, r->gen, {r->dep[0], r->dep[1]}};
+        /* found once, for the memo and the shared cache */
+        size_t at = pl_answer_gen_at(scratch, jl);
         pl_memo_put(memo, key, klen, &r->tk, &ver, now, ans.valid_until, (int)ans.status, scratch,
-                    jl);
+                    jl, at);
         if (share && shareable(&ans, code, len))
-            answer_store(r, key, klen, &ver, now, ans.valid_until, ans.status, scratch, jl, cap);
+            answer_store(r, key, klen, &ver, now, ans.valid_until, ans.status, scratch, jl, cap,
+                         at);
     }
     *out_len = jl;
     return scratch;

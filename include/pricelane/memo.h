@@ -57,11 +57,14 @@ void pl_memo_free(pl_memo_t *m);
 const char *pl_memo_get(pl_memo_t *m, const void *key, size_t klen, const struct track *tk,
                         int64_t now, size_t *len, int *tag);
 
-/* Stores an answer built from *ver, valid over [from, until). Nothing is
- * stored when until <= from or when key and answer do not fit one entry. */
+/* Stores an answer built from *ver, valid over [from, until); gen_at is
+ * where its "gen" number starts (pl_answer_gen_at(val, len), which the
+ * caller has found once for every place the answer goes; 0: none, and the
+ * entry then serves its own generation only). Nothing is stored when
+ * until <= from or when key and answer do not fit one entry. */
 void pl_memo_put(pl_memo_t *m, const void *key, size_t klen, const struct track *tk,
                  const pl_memo_ver_t *ver, int64_t from, int64_t until, int tag, const void *val,
-                 size_t len);
+                 size_t len, size_t gen_at);
 
 /* Where the "gen" number of the JSON answer json[0..len) starts (its
  * offset, never 0), or 0 when there is no such field. */

@@ -38,7 +38,20 @@ static void put(pl_memo_t *m, const char *k, uint64_t gen, int64_t from, int64_t
 {
     pl_memo_ver_t ver = {gen, gen, {TRACK_NO_DEP, TRACK_NO_DEP}};
     only(gen);
-    pl_memo_put(m, k, strlen(k), &tk, &ver, from, until, tag, v, strlen(v));
+    pl_memo_put(m, k, strlen(k), &tk, &ver, from, until, tag, v, strlen(v),
+                pl_answer_gen_at(v, strlen(v)));
+}
+
+/* A put of JSON answer j over [0, 100) whose "gen" the caller says is at
+ * offset at (pl_answer_gen_at's, or not). */
+static void put_at(pl_memo_t *m, const char *k, const pl_memo_ver_t *ver, const char *j, size_t at)
+{
+    pl_memo_put(m, k, strlen(k), &tk, ver, 0, 100, 0, j, strlen(j), at);
+}
+
+static void put_json(pl_memo_t *m, const char *k, const pl_memo_ver_t *ver, const char *j)
+{
+    put_at(m, k, ver, j, pl_answer_gen_at(j, strlen(j)));
 }
 
 /* Answers of two items kept across generations while batches touch other
@@ -58,12 +71,20 @@ static void check_across_generations(pl_memo_t *m)
     CHECK(a != b, "two slots (seeded hash: a collision here is a 2^-16 chance)");
     pl_memo_ver_t va = {1009, 9, {a, TRACK_NO_DEP}}, vb = {1009, 9, {b, TRACK_NO_DEP}};
     tk.state = 1009;
-    pl_memo_put(m, "ka", 2, &tk, &va, 0, 100, 0, "{\"p\":1,\"gen\":9,\"e\":null}", 24);
-    pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
+    put_json(m, "ka", &va, "{\"p\":1,\"gen\":9,\"e\":null}");
+    put_json(m, "kb", &vb, "{\"p\":2,\"gen\":9,\"e\":null}");
+    /* the same answer with no offset, or one not after the field: kept for
+     * its own generation only */
+    put_at(m, "kn", &va, "{\"p\":4,\"gen\":9,\"e\":null}", 0);
+    put_at(m, "kw", &va, "{\"p\":5,\"gen\":9,\"e\":null}", 3);
+    CHECK(pl_memo_get(m, "kn", 2, &tk, 50, &len, &tag) != NULL,
+          "no offset: a hit at its generation");
+    CHECK(pl_memo_get(m, "kw", 2, &tk, 50, &len, &tag) != NULL,
+          "wrong offset: a hit at its generation");
     tk.gen = 10;
     tk.state = 1010;
     pl_memo_ver_t vc = {1010, 10, {a, TRACK_NO_DEP}};
-    pl_memo_put(m, "kc", 2, &tk, &vc, 0, 100, 0, "{\"p\":3,\"gen\":10,\"e\":null}", 25);
+    put_json(m, "kc", &vc, "{\"p\":3,\"gen\":10,\"e\":null}");
     /* generations 10..12: 10 and 12 touch B, nothing touches A */
     tk.slot[b] = 12;
     tk.gen = 12;
@@ -77,8 +98,10 @@ static void check_across_generations(pl_memo_t *m)
     CHECK(v && len == 25 && memcmp(v, "{\"p\":3,\"gen\":12,\"e\":null}", 25) == 0,
           "as many digits: rewritten in place (%.*s)", v ? (int)len : 4, v ? v : "NULL");
     CHECK(pl_memo_get(m, "kb", 2, &tk, 50, &len, &tag) == NULL, "touched after it was built: gone");
+    CHECK(pl_memo_get(m, "kn", 2, &tk, 50, &len, &tag) == NULL, "untouched, no offset: gone");
+    CHECK(pl_memo_get(m, "kw", 2, &tk, 50, &len, &tag) == NULL, "untouched, wrong offset: gone");
     tk.ring[9].state = 77; /* another history reached generation 9 */
-    pl_memo_put(m, "kb", 2, &tk, &vb, 0, 100, 0, "{\"p\":2,\"gen\":9,\"e\":null}", 24);
+    put_json(m, "kb", &vb, "{\"p\":2,\"gen\":9,\"e\":null}");
     CHECK(pl_memo_get(m, "kb", 2, &tk, 50, &len, &tag) == NULL, "built in another state: gone");
     tk.floor = 13;
     tk.gen = 13;
