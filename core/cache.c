@@ -407,10 +407,14 @@ free_handle:
     return rc;
 }
 
-/* The mapper: 2 MiB at a time (each call short, so a stop is seen soon),
- * at the scheduler's idle class: it runs only on a CPU with nothing else
- * to run, so it never takes a worker's time; without that class it does
- * nothing (the workers' faults map what they use). */
+/* The mapper: 2 MiB at a time (so a stop is seen soon), at the
+ * scheduler's idle class: it runs only on a CPU with nothing else to run,
+ * so it never takes a worker's time; without that class it does nothing
+ * (the workers' faults map what they use). It touches the pages one fault
+ * at a time (pl_map_touch) rather than asking for a range to be populated:
+ * an idle-class thread may be preempted for long in the middle of a call,
+ * and the populate holds the process's memory map lock for all of it,
+ * which a worker's mmap or munmap (an allocation) would wait for. */
 #define MAP_CHUNK (2u << 20)
 
 static void *mapper_main(void *arg)
@@ -423,8 +427,7 @@ static void *mapper_main(void *arg)
         if (atomic_load_explicit(&c->mapper_stop, memory_order_relaxed))
             break;
         size_t len = c->maplen - off < MAP_CHUNK ? c->maplen - off : MAP_CHUNK;
-        if (pl_map_ahead(c->map + off, len) != 0)
-            break;
+        pl_map_touch(c->map + off, len);
         atomic_fetch_add_explicit(&c->mapped, len, memory_order_relaxed);
     }
     return NULL;

@@ -12,15 +12,20 @@
 
 #include "map_ahead.h"
 
+void pl_map_touch(const void *lo, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    /* atomic: other threads and processes may be writing these words */
+    for (size_t o = 0; o < len; o += page)
+        (void)__atomic_load_n((const char *)lo + o, __ATOMIC_RELAXED);
+}
+
 int pl_map_ahead(void *lo, size_t len)
 {
 #ifdef MADV_POPULATE_READ
     if (madvise(lo, len, MADV_POPULATE_READ) != 0)
         return -errno;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const volatile char *v = lo;
-    for (size_t o = 0; o < len; o += page)
-        (void)v[o];
+    pl_map_touch(lo, len);
     return 0;
 #else
     (void)lo;

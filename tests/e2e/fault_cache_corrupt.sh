@@ -144,11 +144,16 @@ for ENGINE in $ENGINES; do
     check_eq "$ENGINE --cache-mb changed: re-initialized at the new size" \
         "$(metric "$ADMIN" pricelane_cache_reinits_total) $(stat -c %s "$CACHE")" "1 $((4096 + 8 * 1024 * 1024))"
     same_as_reference "$ENGINE --cache-mb changed" "$PORT" "$REF"
-    # the whole file mapped ahead by the server's idle-class thread
-    mapped() { [ "$(metric "$ADMIN" pricelane_cache_mapped_ahead_bytes)" = "$(stat -c %s "$CACHE")" ]; }
-    wait_until 60 mapped
-    check_eq "$ENGINE the segment mapped ahead" \
-        "$(metric "$ADMIN" pricelane_cache_mapped_ahead_bytes)" "$((4096 + 8 * 1024 * 1024))"
+    # the whole file mapped ahead by the server's idle-class thread (where
+    # a sandbox refuses that class the server maps nothing ahead)
+    if chrt -i 0 true 2>/dev/null; then
+        mapped() { [ "$(metric "$ADMIN" pricelane_cache_mapped_ahead_bytes)" = "$(stat -c %s "$CACHE")" ]; }
+        wait_until 60 mapped
+        check_eq "$ENGINE the segment mapped ahead" \
+            "$(metric "$ADMIN" pricelane_cache_mapped_ahead_bytes)" "$((4096 + 8 * 1024 * 1024))"
+    else
+        echo "     skipped: the idle scheduling class is refused here"
+    fi
     stop_server resized "$SPID"
     stop_server ref "$REFPID"
 done
