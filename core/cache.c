@@ -16,8 +16,6 @@
  * keep a valid mapping (an orphan they alone use) and never get SIGBUS.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -34,7 +32,6 @@
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 #include "pricelane/random.h"
-#include "pricelane/thread.h"
 
 #define MAGIC 0x3145484341434c50ull /* "PLCACHE1" little-endian */
 /* 2: a checksum of each value in its length word; 3: tagged by catalogue state;
@@ -112,11 +109,7 @@ struct pl_cache {
     uint64_t nslots, nbuckets;
     uint64_t seed; /* the segment's (hdr_id_t.seed) */
     counters_t n;
-    /* pl_cache_map_ahead_start's thread */
-    pthread_t mapper;
-    int mapper_running;
-    atomic_int mapper_stop;
-    _Atomic uint64_t mapped; /* bytes it mapped */
+    pl_map_bg_t mapper; /* pl_cache_map_ahead_start's thread */
 };
 
 static void bump(_Atomic uint64_t *x)
@@ -407,56 +400,28 @@ free_handle:
     return rc;
 }
 
-/* The mapper: 2 MiB at a time (so a stop is seen soon), at the
- * scheduler's idle class: it runs only on a CPU with nothing else to run,
- * so it never takes a worker's time; without that class it does nothing
- * (the workers' faults map what they use). It touches the pages one fault
- * at a time (pl_map_touch) rather than asking for a range to be populated:
- * an idle-class thread may be preempted for long in the middle of a call,
- * and the populate holds the process's memory map lock for all of it,
- * which a worker's mmap or munmap (an allocation) would wait for. */
-#define MAP_CHUNK (2u << 20)
-
-static void *mapper_main(void *arg)
-{
-    pl_cache_t *c = arg;
-    struct sched_param none = {0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0)
-        return NULL;
-    for (size_t off = 0; off < c->maplen; off += MAP_CHUNK) {
-        if (atomic_load_explicit(&c->mapper_stop, memory_order_relaxed))
-            break;
-        size_t len = c->maplen - off < MAP_CHUNK ? c->maplen - off : MAP_CHUNK;
-        pl_map_touch(c->map + off, len);
-        atomic_fetch_add_explicit(&c->mapped, len, memory_order_relaxed);
-    }
-    return NULL;
-}
-
+/* The mapper (pl_map_bg_start): the whole file, from a thread of the idle
+ * class; without that class it does nothing (the workers' faults map what
+ * they use). It touches the pages one fault at a time rather than asking
+ * for a range to be populated: an idle-class thread may be preempted for
+ * long in the middle of a call, and a populate holds the process's memory
+ * map lock for all of it, which a worker's mmap or munmap (an allocation)
+ * would wait for. */
 int pl_cache_map_ahead_start(pl_cache_t *c)
 {
-    if (!c || c->mapper_running)
-        return -EINVAL;
-    int rc = pl_thread_start(&c->mapper, mapper_main, c);
-    if (rc)
-        return -rc;
-    c->mapper_running = 1;
-    return 0;
+    return c ? pl_map_bg_start(&c->mapper, c->map, c->maplen, -1, 0) : -EINVAL;
 }
 
 uint64_t pl_cache_mapped_ahead(const pl_cache_t *c)
 {
-    return c ? atomic_load_explicit(&c->mapped, memory_order_relaxed) : 0;
+    return c ? pl_map_bg_done(&c->mapper) : 0;
 }
 
 void pl_cache_close(pl_cache_t *c)
 {
     if (!c)
         return;
-    if (c->mapper_running) {
-        atomic_store_explicit(&c->mapper_stop, 1, memory_order_relaxed);
-        pthread_join(c->mapper, NULL);
-    }
+    pl_map_bg_stop(&c->mapper);
     munmap(c->map, c->maplen);
     free(c);
 }

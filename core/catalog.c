@@ -452,6 +452,7 @@ void pl_cat_close(pl_cat_t *cat)
 {
     if (!cat)
         return;
+    cat_map_ahead_stop(cat); /* before the map goes */
     mdb_env_close(cat->env);
     free(cat);
 }

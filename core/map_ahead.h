@@ -1,6 +1,7 @@
 /* Mapping a region ahead of its use (core/map_ahead.c). */
 #pragma once
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Fills the page tables of [lo, lo + len) (a mapping of this process,
  * page-aligned at lo) from the pages already in memory, then reads one byte
@@ -15,3 +16,38 @@ int pl_map_ahead(void *lo, size_t len);
  * lock over more than one fault, so a thread that may be preempted for long
  * (the idle class) cannot hold up another thread's mmap or munmap. */
 void pl_map_touch(const void *lo, size_t len);
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* A thread of the scheduler's idle class that maps a region ahead of its
+ * use, 2 MiB at a time (pl_map_bg_start): it runs only on a CPU with
+ * nothing else to run, so it never takes a worker's time. With a file
+ * descriptor, it first reads through it what the page cache lacks of each
+ * step (one read of the step, not a fault a page: the caller sets the
+ * descriptor's access pattern, e.g. POSIX_FADV_RANDOM for base pages);
+ * then it touches each page (pl_map_touch). */
+typedef struct pl_map_bg {
+    pthread_t t;
+    int running;
+    atomic_int stop;
+    _Atomic uint64_t done; /* bytes mapped so far */
+    const char *lo;
+    size_t len;
+    int fd;       /* -1: none */
+    off_t fd_off; /* the file offset of lo */
+} pl_map_bg_t;
+
+/* Starts b's thread over [lo, lo + len) (page-aligned at lo), reading
+ * missing pages through fd from file offset fd_off (fd -1: none). The
+ * region must stay mapped until pl_map_bg_stop. Returns 0, -EINVAL when b
+ * already runs, or -errno; where the idle class is refused the thread ends
+ * at once, having mapped nothing. */
+int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd, off_t fd_off);
+
+/* Bytes mapped so far (the whole length once done); 0 for NULL. */
+uint64_t pl_map_bg_done(const pl_map_bg_t *b);
+
+/* Stops and joins b's thread (within one step); nothing when not started. */
+void pl_map_bg_stop(pl_map_bg_t *b);

@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "notify.h"
+#include "pricelane/err.h"
 #include "pricelane/thread.h"
 #include "pricelane/timefmt.h"
 #include "server.h"
@@ -306,6 +307,11 @@ int main(int argc, char **argv)
     int started;
     int ok = start_workers(&srv, &started);
     if (ok) {
+        int mrc = pl_cat_map_ahead_start(srv.cat);
+        if (mrc)
+            fprintf(stderr,
+                    "pricelaned: catalogue: not read ahead (%s): lookups read what they use\n",
+                    mrc == -EFBIG ? "larger than half the memory" : pl_strerror(mrc));
         if (srv.cache && pl_cache_map_ahead_start(srv.cache) != 0)
             fprintf(stderr, "pricelaned: cache: cannot map it ahead: lookups map what they use\n");
         signals_start(&ctl);

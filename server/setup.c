@@ -191,6 +191,7 @@ void server_collect(server_t *srv, pl_stats_t *sum)
         pthread_mutex_unlock(&srv->crew.wake_mu);
     }
     sum->v[PL_ST_WORKERS] = (uint64_t)running;
+    sum->v[PL_ST_CATALOG_MAPPED] = pl_cat_mapped_ahead(srv->cat);
     if (srv->rw)
         pl_stats_accumulate(sum, rwriter_stats(srv->rw));
     if (srv->cache) {

@@ -168,6 +168,23 @@ int pl_cat_grow(pl_cat_t *cat, size_t min_size);
  * headers lack MADV_POPULATE_READ, -EINVAL from a kernel before 5.14). */
 int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);
 
+/* For a server's shared read-only handle (never mapped anew): a thread of
+ * the scheduler's idle class reads into the page cache what it lacks of
+ * the catalogue's file, 2 MiB at a time in pages of the machine's size
+ * (one read of each step, not a page fault a page: after a reboot a cold
+ * catalogue is read in seconds, not faulted in by the lookups one page at
+ * a time), and reads a byte of each page so that it is mapped into this
+ * process. It runs only on a CPU with nothing else to run; where that
+ * class is refused it does nothing. Stopped and joined by pl_cat_close.
+ * Returns 0, -EINVAL (not such a handle, or started already), -EFBIG (the
+ * file is larger than half the machine's memory: left to the lookups), or
+ * -errno. */
+int pl_cat_map_ahead_start(pl_cat_t *cat);
+
+/* Bytes of the file the thread has gone through (its size when started,
+ * once done); 0 when not started. */
+uint64_t pl_cat_mapped_ahead(const pl_cat_t *cat);
+
 /* Reads the catalogue's whole file (the one LMDB holds open) into the page
  * cache in pages of the machine's size, dropping first, 2 MiB at a time,
  * the larger folios a kernel may have built from readahead or large

@@ -123,6 +123,9 @@ typedef enum pl_stat_kind {
     X(CACHE_MAPPED, GAUGE, "pricelane_cache_mapped_ahead_bytes", "",                               \
       "Bytes of the cache segment mapped into the server ahead of its lookups (an idle-class "     \
       "thread after start; the whole file once done).")                                            \
+    X(CATALOG_MAPPED, GAUGE, "pricelane_catalog_mapped_ahead_bytes", "",                           \
+      "Bytes of the catalogue's file read into memory and mapped into the server ahead of its "    \
+      "lookups (an idle-class thread after start; the file's size at start once done).")           \
     X(MEMO_HITS, COUNTER, "pricelane_memo_hits_total", "",                                         \
       "Lookups answered from a worker's memo of finished answers.")                                \
     X(MEMO_MISSES, COUNTER, "pricelane_memo_misses_total", "",                                     \

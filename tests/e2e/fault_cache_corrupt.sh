@@ -8,7 +8,8 @@
 # no request is answered from the old bytes: the first round of lookups
 # makes no cache hit); damaged slots are never served. In every case the
 # answers equal a cache-off server's byte for byte. An intact segment, as a
-# control, is reused (hits at once, no re-initialization).
+# control, is reused (hits at once, no re-initialization). The server maps
+# the segment and the catalogue's file ahead of its lookups.
 source "$(dirname "$0")/lib/fault.bash"
 gen_catalogue
 make_requests 300
@@ -151,6 +152,11 @@ for ENGINE in $ENGINES; do
         wait_until 60 mapped
         check_eq "$ENGINE the segment mapped ahead" \
             "$(metric "$ADMIN" pricelane_cache_mapped_ahead_bytes)" "$((4096 + 8 * 1024 * 1024))"
+        # and the catalogue's file, read and mapped ahead the same way
+        catmapped() { [ "$(metric "$ADMIN" pricelane_catalog_mapped_ahead_bytes)" = "$(stat -c %s "$T/db/data.mdb")" ]; }
+        wait_until 60 catmapped
+        check_eq "$ENGINE the catalogue mapped ahead" \
+            "$(metric "$ADMIN" pricelane_catalog_mapped_ahead_bytes)" "$(stat -c %s "$T/db/data.mdb")"
     else
         echo "     skipped: the idle scheduling class is refused here"
     fi

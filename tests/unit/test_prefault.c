@@ -9,7 +9,12 @@
  * faults build none (seen through /proc/kpageflags, root only: skipped,
  * and said, without it or on a kernel that builds no large folios for the
  * file). */
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +150,78 @@ static pl_cat_t *reopen(pl_cat_t *cat, const char *dir)
     return cat;
 }
 
+/* Whether a thread may take the idle scheduling class here. */
+static void *try_idle(void *arg)
+{
+    struct sched_param none = {0};
+    *(int *)arg = pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) == 0;
+    return NULL;
+}
+
+/* pl_cat_map_ahead_start, a server's: from a cold page cache, an
+ * idle-class thread reads the whole file into it (in base pages where
+ * /proc/kpageflags tells) and maps it, so that reads take (almost) no page
+ * fault; only on a shared read-only handle, once; stopped by close. cold:
+ * the faults of reading every item in a fresh mapping. Leaves cat closed
+ * and reopened. */
+static void check_map_ahead_thread(pl_cat_t *cat, const char *dir, const char *path, long cold)
+{
+    printf("a server's catalogue read and mapped ahead from a cold cache\n");
+    pthread_t t;
+    int idle = 0;
+    CHECK_INT(pthread_create(&t, NULL, try_idle, &idle), 0);
+    pthread_join(t, NULL);
+    CHECK_INT(pl_cat_map_ahead_start(cat), -EINVAL); /* a writer's handle */
+    CHECK_INT(pl_cat_map_ahead_start(NULL), -EINVAL);
+    pl_cat_close(cat);
+    struct stat sb;
+    CHECK_INT(stat(path, &sb), 0);
+    long n = (long)(sb.st_size / sysconf(_SC_PAGESIZE)), cached;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0, "drop the cache");
+    close(fd);
+    large_pages_in(path, &cached);
+    printf("  pages cached after the drop: %ld of %ld\n", cached, n);
+    pl_cat_opts_t o = {0};
+    o.read_only = 1;
+    o.no_tls = 1;
+    CHECK_INT(pl_cat_open(dir, &o, &cat), 0);
+    CHECK_INT(pl_cat_mapped_ahead(cat), 0);
+    if (!idle) {
+        printf("  skipped: the idle scheduling class is refused here\n");
+        pl_cat_close(cat);
+        return;
+    }
+    CHECK(cached < n / 2, "the drop left most of the file out of the cache");
+    CHECK_INT(pl_cat_map_ahead_start(cat), 0);
+    CHECK_INT(pl_cat_map_ahead_start(cat), -EINVAL); /* once */
+    /* bounded wait: the idle class runs when a CPU has nothing else */
+    for (int i = 0; i < 6000 && pl_cat_mapped_ahead(cat) < (uint64_t)sb.st_size; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK(pl_cat_mapped_ahead(cat) == (uint64_t)sb.st_size, "the whole file (%" PRIu64 " of %lld)",
+          pl_cat_mapped_ahead(cat), (long long)sb.st_size);
+    long large = large_pages_in(path, &cached);
+    CHECK(cached == n, "every page in the cache (%ld of %ld)", cached, n);
+    if (large >= 0)
+        CHECK_INT(large, 0); /* read in base pages: a writer's batch dirties its pages only */
+    int found;
+    long warm = read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+    CHECK(warm * 10 < cold, "reads after it take a tenth of the faults or fewer (%ld, %ld cold)",
+          warm, cold);
+    pl_cat_close(cat);
+
+    printf("a close while it reads: joined within one step\n");
+    fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0, "drop the cache");
+    close(fd);
+    CHECK_INT(pl_cat_open(dir, &o, &cat), 0);
+    CHECK_INT(pl_cat_map_ahead_start(cat), 0);
+    pl_cat_close(cat);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/pl-test-prefault-XXXXXX", path[64];
@@ -235,6 +312,8 @@ int main(void)
         CHECK_INT(large_pages(path), 0);
     }
 
+    check_map_ahead_thread(cat, dir, path, cold);
+    cat = reopen(NULL, dir);
     catfix_close(cat, dir);
     return pl_test_done("test_prefault");
 }

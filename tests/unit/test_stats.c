@@ -81,6 +81,7 @@ static const char *const shipped[] = {
     "pricelane_cache_races_total",
     "pricelane_cache_reinits_total",
     "pricelane_cache_mapped_ahead_bytes",
+    "pricelane_catalog_mapped_ahead_bytes",
     "pricelane_memo_hits_total",
     "pricelane_memo_misses_total",
     "pricelane_changes_followed_total",
