@@ -69,10 +69,19 @@ static void *bg_main(void *arg)
         size_t len = b->len - off < BG_STEP ? b->len - off : BG_STEP;
         /* A fault reads its own page only (a catalogue is mapped without
          * readahead): one read of the step asks the disk for all it lacks
-         * at once. A short or failed read leaves the rest to the faults. */
-        if (buf && step_missing(b->lo + off, len, page))
+         * at once. A short or failed read leaves the rest to the faults.
+         * A step the cache held whole is not mapped: its pages may sit in
+         * large folios (an import, a copy), which a writer's recache puts
+         * back in base pages only while no process maps them; the
+         * lookups map what they use of it, as without this thread. */
+        if (buf) {
+            if (!step_missing(b->lo + off, len, page)) {
+                atomic_fetch_add_explicit(&b->done, len, memory_order_relaxed);
+                continue;
+            }
             while (pread(b->fd, buf, len, b->fd_off + (off_t)off) < 0 && errno == EINTR)
                 ;
+        }
         pl_map_touch(b->lo + off, len);
         atomic_fetch_add_explicit(&b->done, len, memory_order_relaxed);
     }

@@ -24,10 +24,11 @@ void pl_map_touch(const void *lo, size_t len);
 /* A thread of the scheduler's idle class that maps a region ahead of its
  * use, 2 MiB at a time (pl_map_bg_start): it runs only on a CPU with
  * nothing else to run, so it never takes a worker's time. With a file
- * descriptor, it first reads through it what the page cache lacks of each
- * step (one read of the step, not a fault a page: the caller sets the
- * descriptor's access pattern, e.g. POSIX_FADV_RANDOM for base pages);
- * then it touches each page (pl_map_touch). */
+ * descriptor, it reads through it each step the page cache lacks pages of
+ * (one read of the step, not a fault a page: the caller sets the
+ * descriptor's access pattern, e.g. POSIX_FADV_RANDOM for base pages) and
+ * touches its pages (pl_map_touch), and leaves a step the cache held whole
+ * unmapped; without, it touches every page. */
 typedef struct pl_map_bg {
     pthread_t t;
     int running;

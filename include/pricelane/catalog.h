@@ -173,8 +173,11 @@ int pl_cat_prefault(pl_cat_t *cat, size_t *bytes);
  * the catalogue's file, 2 MiB at a time in pages of the machine's size
  * (one read of each step, not a page fault a page: after a reboot a cold
  * catalogue is read in seconds, not faulted in by the lookups one page at
- * a time), and reads a byte of each page so that it is mapped into this
- * process. It runs only on a CPU with nothing else to run; where that
+ * a time), and reads a byte of each page of those steps so that it is
+ * mapped into this process. Steps the cache held whole are left to the
+ * lookups: their pages may be in large folios (an import, a copy), which a
+ * writer's pl_cat_recache can put back in base pages only while no process
+ * maps them. It runs only on a CPU with nothing else to run; where that
  * class is refused it does nothing. Stopped and joined by pl_cat_close.
  * Returns 0, -EINVAL (not such a handle, or started already), -EFBIG (the
  * file is larger than half the machine's memory: left to the lookups), or

@@ -161,7 +161,8 @@ static void *try_idle(void *arg)
 /* pl_cat_map_ahead_start, a server's: from a cold page cache, an
  * idle-class thread reads the whole file into it (in base pages where
  * /proc/kpageflags tells) and maps it, so that reads take (almost) no page
- * fault; only on a shared read-only handle, once; stopped by close. cold:
+ * fault; a file the cache holds whole it leaves unmapped (its folios may be
+ * large); only on a shared read-only handle, once; stopped by close. cold:
  * the faults of reading every item in a fresh mapping. Leaves cat closed
  * and reopened. */
 static void check_map_ahead_thread(pl_cat_t *cat, const char *dir, const char *path, long cold)
@@ -211,6 +212,21 @@ static void check_map_ahead_thread(pl_cat_t *cat, const char *dir, const char *p
     CHECK_INT(found, NITEMS);
     CHECK(warm * 10 < cold, "reads after it take a tenth of the faults or fewer (%ld, %ld cold)",
           warm, cold);
+    pl_cat_close(cat);
+
+    printf("a file the cache holds whole is left to the lookups' faults\n");
+    CHECK_INT(pl_cat_open(dir, &o, &cat), 0);
+    CHECK_INT(pl_cat_map_ahead_start(cat), 0);
+    for (int i = 0; i < 6000 && pl_cat_mapped_ahead(cat) < (uint64_t)sb.st_size; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK(pl_cat_mapped_ahead(cat) == (uint64_t)sb.st_size, "gone through (%" PRIu64 ")",
+          pl_cat_mapped_ahead(cat));
+    long left = read_all(cat, &found);
+    CHECK_INT(found, NITEMS);
+    CHECK(left * 2 >= cold, "its pages not mapped: reads fault as in a fresh mapping (%ld, %ld)",
+          left, cold);
     pl_cat_close(cat);
 
     printf("a close while it reads: joined within one step\n");
