@@ -10,7 +10,6 @@
 #include <time.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +17,7 @@
 #include <xxhash.h>
 
 #include "check.h"
+#include "sysprobe.h"
 #include "pricelane/cache.h"
 #include "pricelane/err.h"
 
@@ -636,46 +636,6 @@ static void test_hammer(void)
     CHECK_INT(gets, 2 * HAMMER_ITERS);
     CHECK_INT(torn, 0);
     CHECK(hits > 0, "readers hit (%llu)", (unsigned long long)hits);
-}
-
-/* Resident bytes of this process's mapping of file `path` (smaps "Rss"):
- * pages whose page table entries are filled, whoever filled them. */
-static uint64_t rss_of(const char *path)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[4096];
-    int in = 0;
-    uint64_t kb = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        if (strchr(line, '-') == line + strspn(line, "0123456789abcdef"))
-            in = n > strlen(path) && strncmp(line + n - 1 - strlen(path), path, strlen(path)) == 0;
-        else if (in && sscanf(line, "Rss: %" SCNu64 " kB", &kb) == 1)
-            break;
-    }
-    fclose(f);
-    return kb << 10;
-}
-
-/* Whether a thread may take the idle scheduling class here (a sandbox
- * may refuse it; the mapper then maps nothing). */
-static void *try_idle(void *arg)
-{
-    struct sched_param none = {0};
-    *(int *)arg = pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) == 0;
-    return NULL;
-}
-
-static int idle_class_allowed(void)
-{
-    pthread_t t;
-    int ok = 0;
-    if (pthread_create(&t, NULL, try_idle, &ok) != 0)
-        return 0;
-    pthread_join(t, NULL);
-    return ok;
 }
 
 /* The mapper maps the whole segment, from the idle class, and close stops
