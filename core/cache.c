@@ -409,7 +409,7 @@ free_handle:
  * would wait for. */
 int pl_cache_map_ahead_start(pl_cache_t *c)
 {
-    return c ? pl_map_bg_start(&c->mapper, c->map, c->maplen, -1, 0) : -EINVAL;
+    return c ? pl_map_bg_start(&c->mapper, c->map, c->maplen, -1) : -EINVAL;
 }
 
 uint64_t pl_cache_mapped_ahead(const pl_cache_t *c)

@@ -452,7 +452,7 @@ void pl_cat_close(pl_cat_t *cat)
 {
     if (!cat)
         return;
-    cat_map_ahead_stop(cat); /* before the map goes */
+    pl_map_bg_stop(&cat->bg); /* pl_cat_map_ahead_start's, before the map goes */
     mdb_env_close(cat->env);
     free(cat);
 }

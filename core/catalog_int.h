@@ -3,6 +3,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "map_ahead.h"
 #include "pricelane/catalog.h"
 
 enum cat_db {
@@ -39,7 +40,7 @@ struct pl_cat {
      * (cat_recache_grown); 0: not held */
     int64_t held_size;
     int mapped_ahead; /* pl_cat_prefault ran: what commits add is mapped ahead too */
-    struct pl_map_bg *bg; /* pl_cat_map_ahead_start's thread, or NULL */
+    pl_map_bg_t bg;   /* pl_cat_map_ahead_start's thread (a server's) */
     char path[4096];
 };
 
@@ -160,6 +161,3 @@ void cat_recache_grown(pl_cat_t *cat);
 /* After LMDB mapped the file again (a new map size): the new mapping mapped
  * ahead as pl_cat_prefault did the old one, when it did. */
 void cat_map_ahead_again(pl_cat_t *cat);
-/* Stops and joins pl_cat_map_ahead_start's thread, if any (pl_cat_close,
- * before the map goes). */
-void cat_map_ahead_stop(pl_cat_t *cat);

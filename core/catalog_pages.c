@@ -207,7 +207,7 @@ int pl_cat_map_ahead_start(pl_cat_t *cat)
     struct stat sb;
     char *lo;
     size_t len;
-    if (!cat || !cat->shared || cat->bg)
+    if (!cat || !cat->shared || cat->bg.running)
         return -EINVAL;
     int fd = data_fd(cat, &sb);
     if (fd < 0)
@@ -221,30 +221,14 @@ int pl_cat_map_ahead_start(pl_cat_t *cat)
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     if (pages > 0 && psz > 0 && (uint64_t)len > (uint64_t)pages * (uint64_t)psz / 2)
         return -EFBIG;
-    pl_map_bg_t *bg = calloc(1, sizeof(*bg));
-    if (!bg)
-        return -ENOMEM;
     /* Reads through LMDB's descriptor (LMDB reads only its meta pages
      * through it) fill the cache in base pages and read nothing ahead,
      * as the writers' recache does. */
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-    rc = pl_map_bg_start(bg, lo, len, fd, 0);
-    if (rc) {
-        free(bg);
-        return rc;
-    }
-    cat->bg = bg;
-    return 0;
+    return pl_map_bg_start(&cat->bg, lo, len, fd);
 }
 
 uint64_t pl_cat_mapped_ahead(const pl_cat_t *cat)
 {
-    return cat ? pl_map_bg_done(cat->bg) : 0;
-}
-
-void cat_map_ahead_stop(pl_cat_t *cat)
-{
-    pl_map_bg_stop(cat->bg);
-    free(cat->bg);
-    cat->bg = NULL;
+    return cat ? pl_map_bg_done(&cat->bg) : 0;
 }

@@ -74,22 +74,18 @@ static void *bg_main(void *arg)
          * large folios (an import, a copy), which a writer's recache puts
          * back in base pages only while no process maps them; the
          * lookups map what they use of it, as without this thread. */
-        if (buf) {
-            if (!step_missing(b->lo + off, len, page)) {
-                atomic_fetch_add_explicit(&b->done, len, memory_order_relaxed);
-                continue;
-            }
-            while (pread(b->fd, buf, len, b->fd_off + (off_t)off) < 0 && errno == EINTR)
+        if (!buf || step_missing(b->lo + off, len, page)) {
+            while (buf && pread(b->fd, buf, len, (off_t)off) < 0 && errno == EINTR)
                 ;
+            pl_map_touch(b->lo + off, len);
         }
-        pl_map_touch(b->lo + off, len);
         atomic_fetch_add_explicit(&b->done, len, memory_order_relaxed);
     }
     free(buf);
     return NULL;
 }
 
-int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd, off_t fd_off)
+int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd)
 {
     if (!b || b->running)
         return -EINVAL;
@@ -98,7 +94,6 @@ int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd, off_t fd
     b->lo = lo;
     b->len = len;
     b->fd = fd;
-    b->fd_off = fd_off;
     int rc = pl_thread_start(&b->t, bg_main, b);
     if (rc)
         return -rc;

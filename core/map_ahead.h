@@ -1,7 +1,6 @@
 /* Mapping a region ahead of its use (core/map_ahead.c). */
 #pragma once
 #include <stddef.h>
-#include <sys/types.h>
 
 /* Fills the page tables of [lo, lo + len) (a mapping of this process,
  * page-aligned at lo) from the pages already in memory, then reads one byte
@@ -36,16 +35,16 @@ typedef struct pl_map_bg {
     _Atomic uint64_t done; /* bytes mapped so far */
     const char *lo;
     size_t len;
-    int fd;       /* -1: none */
-    off_t fd_off; /* the file offset of lo */
+    int fd; /* of the file mapped at lo from its start; -1: none */
 } pl_map_bg_t;
 
 /* Starts b's thread over [lo, lo + len) (page-aligned at lo), reading
- * missing pages through fd from file offset fd_off (fd -1: none). The
+ * missing pages through fd, the file mapped there from its start (-1:
+ * none). The
  * region must stay mapped until pl_map_bg_stop. Returns 0, -EINVAL when b
  * already runs, or -errno; where the idle class is refused the thread ends
  * at once, having mapped nothing. */
-int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd, off_t fd_off);
+int pl_map_bg_start(pl_map_bg_t *b, const void *lo, size_t len, int fd);
 
 /* Bytes mapped so far (the whole length once done); 0 for NULL. */
 uint64_t pl_map_bg_done(const pl_map_bg_t *b);
